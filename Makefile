@@ -1,0 +1,139 @@
+# earshot — build, test and run. Thin on purpose: the logic lives in firmware/deps/*.sh,
+# the board folders (boards/) and the host package (host_tools/).
+#
+#   make run                 the main job on the Unix port
+#   make test                install everything, build every firmware, run all tests
+#   make unix                build/unix/micropython
+#   make qemu BOARD=qemu_m3  build/qemu_m3/firmware.elf (qemu_m0, qemu_m3, qemu_m4, qemu_m7)
+#   make firmware            the Unix port and every QEMU board
+#   make board BOARD=pico_i2s    a real board (pico_i2s, nucleo_f411re_i2s); needs
+#                            MICROPY_DIR= a full upstream MicroPython tree with submodules
+#   make deps                toolchains, MicroPython source, ulab (optional), .venv
+#
+# Variables: MICROPY_DIR (a MicroPython tree to use instead of the pinned one),
+# ULAB_DIR (a micropython-ulab checkout), TARGETS (for `make test`, e.g. unix,qemu_m3),
+# PYTEST_ARGS, V=1 (verbose MicroPython builds).
+
+include firmware/deps/versions.env
+
+SHELL := /bin/bash
+EARSHOT_DIR := $(CURDIR)
+BUILD := $(EARSHOT_DIR)/build
+DEPS := $(BUILD)/deps
+VENV := $(EARSHOT_DIR)/.venv
+PYTHON := $(VENV)/bin/python
+
+QEMU_BOARDS := $(patsubst boards/%/mpconfigboard.mk,%,$(wildcard boards/qemu_*/mpconfigboard.mk))
+BOARD ?= qemu_m3
+
+# A MicroPython tree given by the user is used as is; otherwise the pinned one is fetched.
+ifdef MICROPY_DIR
+MPY_DIR := $(abspath $(MICROPY_DIR))
+MPY_SOURCE_DEP :=
+else
+MPY_DIR := $(DEPS)/micropython
+MPY_SOURCE_DEP := $(MPY_DIR)/.earshot-source
+endif
+
+# ulab: the user's checkout, else the pinned tag if it could be fetched (decided at
+# recipe time, after `deps` has run).
+ULAB_PINNED := $(DEPS)/ulab
+ulab_dir = $(if $(ULAB_DIR),$(abspath $(ULAB_DIR)),$(if $(wildcard $(ULAB_PINNED)/code/micropython.mk),$(ULAB_PINNED)))
+
+# Arguments every MicroPython port build gets. MPY_LIB_DIR points at a folder of ours
+# (earshot freezes nothing from micropython-lib, which Debian's +ds tree lacks).
+MPY_CROSS := $(BUILD)/mpy-cross/mpy-cross
+MPY_MAKE = $(MAKE) --no-print-directory $(if $(V),V=1) \
+	MICROPY_MPYCROSS=$(MPY_CROSS) MICROPY_MPYCROSS_DEPENDENCY=$(MPY_CROSS) \
+	MPY_LIB_DIR=$(BUILD)/mpy-lib EARSHOT_DIR=$(EARSHOT_DIR)
+
+CMODULES := firmware/cmodules
+
+.PHONY: all deps deps-apt deps-retry unix qemu firmware board test run lint clean distclean help
+all: firmware
+
+help:
+	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
+
+# ---------------------------------------------------------------------------- deps
+deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
+
+deps-apt:
+	@firmware/deps/apt-packages.sh
+
+$(MPY_DIR)/.earshot-source: firmware/deps/versions.env | deps-apt
+	@firmware/deps/micropython.sh $(MPY_DIR)
+
+$(DEPS)/.ulab-tried: firmware/deps/versions.env
+	@$(if $(ULAB_DIR),true,firmware/deps/ulab.sh $(ULAB_PINNED))
+	@mkdir -p $(@D) && touch $@
+
+deps-retry:
+	rm -rf $(DEPS)/.ulab-tried $(ULAB_PINNED).unavailable
+	$(MAKE) deps
+
+$(VENV)/.installed: host_tools/requirements.txt pyproject.toml
+	@test -x $(PYTHON) || python3 -m venv $(VENV) || { echo "earshot deps: error: cannot create $(VENV) (need python3 with venv)" >&2; exit 1; }
+	@$(PYTHON) -m pip install -q --disable-pip-version-check -r host_tools/requirements.txt \
+		|| { echo "earshot deps: error: pip could not install host_tools/requirements.txt" >&2; exit 1; }
+	@$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
+		|| { echo "earshot deps: error: pip could not install the earshot host package" >&2; exit 1; }
+	@touch $@
+
+$(BUILD)/mpy-lib/README.md:
+	@mkdir -p $(@D) && echo "Stands in for micropython-lib: earshot freezes nothing from it." > $@
+
+$(MPY_CROSS): $(MPY_SOURCE_DEP) | deps-apt
+	@$(MAKE) --no-print-directory -C $(MPY_DIR)/mpy-cross BUILD=$(BUILD)/mpy-cross PROG=mpy-cross >/dev/null
+
+# ------------------------------------------------------------------------ firmware
+unix: deps $(MPY_CROSS)
+	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/unix/usercmodules $(CMODULES)/earshot
+	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
+		BUILD=$(BUILD)/unix PROG=micropython \
+		USER_C_MODULES=$(BUILD)/unix/usercmodules
+	@echo "earshot: built $(BUILD)/unix/micropython"
+
+qemu: deps $(MPY_CROSS)
+	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
+	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules \
+		$(CMODULES)/earshot $(CMODULES)/qemu_board
+	@$(MPY_MAKE) -C $(MPY_DIR)/ports/qemu BOARD=$(BOARD) BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
+		BUILD=$(BUILD)/$(BOARD) FROZEN_MANIFEST=$(EARSHOT_DIR)/boards/$(BOARD)/manifest.py \
+		USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules
+	@echo "earshot: built $(BUILD)/$(BOARD)/firmware.elf"
+
+firmware: unix
+	@for b in $(QEMU_BOARDS); do $(MAKE) --no-print-directory qemu BOARD=$$b || exit 1; done
+
+# Real boards: the port named in boards/boards.toml, from a full MicroPython tree.
+board: deps $(MPY_CROSS)
+	@port=$$($(PYTHON) -m earshot_host.boards $(BOARD) $(MPY_DIR)) || exit 1; \
+	ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules $(CMODULES)/earshot && \
+	if [ "$$port" = rp2 ]; then \
+		$(MPY_MAKE) -C $(MPY_DIR)/ports/rp2 BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
+			BUILD=$(BUILD)/$(BOARD) USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules/micropython.cmake; \
+	else \
+		$(MPY_MAKE) -C $(MPY_DIR)/ports/$$port BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
+			BUILD=$(BUILD)/$(BOARD) USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules; \
+	fi && echo "earshot: built $(BOARD) in $(BUILD)/$(BOARD)"
+
+# ---------------------------------------------------------------------- run & test
+run: unix
+	@$(BUILD)/unix/micropython -m earshot
+
+# pytest's status 5 (no tests collected) is a failure too: there must be tests.
+test: firmware
+	@$(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+lint: deps
+	@$(VENV)/bin/ruff check host_tools tests firmware boards
+	@$(VENV)/bin/ruff format --check host_tools tests
+
+clean:
+	rm -rf $(BUILD)/unix $(addprefix $(BUILD)/,$(QEMU_BOARDS)) $(BUILD)/mpy-cross
+
+distclean:
+	rm -rf $(BUILD) $(VENV)

@@ -1,0 +1,7 @@
+# ST NUCLEO-F411RE (Cortex-M4F, 100 MHz) with an I2S MEMS microphone on I2S2.
+# Derived from the port's NUCLEO_F411RE board; earshot adds its package and module.
+include boards/NUCLEO_F411RE/mpconfigboard.mk
+include $(EARSHOT_DIR)/firmware/config/earshot.mk
+
+FROZEN_MANIFEST = $(BOARD_DIR)/manifest.py
+MICROPY_PY_BTREE = 0

@@ -1,0 +1,14 @@
+# Cortex-M0 on QEMU's "microbit" machine (nRF51).
+EARSHOT_CORE_CLOCK_HZ = 16000000
+include $(EARSHOT_DIR)/firmware/config/qemu.mk
+
+QEMU_MACHINE = microbit
+
+CFLAGS += -mthumb -mcpu=cortex-m0 -mfloat-abi=soft
+CFLAGS += -DQEMU_SOC_NRF51 -DMICROPY_HW_MCU_NAME='"Cortex-M0"'
+LDSCRIPT = $(BOARD_DIR)/nrf51_32k.ld
+SRC_BOARD_O = shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb1.o
+MPY_CROSS_FLAGS += -march=armv6m
+
+# A small Cortex-M0 part (nRF51822 / SAMD21 class): 16 KiB of MicroPython heap.
+MICROPY_HEAP_SIZE = 16384

@@ -1,0 +1,13 @@
+# Cortex-M3 on QEMU's "mps2-an385" machine.
+EARSHOT_CORE_CLOCK_HZ = 25000000
+include $(EARSHOT_DIR)/firmware/config/qemu.mk
+
+QEMU_MACHINE = mps2-an385
+
+CFLAGS += -mthumb -mcpu=cortex-m3 -mfloat-abi=soft
+CFLAGS += -DQEMU_SOC_MPS2 -DMICROPY_HW_MCU_NAME='"Cortex-M3"'
+SRC_BOARD_O = shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb2.o
+MPY_CROSS_FLAGS += -march=armv7m
+
+# A Cortex-M3 part with 64 KiB of SRAM (LPC1768 / STM32F103xE class): 48 KiB of heap.
+MICROPY_HEAP_SIZE = 49152

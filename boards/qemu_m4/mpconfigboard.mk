@@ -1,0 +1,13 @@
+# Cortex-M4F on QEMU's "mps2-an386" machine, built with the FPU and the DSP extension.
+EARSHOT_CORE_CLOCK_HZ = 25000000
+include $(EARSHOT_DIR)/firmware/config/qemu.mk
+
+QEMU_MACHINE = mps2-an386
+
+CFLAGS += -mthumb -mcpu=cortex-m4 -mfpu=fpv4-sp-d16 -mfloat-abi=hard
+CFLAGS += -DQEMU_SOC_MPS2 -DMICROPY_HW_MCU_NAME='"Cortex-M4F"'
+SRC_BOARD_O = shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb2.o
+MPY_CROSS_FLAGS += -march=armv7emsp
+
+# A Cortex-M4F part with 128 KiB of SRAM (STM32F411 class): 96 KiB of heap.
+MICROPY_HEAP_SIZE = 98304

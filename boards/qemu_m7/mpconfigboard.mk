@@ -1,0 +1,13 @@
+# Cortex-M7 on QEMU's "mps2-an500" machine, built with the FPU and the DSP extension.
+EARSHOT_CORE_CLOCK_HZ = 25000000
+include $(EARSHOT_DIR)/firmware/config/qemu.mk
+
+QEMU_MACHINE = mps2-an500
+
+CFLAGS += -mthumb -mcpu=cortex-m7 -mfpu=fpv5-d16 -mfloat-abi=hard
+CFLAGS += -DQEMU_SOC_MPS2 -DMICROPY_HW_MCU_NAME='"Cortex-M7"'
+SRC_BOARD_O = shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb2.o
+MPY_CROSS_FLAGS += -march=armv7emdp
+
+# A Cortex-M7 part with 320 KiB of SRAM (STM32F746 class): 256 KiB of heap.
+MICROPY_HEAP_SIZE = 262144

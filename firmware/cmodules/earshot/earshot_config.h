@@ -1,0 +1,17 @@
+// Build-time choices of the `_earshot` module.
+#ifndef EARSHOT_CONFIG_H
+#define EARSHOT_CONFIG_H
+
+// EARSHOT_KERNELS_REFERENCE=1 selects the portable reference kernels (the oracle);
+// otherwise the optimized kernels for the target core are used.
+#ifndef EARSHOT_KERNELS_REFERENCE
+#define EARSHOT_KERNELS_REFERENCE (0)
+#endif
+
+#if EARSHOT_KERNELS_REFERENCE
+#define EARSHOT_KERNELS_QSTR MP_QSTR_reference
+#else
+#define EARSHOT_KERNELS_QSTR MP_QSTR_optimized
+#endif
+
+#endif // EARSHOT_CONFIG_H

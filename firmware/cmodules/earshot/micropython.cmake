@@ -1,0 +1,10 @@
+# earshot's user C module `_earshot` for CMake-based ports (rp2, esp32); see micropython.mk.
+add_library(usermod_earshot INTERFACE)
+file(GLOB EARSHOT_MOD_SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/*.c
+    ${CMAKE_CURRENT_LIST_DIR}/kernels/*.c
+    ${CMAKE_CURRENT_LIST_DIR}/dsp/*.c
+)
+target_sources(usermod_earshot INTERFACE ${EARSHOT_MOD_SOURCES})
+target_include_directories(usermod_earshot INTERFACE ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(usermod INTERFACE usermod_earshot)

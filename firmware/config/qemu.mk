@@ -1,0 +1,16 @@
+# Layer for the QEMU Cortex-M boards (ports/qemu, used through BOARD_DIR=).
+include $(EARSHOT_DIR)/firmware/config/earshot.mk
+
+QEMU_ARCH = arm
+
+# The qemu port has no board header and no time module. This forced include declares
+# the board hook that mp_init() calls: it starts the SysTick time base (firmware/cmodules/
+# qemu_board provides it, with the time module) and enables the FPU where there is one.
+CFLAGS += -include $(EARSHOT_DIR)/firmware/config/qemu_board_hooks.h
+# The port's vector table sends SysTick to a fault handler; send it to the time base.
+# (Cortex-M0 has no VTOR to move the table, so this is done when linking, for all cores.)
+LDFLAGS += -Wl,--defsym=SysTick_Handler=qemu_board_systick_handler
+# Frequency of the core clock that drives SysTick on these machines.
+CFLAGS += -DEARSHOT_CORE_CLOCK_HZ=$(EARSHOT_CORE_CLOCK_HZ)
+
+LDSCRIPT ?= mcu/arm/mps2.ld

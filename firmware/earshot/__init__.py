@@ -1,0 +1,49 @@
+# earshot: always-on audio machine learning for MicroPython (device side).
+import sys
+
+__version__ = "0.1.0"
+
+platform = sys.platform
+
+try:
+    import _earshot
+
+    has_cmodule = True
+    kernels = _earshot.KERNELS
+except ImportError:
+    has_cmodule = False
+    kernels = None
+
+try:
+    from ulab import numpy as _np  # noqa: F401
+
+    has_ulab = True
+except ImportError:
+    has_ulab = False
+
+
+def machine():
+    # The board or host the firmware was built for, as the port reports it.
+    impl = getattr(sys.implementation, "_machine", None)
+    return impl or platform
+
+
+def info():
+    return {
+        "version": __version__,
+        "platform": platform,
+        "machine": machine(),
+        "cmodule": has_cmodule,
+        "kernels": kernels,
+        "ulab": has_ulab,
+    }
+
+
+def banner():
+    return "earshot {} on {} ({}): C module {}, ulab {}".format(
+        __version__,
+        platform,
+        machine(),
+        "yes ({} kernels)".format(kernels) if has_cmodule else "no",
+        "yes" if has_ulab else "no",
+    )

@@ -1,0 +1,120 @@
+"""The table of supported targets (boards/boards.toml), as typed rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomllib
+
+from .errors import EarshotError
+from .paths import project_root
+
+KINDS = ("unix", "qemu", "rp2", "stm32")
+
+
+@dataclass(frozen=True)
+class Board:
+    """One row of boards/boards.toml."""
+
+    name: str
+    kind: str
+    port: str
+    core: str
+    description: str
+    firmware: str = ""
+    clock_hz: int = 0
+    ram_bytes: int = 0
+    flash_bytes: int = 0
+    heap_bytes: int = 0
+    machine: str = ""
+    qemu_args: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict, compare=False)
+
+    @property
+    def emulated(self) -> bool:
+        """True for targets the test harness can run here (Unix port and QEMU)."""
+        return self.kind in ("unix", "qemu")
+
+    def firmware_path(self, root: Path | None = None) -> Path:
+        return (root or project_root()) / self.firmware
+
+
+def load_boards(root: Path | None = None) -> dict[str, Board]:
+    """Read boards/boards.toml; every row must name a folder beside it."""
+    root = root or project_root()
+    table_path = root / "boards" / "boards.toml"
+    try:
+        table = tomllib.loads(table_path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise EarshotError(f"cannot read the board table {table_path}: {err}") from err
+    boards: dict[str, Board] = {}
+    known = {f for f in Board.__dataclass_fields__ if f not in ("name", "extra")}
+    for name, row in table.items():
+        if row.get("kind") not in KINDS:
+            raise EarshotError(f"{table_path}: board {name!r} has unknown kind {row.get('kind')!r}")
+        if not (table_path.parent / name).is_dir():
+            raise EarshotError(f"{table_path}: board {name!r} has no folder boards/{name}/")
+        args = {k: (tuple(v) if isinstance(v, list) else v) for k, v in row.items() if k in known}
+        extra = {k: v for k, v in row.items() if k not in known}
+        boards[name] = Board(name=name, extra=extra, **args)
+    return boards
+
+
+def get_board(name: str, root: Path | None = None) -> Board:
+    boards = load_boards(root)
+    try:
+        return boards[name]
+    except KeyError:
+        raise EarshotError(
+            f"unknown target {name!r} (known: {', '.join(sorted(boards))})"
+        ) from None
+
+
+def emulated_board_names(root: Path | None = None) -> list[str]:
+    """Targets that run on this machine, in table order."""
+    return [b.name for b in load_boards(root).values() if b.emulated]
+
+
+def missing_vendor_dirs(board: Board, micropy_dir: Path) -> list[str]:
+    """The folders of a full MicroPython tree that the board's port needs and that are
+    missing or empty in micropy_dir (Debian's +ds tree lacks most of lib/)."""
+    missing = []
+    for rel in board.requires:
+        path = micropy_dir / rel
+        if not path.is_dir() or not any(path.iterdir()):
+            missing.append(rel)
+    return missing
+
+
+def _check_vendor_main(argv: list[str]) -> int:
+    """`python -m earshot_host.boards NAME MICROPY_DIR`: say what a real board lacks."""
+    import sys
+
+    name, micropy_dir = argv
+    try:
+        board = get_board(name)
+    except EarshotError as err:
+        print(f"earshot: error: {err}", file=sys.stderr)
+        return 1
+    if board.emulated:
+        print(f"earshot: error: {name} is built with `make unix` / `make qemu`", file=sys.stderr)
+        return 1
+    missing = missing_vendor_dirs(board, Path(micropy_dir))
+    if missing:
+        print(
+            f"earshot: error: {name} ({board.port} port) needs {', '.join(missing)} in "
+            f"{micropy_dir}: give MICROPY_DIR= a full upstream MicroPython clone with "
+            f"`git submodule update --init {' '.join(missing)}`",
+            file=sys.stderr,
+        )
+        return 1
+    print(board.port)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_check_vendor_main(sys.argv[1:]))

@@ -1,0 +1,34 @@
+"""Run MicroPython code on a target from the host: the Unix port or a QEMU board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from ..boards import Board, get_board
+from ..errors import EarshotError
+from ..paths import project_root
+from .qemu import QemuRunner
+from .result import RemoteError, RunResult
+from .unix import UnixRunner
+
+__all__ = ["RemoteError", "RunResult", "Runner", "open_runner"]
+
+
+class Runner(Protocol):
+    board: Board
+
+    def run(self, code: str, timeout: float = 60.0, cwd: Path | None = None) -> RunResult: ...
+
+    def close(self) -> None: ...
+
+
+def open_runner(target: str | Board, root: Path | None = None) -> Runner:
+    """A runner for a target named in boards/boards.toml."""
+    board = target if isinstance(target, Board) else get_board(target, root)
+    firmware = board.firmware_path(root or project_root())
+    if board.kind == "unix":
+        return UnixRunner(board, firmware)
+    if board.kind == "qemu":
+        return QemuRunner(board, firmware)
+    raise EarshotError(f"{board.name} is a {board.kind} board: it runs on hardware, not here")

@@ -1,0 +1,120 @@
+"""Run MicroPython code on a QEMU board: UART on a pty, driven through the raw REPL."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import select
+import subprocess
+import time
+from pathlib import Path
+
+from mpremote.transport import TransportError
+from mpremote.transport_serial import SerialTransport
+
+from ..boards import Board
+from ..errors import EarshotError
+from .result import RunResult
+
+PTY_LINE = re.compile(rb"char device redirected to (/dev/\S+)")
+
+
+def qemu_command(board: Board, firmware: Path, serial: str = "pty") -> list[str]:
+    """The qemu-system-arm command line of a board (deterministic time with -icount)."""
+    return [
+        "qemu-system-arm",
+        "-machine", board.machine,
+        "-nographic", "-monitor", "null", "-semihosting",
+        "-icount", "shift=0",
+        *board.qemu_args,
+        "-serial", serial,
+        "-kernel", str(firmware),
+    ]  # fmt: skip
+
+
+class QemuBoard:
+    """One emulated board: QEMU running the firmware with its UART on a pty."""
+
+    def __init__(self, board: Board, firmware: Path, boot_timeout: float = 20.0) -> None:
+        if not firmware.is_file():
+            raise EarshotError(
+                f"{board.name}: no firmware at {firmware} (run `make qemu BOARD={board.name}`)"
+            )
+        self.board = board
+        self.firmware = firmware
+        self.proc = subprocess.Popen(
+            qemu_command(board, firmware),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.port = self._wait_for_pty(boot_timeout)
+
+    def _wait_for_pty(self, timeout: float) -> str:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        seen = b""
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.2)
+            if ready:
+                line = self.proc.stdout.readline()
+                seen += line
+                match = PTY_LINE.search(line)
+                if match:
+                    return match.group(1).decode()
+            if self.proc.poll() is not None:
+                break
+        self.close()
+        raise EarshotError(
+            f"{self.board.name}: QEMU did not open its UART pty: {seen.decode(errors='replace')}"
+        )
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+class QemuRunner:
+    """Runs snippets on a QEMU board, booted once and soft-reset before every run."""
+
+    def __init__(self, board: Board, firmware: Path) -> None:
+        self.board = board
+        self.firmware = firmware
+        self.qemu: QemuBoard | None = None
+        self.transport: SerialTransport | None = None
+
+    def _connect(self) -> SerialTransport:
+        if self.transport is None:
+            self.qemu = QemuBoard(self.board, self.firmware)
+            self.transport = SerialTransport(self.qemu.port, baudrate=115200)
+        return self.transport
+
+    def run(self, code: str, timeout: float = 60.0, cwd: Path | None = None) -> RunResult:
+        del cwd  # the board has no host filesystem
+        try:
+            transport = self._connect()
+            transport.enter_raw_repl(soft_reset=True)
+            out, err = transport.exec_raw(code, timeout=timeout)
+        except (TransportError, OSError) as exc:
+            # A board that stopped answering is restarted for the next run.
+            self.close()
+            return RunResult(self.board.name, "", f"target stopped answering: {exc}")
+        return RunResult(
+            self.board.name, out.decode(errors="replace"), err.decode(errors="replace")
+        )
+
+    def close(self) -> None:
+        if self.transport is not None:
+            with contextlib.suppress(TransportError, OSError):
+                self.transport.close()
+            self.transport = None
+        if self.qemu is not None:
+            self.qemu.close()
+            self.qemu = None

@@ -1,0 +1,30 @@
+"""What running code on a target gives back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import EarshotError
+
+
+class RemoteError(EarshotError):
+    """Code raised an exception on the target; the message holds the target's traceback."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Output of one run: stdout, and the traceback (or failure reason) if it failed."""
+
+    target: str
+    output: str
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    def check(self) -> str:
+        """The output, or RemoteError with the target's traceback."""
+        if self.error:
+            raise RemoteError(f"on {self.target}:\n{self.error.rstrip()}")
+        return self.output

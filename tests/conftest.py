@@ -1,0 +1,103 @@
+"""pytest harness: run the same MicroPython code on the Unix port and the QEMU boards.
+
+A test that takes the `target` fixture runs once per selected target (`--targets
+unix,qemu_m3`; default: every target in boards/boards.toml that runs on this machine).
+Mark it `@pytest.mark.kinds("qemu")` to keep it to targets of some kinds. QEMU boards are
+booted once per session and soft-reset before every snippet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from earshot_host.boards import Board, emulated_board_names, load_boards
+from earshot_host.paths import project_root
+from earshot_host.runner import Runner, RunResult, open_runner
+
+ROOT = project_root()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--targets",
+        default=",".join(emulated_board_names(ROOT)),
+        help="comma-separated targets to run device tests on (default: all emulated)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "kinds(*kinds): run only on targets of these kinds")
+
+
+def selected_targets(config: pytest.Config) -> list[str]:
+    names = [n.strip() for n in config.getoption("--targets").split(",") if n.strip()]
+    known = load_boards(ROOT)
+    for name in names:
+        if name not in known or not known[name].emulated:
+            raise pytest.UsageError(f"--targets: {name!r} is not an emulated target")
+    return names
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "target" not in metafunc.fixturenames:
+        return
+    boards = load_boards(ROOT)
+    names = selected_targets(metafunc.config)
+    marker = metafunc.definition.get_closest_marker("kinds")
+    if marker is not None:
+        names = [n for n in names if boards[n].kind in marker.args]
+    metafunc.parametrize("target", names, indirect=True)
+
+
+class Target:
+    """A target as tests see it: run code, get output, fail with the target's traceback."""
+
+    def __init__(self, board: Board, runner: Runner) -> None:
+        self.board = board
+        self.name = board.name
+        self._runner = runner
+
+    def run(self, code: str, timeout: float = 120.0) -> RunResult:
+        """Run code; the result carries output and traceback, pass or fail."""
+        return self._runner.run(code, timeout=timeout)
+
+    def exec(self, code: str, timeout: float = 120.0) -> str:
+        """Run code that must succeed; a failure fails the test with the target's traceback."""
+        result = self.run(code, timeout=timeout)
+        if not result.ok:
+            pytest.fail(f"code failed on {self.name}:\n{result.error}", pytrace=False)
+        return result.output.replace("\r\n", "\n")
+
+    def exec_file(self, path: Path, timeout: float = 120.0) -> str:
+        return self.exec(path.read_text(), timeout=timeout)
+
+    def eval(self, expression: str, setup: str = "", timeout: float = 120.0) -> object:
+        """The value of a Python literal printed by the target (repr round trip)."""
+        import ast
+
+        out = self.exec(f"{setup}\nprint(repr({expression}))", timeout=timeout)
+        return ast.literal_eval(out.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def runners() -> Iterator[dict[str, Runner]]:
+    opened: dict[str, Runner] = {}
+    yield opened
+    for runner in opened.values():
+        runner.close()
+
+
+@pytest.fixture
+def target(request: pytest.FixtureRequest, runners: dict[str, Runner]) -> Target:
+    name = request.param
+    board = load_boards(ROOT)[name]
+    if name not in runners:
+        runners[name] = open_runner(board, ROOT)
+    return Target(board, runners[name])
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT

@@ -1,0 +1,579 @@
+"""Turn a parsed TFLite graph into earshot records (tensors, ops, constants, memory plan)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import EarshotError
+from ..modelfile import (
+    AddParams,
+    DType,
+    ModelWriter,
+    OpCode,
+    OpRecord,
+    PoolParams,
+    QuantType,
+    RequantMode,
+    SoftmaxParams,
+    TensorKind,
+    TensorRecord,
+    WeightedParams,
+    activation_buffers,
+)
+from ..modelfile.layout import TENSOR_FLAG_ALIAS, TENSOR_FLAG_INPUT, TENSOR_FLAG_OUTPUT
+from . import quant_params as qp
+from .memory_plan import plan_arena
+from .tflite_graph import ACTIVATION_NAMES, PADDING_NAMES, Graph, GraphOp, GraphTensor
+
+COMPUTE_OPS = {
+    "CONV_2D": OpCode.CONV_2D,
+    "DEPTHWISE_CONV_2D": OpCode.DEPTHWISE_CONV_2D,
+    "FULLY_CONNECTED": OpCode.FULLY_CONNECTED,
+    "AVERAGE_POOL_2D": OpCode.AVERAGE_POOL_2D,
+    "MAX_POOL_2D": OpCode.MAX_POOL_2D,
+    "ADD": OpCode.ADD,
+    "SOFTMAX": OpCode.SOFTMAX,
+}
+FOLDED_OPS = ("RESHAPE", "QUANTIZE", "DEQUANTIZE")
+SUPPORTED_OPS = (*COMPUTE_OPS, *FOLDED_OPS)
+DTYPES = {"INT8": DType.INT8, "UINT8": DType.UINT8, "INT16": DType.INT16, "INT32": DType.INT32}
+SOFTMAX_SCALE = 1.0 / 256
+FC_ROUNDING_MODES = ("double", "fixed_point")
+
+
+@dataclass
+class LoweredOp:
+    """An emitted op with what the report needs about it."""
+
+    record: OpRecord
+    tflite_index: int
+    name: str
+    macs: int
+    param_bytes: int
+
+
+@dataclass
+class Lowered:
+    writer: ModelWriter
+    ops: list[LoweredOp]
+    inputs: list[int]
+    outputs: list[int]
+    arena_size: int
+    param_count: int
+    names: dict[int, str] = field(default_factory=dict)
+
+
+class _Lowering:
+    def __init__(self, graph: Graph, fc_rounding: str) -> None:
+        if fc_rounding not in FC_ROUNDING_MODES:
+            raise EarshotError(
+                f"fc_rounding must be one of {', '.join(FC_ROUNDING_MODES)}, not {fc_rounding!r}"
+            )
+        self.fc_rounding = fc_rounding
+        self.graph = graph
+        self.writer = ModelWriter()
+        self.alias: dict[int, int] = {}  # folded op output -> tflite tensor holding the data
+        self.index: dict[int, int] = {}  # tflite tensor -> earshot tensor
+        self.ops: list[LoweredOp] = []
+        self.param_count = 0
+        self.names: dict[int, str] = {}
+
+    # -- tensors ---------------------------------------------------------------------------
+    def _fail(self, op: GraphOp, message: str) -> EarshotError:
+        return EarshotError(f"op #{op.index} {op.name}: {message}")
+
+    def root(self, tfl: int) -> int:
+        while tfl in self.alias:
+            tfl = self.alias[tfl]
+        return tfl
+
+    def tensor(self, tfl: int) -> int:
+        """Earshot index of a TFLite tensor, creating its record (and constant data) once."""
+        if tfl in self.index:
+            return self.index[tfl]
+        g = self.graph.tensors[tfl]
+        root = self.root(tfl)
+        if root != tfl:
+            base_index = self.tensor(root)
+            base = self.writer.tensors[base_index]
+            record = dataclasses.replace(
+                base,
+                shape=g.shape,
+                flags=TENSOR_FLAG_ALIAS,
+                alias_of=base_index,
+                **self._quant_fields(g),
+            )
+        else:
+            record = self._new_record(g)
+        self.index[tfl] = self.writer.add_tensor(record)
+        self.names[self.index[tfl]] = g.name
+        return self.index[tfl]
+
+    def _quant_fields(self, g: GraphTensor) -> dict[str, Any]:
+        if len(g.scales) == 0:
+            return {
+                "quant_type": QuantType.NONE,
+                "zero_point": 0,
+                "scale": 0.0,
+                "quant_count": 0,
+                "quant_axis": 0,
+                "quant_zero_points_offset": 0,
+                "quant_scales_offset": 0,
+            }
+        if len(g.scales) == 1:
+            return {
+                "quant_type": QuantType.PER_TENSOR,
+                "zero_point": int(g.zero_points[0]),
+                "scale": float(g.scales[0]),
+                "quant_count": 1,
+                "quant_axis": 0,
+                "quant_zero_points_offset": 0,
+                "quant_scales_offset": 0,
+            }
+        return {
+            "quant_type": QuantType.PER_CHANNEL,
+            "zero_point": 0,
+            "scale": 0.0,
+            "quant_count": len(g.scales),
+            "quant_axis": g.quant_axis,
+            "quant_zero_points_offset": self.writer.add_blob(g.zero_points.astype("<i4")),
+            "quant_scales_offset": self.writer.add_blob(g.scales.astype("<f4")),
+        }
+
+    def _new_record(self, g: GraphTensor) -> TensorRecord:
+        dtype = DTYPES.get(g.type_name)
+        if dtype is None:
+            raise EarshotError(
+                f"{g.describe()}: type {g.type_name} is not supported (int8 models only)"
+            )
+        if len(g.shape) > 4 or any(d < 1 for d in g.shape) or any(d > 0xFFFF for d in g.shape):
+            raise EarshotError(f"{g.describe()}: shape is not supported (rank <= 4, dims 1..65535)")
+        count = int(np.prod(g.shape)) if g.shape else 1
+        if g.is_const:
+            assert g.data is not None
+            offset = self.writer.add_blob(g.data.astype(dtype.numpy_name))
+            kind = TensorKind.CONST
+            self.param_count += count
+        else:
+            if g.is_variable:
+                raise EarshotError(f"{g.describe()}: variable tensors are not supported")
+            offset = 0
+            kind = TensorKind.ACTIVATION
+        return TensorRecord(
+            dtype=dtype,
+            kind=kind,
+            shape=g.shape,
+            byte_size=count * dtype.itemsize,
+            offset=offset,
+            **self._quant_fields(g),
+        )
+
+    def _activation(self, op: GraphOp, tfl: int, role: str) -> GraphTensor:
+        g = self.graph.tensors[tfl]
+        if g.type_name != "INT8":
+            raise self._fail(op, f"{role} {g.describe()} is {g.type_name}; only int8 is supported")
+        if len(g.scales) != 1:
+            raise self._fail(op, f"{role} {g.describe()} must have per-tensor quantization")
+        return g
+
+    def _const(self, op: GraphOp, tfl: int, role: str, type_name: str) -> GraphTensor:
+        g = self.graph.tensors[self.root(tfl)]
+        if not g.is_const:
+            raise self._fail(op, f"{role} {g.describe()} must be a constant")
+        if g.type_name != type_name:
+            raise self._fail(op, f"{role} {g.describe()} is {g.type_name}, expected {type_name}")
+        return g
+
+    # -- ops -------------------------------------------------------------------------------
+    def run(self) -> None:
+        for index in self.graph.inputs:
+            g = self.graph.tensors[index]
+            if g.type_name != "INT8" or g.is_const or len(g.scales) != 1:
+                raise EarshotError(
+                    f"model input {g.describe()} must be a per-tensor quantized int8 tensor "
+                    "(convert with full-integer int8 quantization)"
+                )
+        for op in self.graph.ops:
+            if op.name not in SUPPORTED_OPS:
+                raise EarshotError(
+                    f"op #{op.index} {op.name} is not supported (supported ops: "
+                    f"{', '.join(SUPPORTED_OPS)})"
+                )
+            if len(op.outputs) != 1:
+                raise self._fail(op, f"has {len(op.outputs)} outputs, expected 1")
+            if op.name in FOLDED_OPS:
+                self._fold(op)
+            else:
+                self._compute(op)
+        for index in self.graph.outputs:
+            g = self.graph.tensors[index]
+            if g.type_name != "INT8":
+                raise EarshotError(f"model output {g.describe()} must be int8")
+
+    def _fold(self, op: GraphOp) -> None:
+        src, dst = op.inputs[0], op.outputs[0]
+        a, b = self.graph.tensors[src], self.graph.tensors[dst]
+        if op.name != "RESHAPE":
+            same = (
+                a.type_name == b.type_name == "INT8"
+                and len(a.scales) == len(b.scales) == 1
+                and a.scales[0] == b.scales[0]
+                and a.zero_points[0] == b.zero_points[0]
+            )
+            if not same:
+                raise self._fail(
+                    op,
+                    f"only an int8->int8 identity is supported (input {a.type_name} "
+                    f"scale {a.scales.tolist()} zp {a.zero_points.tolist()}, output "
+                    f"{b.type_name} scale {b.scales.tolist()} zp {b.zero_points.tolist()})",
+                )
+        count_a = int(np.prod(a.shape)) if a.shape else 1
+        count_b = int(np.prod(b.shape)) if b.shape else 1
+        if a.type_name != b.type_name or count_a != count_b:
+            raise self._fail(op, "input and output differ in type or element count")
+        self.alias[dst] = self.root(src)
+
+    def _activation_name(self, op: GraphOp) -> str:
+        code = op.options.FusedActivationFunction()
+        name = ACTIVATION_NAMES.get(code, str(code))
+        if name not in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"):
+            raise self._fail(op, f"fused activation {name} is not supported")
+        return name
+
+    def _emit(
+        self,
+        op: GraphOp,
+        code: OpCode,
+        inputs: list[int | None],
+        params: Any,
+        macs: int,
+        extra_bytes: int = 0,
+    ) -> None:
+        before = {i for i in self.index}
+        earshot_inputs = tuple(None if i is None else self.tensor(i) for i in inputs)
+        output = self.tensor(op.outputs[0])
+        if self.writer.tensors[output].kind != TensorKind.ACTIVATION or output in earshot_inputs:
+            raise self._fail(op, "output must be a fresh activation tensor")
+        if self.writer.tensors[output].alias_of is not None:
+            raise self._fail(op, "output is already produced by another op")
+        param_bytes = extra_bytes + sum(
+            self.writer.tensors[self.index[i]].byte_size
+            for i in inputs
+            if i is not None
+            and i not in before
+            and self.writer.tensors[self.index[i]].kind == TensorKind.CONST
+        )
+        record = OpRecord(opcode=code, inputs=earshot_inputs, output=output, params=params)
+        self.writer.add_op(record)
+        self.ops.append(LoweredOp(record, op.index, op.name, macs, param_bytes))
+
+    def _compute(self, op: GraphOp) -> None:
+        if op.options is None and op.name != "SOFTMAX":
+            raise self._fail(op, "has no builtin options")
+        if op.name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            self._conv(op)
+        elif op.name == "FULLY_CONNECTED":
+            self._fully_connected(op)
+        elif op.name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
+            self._pool(op)
+        elif op.name == "ADD":
+            self._add(op)
+        else:
+            self._softmax(op)
+
+    def _spatial(
+        self,
+        op: GraphOp,
+        x: GraphTensor,
+        out: GraphTensor,
+        filt_hw: tuple[int, int],
+        stride: tuple[int, int],
+        dilation: tuple[int, int],
+    ) -> tuple[int, int]:
+        padding = PADDING_NAMES.get(op.options.Padding(), "?")
+        if padding not in ("SAME", "VALID"):
+            raise self._fail(op, f"padding {padding} is not supported")
+        if len(x.shape) != 4 or len(out.shape) != 4:
+            raise self._fail(op, "input and output must be 4-D (NHWC)")
+        if min(*stride, *dilation) < 1:
+            raise self._fail(op, f"stride {stride} / dilation {dilation} must be >= 1")
+        pads = []
+        for axis in (0, 1):
+            size, pad = qp.same_or_valid_padding(
+                padding, x.shape[1 + axis], filt_hw[axis], stride[axis], dilation[axis]
+            )
+            if size != out.shape[1 + axis] or size < 1:
+                raise self._fail(
+                    op, f"output shape {list(out.shape)} does not match {padding} padding"
+                )
+            pads.append(pad)
+        return pads[0], pads[1]
+
+    def _filter_scales(self, op: GraphOp, filt: GraphTensor, axis: int, channels: int) -> list:
+        if len(filt.scales) not in (1, channels) or (
+            len(filt.scales) > 1 and filt.quant_axis != axis
+        ):
+            raise self._fail(op, f"filter {filt.describe()} has unsupported quantization")
+        if len(filt.scales) > 1 and np.any(filt.zero_points != 0):
+            raise self._fail(op, "per-channel filter zero points must be 0")
+        return [float(s) for s in filt.scales]
+
+    def _bias(self, op: GraphOp, tfl: int, channels: int) -> int | None:
+        if tfl < 0:
+            return None
+        bias = self._const(op, tfl, "bias", "INT32")
+        if int(np.prod(bias.shape)) != channels:
+            raise self._fail(op, f"bias {bias.describe()} needs {channels} values")
+        return tfl
+
+    def _multiplier_arrays(self, multipliers: np.ndarray, shifts: np.ndarray) -> tuple[int, int]:
+        return self.writer.add_blob(multipliers), self.writer.add_blob(shifts)
+
+    def _conv(self, op: GraphOp) -> None:
+        o = op.options
+        depthwise = op.name == "DEPTHWISE_CONV_2D"
+        x = self._activation(op, op.inputs[0], "input")
+        out = self._activation(op, op.outputs[0], "output")
+        filt = self._const(op, op.inputs[1], "filter", "INT8")
+        if len(filt.shape) != 4:
+            raise self._fail(op, f"filter {filt.describe()} must be 4-D")
+        channels = out.shape[3]
+        in_channels = x.shape[3] if len(x.shape) == 4 else 0
+        if depthwise:
+            multiplier = channels // max(in_channels, 1)
+            if (
+                filt.shape[0] != 1
+                or filt.shape[3] != channels
+                or in_channels * multiplier != channels
+            ):
+                raise self._fail(op, f"filter {filt.describe()} does not fit the input/output")
+            if o.DepthMultiplier() not in (0, multiplier):
+                raise self._fail(
+                    op, f"depth_multiplier option {o.DepthMultiplier()} != output/input channels"
+                )
+        else:
+            multiplier = 1
+            if filt.shape[0] != channels or filt.shape[3] != in_channels:
+                raise self._fail(op, f"filter {filt.describe()} does not fit the input/output")
+        stride = (o.StrideH(), o.StrideW())
+        dilation = (o.DilationHFactor(), o.DilationWFactor())
+        kh, kw = filt.shape[1], filt.shape[2]
+        pad_top, pad_left = self._spatial(op, x, out, (kh, kw), stride, dilation)
+        scales = self._filter_scales(op, filt, 3 if depthwise else 0, channels)
+        if len(scales) == 1 and int(filt.zero_points[0]) != 0:
+            raise self._fail(op, "filter zero point must be 0")
+        count = len(scales)  # per-tensor weights: one broadcast entry
+        multipliers, shifts = qp.conv_multipliers(
+            float(x.scales[0]), scales, float(out.scales[0]), count
+        )
+        act_min, act_max = qp.activation_range_int8(
+            self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
+        )
+        bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else -1, channels)
+        mult_offset, shift_offset = self._multiplier_arrays(multipliers, shifts)
+        params = WeightedParams(
+            stride_h=stride[0],
+            stride_w=stride[1],
+            dilation_h=dilation[0],
+            dilation_w=dilation[1],
+            pad_top=pad_top,
+            pad_left=pad_left,
+            filter_h=kh,
+            filter_w=kw,
+            depth_multiplier=multiplier,
+            input_zero_point=int(x.zero_points[0]),
+            filter_zero_point=0,
+            output_zero_point=int(out.zero_points[0]),
+            act_min=act_min,
+            act_max=act_max,
+            multipliers_offset=mult_offset,
+            shifts_offset=shift_offset,
+            requant_count=count,
+        )
+        taps = kh * kw * (1 if depthwise else in_channels)
+        macs = int(np.prod(out.shape)) * taps
+        code = OpCode.DEPTHWISE_CONV_2D if depthwise else OpCode.CONV_2D
+        self._emit(op, code, [op.inputs[0], op.inputs[1], bias], params, macs, 8 * count)
+
+    def _fully_connected(self, op: GraphOp) -> None:
+        o = op.options
+        if o.WeightsFormat() != 0:
+            raise self._fail(op, f"weights format {o.WeightsFormat()} is not supported")
+        x = self._activation(op, op.inputs[0], "input")
+        out = self._activation(op, op.outputs[0], "output")
+        filt = self._const(op, op.inputs[1], "filter", "INT8")
+        if len(filt.shape) != 2:
+            raise self._fail(op, f"filter {filt.describe()} must be 2-D")
+        channels, depth = filt.shape
+        in_count = int(np.prod(x.shape))
+        out_count = int(np.prod(out.shape))
+        if (
+            in_count % depth
+            or out_count != in_count // depth * channels
+            or (out.shape[-1] != channels)
+        ):
+            raise self._fail(
+                op, f"shapes {list(x.shape)} x {list(filt.shape)} -> {list(out.shape)} disagree"
+            )
+        scales = self._filter_scales(op, filt, 0, channels)
+        filter_zero_point = int(filt.zero_points[0]) if len(scales) == 1 else 0
+        count = len(scales)  # per-tensor weights: one broadcast entry
+        multipliers, shifts = qp.conv_multipliers(
+            float(x.scales[0]), scales, float(out.scales[0]), count
+        )
+        act_min, act_max = qp.activation_range_int8(
+            self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
+        )
+        bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else -1, channels)
+        mult_offset, shift_offset = self._multiplier_arrays(multipliers, shifts)
+        extra_bytes = 8 * count
+        mode = RequantMode.FIXED_POINT
+        mantissas_offset = exponents_offset = 0
+        if self.fc_rounding == "double":
+            mode = RequantMode.DOUBLE_ROUND
+            mantissas, exponents = qp.double_round_scales(
+                float(x.scales[0]), scales, float(out.scales[0]), count
+            )
+            mantissas_offset = self.writer.add_blob(mantissas)
+            exponents_offset = self.writer.add_blob(exponents)
+            extra_bytes += 12 * count
+        params = WeightedParams(
+            stride_h=0,
+            stride_w=0,
+            dilation_h=0,
+            dilation_w=0,
+            pad_top=0,
+            pad_left=0,
+            filter_h=0,
+            filter_w=0,
+            depth_multiplier=0,
+            input_zero_point=int(x.zero_points[0]),
+            filter_zero_point=filter_zero_point,
+            output_zero_point=int(out.zero_points[0]),
+            act_min=act_min,
+            act_max=act_max,
+            requant_count=count,
+            multipliers_offset=mult_offset,
+            shifts_offset=shift_offset,
+            requant_mode=mode,
+            scale_mantissas_offset=mantissas_offset,
+            scale_exponents_offset=exponents_offset,
+        )
+        macs = in_count // depth * channels * depth
+        self._emit(
+            op,
+            OpCode.FULLY_CONNECTED,
+            [op.inputs[0], op.inputs[1], bias],
+            params,
+            macs,
+            extra_bytes,
+        )
+
+    def _pool(self, op: GraphOp) -> None:
+        o = op.options
+        x = self._activation(op, op.inputs[0], "input")
+        out = self._activation(op, op.outputs[0], "output")
+        filt_hw = (o.FilterHeight(), o.FilterWidth())
+        stride = (o.StrideH(), o.StrideW())
+        if min(filt_hw) < 1:
+            raise self._fail(op, f"filter size {filt_hw} must be >= 1")
+        pad_top, pad_left = self._spatial(op, x, out, filt_hw, stride, (1, 1))
+        if x.shape[3] != out.shape[3] or x.shape[0] != out.shape[0]:
+            raise self._fail(op, "input and output differ in batch or channels")
+        act_min, act_max = qp.activation_range_int8(
+            self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
+        )
+        params = PoolParams(
+            stride_h=stride[0],
+            stride_w=stride[1],
+            filter_h=filt_hw[0],
+            filter_w=filt_hw[1],
+            pad_top=pad_top,
+            pad_left=pad_left,
+            act_min=act_min,
+            act_max=act_max,
+        )
+        code = OpCode.AVERAGE_POOL_2D if op.name == "AVERAGE_POOL_2D" else OpCode.MAX_POOL_2D
+        self._emit(op, code, [op.inputs[0]], params, 0)
+
+    def _add(self, op: GraphOp) -> None:
+        a = self._activation(op, op.inputs[0], "input 1")
+        b = self._activation(op, op.inputs[1], "input 2")
+        out = self._activation(op, op.outputs[0], "output")
+        if not a.shape == b.shape == out.shape:
+            raise self._fail(
+                op,
+                f"broadcasting is not supported (input shapes {list(a.shape)} and "
+                f"{list(b.shape)}, output {list(out.shape)}); inputs must have the output's shape",
+            )
+        act_min, act_max = qp.activation_range_int8(
+            self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
+        )
+        values = qp.add_params(float(a.scales[0]), float(b.scales[0]), float(out.scales[0]))
+        params = AddParams(
+            input1_zero_point=int(a.zero_points[0]),
+            input2_zero_point=int(b.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+            act_min=act_min,
+            act_max=act_max,
+            **values,
+        )
+        self._emit(op, OpCode.ADD, [op.inputs[0], op.inputs[1]], params, 0)
+
+    def _softmax(self, op: GraphOp) -> None:
+        x = self._activation(op, op.inputs[0], "input")
+        out = self._activation(op, op.outputs[0], "output")
+        if x.shape != out.shape:
+            raise self._fail(op, "input and output shapes differ")
+        if int(out.zero_points[0]) != -128 or abs(float(out.scales[0]) - SOFTMAX_SCALE) > (
+            0.001 * SOFTMAX_SCALE
+        ):
+            raise self._fail(op, "int8 output must have scale 1/256 and zero point -128")
+        beta = float(op.options.Beta()) if op.options is not None else 1.0
+        values = qp.softmax_params(beta, float(x.scales[0]))
+        params = SoftmaxParams(
+            input_zero_point=int(x.zero_points[0]), output_zero_point=-128, **values
+        )
+        self._emit(op, OpCode.SOFTMAX, [op.inputs[0]], params, 0)
+
+    # -- finishing -------------------------------------------------------------------------
+    def finish(self) -> Lowered:
+        if not self.ops:
+            raise EarshotError("the model has no supported compute op")
+        inputs = [self.tensor(i) for i in self.graph.inputs]
+        outputs = [self.tensor(i) for i in self.graph.outputs]
+        tensors = self.writer.tensors
+        for index in inputs:
+            tensors[index].flags |= TENSOR_FLAG_INPUT
+        for index in outputs:
+            tensors[index].flags |= TENSOR_FLAG_OUTPUT
+        buffers = activation_buffers(tensors, [lo.record for lo in self.ops])
+        offsets, arena_size = plan_arena(buffers)
+        for buffer in buffers:
+            for member in buffer.members:
+                tensors[member].offset = offsets[buffer.root]
+        return Lowered(
+            writer=self.writer,
+            ops=self.ops,
+            inputs=inputs,
+            outputs=outputs,
+            arena_size=arena_size,
+            param_count=self.param_count,
+            names=self.names,
+        )
+
+
+def lower_graph(graph: Graph, fc_rounding: str = "double") -> Lowered:
+    """Lower every op, fold RESHAPE/identity QUANTIZE, plan the arena.
+
+    fc_rounding "double" makes FULLY_CONNECTED scale its accumulator like LiteRT's reference
+    kernel (double product, std::round); "fixed_point" uses the integer multiplier/shift like
+    TFLite Micro and LiteRT's optimized kernels.
+    """
+    lowering = _Lowering(graph, fc_rounding)
+    lowering.run()
+    return lowering.finish()

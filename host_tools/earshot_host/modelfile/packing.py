@@ -1,0 +1,247 @@
+"""Pack and unpack single tensor and operator records (no validation beyond decoding)."""
+
+from __future__ import annotations
+
+from ..errors import EarshotError
+from .format_error import ModelFormatError
+from .layout import (
+    ADD_PARAMS,
+    MAX_INPUTS,
+    MAX_RANK,
+    NO_TENSOR,
+    OP_PARAMS_SIZE,
+    OP_RECORD_HEAD,
+    OP_RECORD_SIZE,
+    POOL_OPS,
+    POOL_PARAMS,
+    SOFTMAX_PARAMS,
+    TENSOR_RECORD,
+    WEIGHTED_OPS,
+    WEIGHTED_PARAMS,
+    DType,
+    OpCode,
+    QuantType,
+    RequantMode,
+    TensorKind,
+)
+from .records import (
+    AddParams,
+    OpParams,
+    OpRecord,
+    PoolParams,
+    SoftmaxParams,
+    TensorRecord,
+    WeightedParams,
+)
+
+
+def pack_tensor(t: TensorRecord) -> bytes:
+    dims = list(t.shape) + [0] * (MAX_RANK - len(t.shape))
+    return TENSOR_RECORD.pack(
+        int(t.dtype),
+        int(t.kind),
+        len(t.shape),
+        t.flags,
+        *dims,
+        t.byte_size,
+        t.offset,
+        t.zero_point,
+        t.scale,
+        NO_TENSOR if t.alias_of is None else t.alias_of,
+        t.quant_axis,
+        int(t.quant_type),
+        t.quant_count,
+        t.quant_zero_points_offset,
+        t.quant_scales_offset,
+        0,
+    )
+
+
+def unpack_tensor(index: int, raw: bytes) -> tuple[TensorRecord, int, tuple[int, ...]]:
+    """Decode one tensor record; return it with its reserved word and all four dims."""
+    (
+        dtype,
+        kind,
+        rank,
+        flags,
+        d0,
+        d1,
+        d2,
+        d3,
+        byte_size,
+        offset,
+        zero_point,
+        scale,
+        alias_of,
+        quant_axis,
+        quant_type,
+        quant_count,
+        zps_offset,
+        scales_offset,
+        reserved,
+    ) = TENSOR_RECORD.unpack(raw)
+    where = f"tensor {index}"
+    try:
+        dtype_e = DType(dtype)
+    except ValueError:
+        raise ModelFormatError(f"T1 {where}: unknown dtype code {dtype}") from None
+    try:
+        kind_e = TensorKind(kind)
+    except ValueError:
+        raise ModelFormatError(f"T2 {where}: unknown kind code {kind}") from None
+    try:
+        quant_e = QuantType(quant_type)
+    except ValueError:
+        raise ModelFormatError(f"T7 {where}: unknown quantization type {quant_type}") from None
+    if rank > MAX_RANK:
+        raise ModelFormatError(f"T3 {where}: rank {rank} is above {MAX_RANK}")
+    dims = (d0, d1, d2, d3)
+    record = TensorRecord(
+        dtype=dtype_e,
+        kind=kind_e,
+        shape=tuple(dims[:rank]),
+        byte_size=byte_size,
+        offset=offset,
+        flags=flags,
+        zero_point=zero_point,
+        scale=scale,
+        alias_of=None if alias_of == NO_TENSOR else alias_of,
+        quant_type=quant_e,
+        quant_axis=quant_axis,
+        quant_count=quant_count,
+        quant_zero_points_offset=zps_offset,
+        quant_scales_offset=scales_offset,
+    )
+    return record, reserved, dims
+
+
+def _pack_params(opcode: OpCode, p: OpParams) -> bytes:
+    if opcode in WEIGHTED_OPS and isinstance(p, WeightedParams):
+        return WEIGHTED_PARAMS.pack(
+            p.stride_h,
+            p.stride_w,
+            p.dilation_h,
+            p.dilation_w,
+            p.pad_top,
+            p.pad_left,
+            p.filter_h,
+            p.filter_w,
+            p.depth_multiplier,
+            int(p.requant_mode),
+            p.input_zero_point,
+            p.filter_zero_point,
+            p.output_zero_point,
+            p.act_min,
+            p.act_max,
+            p.requant_count,
+            p.multipliers_offset,
+            p.shifts_offset,
+            p.scale_mantissas_offset,
+            p.scale_exponents_offset,
+        )
+    if opcode in POOL_OPS and isinstance(p, PoolParams):
+        return POOL_PARAMS.pack(
+            p.stride_h,
+            p.stride_w,
+            p.filter_h,
+            p.filter_w,
+            p.pad_top,
+            p.pad_left,
+            p.act_min,
+            p.act_max,
+        )
+    if opcode == OpCode.ADD and isinstance(p, AddParams):
+        return ADD_PARAMS.pack(
+            p.input1_zero_point,
+            p.input2_zero_point,
+            p.output_zero_point,
+            p.left_shift,
+            p.input1_multiplier,
+            p.input1_shift,
+            p.input2_multiplier,
+            p.input2_shift,
+            p.output_multiplier,
+            p.output_shift,
+            p.act_min,
+            p.act_max,
+        )
+    if opcode == OpCode.SOFTMAX and isinstance(p, SoftmaxParams):
+        return SOFTMAX_PARAMS.pack(
+            p.input_beta_multiplier,
+            p.input_beta_left_shift,
+            p.diff_min,
+            p.input_zero_point,
+            p.output_zero_point,
+        )
+    raise EarshotError(f"internal error: {opcode.name} given {type(p).__name__}")
+
+
+def pack_op(op: OpRecord) -> bytes:
+    inputs = [NO_TENSOR if i is None else i for i in op.inputs]
+    head = OP_RECORD_HEAD.pack(
+        int(op.opcode),
+        len(op.inputs),
+        1,
+        0,
+        *(inputs + [NO_TENSOR] * (MAX_INPUTS - len(inputs))),
+        op.output,
+    )
+    params = _pack_params(op.opcode, op.params)
+    return head + params + b"\0" * (OP_PARAMS_SIZE - len(params))
+
+
+def unpack_op(index: int, raw: bytes) -> OpRecord:
+    """Decode one operator record (O1, O2 and the reserved-bytes part of O8 are checked here)."""
+    assert len(raw) == OP_RECORD_SIZE
+    opcode, n_in, n_out, reserved, i0, i1, i2, output = OP_RECORD_HEAD.unpack_from(raw)
+    where = f"op #{index}"
+    try:
+        code = OpCode(opcode)
+    except ValueError:
+        raise ModelFormatError(f"O1 {where}: unknown opcode {opcode}") from None
+    expected_inputs = {
+        OpCode.CONV_2D: 3,
+        OpCode.DEPTHWISE_CONV_2D: 3,
+        OpCode.FULLY_CONNECTED: 3,
+        OpCode.AVERAGE_POOL_2D: 1,
+        OpCode.MAX_POOL_2D: 1,
+        OpCode.ADD: 2,
+        OpCode.SOFTMAX: 1,
+    }[code]
+    if n_in != expected_inputs or n_out != 1:
+        raise ModelFormatError(
+            f"O2 {where} {code.name}: has {n_in} inputs/{n_out} outputs, "
+            f"expected {expected_inputs}/1"
+        )
+    all_inputs = (i0, i1, i2)
+    if reserved != 0 or any(i != NO_TENSOR for i in all_inputs[n_in:]):
+        raise ModelFormatError(f"O8 {where} {code.name}: reserved fields are not zero")
+    body = raw[OP_RECORD_HEAD.size :]
+    params: OpParams
+    if code in WEIGHTED_OPS:
+        v = WEIGHTED_PARAMS.unpack_from(body)
+        try:
+            mode = RequantMode(v[9])
+        except ValueError:
+            raise ModelFormatError(f"O7 {where} {code.name}: unknown requant mode {v[9]}") from None
+        params = WeightedParams(
+            *v[:9],
+            *v[10:18],
+            requant_mode=mode,
+            scale_mantissas_offset=v[18],
+            scale_exponents_offset=v[19],
+        )
+        used = WEIGHTED_PARAMS.size
+    elif code in POOL_OPS:
+        params = PoolParams(*POOL_PARAMS.unpack_from(body))
+        used = POOL_PARAMS.size
+    elif code == OpCode.ADD:
+        params = AddParams(*ADD_PARAMS.unpack_from(body))
+        used = ADD_PARAMS.size
+    else:
+        params = SoftmaxParams(*SOFTMAX_PARAMS.unpack_from(body))
+        used = SOFTMAX_PARAMS.size
+    if any(body[used:]):
+        raise ModelFormatError(f"O8 {where} {code.name}: reserved fields are not zero")
+    inputs = tuple(None if i == NO_TENSOR else i for i in all_inputs[:n_in])
+    return OpRecord(opcode=code, inputs=inputs, output=output, params=params)

@@ -1,0 +1,159 @@
+"""In-memory form of the records of an earshot model file (tensors, operators, parameters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .layout import DType, OpCode, QuantType, RequantMode, TensorKind
+
+
+@dataclass
+class TensorRecord:
+    """One entry of the tensor table."""
+
+    dtype: DType
+    kind: TensorKind
+    shape: tuple[int, ...]
+    byte_size: int
+    offset: int  # CONST: file offset of the data; ACTIVATION: arena offset
+    flags: int = 0
+    zero_point: int = 0
+    scale: float = 0.0
+    alias_of: int | None = None
+    quant_type: QuantType = QuantType.NONE
+    quant_axis: int = 0
+    quant_count: int = 0
+    quant_zero_points_offset: int = 0  # file offset of int32[quant_count] (per-channel only)
+    quant_scales_offset: int = 0  # file offset of float32[quant_count] (per-channel only)
+
+    @property
+    def element_count(self) -> int:
+        count = 1
+        for dim in self.shape:
+            count *= dim
+        return count
+
+
+@dataclass
+class WeightedParams:
+    """Parameters of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (FC: spatial fields 0)."""
+
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_top: int
+    pad_left: int
+    filter_h: int
+    filter_w: int
+    depth_multiplier: int
+    input_zero_point: int
+    filter_zero_point: int
+    output_zero_point: int
+    act_min: int
+    act_max: int
+    requant_count: int  # entries in the requant arrays: 1 (broadcast) or output channels
+    multipliers_offset: int  # file offset of int32[requant_count]
+    shifts_offset: int  # file offset of int32[requant_count]
+    requant_mode: RequantMode = RequantMode.FIXED_POINT
+    scale_mantissas_offset: int = 0  # DOUBLE_ROUND: file offset of int64[requant_count]
+    scale_exponents_offset: int = 0  # DOUBLE_ROUND: file offset of int32[requant_count]
+
+
+@dataclass
+class PoolParams:
+    """Parameters of AVERAGE_POOL_2D and MAX_POOL_2D."""
+
+    stride_h: int
+    stride_w: int
+    filter_h: int
+    filter_w: int
+    pad_top: int
+    pad_left: int
+    act_min: int
+    act_max: int
+
+
+@dataclass
+class AddParams:
+    """Parameters of ADD (TFLite's int8 general rescaling path)."""
+
+    input1_zero_point: int
+    input2_zero_point: int
+    output_zero_point: int
+    left_shift: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_multiplier: int
+    input2_shift: int
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+
+
+@dataclass
+class SoftmaxParams:
+    """Parameters of SOFTMAX (int8 in, int8 out with scale 1/256 and zero point -128)."""
+
+    input_beta_multiplier: int
+    input_beta_left_shift: int
+    diff_min: int
+    input_zero_point: int
+    output_zero_point: int
+
+
+OpParams = WeightedParams | PoolParams | AddParams | SoftmaxParams
+
+
+@dataclass
+class OpRecord:
+    """One entry of the operator list. inputs holds None for an absent optional input (bias)."""
+
+    opcode: OpCode
+    inputs: tuple[int | None, ...]
+    output: int
+    params: OpParams
+
+
+@dataclass
+class ModelFile:
+    """A parsed and validated earshot model. data is the file itself (constants are views)."""
+
+    data: bytes
+    version: int
+    arena_size: int
+    tensors: list[TensorRecord]
+    ops: list[OpRecord]
+    inputs: list[int]
+    outputs: list[int]
+    blob_offset: int
+    blob_size: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def const_array(self, index: int) -> np.ndarray:
+        """Read-only view of a constant tensor's data, in place in the file bytes."""
+        tensor = self.tensors[index]
+        if tensor.kind != TensorKind.CONST:
+            raise ValueError(f"tensor {index} is not a constant")
+        return np.frombuffer(
+            self.data,
+            dtype=tensor.dtype.numpy_name,
+            count=tensor.element_count,
+            offset=tensor.offset,
+        ).reshape(tensor.shape)
+
+    def int32_array(self, offset: int, count: int) -> np.ndarray:
+        """Read-only view of an int32 array in the constant blob (multipliers, shifts, ...)."""
+        return np.frombuffer(self.data, dtype="<i4", count=count, offset=offset)
+
+    def int64_array(self, offset: int, count: int) -> np.ndarray:
+        """Read-only view of an int64 array in the constant blob (DOUBLE_ROUND mantissas)."""
+        return np.frombuffer(self.data, dtype="<i8", count=count, offset=offset)
+
+    def float32_array(self, offset: int, count: int) -> np.ndarray:
+        """Read-only view of a float32 array in the constant blob (per-channel scales)."""
+        return np.frombuffer(self.data, dtype="<f4", count=count, offset=offset)

@@ -9,6 +9,7 @@
 #   make board BOARD=pico_i2s    a real board (pico_i2s, nucleo_f411re_i2s); needs
 #                            MICROPY_DIR= a full upstream MicroPython tree with submodules
 #   make deps                toolchains, MicroPython source, ulab (optional), .venv
+#   make models              reconvert models/*/ (.esm and the figures in MODEL.md)
 #
 # Variables: MICROPY_DIR (a MicroPython tree to use instead of the pinned one),
 # ULAB_DIR (a micropython-ulab checkout), TARGETS (for `make test`, e.g. unix,qemu_m3),
@@ -49,7 +50,7 @@ MPY_MAKE = $(MAKE) --no-print-directory $(if $(V),V=1) \
 
 CMODULES := firmware/cmodules
 
-.PHONY: all deps deps-apt deps-retry unix qemu firmware board test run lint clean distclean help
+.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run lint clean distclean help
 all: firmware
 
 help:
@@ -86,15 +87,24 @@ $(BUILD)/mpy-lib/README.md:
 $(MPY_CROSS): $(MPY_SOURCE_DEP) | deps-apt
 	@$(MAKE) --no-print-directory -C $(MPY_DIR)/mpy-cross BUILD=$(BUILD)/mpy-cross PROG=mpy-cross >/dev/null
 
+# -------------------------------------------------------------------------- models
+models: deps
+	@$(PYTHON) -m earshot_host.catalog convert
+
+# The frozen package earshot_models (models/manifest.py freezes it); files are rewritten
+# only when a model changed.
+frozen-models: deps
+	@$(PYTHON) -m earshot_host.catalog freeze $(BUILD)/models
+
 # ------------------------------------------------------------------------ firmware
-unix: deps $(MPY_CROSS)
+unix: deps frozen-models $(MPY_CROSS)
 	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/unix/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
 		BUILD=$(BUILD)/unix PROG=micropython \
 		USER_C_MODULES=$(BUILD)/unix/usercmodules
 	@echo "earshot: built $(BUILD)/unix/micropython"
 
-qemu: deps $(MPY_CROSS)
+qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
 	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules \
 		$(CMODULES)/earshot $(CMODULES)/qemu_board
@@ -107,7 +117,7 @@ firmware: unix
 	@for b in $(QEMU_BOARDS); do $(MAKE) --no-print-directory qemu BOARD=$$b || exit 1; done
 
 # Real boards: the port named in boards/boards.toml, from a full MicroPython tree.
-board: deps $(MPY_CROSS)
+board: deps frozen-models $(MPY_CROSS)
 	@port=$$($(PYTHON) -m earshot_host.boards $(BOARD) $(MPY_DIR)) || exit 1; \
 	ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules $(CMODULES)/earshot && \
 	if [ "$$port" = rp2 ]; then \

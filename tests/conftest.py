@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from earshot_host.boards import Board, emulated_board_names, load_boards
 from earshot_host.paths import project_root
 from earshot_host.runner import Runner, RunResult, open_runner

@@ -1,1 +1,2 @@
 include("../../firmware/manifest.py")
+include("../../models/manifest.py")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from earshot_host.boards import load_boards
 
 CONFIG_SUFFIXES = {".mk", ".h", ".py", ".ld", ".cmake", ".csv", ".json", ".md", ".toml"}

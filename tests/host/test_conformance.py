@@ -6,10 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from engine_support import CONFORMANCE_DIR, converted
+
 from earshot_host.errors import EarshotError
 from earshot_host.modelfile import find_arena_conflicts
 from earshot_host.reference import ReferenceInterpreter
-from engine_support import CONFORMANCE_DIR, converted
 
 CASES = json.loads((CONFORMANCE_DIR / "cases.json").read_text())
 SUPPORTED = sorted(name for name, case in CASES.items() if "expect_refusal" not in case)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from engine_support import REFERENCE_DIR, REFERENCE_MODELS, converted
+
 from earshot_host.convert import convert_tflite
 from earshot_host.errors import EarshotError
 from earshot_host.modelfile import OpCode, RequantMode
-from engine_support import REFERENCE_DIR, REFERENCE_MODELS, converted
 
 
 def test_micro_speech_report(micro_speech) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from engine_support import CONFORMANCE_DIR, REFERENCE_DIR, REFERENCE_MODELS, converted
+
 from earshot_host.convert.memory_plan import plan_arena
 from earshot_host.modelfile import Buffer, TensorKind, activation_buffers, find_arena_conflicts
-from engine_support import CONFORMANCE_DIR, REFERENCE_DIR, REFERENCE_MODELS, converted
 
 MODEL_PATHS = [REFERENCE_DIR / name for name in REFERENCE_MODELS.values()] + [
     CONFORMANCE_DIR / "tiny_kws.tflite",

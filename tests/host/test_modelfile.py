@@ -7,6 +7,7 @@ import zlib
 
 import numpy as np
 import pytest
+
 from earshot_host.modelfile import (
     HEADER_SIZE,
     OP_RECORD_SIZE,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
-from earshot_host.reference import ReferenceInterpreter
 from engine_support import REFERENCE_DIR, REFERENCE_MODELS, converted
+
+from earshot_host.reference import ReferenceInterpreter
 
 RANDOM_INPUTS = 20
 

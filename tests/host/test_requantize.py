@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from earshot_host.convert import quant_params as qp
 from earshot_host.reference.fixedpoint import exp_on_negative_values
 from earshot_host.reference.requantize import (

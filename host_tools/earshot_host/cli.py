@@ -1,4 +1,8 @@
-"""The `earshot` command: a thin argparse layer over the earshot_host API."""
+"""The `earshot` command: a thin argparse layer over the earshot_host API.
+
+One error type (EarshotError) and one exit path: `earshot: <message>` on stderr and
+status 1; usage errors exit 2.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .commands import COMMANDS
 from .errors import EarshotError
 
 
@@ -16,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="earshot host tools: convert models, run them on targets, flash and watch.",
     )
     parser.add_argument("--version", action="version", version=f"earshot {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.register(subparsers)
     return parser
 
 
@@ -24,13 +31,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 2
     try:
         return int(args.run(args) or 0)
     except EarshotError as err:
         print(f"earshot: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("earshot: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -9,16 +9,27 @@ from ..boards import Board, get_board
 from ..errors import EarshotError
 from ..paths import project_root
 from .qemu import QemuRunner
-from .result import RemoteError, RunResult
+from .result import Progress, RemoteError, RunResult
 from .unix import UnixRunner
 
-__all__ = ["RemoteError", "RunResult", "Runner", "open_runner"]
+__all__ = ["Progress", "RemoteError", "RunResult", "Runner", "open_runner"]
 
 
 class Runner(Protocol):
-    board: Board
+    """Runs MicroPython code on one target."""
 
-    def run(self, code: str, timeout: float = 60.0, cwd: Path | None = None) -> RunResult: ...
+    board: Board
+    keeps_state: bool
+
+    def run(self, code: str, timeout: float = 60.0, soft_reset: bool = True) -> RunResult:
+        """Run code; soft_reset=False keeps the globals of the previous run where the
+        target can (QEMU boards; each Unix run is a new process)."""
+        ...
+
+    def upload(self, name: str, data: bytes, progress: Progress | None = None) -> str:
+        """Put data on the target for later runs; returns a Python expression that
+        evaluates to it there."""
+        ...
 
     def close(self) -> None: ...
 

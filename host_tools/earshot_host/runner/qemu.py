@@ -14,7 +14,7 @@ from mpremote.transport_serial import SerialTransport
 
 from ..boards import Board
 from ..errors import EarshotError
-from .result import RunResult
+from .result import Progress, RunResult
 
 PTY_LINE = re.compile(rb"char device redirected to (/dev/\S+)")
 
@@ -81,8 +81,16 @@ class QemuBoard:
             self.proc.stdout.close()
 
 
+UPLOAD_CHUNK = 2048  # bytes of data per snippet (4 characters each as a literal)
+
+
 class QemuRunner:
-    """Runs snippets on a QEMU board, booted once and soft-reset before every run."""
+    """Runs snippets on a QEMU board, booted once. Runs start with a soft reset unless
+    told otherwise; uploads live in the globals of the board's session until the next one.
+    """
+
+    # Globals carry over between runs started with soft_reset=False.
+    keeps_state = True
 
     def __init__(self, board: Board, firmware: Path) -> None:
         self.board = board
@@ -96,11 +104,26 @@ class QemuRunner:
             self.transport = SerialTransport(self.qemu.port, baudrate=115200)
         return self.transport
 
-    def run(self, code: str, timeout: float = 60.0, cwd: Path | None = None) -> RunResult:
-        del cwd  # the board has no host filesystem
+    def upload(self, name: str, data: bytes, progress: Progress | None = None) -> str:
+        """Copy data into a bytearray on the board (kept until the next soft reset); returns
+        the expression that reads it there."""
+        target = f"_uploads[{name!r}]"
+        self.run(f"_uploads = globals().get('_uploads', {{}})\n{target} = bytearray({len(data)})",
+                 soft_reset=False).check()  # fmt: skip
+        for start in range(0, len(data), UPLOAD_CHUNK):
+            chunk = data[start : start + UPLOAD_CHUNK]
+            self.run(
+                f"{target}[{start}:{start + len(chunk)}] = {chunk!r}", soft_reset=False
+            ).check()
+            if progress:
+                progress(start + len(chunk), len(data))
+        return target
+
+    def run(self, code: str, timeout: float = 60.0, soft_reset: bool = True) -> RunResult:
         try:
             transport = self._connect()
-            transport.enter_raw_repl(soft_reset=True)
+            if soft_reset or not transport.in_raw_repl:
+                transport.enter_raw_repl(soft_reset=soft_reset)
             out, err = transport.exec_raw(code, timeout=timeout)
         except (TransportError, OSError) as exc:
             # A board that stopped answering is restarted for the next run.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import EarshotError
+
+# Progress callback: (bytes done, bytes total).
+Progress = Callable[[int, int], None]
 
 
 class RemoteError(EarshotError):

@@ -1,0 +1,7 @@
+"""The subcommands of `earshot`, one module each: register(subparsers) adds its parser."""
+
+from __future__ import annotations
+
+from . import boards, convert, infer
+
+COMMANDS = (convert, infer, boards)

@@ -1,0 +1,129 @@
+"""Run a model on a target from the host: int8 inputs in, int8 outputs back.
+
+The model is a frozen model of the firmware (its name, as in models/), an earshot model
+file (.esm), or a .tflite converted on the fly. Inputs are a batch: the first axis.
+"""
+
+from __future__ import annotations
+
+import binascii
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import load_catalog
+from .convert import convert_tflite
+from .errors import EarshotError
+from .modelfile import read_model
+from .runner import Progress, Runner
+
+# Keep each snippet small: the raw REPL compiles it in the board's heap.
+MAX_INPUT_BYTES_PER_RUN = 4096
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the target gets the model from: a frozen module, or bytes sent to it."""
+
+    name: str
+    frozen: bool
+    blob: bytes  # the model file (for a frozen model: the copy in models/)
+
+    @property
+    def input_shapes(self) -> list[tuple[int, ...]]:
+        model = read_model(self.blob)
+        return [tuple(model.tensors[i].shape) for i in model.inputs]
+
+    @property
+    def output_shapes(self) -> list[tuple[int, ...]]:
+        model = read_model(self.blob)
+        return [tuple(model.tensors[i].shape) for i in model.outputs]
+
+
+def resolve_model(spec: str | Path) -> ModelSource:
+    """A model named in models/ (frozen into the firmware), a .esm file or a .tflite file."""
+    path = Path(spec)
+    if path.suffix == ".tflite":
+        data = _read(path)
+        return ModelSource(path.stem, False, convert_tflite(data, name=path.stem).blob)
+    if path.suffix == ".esm":
+        blob = _read(path)
+        read_model(blob)  # refuse a broken file here, with the reason
+        return ModelSource(path.stem, False, blob)
+    catalog = load_catalog()
+    if str(spec) in catalog:
+        entry = catalog[str(spec)]
+        return ModelSource(entry.name, True, entry.model_path.read_bytes())
+    raise EarshotError(
+        f"model {spec!r}: not a .tflite or .esm file, nor a model of models/ "
+        f"({', '.join(sorted(catalog))})"
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        raise EarshotError(f"cannot read {path}: {err.strerror}") from err
+
+
+def check_batch(source: ModelSource, batch: np.ndarray) -> np.ndarray:
+    """The batch as int8 rows of exactly the model's input size."""
+    if len(source.input_shapes) != 1:
+        raise EarshotError(
+            f"model {source.name} has {len(source.input_shapes)} inputs; infer takes 1"
+        )
+    if batch.dtype != np.int8:
+        raise EarshotError(f"inputs must be int8 (quantized), got {batch.dtype}")
+    size = int(np.prod(source.input_shapes[0]))
+    if batch.ndim < 1 or batch.shape[0] == 0:
+        raise EarshotError("inputs must be a non-empty batch (first axis)")
+    rows = batch.reshape(batch.shape[0], -1)
+    if rows.shape[1] != size:
+        raise EarshotError(
+            f"each input must have {size} elements (shape {list(source.input_shapes[0])}), "
+            f"got {list(batch.shape[1:])}"
+        )
+    return rows
+
+
+def infer(
+    runner: Runner,
+    source: ModelSource,
+    batch: np.ndarray,
+    progress: Progress | None = None,
+    timeout: float = 300.0,
+) -> np.ndarray:
+    """Run every input of the batch on the target; returns the int8 outputs, batch first."""
+    rows = check_batch(source, batch)
+    runner.run("pass").check()  # a fresh session (soft reset) to keep the model in
+    if source.frozen:
+        model_expr = f"earshot.Model.frozen({source.name!r})"
+    else:
+        model_expr = f"earshot.Model({runner.upload('model.esm', source.blob)})"
+    setup = (
+        f"import earshot, binascii\n_m = {model_expr}\n"
+        "def _run(x):\n"
+        "    _m.input[:] = x\n"
+        "    _m.invoke()\n"
+        "    print(binascii.hexlify(_m.output).decode())\n"
+    )
+    if runner.keeps_state:
+        runner.run(setup, timeout, soft_reset=False).check()
+        setup = ""
+
+    per_run = max(1, MAX_INPUT_BYTES_PER_RUN // rows.shape[1])
+    outputs: list[bytes] = []
+    for start in range(0, len(rows), per_run):
+        group = rows[start : start + per_run]
+        code = setup + "".join(f"_run({row.tobytes()!r})\n" for row in group)
+        out = runner.run(code, timeout, soft_reset=False).check()
+        lines = [line.strip() for line in out.splitlines() if line.strip()]
+        if len(lines) != len(group):
+            raise EarshotError(f"{runner.board.name}: expected {len(group)} outputs, got: {out!r}")
+        outputs += [binascii.unhexlify(line) for line in lines]
+        if progress:
+            progress(start + len(group), len(rows))
+    out_shape = source.output_shapes[0]
+    return np.stack([np.frombuffer(o, dtype=np.int8).reshape(out_shape) for o in outputs])

@@ -58,11 +58,11 @@ class Target:
     def __init__(self, board: Board, runner: Runner) -> None:
         self.board = board
         self.name = board.name
-        self._runner = runner
+        self.runner = runner
 
     def run(self, code: str, timeout: float = 120.0) -> RunResult:
         """Run code; the result carries output and traceback, pass or fail."""
-        return self._runner.run(code, timeout=timeout)
+        return self.runner.run(code, timeout=timeout)
 
     def exec(self, code: str, timeout: float = 120.0) -> str:
         """Run code that must succeed; a failure fails the test with the target's traceback."""

@@ -1,0 +1,72 @@
+"""The detector smooths scores into detections, identically on every target, allocating
+nothing per update."""
+
+from __future__ import annotations
+
+SETUP = """
+from earshot.detect import Detector
+d = Detector(("silence", "unknown", "yes", "no"), hop_ms=40, average_window_ms=1000,
+             threshold=0.784, suppression_ms=1500, minimum_count=3,
+             ignore=("silence", "unknown"))
+SIL = bytes((127, 0x80, 0x80, 0x80))          # int8 [127, -128, -128, -128]
+YES = bytes((0x80, 0x80, 127, 0x80))
+UNKNOWN = bytes((0x80, 127, 0x80, 0x80))
+LOW_NO = bytes((0x80, 0x80 + 76, 0x80, 52))   # int8 [-128, -52, -128, 52]: "no" at 180/256
+def feed(score, start, stop, found):
+    for t in range(start, stop, 40):
+        c = d.update(t, score)
+        if c >= 0:
+            found.append((t, d.labels[c]))
+"""
+
+
+def detections(target, plan: str) -> list[tuple[int, str]]:
+    return target.eval("found", setup=SETUP + "found = []\n" + plan)
+
+
+def test_a_word_is_detected_once_when_its_average_crosses_the_threshold(target):
+    found = detections(target, "feed(SIL, 0, 2000, found)\nfeed(YES, 2000, 2800, found)\n"
+                               "feed(SIL, 2800, 6000, found)")  # fmt: skip
+    # The 1 s average of "yes" passes 200/256 after 800 ms of silence left the window...
+    assert len(found) == 1
+    t, label = found[0]
+    assert label == "yes"
+    assert 2000 < t < 2800
+
+
+def test_ignored_classes_and_low_scores_are_never_reported(target):
+    plan = (
+        "feed(SIL, 0, 3000, found)\n"
+        "feed(UNKNOWN, 3000, 6000, found)\n"
+        "feed(LOW_NO, 6000, 9000, found)"
+    )
+    assert detections(target, plan) == []
+
+
+def test_suppression_keeps_one_detection_per_word(target):
+    plan = "feed(YES, 0, 1400, found)\nfeed(YES, 1400, 3000, found)"
+    found = detections(target, plan)
+    times = [t for t, _ in found]
+    assert [label for _, label in found] == ["yes"] * len(found)
+    assert all(b - a > 1500 for a, b in zip(times, times[1:], strict=False))
+    assert len(found) == 2  # t=80 (third result) and the first one after 1580 ms
+
+
+def test_minimum_count_is_required(target):
+    # Two results are not enough, even at full score.
+    assert detections(target, "d.minimum_count = 3\nfeed(YES, 0, 80, found)") == []
+
+
+def test_update_allocates_nothing(target):
+    code = SETUP + (
+        "import gc\nfound = []\nfeed(YES, 0, 400, found)\nt = 400\nbefore = 0\n"
+        "gc.collect()\nbefore = gc.mem_alloc()\n"
+        "while t < 40400:\n    d.update(t, YES)\n    t += 40\n"
+        "print(gc.mem_alloc() - before)"
+    )
+    assert int(target.exec(code).strip()) == 0
+
+
+def test_bad_configuration_is_refused(target):
+    result = target.run("from earshot.detect import Detector\nDetector(('a',), 20, threshold=2)")
+    assert not result.ok and "ValueError" in result.error and "threshold" in result.error

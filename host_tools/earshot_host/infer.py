@@ -17,9 +17,7 @@ from .convert import convert_tflite
 from .errors import EarshotError
 from .modelfile import read_model
 from .runner import Progress, Runner
-
-# Keep each snippet small: the raw REPL compiles it in the board's heap.
-MAX_INPUT_BYTES_PER_RUN = 4096
+from .runner.result import b64_literal
 
 
 @dataclass(frozen=True)
@@ -104,26 +102,35 @@ def infer(
         model_expr = f"earshot.Model({runner.upload('model.esm', source.blob)})"
     setup = (
         f"import earshot, binascii\n_m = {model_expr}\n"
-        "def _run(x):\n"
-        "    _m.input[:] = x\n"
+        "def _out():\n"
         "    _m.invoke()\n"
         "    print(binascii.hexlify(_m.output).decode())\n"
     )
     if runner.keeps_state:
         runner.run(setup, timeout, soft_reset=False).check()
         setup = ""
+    chunk = runner.chunk
 
-    per_run = max(1, MAX_INPUT_BYTES_PER_RUN // rows.shape[1])
     outputs: list[bytes] = []
-    for start in range(0, len(rows), per_run):
-        group = rows[start : start + per_run]
-        code = setup + "".join(f"_run({row.tobytes()!r})\n" for row in group)
-        out = runner.run(code, timeout, soft_reset=False).check()
-        lines = [line.strip() for line in out.splitlines() if line.strip()]
-        if len(lines) != len(group):
-            raise EarshotError(f"{runner.board.name}: expected {len(group)} outputs, got: {out!r}")
-        outputs += [binascii.unhexlify(line) for line in lines]
+    code = setup
+    for index, row in enumerate(rows):
+        data = row.tobytes()
+        for start in range(0, len(data), chunk):
+            piece = data[start : start + chunk]
+            code += f"_m.input[{start}:{start + len(piece)}] = {b64_literal(piece)}\n"
+            if runner.keeps_state:
+                runner.run(code, timeout, soft_reset=False).check()
+                code = ""
+        code += "_out()\n"
+        if runner.keeps_state or index == len(rows) - 1:
+            out = runner.run(code, timeout, soft_reset=False).check()
+            code = ""
+            outputs += [
+                binascii.unhexlify(line.strip()) for line in out.splitlines() if line.strip()
+            ]
         if progress:
-            progress(start + len(group), len(rows))
+            progress(index + 1, len(rows))
+    if len(outputs) != len(rows):
+        raise EarshotError(f"{runner.board.name}: expected {len(rows)} outputs, got {len(outputs)}")
     out_shape = source.output_shapes[0]
     return np.stack([np.frombuffer(o, dtype=np.int8).reshape(out_shape) for o in outputs])

@@ -20,6 +20,7 @@ class Runner(Protocol):
 
     board: Board
     keeps_state: bool
+    chunk: int  # bytes of data a snippet may carry
 
     def run(self, code: str, timeout: float = 60.0, soft_reset: bool = True) -> RunResult:
         """Run code; soft_reset=False keeps the globals of the previous run where the

@@ -14,7 +14,7 @@ from mpremote.transport_serial import SerialTransport
 
 from ..boards import Board
 from ..errors import EarshotError
-from .result import Progress, RunResult
+from .result import Progress, RunResult, b64_literal
 
 PTY_LINE = re.compile(rb"char device redirected to (/dev/\S+)")
 
@@ -81,7 +81,10 @@ class QemuBoard:
             self.proc.stdout.close()
 
 
-UPLOAD_CHUNK = 2048  # bytes of data per snippet (4 characters each as a literal)
+def chunk_bytes(board: Board) -> int:
+    """Bytes of data per snippet: the raw REPL holds the snippet's text (base64, 4/3 of the
+    data) and the decoded copy in the board's heap, so small boards get small chunks."""
+    return max(256, min(4096, board.heap_bytes // 16))
 
 
 class QemuRunner:
@@ -95,6 +98,7 @@ class QemuRunner:
     def __init__(self, board: Board, firmware: Path) -> None:
         self.board = board
         self.firmware = firmware
+        self.chunk = chunk_bytes(board)
         self.qemu: QemuBoard | None = None
         self.transport: SerialTransport | None = None
 
@@ -108,15 +112,14 @@ class QemuRunner:
         """Copy data into a bytearray on the board (kept until the next soft reset); returns
         the expression that reads it there."""
         target = f"_uploads[{name!r}]"
-        self.run(f"_uploads = globals().get('_uploads', {{}})\n{target} = bytearray({len(data)})",
-                 soft_reset=False).check()  # fmt: skip
-        for start in range(0, len(data), UPLOAD_CHUNK):
-            chunk = data[start : start + UPLOAD_CHUNK]
-            self.run(
-                f"{target}[{start}:{start + len(chunk)}] = {chunk!r}", soft_reset=False
-            ).check()
+        setup = f"_uploads = globals().get('_uploads', {{}})\n{target} = bytearray({len(data)})"
+        self.run(setup, soft_reset=False).check()
+        for start in range(0, len(data), self.chunk):
+            piece = data[start : start + self.chunk]
+            code = f"{target}[{start}:{start + len(piece)}] = {b64_literal(piece)}"
+            self.run(code, soft_reset=False).check()
             if progress:
-                progress(start + len(chunk), len(data))
+                progress(start + len(piece), len(data))
         return target
 
     def run(self, code: str, timeout: float = 60.0, soft_reset: bool = True) -> RunResult:

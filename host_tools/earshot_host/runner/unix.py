@@ -17,6 +17,8 @@ class UnixRunner:
 
     # Every run is a new process: nothing carries over but uploaded files.
     keeps_state = False
+    # Bytes of data per snippet (the process has megabytes of heap).
+    chunk = 1 << 16
 
     def __init__(self, board: Board, firmware: Path) -> None:
         if not firmware.is_file():

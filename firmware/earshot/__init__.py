@@ -10,6 +10,7 @@ try:
 
     has_cmodule = True
     kernels = _earshot.KERNELS
+    from .model import Model  # noqa: F401
 except ImportError:
     has_cmodule = False
     kernels = None

@@ -1,11 +1,142 @@
-// The `_earshot` module: MicroPython bindings of earshot's C kernels.
+// The `_earshot` module: MicroPython bindings of earshot's C engine.
+//
+// check(model, check_crc=True) -> (arena_size, inputs, outputs, meta_offset, meta_size)
+//     Runs every loader check of models/FORMAT.md §5 on a buffer (never copied) and
+//     raises ValueError("<code> <record> <index>: <reason>") on the first failure.
+//     inputs/outputs: tuples of (arena_offset, byte_size, shape, zero_point, scale).
+// invoke(model, arena) -> None
+//     Runs every operator of a model that passed check(). Allocates nothing.
+// int8_view(bytearray) -> memoryview
+//     A writable int8 ('b') memoryview of a whole bytearray (slices of it stay int8).
+// crc32(data, crc=0) -> int
+//     CRC-32 (zlib) of a buffer.
 
 #include "py/runtime.h"
+#include "py/objarray.h"
 #include "earshot_config.h"
+#include "model_check.h"
+#include "model_run.h"
+
+static void raise_model_error(const es_error_t *err) {
+    if (err->kind) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %s %u: %s"), err->code,
+            err->kind, (unsigned)err->index, err->text);
+    }
+    mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %s"), err->code, err->text);
+}
+
+// (arena_offset, byte_size, shape, zero_point, scale) of tensor index.
+static mp_obj_t tensor_info(const uint8_t *model, const es_header_t *h, uint16_t index) {
+    es_tensor_t t;
+    es_read_tensor(model, h, index, &t);
+    mp_obj_t dims[ES_MAX_RANK];
+    for (uint32_t d = 0; d < t.rank; ++d) {
+        dims[d] = MP_OBJ_NEW_SMALL_INT(t.dims[d]);
+    }
+    mp_obj_t scale = mp_const_none;
+    #if MICROPY_PY_BUILTINS_FLOAT
+    const uint8_t *record = model + h->tensors_offset + (size_t)index * ES_TENSOR_RECORD_SIZE;
+    uint32_t bits = es_rd_u32(record + 24);
+    float f;
+    memcpy(&f, &bits, sizeof(f));
+    scale = mp_obj_new_float((mp_float_t)f);
+    #endif
+    mp_obj_t items[5] = {
+        mp_obj_new_int_from_uint(t.offset),
+        mp_obj_new_int_from_uint(t.byte_size),
+        mp_obj_new_tuple(t.rank, dims),
+        mp_obj_new_int(t.zero_point),
+        scale,
+    };
+    return mp_obj_new_tuple(5, items);
+}
+
+static mp_obj_t io_infos(const uint8_t *model, const es_header_t *h, uint32_t first,
+    uint32_t count) {
+    mp_obj_tuple_t *tuple = MP_OBJ_TO_PTR(mp_obj_new_tuple(count, NULL));
+    for (uint32_t k = 0; k < count; ++k) {
+        uint16_t index = es_rd_u16(model + h->io_offset + 2 * (first + k));
+        tuple->items[k] = tensor_info(model, h, index);
+    }
+    return MP_OBJ_FROM_PTR(tuple);
+}
+
+static mp_obj_t earshot_check(size_t n_args, const mp_obj_t *args) {
+    mp_buffer_info_t model;
+    mp_get_buffer_raise(args[0], &model, MP_BUFFER_READ);
+    bool check_crc = n_args < 2 || mp_obj_is_true(args[1]);
+    es_header_t h;
+    es_error_t err;
+    if (!es_check_header(model.buf, model.len, check_crc, &h, &err)) {
+        raise_model_error(&err);
+    }
+    size_t words = es_check_scratch_words(&h);
+    uint32_t *scratch = m_new_maybe(uint32_t, words);
+    if (scratch == NULL) {
+        mp_raise_msg_varg(&mp_type_MemoryError,
+            MP_ERROR_TEXT("model check needs %u bytes of scratch memory"),
+            (unsigned)(words * sizeof(uint32_t)));
+    }
+    bool ok = es_check_body(model.buf, &h, scratch, &err);
+    m_del(uint32_t, scratch, words);
+    if (!ok) {
+        raise_model_error(&err);
+    }
+    mp_obj_t items[5] = {
+        mp_obj_new_int_from_uint(h.arena_size),
+        io_infos(model.buf, &h, 0, h.input_count),
+        io_infos(model.buf, &h, h.input_count, h.output_count),
+        mp_obj_new_int_from_uint(h.meta_offset),
+        mp_obj_new_int_from_uint(h.meta_size),
+    };
+    return mp_obj_new_tuple(5, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_check_obj, 1, 2, earshot_check);
+
+static mp_obj_t earshot_invoke(mp_obj_t model_in, mp_obj_t arena_in) {
+    mp_buffer_info_t model, arena;
+    mp_get_buffer_raise(model_in, &model, MP_BUFFER_READ);
+    mp_get_buffer_raise(arena_in, &arena, MP_BUFFER_WRITE);
+    // The model passed check(); these cheap checks keep a wrong pair of buffers from
+    // reaching the kernels.
+    const uint8_t *m = model.buf;
+    if (model.len < ES_HEADER_SIZE || m[0] != 'E' || m[1] != 'S' || m[2] != 'H' || m[3] != 'T'
+        || (uint64_t)es_rd_u32(m + 8) + ES_HEADER_SIZE != model.len) {
+        mp_raise_ValueError(MP_ERROR_TEXT("not a checked model buffer"));
+    }
+    if (arena.len < es_rd_u32(m + 16)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("arena is smaller than the model's arena_size"));
+    }
+    es_model_run(m, arena.buf);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(earshot_invoke_obj, earshot_invoke);
+
+static mp_obj_t earshot_int8_view(mp_obj_t buf_in) {
+    if (!mp_obj_is_type(buf_in, &mp_type_bytearray)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("bytearray required"));
+    }
+    mp_obj_array_t *array = MP_OBJ_TO_PTR(buf_in);
+    // items is the head of the bytearray's storage, so the view keeps it alive.
+    return mp_obj_new_memoryview('b' | MP_OBJ_ARRAY_TYPECODE_FLAG_RW, array->len, array->items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(earshot_int8_view_obj, earshot_int8_view);
+
+static mp_obj_t earshot_crc32(size_t n_args, const mp_obj_t *args) {
+    mp_buffer_info_t data;
+    mp_get_buffer_raise(args[0], &data, MP_BUFFER_READ);
+    uint32_t crc = n_args > 1 ? (uint32_t)mp_obj_get_int_truncated(args[1]) : 0;
+    return mp_obj_new_int_from_uint(es_crc32(crc, data.buf, data.len));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_crc32_obj, 1, 2, earshot_crc32);
 
 static const mp_rom_map_elem_t earshot_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__earshot) },
     { MP_ROM_QSTR(MP_QSTR_KERNELS), MP_ROM_QSTR(EARSHOT_KERNELS_QSTR) },
+    { MP_ROM_QSTR(MP_QSTR_check), MP_ROM_PTR(&earshot_check_obj) },
+    { MP_ROM_QSTR(MP_QSTR_invoke), MP_ROM_PTR(&earshot_invoke_obj) },
+    { MP_ROM_QSTR(MP_QSTR_int8_view), MP_ROM_PTR(&earshot_int8_view_obj) },
+    { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&earshot_crc32_obj) },
 };
 static MP_DEFINE_CONST_DICT(earshot_module_globals, earshot_module_globals_table);
 

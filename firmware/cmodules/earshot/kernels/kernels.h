@@ -1,0 +1,100 @@
+// int8 kernels of the inference engine: signatures and one parameter struct per op.
+//
+// Plain C, no MicroPython API, no allocation, no floating point. Semantics are LiteRT's
+// BUILTIN_REF kernels (models/FORMAT.md §3; host_tools/earshot_host/reference/ is the
+// NumPy oracle). Activations are int8 arrays in the arena; constant arrays (filters,
+// biases, requant arrays) are read in place from the model bytes, which may have any
+// alignment, so every multi-byte constant is passed as a byte pointer to little-endian
+// data and read with earshot_le.h.
+//
+// EARSHOT_KERNELS_REFERENCE (earshot_config.h) will choose between these portable
+// kernels and optimized ones; for now both settings use the portable kernels.
+#ifndef EARSHOT_KERNELS_H
+#define EARSHOT_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+// Per-channel output stage of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED.
+typedef struct _es_requant_t {
+    uint32_t count;              // 1 (one entry for every channel) or channels
+    const uint8_t *multipliers;  // i32[count]
+    const uint8_t *shifts;       // i32[count]
+    const uint8_t *mantissas;    // DOUBLE_ROUND: i64[count], else NULL
+    const uint8_t *exponents;    // DOUBLE_ROUND: i32[count], else NULL
+    const uint8_t *bias;         // i32[channels] or NULL
+    int32_t output_offset;       // output zero point
+    int32_t act_min, act_max;
+} es_requant_t;
+
+// CONV_2D and DEPTHWISE_CONV_2D (NHWC; filter [Cout,KH,KW,Cin] or [1,KH,KW,Cin*M]).
+typedef struct _es_conv_params_t {
+    int32_t batches;
+    int32_t in_h, in_w, in_ch;
+    int32_t out_h, out_w, out_ch;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_top, pad_left;
+    int32_t depth_multiplier;    // DEPTHWISE only
+    int32_t input_offset;        // -input zero point
+    es_requant_t rq;
+} es_conv_params_t;
+
+// FULLY_CONNECTED: input [batches, depth], filter [out_ch, depth], output [batches, out_ch].
+typedef struct _es_fc_params_t {
+    int32_t batches, depth, out_ch;
+    int32_t input_offset;        // -input zero point
+    int32_t filter_offset;       // -filter zero point
+    bool double_round;           // requant_mode DOUBLE_ROUND (mantissas/exponents)
+    es_requant_t rq;
+} es_fc_params_t;
+
+// AVERAGE_POOL_2D and MAX_POOL_2D.
+typedef struct _es_pool_kernel_params_t {
+    int32_t batches;
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t filter_h, filter_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max;
+} es_pool_kernel_params_t;
+
+// ADD of two tensors of the same shape.
+typedef struct _es_add_kernel_params_t {
+    uint32_t size;
+    int32_t input1_offset, input2_offset, output_offset;   // -zp, -zp, +zp
+    int32_t left_shift;
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} es_add_kernel_params_t;
+
+// SOFTMAX over the last dimension (int8 out, scale 1/256, zero point -128).
+typedef struct _es_softmax_kernel_params_t {
+    uint32_t rows, depth;
+    int32_t input_beta_multiplier;
+    int32_t input_beta_left_shift;
+    int32_t diff_min;
+} es_softmax_kernel_params_t;
+
+void es_conv_s8(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
+void es_depthwise_conv_s8(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
+void es_fully_connected_s8(const es_fc_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
+void es_avg_pool_s8(const es_pool_kernel_params_t *p, const int8_t *input, int8_t *output);
+void es_max_pool_s8(const es_pool_kernel_params_t *p, const int8_t *input, int8_t *output);
+void es_add_s8(const es_add_kernel_params_t *p, const int8_t *input1, const int8_t *input2,
+    int8_t *output);
+void es_softmax_s8(const es_softmax_kernel_params_t *p, const int8_t *input, int8_t *output);
+
+// round(acc * mantissa * 2^exponent) as LiteRT's reference FULLY_CONNECTED computes it in
+// double precision (FORMAT.md §3.2), with integers only. Exposed for tests.
+int32_t es_double_round_scale(int32_t acc, int64_t mantissa, int32_t exponent);
+
+#endif // EARSHOT_KERNELS_H

@@ -1,0 +1,787 @@
+// Loader checks of an earshot model (models/FORMAT.md §5), in the order of the checklist
+// and of the host reader (host_tools/earshot_host/modelfile/reader.py, validate.py), so
+// that both name the same first failed check. Every read is bounds-checked first and all
+// offset + size arithmetic is done in 64 bits.
+
+#include "model_check.h"
+
+#define NONE32 (0xFFFFFFFFu)
+
+static const uint32_t crc_nibble_table[16] = {
+    0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+    0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+};
+
+uint32_t es_crc32(uint32_t crc, const uint8_t *data, size_t len) {
+    crc = ~crc;
+    while (len--) {
+        crc ^= *data++;
+        crc = (crc >> 4) ^ crc_nibble_table[crc & 15];
+        crc = (crc >> 4) ^ crc_nibble_table[crc & 15];
+    }
+    return ~crc;
+}
+
+static bool fail(es_error_t *err, const char *code, const char *kind, uint32_t index,
+    const char *text) {
+    err->code = code;
+    err->kind = kind;
+    err->index = index;
+    err->text = text;
+    return false;
+}
+
+#define FAIL(code, text) return fail(err, code, NULL, 0, text)
+#define FAIL_T(code, i, text) return fail(err, code, "tensor", i, text)
+#define FAIL_O(code, i, text) return fail(err, code, "op", i, text)
+
+// ---------------------------------------------------------------------------------------
+// Header and sections.
+
+typedef struct _section_t {
+    uint32_t offset;
+    uint64_t length;
+    uint32_t align;
+    const char *unaligned;
+    const char *outside;
+} section_t;
+
+bool es_check_header(const uint8_t *model, size_t len, bool check_crc, es_header_t *h,
+    es_error_t *err) {
+    if (len < ES_HEADER_SIZE) {
+        FAIL("H1", "file is shorter than the 64-byte header");
+    }
+    if (model[0] != 'E' || model[1] != 'S' || model[2] != 'H' || model[3] != 'T') {
+        FAIL("H2", "bad magic, expected ESHT");
+    }
+    es_read_header(model, h);
+    if (h->format_version != ES_FORMAT_VERSION) {
+        FAIL("H3", "unsupported format version (this loader reads version 1)");
+    }
+    if (h->header_size != ES_HEADER_SIZE || h->tensor_record_size != ES_TENSOR_RECORD_SIZE
+        || h->op_record_size != ES_OP_RECORD_SIZE) {
+        FAIL("H4", "header/tensor/op record sizes are not 64/48/72");
+    }
+    if ((uint64_t)h->payload_length != (uint64_t)len - ES_HEADER_SIZE) {
+        FAIL("H5", "payload length does not match the file (truncated or padded file)");
+    }
+    if (check_crc && es_crc32(0, model + ES_HEADER_SIZE, len - ES_HEADER_SIZE) != h->payload_crc32) {
+        FAIL("H6", "payload CRC32 mismatch (corrupted file)");
+    }
+    if (h->flags != 0) {
+        FAIL("H7", "unknown header flags");
+    }
+    if (!(h->tensor_count >= 1 && h->tensor_count < ES_NO_TENSOR && h->op_count >= 1
+          && h->input_count >= 1 && h->output_count >= 1)) {
+        FAIL("S1", "bad tensor/op/input/output counts");
+    }
+    const section_t sections[5] = {
+        { h->io_offset, 2 * ((uint64_t)h->input_count + h->output_count), ES_SECTION_ALIGN,
+          "io list offset is not 4-byte aligned", "io list is out of order or outside the file" },
+        { h->tensors_offset, (uint64_t)ES_TENSOR_RECORD_SIZE * h->tensor_count, ES_SECTION_ALIGN,
+          "tensor table offset is not 4-byte aligned",
+          "tensor table is out of order or outside the file" },
+        { h->ops_offset, (uint64_t)ES_OP_RECORD_SIZE * h->op_count, ES_SECTION_ALIGN,
+          "operator table offset is not 4-byte aligned",
+          "operator table is out of order or outside the file" },
+        { h->blob_offset, h->blob_size, ES_CONST_ALIGN,
+          "constant blob offset is not 16-byte aligned",
+          "constant blob is out of order or outside the file" },
+        { h->meta_offset, h->meta_size, ES_SECTION_ALIGN,
+          "metadata offset is not 4-byte aligned", "metadata is out of order or outside the file" },
+    };
+    uint64_t previous_end = ES_HEADER_SIZE;
+    for (int i = 0; i < 5; ++i) {
+        const section_t *s = &sections[i];
+        if (s->offset % s->align) {
+            FAIL("S2", s->unaligned);
+        }
+        if (s->offset < previous_end || s->offset + s->length > len) {
+            FAIL("S2", s->outside);
+        }
+        previous_end = s->offset + s->length;
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers of the body checks.
+
+static bool in_blob(const es_header_t *h, uint64_t offset, uint64_t length) {
+    return h->blob_offset <= offset && offset + length <= (uint64_t)h->blob_offset + h->blob_size;
+}
+
+static uint32_t root_of(const es_tensor_t *t, uint32_t index) {
+    // Aliases are one level deep (T8).
+    return t->alias_of == ES_NO_TENSOR ? index : t->alias_of;
+}
+
+static bool same_shape(const es_tensor_t *a, const es_tensor_t *b) {
+    if (a->rank != b->rank) {
+        return false;
+    }
+    for (uint32_t d = 0; d < a->rank; ++d) {
+        if (a->dims[d] != b->dims[d]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool act_range_ok(int32_t act_min, int32_t act_max) {
+    return act_min >= -128 && act_min <= 127 && act_max >= act_min && act_max <= 127;
+}
+
+static bool multiplier_ok(int32_t multiplier, int32_t shift) {
+    return (multiplier == 0 || multiplier >= (1 << 30)) && shift >= -31 && shift <= 30;
+}
+
+// True when out/pad are TFLite's SAME or VALID result for this input size and window.
+// All inputs are u16 fields; the only divisions are 32-bit ones (no 64-bit division
+// helper from libgcc).
+static bool spatial_ok(uint32_t size, uint32_t out, uint32_t filt, uint32_t stride,
+    uint32_t dilation, uint32_t pad) {
+    const int64_t effective = (int64_t)(filt - 1) * dilation + 1;
+    const uint32_t same_out = (size + stride - 1) / stride;
+    const int64_t excess = ((int64_t)same_out - 1) * stride + effective - size;
+    const int64_t same_pad = excess > 0 ? excess >> 1 : 0;
+    if (out == same_out && pad == same_pad) {
+        return true;
+    }
+    const int64_t numerator = (int64_t)size - effective + stride;
+    const uint32_t valid_out = numerator > 0 ? (uint32_t)numerator / stride : 0;
+    return pad == 0 && valid_out >= 1 && out == valid_out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Tensor records: the decoding checks (T1, T2, T7 type, T3 rank, T9 reserved) of every
+// tensor come first, as in the host reader, then the semantic checks (T3..T8).
+
+static bool check_tensor_record(const es_tensor_t *t, uint32_t i, es_error_t *err) {
+    if (es_dtype_size(t->dtype) == 0) {
+        FAIL_T("T1", i, "unknown dtype");
+    }
+    if (t->kind > ES_KIND_ACTIVATION) {
+        FAIL_T("T2", i, "unknown kind");
+    }
+    if (t->quant_type > ES_QUANT_PER_CHANNEL) {
+        FAIL_T("T7", i, "unknown quantization type");
+    }
+    if (t->rank > ES_MAX_RANK) {
+        FAIL_T("T3", i, "rank is above 4");
+    }
+    bool unused_dims = false;
+    for (uint32_t d = t->rank; d < ES_MAX_RANK; ++d) {
+        unused_dims |= t->dims[d] != 0;
+    }
+    if (t->reserved != 0 || unused_dims) {
+        FAIL_T("T9", i, "reserved fields or unused dims are not zero");
+    }
+    return true;
+}
+
+static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_tensor_t *t,
+    uint32_t i, es_error_t *err) {
+    for (uint32_t d = 0; d < t->rank; ++d) {
+        if (t->dims[d] < 1) {
+            FAIL_T("T3", i, "shape has a zero dimension");
+        }
+    }
+    uint64_t item = es_dtype_size(t->dtype);
+    uint64_t count = 1;
+    for (uint32_t d = 0; d < t->rank; ++d) {
+        count *= t->dims[d];
+        if (count * item > 0xFFFFFFFFu) {
+            FAIL_T("T4", i, "shape overflows 32 bits");
+        }
+    }
+    if (t->byte_size != count * item) {
+        FAIL_T("T4", i, "byte size does not match the shape");
+    }
+    if (t->flags & ~ES_TFLAGS_KNOWN) {
+        FAIL_T("T9", i, "unknown flags");
+    }
+    if (t->kind == ES_KIND_CONST) {
+        if (t->flags & (ES_TFLAG_INPUT | ES_TFLAG_OUTPUT)) {
+            FAIL_T("T5", i, "a constant cannot be a model input or output");
+        }
+        if (t->offset % ES_CONST_ALIGN || !in_blob(h, t->offset, t->byte_size)) {
+            FAIL_T("T5", i, "constant data is unaligned or outside the constant blob");
+        }
+    } else {
+        if (t->offset % ES_ARENA_ALIGN || (uint64_t)t->offset + t->byte_size > h->arena_size) {
+            FAIL_T("T6", i, "arena range is unaligned or outside the arena");
+        }
+    }
+    if (t->quant_type == ES_QUANT_PER_CHANNEL) {
+        if (t->quant_axis >= t->rank || t->quant_count != t->dims[t->quant_axis]) {
+            FAIL_T("T7", i, "per-channel axis or count does not match the shape");
+        }
+        uint32_t offsets[2] = { t->quant_zero_points_offset, t->quant_scales_offset };
+        for (int k = 0; k < 2; ++k) {
+            if (offsets[k] % 4 || !in_blob(h, offsets[k], 4 * (uint64_t)t->quant_count)) {
+                FAIL_T("T7", i, "per-channel array is unaligned or outside the blob");
+            }
+        }
+        if (t->zero_point != 0) {
+            FAIL_T("T7", i, "per-channel tensor has a per-tensor zero point");
+        }
+    } else {
+        uint32_t expected = t->quant_type == ES_QUANT_PER_TENSOR ? 1 : 0;
+        if (t->quant_count != expected || t->quant_zero_points_offset != 0
+            || t->quant_scales_offset != 0 || t->quant_axis != 0) {
+            FAIL_T("T7", i, "per-channel fields set on a per-tensor tensor");
+        }
+        int64_t low, high;
+        switch (t->dtype) {
+            case ES_DTYPE_INT8:
+                low = -128;
+                high = 127;
+                break;
+            case ES_DTYPE_UINT8:
+                low = 0;
+                high = 255;
+                break;
+            case ES_DTYPE_INT16:
+                low = -32768;
+                high = 32767;
+                break;
+            default:
+                low = INT32_MIN;
+                high = INT32_MAX;
+                break;
+        }
+        if (t->zero_point < low || t->zero_point > high) {
+            FAIL_T("T7", i, "zero point outside the dtype's range");
+        }
+    }
+    bool alias_flag = (t->flags & ES_TFLAG_ALIAS) != 0;
+    if (alias_flag != (t->alias_of != ES_NO_TENSOR)) {
+        FAIL_T("T8", i, "alias flag and alias_of disagree");
+    }
+    if (t->alias_of != ES_NO_TENSOR) {
+        if (t->alias_of >= h->tensor_count || t->alias_of == i) {
+            FAIL_T("T8", i, "alias_of is out of range");
+        }
+        es_tensor_t base;
+        es_read_tensor(model, h, t->alias_of, &base);
+        if (base.alias_of != ES_NO_TENSOR) {
+            FAIL_T("T8", i, "aliases a tensor that is itself an alias");
+        }
+        if (base.kind != t->kind || base.dtype != t->dtype || base.offset != t->offset
+            || base.byte_size != t->byte_size) {
+            FAIL_T("T8", i, "kind, dtype, offset or size differ from the aliased tensor");
+        }
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Model inputs and outputs (IO1). mark: tensor_count words of scratch.
+
+static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
+    es_error_t *err) {
+    const uint8_t *io = model + h->io_offset;
+    for (uint32_t t = 0; t < h->tensor_count; ++t) {
+        mark[t] = 0;
+    }
+    for (int which = 0; which < 2; ++which) {
+        uint32_t first = which ? h->input_count : 0;
+        uint32_t count = which ? h->output_count : h->input_count;
+        uint8_t flag = which ? ES_TFLAG_OUTPUT : ES_TFLAG_INPUT;
+        const char *kind = which ? "output" : "input";
+        for (uint32_t k = 0; k < count; ++k) {
+            uint32_t index = es_rd_u16(io + 2 * (first + k));
+            if (index >= h->tensor_count) {
+                return fail(err, "IO1", kind, k, "model tensor index is out of range");
+            }
+            if (mark[index] & flag) {
+                return fail(err, "IO1", kind, k, "duplicate model tensor");
+            }
+            mark[index] |= flag;
+            es_tensor_t t;
+            es_read_tensor(model, h, index, &t);
+            if (t.kind != ES_KIND_ACTIVATION || !(t.flags & flag)) {
+                return fail(err, "IO1", kind, k, "model tensor is not an activation flagged as such");
+            }
+        }
+        uint32_t flagged = 0;
+        for (uint32_t t = 0; t < h->tensor_count; ++t) {
+            es_tensor_t r;
+            es_read_tensor(model, h, t, &r);
+            flagged += (r.flags & flag) != 0;
+        }
+        if (flagged != count) {
+            return fail(err, "IO1", kind, 0, "tensor flags do not match the io list");
+        }
+    }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------
+// Operators.
+
+typedef struct _body_t {
+    const uint8_t *model;
+    const es_header_t *h;
+    uint32_t *first; // per root tensor: step it becomes live (written), NONE32 if not yet
+    uint32_t *last;  // per root tensor: last step it is used, NONE32 if never
+    es_error_t *err;
+} body_t;
+
+static const uint8_t expected_inputs[8] = { 0, 3, 3, 3, 1, 1, 2, 1 };
+
+static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
+    if (op->opcode < ES_OP_CONV_2D || op->opcode > ES_OP_SOFTMAX) {
+        FAIL_O("O1", i, "unknown opcode");
+    }
+    uint32_t n_in = expected_inputs[op->opcode];
+    if (op->input_count != n_in || op->output_count != 1) {
+        FAIL_O("O2", i, "wrong number of inputs or outputs for the opcode");
+    }
+    bool unused = false;
+    for (uint32_t k = n_in; k < 3; ++k) {
+        unused |= op->inputs[k] != ES_NO_TENSOR;
+    }
+    if (op->reserved != 0 || unused) {
+        FAIL_O("O8", i, "reserved fields are not zero");
+    }
+    uint32_t used;
+    switch (op->opcode) {
+        case ES_OP_CONV_2D:
+        case ES_OP_DEPTHWISE_CONV_2D:
+        case ES_OP_FULLY_CONNECTED:
+            if (es_rd_u16(op->params + 18) > ES_REQUANT_DOUBLE_ROUND) {
+                FAIL_O("O7", i, "unknown requant mode");
+            }
+            used = ES_OP_RECORD_SIZE - ES_OP_PARAMS_OFFSET;
+            break;
+        case ES_OP_AVERAGE_POOL_2D:
+        case ES_OP_MAX_POOL_2D:
+            used = ES_POOL_PARAMS_SIZE;
+            break;
+        case ES_OP_ADD:
+            used = ES_ADD_PARAMS_SIZE;
+            break;
+        default:
+            used = ES_SOFTMAX_PARAMS_SIZE;
+            break;
+    }
+    for (uint32_t k = used; k < ES_OP_RECORD_SIZE - ES_OP_PARAMS_OFFSET; ++k) {
+        if (op->params[k] != 0) {
+            FAIL_O("O8", i, "reserved fields are not zero");
+        }
+    }
+    return true;
+}
+
+// Reads tensor index into t after checking the index (O3).
+static bool op_tensor(body_t *b, uint32_t op_index, uint16_t index, es_tensor_t *t,
+    const char *text) {
+    if (index == ES_NO_TENSOR || index >= b->h->tensor_count) {
+        return fail(b->err, "O3", "op", op_index, text);
+    }
+    es_read_tensor(b->model, b->h, index, t);
+    return true;
+}
+
+static bool check_data_tensor(body_t *b, uint32_t i, const es_tensor_t *t) {
+    es_error_t *err = b->err;
+    if (t->dtype != ES_DTYPE_INT8) {
+        FAIL_O("O4", i, "data input or output is not INT8");
+    }
+    if (t->rank < 1) {
+        FAIL_O("O6", i, "data input or output has rank 0");
+    }
+    if (t->quant_type != ES_QUANT_PER_TENSOR) {
+        FAIL_O("O4", i, "data input or output is not quantized per tensor");
+    }
+    return true;
+}
+
+static bool check_window(body_t *b, uint32_t i, const es_tensor_t *in, const es_tensor_t *out,
+    uint32_t stride_h, uint32_t stride_w, uint32_t filter_h, uint32_t filter_w,
+    uint32_t dilation_h, uint32_t dilation_w, uint32_t pad_top, uint32_t pad_left) {
+    es_error_t *err = b->err;
+    if (in->rank != 4 || out->rank != 4) {
+        FAIL_O("O6", i, "input/output not 4-D");
+    }
+    if (in->dims[0] != out->dims[0]) {
+        FAIL_O("O6", i, "batch of input and output differ");
+    }
+    if (stride_h < 1 || stride_w < 1 || filter_h < 1 || filter_w < 1 || dilation_h < 1
+        || dilation_w < 1) {
+        FAIL_O("O7", i, "strides, filter sizes and dilations must be >= 1");
+    }
+    if (!spatial_ok(in->dims[1], out->dims[1], filter_h, stride_h, dilation_h, pad_top)
+        || !spatial_ok(in->dims[2], out->dims[2], filter_w, stride_w, dilation_w, pad_left)) {
+        FAIL_O("O6", i, "output size / padding are neither SAME nor VALID for the input");
+    }
+    return true;
+}
+
+static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    const es_header_t *h = b->h;
+    es_weighted_params_t p;
+    es_read_weighted_params(op->params, &p);
+    es_tensor_t filt;
+    if (!op_tensor(b, i, op->inputs[1], &filt, "filter tensor index is out of range")) {
+        return false;
+    }
+    if (filt.kind != ES_KIND_CONST || filt.dtype != ES_DTYPE_INT8) {
+        FAIL_O("O4", i, "filter must be a constant INT8 tensor");
+    }
+    uint32_t channels = out->dims[out->rank - 1];
+    if (op->opcode == ES_OP_FULLY_CONNECTED) {
+        if (filt.rank != 2) {
+            FAIL_O("O6", i, "filter must be 2-D [out, depth]");
+        }
+        uint32_t depth = filt.dims[1];
+        if (filt.dims[0] != channels) {
+            FAIL_O("O6", i, "filter rows != output depth");
+        }
+        uint32_t in_elements = es_tensor_elements(in);
+        if (in_elements % depth) {
+            FAIL_O("O6", i, "input size not a multiple of depth");
+        }
+        if ((uint64_t)es_tensor_elements(out) != (uint64_t)(in_elements / depth) * channels) {
+            FAIL_O("O6", i, "output size != batches * output depth");
+        }
+        if (p.stride_h || p.stride_w || p.dilation_h || p.dilation_w || p.pad_top || p.pad_left
+            || p.filter_h || p.filter_w || p.depth_multiplier) {
+            FAIL_O("O8", i, "spatial fields must be zero for FULLY_CONNECTED");
+        }
+    } else {
+        if (!check_window(b, i, in, out, p.stride_h, p.stride_w, p.filter_h, p.filter_w,
+            p.dilation_h, p.dilation_w, p.pad_top, p.pad_left)) {
+            return false;
+        }
+        if (filt.rank != 4) {
+            FAIL_O("O6", i, "filter must be 4-D");
+        }
+        if (filt.dims[1] != p.filter_h || filt.dims[2] != p.filter_w) {
+            FAIL_O("O6", i, "filter_h/filter_w differ from the filter shape");
+        }
+        if (op->opcode == ES_OP_CONV_2D) {
+            if (p.depth_multiplier != 1) {
+                FAIL_O("O6", i, "depth_multiplier must be 1");
+            }
+            if (filt.dims[0] != channels || filt.dims[3] != in->dims[3]) {
+                FAIL_O("O6", i, "filter shape does not match input/output channels");
+            }
+        } else {
+            if (filt.dims[0] != 1 || filt.dims[3] != channels) {
+                FAIL_O("O6", i, "filter must be [1, h, w, output channels]");
+            }
+            if (p.depth_multiplier < 1 || (uint32_t)in->dims[3] * p.depth_multiplier != channels) {
+                FAIL_O("O6", i, "input channels * depth_multiplier != output channels");
+            }
+        }
+    }
+    if (filt.zero_point != 0 && op->opcode != ES_OP_FULLY_CONNECTED) {
+        FAIL_O("O7", i, "conv filters must be symmetric (zero point 0)");
+    }
+    if (p.filter_zero_point != filt.zero_point) {
+        FAIL_O("O7", i, "filter zero point mismatch");
+    }
+    if (op->inputs[2] != ES_NO_TENSOR) {
+        es_tensor_t bias;
+        if (!op_tensor(b, i, op->inputs[2], &bias, "bias tensor index is out of range")) {
+            return false;
+        }
+        if (bias.kind != ES_KIND_CONST || bias.dtype != ES_DTYPE_INT32
+            || es_tensor_elements(&bias) != channels) {
+            FAIL_O("O6", i, "bias must be a constant INT32 tensor with one value per channel");
+        }
+    }
+    uint32_t count = p.requant_count;
+    if (count != 1 && count != channels) {
+        FAIL_O("O6", i, "requant_count is neither 1 nor channels");
+    }
+    if (p.multipliers_offset % 4 || !in_blob(h, p.multipliers_offset, 4 * (uint64_t)count)
+        || p.shifts_offset % 4 || !in_blob(h, p.shifts_offset, 4 * (uint64_t)count)) {
+        FAIL_O("O6", i, "multiplier/shift array is unaligned or outside the blob");
+    }
+    for (uint32_t c = 0; c < count; ++c) {
+        int32_t m = es_rd_i32(b->model + p.multipliers_offset + 4 * c);
+        int32_t s = es_rd_i32(b->model + p.shifts_offset + 4 * c);
+        if (!multiplier_ok(m, s)) {
+            FAIL_O("O7", i, "output multiplier or shift out of range");
+        }
+    }
+    if (p.requant_mode == ES_REQUANT_FIXED_POINT) {
+        if (p.scale_mantissas_offset != 0 || p.scale_exponents_offset != 0) {
+            FAIL_O("O8", i, "scale arrays must be 0 in FIXED_POINT mode");
+        }
+    } else {
+        if (op->opcode != ES_OP_FULLY_CONNECTED) {
+            FAIL_O("O7", i, "DOUBLE_ROUND requantization is only defined for FULLY_CONNECTED");
+        }
+        if (p.scale_mantissas_offset % 8
+            || !in_blob(h, p.scale_mantissas_offset, 8 * (uint64_t)count)
+            || p.scale_exponents_offset % 4
+            || !in_blob(h, p.scale_exponents_offset, 4 * (uint64_t)count)) {
+            FAIL_O("O6", i, "scale mantissa/exponent arrays are unaligned or outside the blob");
+        }
+        for (uint32_t c = 0; c < count; ++c) {
+            int64_t mantissa = es_rd_i64(b->model + p.scale_mantissas_offset + 8 * c);
+            int32_t exponent = es_rd_i32(b->model + p.scale_exponents_offset + 4 * c);
+            if (mantissa != 0 && (mantissa < ((int64_t)1 << 52) || mantissa >= ((int64_t)1 << 53))) {
+                FAIL_O("O7", i, "scale mantissa is not 0 or in [2^52, 2^53)");
+            }
+            if (exponent < -256 || exponent > 0) {
+                FAIL_O("O7", i, "scale exponent outside [-256, 0]");
+            }
+        }
+    }
+    if (p.input_zero_point != in->zero_point || p.output_zero_point != out->zero_point) {
+        FAIL_O("O7", i, "zero point differs from its tensor's");
+    }
+    if (!act_range_ok(p.act_min, p.act_max)) {
+        FAIL_O("O7", i, "act_min/act_max outside [-128, 127] or inverted");
+    }
+    return true;
+}
+
+static bool check_pool(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    es_pool_params_t p;
+    es_read_pool_params(op->params, &p);
+    if (!check_window(b, i, in, out, p.stride_h, p.stride_w, p.filter_h, p.filter_w, 1, 1,
+        p.pad_top, p.pad_left)) {
+        return false;
+    }
+    if (in->dims[3] != out->dims[3]) {
+        FAIL_O("O6", i, "input and output channels differ");
+    }
+    if (!act_range_ok(p.act_min, p.act_max)) {
+        FAIL_O("O7", i, "act_min/act_max outside [-128, 127] or inverted");
+    }
+    return true;
+}
+
+static bool check_add(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    es_add_params_t p;
+    es_read_add_params(op->params, &p);
+    es_tensor_t in1, in2;
+    es_read_tensor(b->model, b->h, op->inputs[0], &in1);
+    es_read_tensor(b->model, b->h, op->inputs[1], &in2);
+    if (!same_shape(&in1, &in2) || !same_shape(&in1, out)) {
+        FAIL_O("O6", i, "inputs and output shapes differ");
+    }
+    if (p.left_shift != ES_ADD_LEFT_SHIFT) {
+        FAIL_O("O7", i, "left_shift must be 20");
+    }
+    const int32_t pairs[3][2] = {
+        { p.input1_multiplier, p.input1_shift },
+        { p.input2_multiplier, p.input2_shift },
+        { p.output_multiplier, p.output_shift },
+    };
+    for (int k = 0; k < 3; ++k) {
+        if (!multiplier_ok(pairs[k][0], pairs[k][1]) || pairs[k][1] > 0) {
+            FAIL_O("O7", i, "multiplier or shift out of range");
+        }
+    }
+    if (p.input1_zero_point != in1.zero_point || p.input2_zero_point != in2.zero_point
+        || p.output_zero_point != out->zero_point) {
+        FAIL_O("O7", i, "zero point differs from its tensor's");
+    }
+    if (!act_range_ok(p.act_min, p.act_max)) {
+        FAIL_O("O7", i, "act_min/act_max outside [-128, 127] or inverted");
+    }
+    return true;
+}
+
+static bool check_softmax(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    es_softmax_params_t p;
+    es_read_softmax_params(op->params, &p);
+    if (!same_shape(in, out)) {
+        FAIL_O("O6", i, "input and output shapes differ");
+    }
+    if (p.output_zero_point != ES_SOFTMAX_OUTPUT_ZERO_POINT) {
+        FAIL_O("O7", i, "output zero point must be -128");
+    }
+    if (p.input_zero_point != in->zero_point || p.output_zero_point != out->zero_point) {
+        FAIL_O("O7", i, "zero point differs from its tensor's");
+    }
+    if (p.input_beta_multiplier < (1 << 30)) {
+        FAIL_O("O7", i, "input_beta_multiplier outside [2^30, 2^31 - 1]");
+    }
+    if (p.input_beta_left_shift < 0 || p.input_beta_left_shift > 31) {
+        FAIL_O("O7", i, "input_beta_left_shift outside [0, 31]");
+    }
+    if (p.diff_min == INT32_MIN || p.diff_min > 0) {
+        FAIL_O("O7", i, "diff_min outside [-(2^31 - 1), 0]");
+    }
+    return true;
+}
+
+static void use(body_t *b, uint32_t root, uint32_t step) {
+    if (b->first[root] == NONE32 || b->first[root] > step) {
+        b->first[root] = step;
+    }
+    if (b->last[root] == NONE32 || b->last[root] < step) {
+        b->last[root] = step;
+    }
+}
+
+static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
+    es_error_t *err = b->err;
+    uint32_t n_data = op->opcode == ES_OP_ADD ? 2 : 1;
+    es_tensor_t in, out, t;
+    memset(&in, 0, sizeof(in));
+    uint32_t read_roots[2] = { NONE32, NONE32 };
+    for (uint32_t k = 0; k < n_data; ++k) {
+        if (!op_tensor(b, i, op->inputs[k], &t, "data input tensor index is out of range")
+            || !check_data_tensor(b, i, &t)) {
+            return false;
+        }
+        if (t.kind == ES_KIND_ACTIVATION) {
+            uint32_t root = root_of(&t, op->inputs[k]);
+            if (b->first[root] == NONE32) {
+                FAIL_O("O5", i, "reads a tensor before any op writes it");
+            }
+            read_roots[k] = root;
+        }
+        if (k == 0) {
+            in = t;
+        }
+    }
+    if (!op_tensor(b, i, op->output, &out, "output tensor index is out of range")
+        || !check_data_tensor(b, i, &out)) {
+        return false;
+    }
+    if (out.kind != ES_KIND_ACTIVATION) {
+        FAIL_O("O4", i, "output must be an activation");
+    }
+    uint32_t out_root = root_of(&out, op->output);
+    if (b->first[out_root] != NONE32) {
+        FAIL_O("O5", i, "writes a tensor that is already written");
+    }
+    use(b, out_root, i);
+    for (uint32_t k = 0; k < n_data; ++k) {
+        if (read_roots[k] != NONE32) {
+            use(b, read_roots[k], i);
+        }
+    }
+    switch (op->opcode) {
+        case ES_OP_CONV_2D:
+        case ES_OP_DEPTHWISE_CONV_2D:
+        case ES_OP_FULLY_CONNECTED:
+            return check_weighted(b, i, op, &in, &out);
+        case ES_OP_AVERAGE_POOL_2D:
+        case ES_OP_MAX_POOL_2D:
+            return check_pool(b, i, op, &in, &out);
+        case ES_OP_ADD:
+            return check_add(b, i, op, &out);
+        default:
+            return check_softmax(b, i, op, &in, &out);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+
+bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch,
+    es_error_t *err) {
+    uint32_t n = h->tensor_count;
+    es_tensor_t t;
+    for (uint32_t i = 0; i < n; ++i) {
+        es_read_tensor(model, h, i, &t);
+        if (!check_tensor_record(&t, i, err)) {
+            return false;
+        }
+    }
+    for (uint32_t i = 0; i < h->op_count; ++i) {
+        es_op_t op;
+        es_read_op(model, h, i, &op);
+        if (!check_op_record(&op, i, err)) {
+            return false;
+        }
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+        es_read_tensor(model, h, i, &t);
+        if (!check_tensor(model, h, &t, i, err)) {
+            return false;
+        }
+    }
+    if (!check_io(model, h, scratch, err)) {
+        return false;
+    }
+
+    body_t b = { model, h, scratch, scratch + n, err };
+    for (uint32_t i = 0; i < 2 * n; ++i) {
+        scratch[i] = NONE32;
+    }
+    const uint8_t *io = model + h->io_offset;
+    for (uint32_t k = 0; k < h->input_count; ++k) {
+        uint32_t index = es_rd_u16(io + 2 * k);
+        es_read_tensor(model, h, index, &t);
+        b.first[root_of(&t, index)] = 0;
+    }
+    for (uint32_t i = 0; i < h->op_count; ++i) {
+        es_op_t op;
+        es_read_op(model, h, i, &op);
+        if (!check_op(&b, i, &op)) {
+            return false;
+        }
+    }
+    for (uint32_t k = 0; k < h->output_count; ++k) {
+        uint32_t index = es_rd_u16(io + 2 * (h->input_count + k));
+        es_read_tensor(model, h, index, &t);
+        if (b.first[root_of(&t, index)] == NONE32) {
+            return fail(err, "O5", "output", k, "model output is never written by an op");
+        }
+    }
+
+    // P1: live intervals of the buffers (FORMAT.md §2), then the pairwise overlap check.
+    // scratch: first[n], last[n], then offset[n] and size[n] of every root.
+    uint32_t *offset = scratch + 2 * n;
+    uint32_t *size = scratch + 3 * n;
+    for (uint32_t i = 0; i < n; ++i) {
+        es_read_tensor(model, h, i, &t);
+        size[i] = 0;
+        if (t.kind != ES_KIND_ACTIVATION) {
+            continue;
+        }
+        uint32_t root = root_of(&t, i);
+        if (t.flags & ES_TFLAG_INPUT) {
+            b.first[root] = 0;
+        }
+        if (t.flags & ES_TFLAG_OUTPUT) {
+            b.last[root] = h->op_count;
+        }
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+        es_read_tensor(model, h, i, &t);
+        if (t.kind != ES_KIND_ACTIVATION || t.alias_of != ES_NO_TENSOR) {
+            continue;
+        }
+        uint32_t start = b.first[i] == NONE32 ? 0 : b.first[i];
+        uint32_t end = b.last[i] == NONE32 || b.last[i] < start ? start : b.last[i];
+        b.first[i] = start;
+        b.last[i] = end;
+        offset[i] = t.offset;
+        size[i] = t.byte_size;
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+        if (size[i] == 0) {
+            continue;
+        }
+        for (uint32_t j = i + 1; j < n; ++j) {
+            if (size[j] == 0 || b.first[i] > b.last[j] || b.first[j] > b.last[i]) {
+                continue;
+            }
+            if ((uint64_t)offset[i] < (uint64_t)offset[j] + size[j]
+                && (uint64_t)offset[j] < (uint64_t)offset[i] + size[i]) {
+                FAIL_T("P1", i, "live at the same time as another buffer and overlapping it in the arena");
+            }
+        }
+    }
+    return true;
+}

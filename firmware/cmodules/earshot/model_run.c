@@ -1,0 +1,191 @@
+// The operator loop of the inference engine. The model has been validated (model_check.c),
+// so every tensor index, shape and array below is known to be in bounds and consistent;
+// here records are only decoded (byte-wise, the buffer may be unaligned) into the kernels'
+// parameter structs.
+
+#include "model_run.h"
+#include "kernels/kernels.h"
+
+typedef struct _run_t {
+    const uint8_t *model;
+    uint8_t *arena;
+    es_header_t h;
+} run_t;
+
+static void tensor(const run_t *r, uint16_t index, es_tensor_t *t) {
+    es_read_tensor(r->model, &r->h, index, t);
+}
+
+static const int8_t *data_of(const run_t *r, const es_tensor_t *t) {
+    return (const int8_t *)(t->kind == ES_KIND_CONST ? r->model + t->offset : r->arena + t->offset);
+}
+
+static int8_t *output_of(const run_t *r, const es_tensor_t *t) {
+    return (int8_t *)(r->arena + t->offset);
+}
+
+static void fill_requant(const run_t *r, const es_op_t *op, const es_weighted_params_t *w,
+    es_requant_t *rq) {
+    rq->count = w->requant_count;
+    rq->multipliers = r->model + w->multipliers_offset;
+    rq->shifts = r->model + w->shifts_offset;
+    if (w->requant_mode == ES_REQUANT_DOUBLE_ROUND) {
+        rq->mantissas = r->model + w->scale_mantissas_offset;
+        rq->exponents = r->model + w->scale_exponents_offset;
+    } else {
+        rq->mantissas = NULL;
+        rq->exponents = NULL;
+    }
+    rq->bias = NULL;
+    if (op->inputs[2] != ES_NO_TENSOR) {
+        es_tensor_t bias;
+        tensor(r, op->inputs[2], &bias);
+        rq->bias = r->model + bias.offset;
+    }
+    rq->output_offset = w->output_zero_point;
+    rq->act_min = w->act_min;
+    rq->act_max = w->act_max;
+}
+
+static void run_weighted(const run_t *r, const es_op_t *op) {
+    es_weighted_params_t w;
+    es_read_weighted_params(op->params, &w);
+    es_tensor_t in, filt, out;
+    tensor(r, op->inputs[0], &in);
+    tensor(r, op->inputs[1], &filt);
+    tensor(r, op->output, &out);
+    const int8_t *filter = (const int8_t *)(r->model + filt.offset);
+    if (op->opcode == ES_OP_FULLY_CONNECTED) {
+        es_fc_params_t p;
+        p.depth = filt.dims[1];
+        p.out_ch = filt.dims[0];
+        p.batches = (int32_t)(es_tensor_elements(&in) / (uint32_t)p.depth);
+        p.input_offset = -w.input_zero_point;
+        p.filter_offset = -w.filter_zero_point;
+        p.double_round = w.requant_mode == ES_REQUANT_DOUBLE_ROUND;
+        fill_requant(r, op, &w, &p.rq);
+        es_fully_connected_s8(&p, data_of(r, &in), filter, output_of(r, &out));
+        return;
+    }
+    es_conv_params_t p;
+    p.batches = in.dims[0];
+    p.in_h = in.dims[1];
+    p.in_w = in.dims[2];
+    p.in_ch = in.dims[3];
+    p.out_h = out.dims[1];
+    p.out_w = out.dims[2];
+    p.out_ch = out.dims[3];
+    p.filter_h = w.filter_h;
+    p.filter_w = w.filter_w;
+    p.stride_h = w.stride_h;
+    p.stride_w = w.stride_w;
+    p.dilation_h = w.dilation_h;
+    p.dilation_w = w.dilation_w;
+    p.pad_top = w.pad_top;
+    p.pad_left = w.pad_left;
+    p.depth_multiplier = w.depth_multiplier;
+    p.input_offset = -w.input_zero_point;
+    fill_requant(r, op, &w, &p.rq);
+    if (op->opcode == ES_OP_CONV_2D) {
+        es_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
+    } else {
+        es_depthwise_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
+    }
+}
+
+static void run_pool(const run_t *r, const es_op_t *op) {
+    es_pool_params_t q;
+    es_read_pool_params(op->params, &q);
+    es_tensor_t in, out;
+    tensor(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_pool_kernel_params_t p;
+    p.batches = in.dims[0];
+    p.in_h = in.dims[1];
+    p.in_w = in.dims[2];
+    p.channels = in.dims[3];
+    p.out_h = out.dims[1];
+    p.out_w = out.dims[2];
+    p.filter_h = q.filter_h;
+    p.filter_w = q.filter_w;
+    p.stride_h = q.stride_h;
+    p.stride_w = q.stride_w;
+    p.pad_top = q.pad_top;
+    p.pad_left = q.pad_left;
+    p.act_min = q.act_min;
+    p.act_max = q.act_max;
+    if (op->opcode == ES_OP_AVERAGE_POOL_2D) {
+        es_avg_pool_s8(&p, data_of(r, &in), output_of(r, &out));
+    } else {
+        es_max_pool_s8(&p, data_of(r, &in), output_of(r, &out));
+    }
+}
+
+static void run_add(const run_t *r, const es_op_t *op) {
+    es_add_params_t a;
+    es_read_add_params(op->params, &a);
+    es_tensor_t in1, in2, out;
+    tensor(r, op->inputs[0], &in1);
+    tensor(r, op->inputs[1], &in2);
+    tensor(r, op->output, &out);
+    es_add_kernel_params_t p;
+    p.size = es_tensor_elements(&out);
+    p.input1_offset = -a.input1_zero_point;
+    p.input2_offset = -a.input2_zero_point;
+    p.output_offset = a.output_zero_point;
+    p.left_shift = a.left_shift;
+    p.input1_multiplier = a.input1_multiplier;
+    p.input1_shift = a.input1_shift;
+    p.input2_multiplier = a.input2_multiplier;
+    p.input2_shift = a.input2_shift;
+    p.output_multiplier = a.output_multiplier;
+    p.output_shift = a.output_shift;
+    p.act_min = a.act_min;
+    p.act_max = a.act_max;
+    es_add_s8(&p, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
+}
+
+static void run_softmax(const run_t *r, const es_op_t *op) {
+    es_softmax_params_t s;
+    es_read_softmax_params(op->params, &s);
+    es_tensor_t in, out;
+    tensor(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_softmax_kernel_params_t p;
+    p.depth = in.dims[in.rank - 1];
+    p.rows = es_tensor_elements(&in) / p.depth;
+    p.input_beta_multiplier = s.input_beta_multiplier;
+    p.input_beta_left_shift = s.input_beta_left_shift;
+    p.diff_min = s.diff_min;
+    es_softmax_s8(&p, data_of(r, &in), output_of(r, &out));
+}
+
+void es_model_run(const uint8_t *model, uint8_t *arena) {
+    run_t r;
+    r.model = model;
+    r.arena = arena;
+    es_read_header(model, &r.h);
+    for (uint32_t i = 0; i < r.h.op_count; ++i) {
+        es_op_t op;
+        es_read_op(model, &r.h, i, &op);
+        switch (op.opcode) {
+            case ES_OP_CONV_2D:
+            case ES_OP_DEPTHWISE_CONV_2D:
+            case ES_OP_FULLY_CONNECTED:
+                run_weighted(&r, &op);
+                break;
+            case ES_OP_AVERAGE_POOL_2D:
+            case ES_OP_MAX_POOL_2D:
+                run_pool(&r, &op);
+                break;
+            case ES_OP_ADD:
+                run_add(&r, &op);
+                break;
+            case ES_OP_SOFTMAX:
+                run_softmax(&r, &op);
+                break;
+            default:
+                break;
+        }
+    }
+}

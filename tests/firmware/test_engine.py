@@ -33,7 +33,7 @@ def conformance_blob(case: str) -> bytes:
 
 @cache
 def micro_speech_blob() -> bytes:
-    data = (REFERENCE / "micro_speech_quantized.tflite").read_bytes()
+    data = (ROOT / "models" / "micro_speech" / "micro_speech_quantized.tflite").read_bytes()
     return convert_tflite(data, name="micro_speech", labels=MICRO_SPEECH_LABELS).blob
 
 

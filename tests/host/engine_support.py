@@ -9,15 +9,17 @@ from earshot_host.convert import ConvertedModel, convert_tflite
 
 ROOT = Path(__file__).resolve().parents[2]
 
-REFERENCE_DIR = ROOT / "tests" / "data" / "reference"
+REFERENCE_DIR = ROOT / "tests" / "data" / "reference"  # golden spectrograms
 CONFORMANCE_DIR = ROOT / "tests" / "data" / "conformance"
+MODELS_DIR = ROOT / "models"
 
+# The reference .tflite files live in models/<name>/ (with their provenance in MODEL.md).
 REFERENCE_MODELS = {
-    "micro_speech": "micro_speech_quantized.tflite",
-    "kws_ref_model": "kws_ref_model.tflite",
-    "str_ww_ref_model": "str_ww_ref_model.tflite",
-    "ad01_int8": "ad01_int8.tflite",
-    "pretrainedResnet_quant": "pretrainedResnet_quant.tflite",
+    "micro_speech": MODELS_DIR / "micro_speech" / "micro_speech_quantized.tflite",
+    "kws_ref_model": MODELS_DIR / "mlperf_kws" / "kws_ref_model.tflite",
+    "str_ww_ref_model": MODELS_DIR / "mlperf_sww" / "str_ww_ref_model.tflite",
+    "ad01_int8": MODELS_DIR / "mlperf_ad01" / "ad01_int8.tflite",
+    "pretrainedResnet_quant": MODELS_DIR / "mlperf_resnet8" / "pretrainedResnet_quant.tflite",
 }
 MICRO_SPEECH_LABELS = ["silence", "unknown", "yes", "no"]
 
@@ -31,7 +33,7 @@ def converted(path: Path, fc_rounding: str = "double") -> ConvertedModel:
 @cache
 def micro_speech_model() -> ConvertedModel:
     return convert_tflite(
-        (REFERENCE_DIR / REFERENCE_MODELS["micro_speech"]).read_bytes(),
+        REFERENCE_MODELS["micro_speech"].read_bytes(),
         name="micro_speech",
         labels=MICRO_SPEECH_LABELS,
         frontend={"kind": "tflm_micro_frontend", "window_ms": 30, "stride_ms": 20},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from engine_support import REFERENCE_DIR, REFERENCE_MODELS, converted
+from engine_support import REFERENCE_MODELS, converted
 
 from earshot_host.convert import convert_tflite
 from earshot_host.errors import EarshotError
@@ -28,7 +28,7 @@ def test_micro_speech_report(micro_speech) -> None:
 
 
 def test_fc_rounding_modes() -> None:
-    path = REFERENCE_DIR / REFERENCE_MODELS["ad01_int8"]
+    path = REFERENCE_MODELS["ad01_int8"]
     for mode, expected in (
         ("double", RequantMode.DOUBLE_ROUND),
         ("fixed_point", RequantMode.FIXED_POINT),
@@ -41,13 +41,13 @@ def test_fc_rounding_modes() -> None:
 
 
 def test_conv_padding_is_precomputed() -> None:
-    model = converted(REFERENCE_DIR / REFERENCE_MODELS["kws_ref_model"]).model
+    model = converted(REFERENCE_MODELS["kws_ref_model"]).model
     first = model.ops[0].params  # 10x4 filter, stride 2, SAME on 49x10
     assert (first.pad_top, first.pad_left, first.stride_h, first.filter_h) == (4, 1, 2, 10)
 
 
 def test_label_count_must_match_output() -> None:
-    data = (REFERENCE_DIR / REFERENCE_MODELS["micro_speech"]).read_bytes()
+    data = (REFERENCE_MODELS["micro_speech"]).read_bytes()
     with pytest.raises(EarshotError, match="3 labels"):
         convert_tflite(data, name="m", labels=["a", "b", "c"])
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_support import CONFORMANCE_DIR, REFERENCE_DIR, REFERENCE_MODELS, converted
+from engine_support import CONFORMANCE_DIR, REFERENCE_MODELS, converted
 
 from earshot_host.convert.memory_plan import plan_arena
 from earshot_host.modelfile import Buffer, TensorKind, activation_buffers, find_arena_conflicts
 
-MODEL_PATHS = [REFERENCE_DIR / name for name in REFERENCE_MODELS.values()] + [
+MODEL_PATHS = list(REFERENCE_MODELS.values()) + [
     CONFORMANCE_DIR / "tiny_kws.tflite",
     CONFORMANCE_DIR / "add_branches.tflite",
 ]
@@ -56,7 +56,7 @@ def test_no_live_tensors_overlap(path) -> None:
 
 
 def test_memory_is_reused() -> None:
-    model = converted(REFERENCE_DIR / REFERENCE_MODELS["kws_ref_model"]).model
+    model = converted(REFERENCE_MODELS["kws_ref_model"]).model
     buffers = activation_buffers(model.tensors, model.ops)
     assert model.arena_size < sum(b.size for b in buffers) / 3
     assert model.arena_size == 16000  # two 8000-byte activations ping-pong

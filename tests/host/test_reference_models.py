@@ -22,7 +22,7 @@ def litert_reference(path: str) -> Interpreter:
 
 @pytest.mark.parametrize("model", sorted(REFERENCE_MODELS))
 def test_bit_exact_with_litert_reference_kernels(model: str) -> None:
-    path = REFERENCE_DIR / REFERENCE_MODELS[model]
+    path = REFERENCE_MODELS[model]
     ours = ReferenceInterpreter(converted(path).blob)
     oracle = litert_reference(str(path))
     (in_detail,) = oracle.get_input_details()
@@ -74,7 +74,7 @@ def test_micro_speech_all_zero_input(micro_speech) -> None:
 
 def test_fixed_point_fc_rounding_is_close_to_litert() -> None:
     """TFLite Micro-style FC requantization differs from LiteRT's by at most 1 LSB per layer."""
-    path = REFERENCE_DIR / REFERENCE_MODELS["ad01_int8"]
+    path = REFERENCE_MODELS["ad01_int8"]
     fixed = ReferenceInterpreter(converted(path, "fixed_point").blob)
     double = ReferenceInterpreter(converted(path, "double").blob)
     rng = np.random.default_rng(7)

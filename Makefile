@@ -98,6 +98,7 @@ frozen-models: deps
 
 # ------------------------------------------------------------------------ firmware
 unix: deps frozen-models $(MPY_CROSS)
+	@firmware/deps/build-dir.sh $(BUILD)/unix boards/unix firmware/config
 	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/unix/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
 		BUILD=$(BUILD)/unix PROG=micropython \
@@ -106,6 +107,7 @@ unix: deps frozen-models $(MPY_CROSS)
 
 qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
+	@firmware/deps/build-dir.sh $(BUILD)/$(BOARD) boards/$(BOARD) firmware/config
 	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules \
 		$(CMODULES)/earshot $(CMODULES)/qemu_board
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/qemu BOARD=$(BOARD) BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
@@ -129,8 +131,12 @@ board: deps frozen-models $(MPY_CROSS)
 	fi && echo "earshot: built $(BOARD) in $(BUILD)/$(BOARD)"
 
 # ---------------------------------------------------------------------- run & test
+# The main job: the detector on the Unix port, listening in real time to a demo stream of
+# reference clips over silence and noise (build/demo/stream.wav).
+DEMO_WAV := $(BUILD)/demo/stream.wav
 run: unix
-	@$(BUILD)/unix/micropython -m earshot
+	@$(PYTHON) -m earshot_host.scenes demo $(DEMO_WAV)
+	@$(BUILD)/unix/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
 
 # pytest's status 5 (no tests collected) is a failure too: there must be tests.
 test: firmware

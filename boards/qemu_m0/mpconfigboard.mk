@@ -10,5 +10,6 @@ LDSCRIPT = $(BOARD_DIR)/nrf51_32k.ld
 SRC_BOARD_O = shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb1.o
 MPY_CROSS_FLAGS += -march=armv6m
 
-# A small Cortex-M0 part (nRF51822 / SAMD21 class): 16 KiB of MicroPython heap.
-MICROPY_HEAP_SIZE = 16384
+# A small Cortex-M0 part with 32 KiB of SRAM (nRF51822-QFAC / SAMD21 class): 20 KiB of
+# MicroPython heap, the rest for the C stack (10 KiB, see nrf51_32k.ld) and static data.
+MICROPY_HEAP_SIZE = 20480

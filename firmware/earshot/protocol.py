@@ -4,10 +4,12 @@
 #   {"v":1,"type":"hello","model":"micro_speech","labels":[...],"hop_ms":20,"sample_rate":16000}
 #   {"v":1,"type":"detection","t_ms":2340,"label":"yes","score":0.93}
 #   {"v":1,"type":"stats","t_ms":10000,"hops":500,"inferences":250,"gated":0,
-#    "overruns":0,"dropped":0,"heap_free":41232}
+#    "overruns":0,"dropped":0,"malformed":0,"heap_free":41232}
 #   {"v":1,"type":"error","message":"..."}
 #   {"v":1,"type":"end","t_ms":12000}
 # t_ms is audio time (samples heard / sample rate), not wall time. score is 0..1.
+# overruns: audio blocks lost (the pipeline fell behind, or the host's stream had gaps);
+# dropped: the samples in them; malformed: input lines ignored (garbage, bad CRC, too long).
 # Human mode prints the same events as aligned text. Lines are written with print() of
 # constant strings and small ints, so the periodic stats line allocates nothing.
 
@@ -46,17 +48,17 @@ class Console:
         print('{"v":1,"type":"detection","t_ms":', t_ms, ',"label":', _json_string(label),
                     ',"score":', score, "}", sep="")  # fmt: skip
 
-    def stats(self, t_ms, hops, inferences, gated, overruns, dropped, heap_free):
+    def stats(self, t_ms, hops, inferences, gated, overruns, dropped, malformed, heap_free):
         if self.human:
             print("-- ", t_ms // 1000, " s: ", hops, " hops, ", inferences, " inferences, ",
-                  gated, " gated, ", overruns, " overruns, ", dropped, " dropped, ",
-                  heap_free, " bytes free", sep="")  # fmt: skip
+                  gated, " gated, ", overruns, " overruns, ", dropped, " dropped, ", malformed,
+                  " malformed, ", heap_free, " bytes free", sep="")  # fmt: skip
             return
         # Two calls: one print() with this many arguments would need a heap-allocated frame.
         print('{"v":1,"type":"stats","t_ms":', t_ms, ',"hops":', hops, ',"inferences":',
               inferences, ',"gated":', gated, sep="", end="")  # fmt: skip
-        print(',"overruns":', overruns, ',"dropped":', dropped, ',"heap_free":', heap_free, "}",
-              sep="")  # fmt: skip
+        print(',"overruns":', overruns, ',"dropped":', dropped, ',"malformed":', malformed,
+              ',"heap_free":', heap_free, "}", sep="")  # fmt: skip
 
     def error(self, message):
         if self.human:

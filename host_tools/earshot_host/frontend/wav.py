@@ -82,10 +82,12 @@ def read_wav(path: str | Path) -> Wav:
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
-    """Write int16 mono samples as a canonical 44-byte-header PCM16 WAV."""
+    """Write int16 samples as a canonical 44-byte-header PCM16 WAV: a 1-D array is mono,
+    an (n, 2) array stereo."""
     pcm = np.asarray(samples)
-    if pcm.dtype != np.int16 or pcm.ndim != 1:
-        raise ValueError("write_wav takes a 1-D int16 array")
+    if pcm.dtype != np.int16 or not (pcm.ndim == 1 or (pcm.ndim == 2 and pcm.shape[1] == 2)):
+        raise ValueError("write_wav takes int16 samples, shape (n,) or (n, 2)")
+    channels = 1 if pcm.ndim == 1 else 2
     body = pcm.astype("<i2").tobytes()
     header = struct.pack(
         "<4sI4s4sIHHIIHH4sI",
@@ -95,10 +97,10 @@ def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
         b"fmt ",
         16,
         1,
-        1,
+        channels,
         sample_rate,
-        sample_rate * 2,
-        2,
+        sample_rate * 2 * channels,
+        2 * channels,
         16,
         b"data",
         len(body),

@@ -122,6 +122,13 @@ class QemuRunner:
                 progress(start + len(piece), len(data))
         return target
 
+    def fresh_session(self) -> SerialTransport:
+        """The board's transport, soft-reset and in raw REPL, for a caller that drives it
+        directly (streaming audio in while reading output)."""
+        transport = self._connect()
+        transport.enter_raw_repl(soft_reset=True)
+        return transport
+
     def run(self, code: str, timeout: float = 60.0, soft_reset: bool = True) -> RunResult:
         try:
             transport = self._connect()

@@ -11,6 +11,13 @@ try:
     has_cmodule = True
     kernels = _earshot.KERNELS
     from .model import Model  # noqa: F401
+
+    def Frontend(model):
+        # earshot.frontend.Frontend, imported on first use (every byte of RAM counts on
+        # the smallest boards).
+        from .frontend import Frontend
+
+        return Frontend(model)
 except ImportError:
     has_cmodule = False
     kernels = None

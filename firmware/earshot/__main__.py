@@ -1,4 +1,113 @@
-# `micropython -m earshot`: print the banner (the audio pipeline will hang off this).
+# `micropython -m earshot ...`: the always-on detector.
+#
+#   micropython -m earshot --model micro_speech --wav speech.wav [--realtime]
+#   arecord -f S16_LE -r 16000 -c 1 | micropython -m earshot --model micro_speech --stdin
+#
+# Options: --model NAME (frozen) | --model-file PATH; --wav FILE | --stdin;
+# --every N (hops per inference), --threshold P (0..1), --gate DBFS (energy gate, e.g.
+# -50), --stats-ms N (0: off), --human (readable lines instead of JSON), --realtime
+# (play a file at the speed of audio). With no options it prints the banner.
+
+import sys
+
 import earshot
 
-print(earshot.banner())
+USAGE = (
+    "usage: micropython -m earshot (--model NAME | --model-file PATH) (--wav FILE | --stdin)"
+    " [--every N] [--threshold P] [--gate DBFS] [--stats-ms N] [--human] [--realtime]"
+)
+FLAGS = ("--stdin", "--human", "--realtime")
+VALUES = ("--model", "--model-file", "--wav", "--every", "--threshold", "--gate", "--stats-ms")
+
+
+def parse(argv):
+    opts = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in FLAGS:
+            opts[arg] = True
+        elif arg in VALUES and i + 1 < len(argv):
+            opts[arg] = argv[i + 1]
+            i += 1
+        else:
+            raise ValueError("unknown or incomplete option {!r}".format(arg))
+        i += 1
+    if ("--model" in opts) == ("--model-file" in opts):
+        raise ValueError("give one of --model NAME or --model-file PATH")
+    if ("--wav" in opts) == ("--stdin" in opts):
+        raise ValueError("give one of --wav FILE or --stdin")
+    return opts
+
+
+def pacer():
+    import time
+
+    start = time.ticks_ms()
+
+    def pace(t_ms):
+        ahead = t_ms - time.ticks_diff(time.ticks_ms(), start)
+        if ahead > 0:
+            time.sleep_ms(ahead)
+
+    return pace
+
+
+def main(argv):
+    if not argv:
+        print(earshot.banner())
+        return 0
+    from earshot.protocol import Console
+    from earshot.stream import Listener
+
+    try:
+        opts = parse(argv)
+    except ValueError as err:
+        print("earshot:", err, file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        return 2
+    console = Console(human="--human" in opts)
+    source = None
+    try:
+        if "--model" in opts:
+            model = earshot.Model.frozen(opts["--model"])
+        else:
+            model = earshot.Model.from_file(opts["--model-file"])
+        detector = {}
+        if "--threshold" in opts:
+            detector["threshold"] = float(opts["--threshold"])
+        listener = Listener(
+            model,
+            console,
+            hops_per_inference=int(opts.get("--every", 0)) or None,
+            gate_dbfs=float(opts["--gate"]) if "--gate" in opts else None,
+            detector=detector,
+            stats_ms=int(opts.get("--stats-ms", 10000)),
+        )
+        rate = listener.frontend.sample_rate
+        if "--wav" in opts:
+            from earshot.sources.wav import WavSource
+
+            source = WavSource(opts["--wav"], expect_rate=rate)
+        else:
+            from earshot.sources.stdin import StdinSource
+
+            source = StdinSource(rate)
+        listener.run(source, pacer() if "--realtime" in opts else None)
+    except (ValueError, OSError, ImportError) as err:
+        console.error(str(err))
+        return 1
+    finally:
+        if source is not None:
+            source.close()
+    return 0
+
+
+def _argv():
+    # The Unix port gives `-m earshot` as argv[0]; everything after it is ours.
+    return sys.argv[1:]
+
+
+status = main(_argv())
+if status:
+    sys.exit(status)

@@ -4,6 +4,7 @@ file(GLOB EARSHOT_MOD_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/*.c
     ${CMAKE_CURRENT_LIST_DIR}/kernels/*.c
     ${CMAKE_CURRENT_LIST_DIR}/dsp/*.c
+    ${CMAKE_CURRENT_LIST_DIR}/audio/*.c
 )
 target_sources(usermod_earshot INTERFACE ${EARSHOT_MOD_SOURCES})
 target_include_directories(usermod_earshot INTERFACE ${CMAKE_CURRENT_LIST_DIR})

@@ -1,7 +1,8 @@
 # earshot's user C module `_earshot`: int8 kernels and audio front-end DSP.
-# Bindings (MicroPython API) live at the top of this folder; kernels/ and dsp/ are plain C.
+# Bindings (MicroPython API) live at the top of this folder; kernels/, dsp/ and audio/ are
+# plain C.
 EARSHOT_MOD_DIR := $(USERMOD_DIR)
 
 SRC_USERMOD_C += $(wildcard $(EARSHOT_MOD_DIR)/*.c)
-SRC_USERMOD_LIB_C += $(wildcard $(EARSHOT_MOD_DIR)/kernels/*.c $(EARSHOT_MOD_DIR)/dsp/*.c)
+SRC_USERMOD_LIB_C += $(wildcard $(EARSHOT_MOD_DIR)/kernels/*.c $(EARSHOT_MOD_DIR)/dsp/*.c $(EARSHOT_MOD_DIR)/audio/*.c)
 CFLAGS_USERMOD += -I$(EARSHOT_MOD_DIR)

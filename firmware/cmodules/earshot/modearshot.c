@@ -130,6 +130,17 @@ static mp_obj_t earshot_crc32(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_crc32_obj, 1, 2, earshot_crc32);
 
+// Streaming helpers (modaudio.c).
+extern const mp_obj_fun_builtin_fixed_t earshot_mean_square_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_mix_stereo_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_shift_in_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_read_line_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_decode_line_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_pack_i32_to_i16_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_copy_obj;
+
+extern const mp_obj_type_t earshot_frontend_type; // modfrontend.c
+
 static const mp_rom_map_elem_t earshot_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__earshot) },
     { MP_ROM_QSTR(MP_QSTR_KERNELS), MP_ROM_QSTR(EARSHOT_KERNELS_QSTR) },
@@ -137,6 +148,14 @@ static const mp_rom_map_elem_t earshot_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_invoke), MP_ROM_PTR(&earshot_invoke_obj) },
     { MP_ROM_QSTR(MP_QSTR_int8_view), MP_ROM_PTR(&earshot_int8_view_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&earshot_crc32_obj) },
+    { MP_ROM_QSTR(MP_QSTR_Frontend), MP_ROM_PTR(&earshot_frontend_type) }, // modfrontend.c
+    { MP_ROM_QSTR(MP_QSTR_mean_square), MP_ROM_PTR(&earshot_mean_square_obj) },
+    { MP_ROM_QSTR(MP_QSTR_mix_stereo), MP_ROM_PTR(&earshot_mix_stereo_obj) },
+    { MP_ROM_QSTR(MP_QSTR_shift_in), MP_ROM_PTR(&earshot_shift_in_obj) },
+    { MP_ROM_QSTR(MP_QSTR_read_line), MP_ROM_PTR(&earshot_read_line_obj) },
+    { MP_ROM_QSTR(MP_QSTR_decode_line), MP_ROM_PTR(&earshot_decode_line_obj) },
+    { MP_ROM_QSTR(MP_QSTR_pack_i32_to_i16), MP_ROM_PTR(&earshot_pack_i32_to_i16_obj) },
+    { MP_ROM_QSTR(MP_QSTR_copy), MP_ROM_PTR(&earshot_copy_obj) },
 };
 static MP_DEFINE_CONST_DICT(earshot_module_globals, earshot_module_globals_table);
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import boards, convert, infer
+from . import boards, convert, features, infer, listen
 
-COMMANDS = (convert, infer, boards)
+COMMANDS = (convert, infer, listen, features, boards)

@@ -9,6 +9,7 @@ from typing import Any
 from .. import __version__
 from ..errors import EarshotError
 from ..modelfile import ModelFile, read_model
+from .frontend_tables import add_frontend_tables, rebase_frontend_tables
 from .lowering import Lowered, lower_graph
 from .report import ModelReport, OpReportRow
 from .tflite_graph import read_tflite
@@ -66,16 +67,24 @@ def convert_tflite(
     for key, value in (("frontend", frontend), ("streaming", streaming), ("detector", detector)):
         if value is not None:
             metadata[key] = value
+    if frontend is not None:
+        # The front end's tables go into the constant blob (offsets relative to the blob
+        # until the layout is known, see below).
+        first_input = lowered.writer.tensors[lowered.inputs[0]]
+        metadata["frontend"] = add_frontend_tables(
+            lowered.writer, frontend, first_input.scale, first_input.zero_point
+        )
     metadata["source"] = {
         "converter": f"earshot_host {__version__}",
         "tflite_sha256": hashlib.sha256(data).hexdigest(),
     }
-    blob = lowered.writer.build(
-        inputs=lowered.inputs,
-        outputs=lowered.outputs,
-        arena_size=lowered.arena_size,
-        metadata=metadata,
-    )
+    build = dict(inputs=lowered.inputs, outputs=lowered.outputs, arena_size=lowered.arena_size)
+    blob = lowered.writer.build(**build, metadata=metadata)
+    if "tables" in metadata.get("frontend", {}):
+        # The metadata follows the blob, so its contents never move the blob: build again
+        # with the table offsets turned into file offsets.
+        metadata["frontend"] = rebase_frontend_tables(metadata["frontend"], blob)
+        blob = lowered.writer.build(**build, metadata=metadata)
     model = read_model(blob)  # the converter's output must pass the device's checks
     return ConvertedModel(blob=blob, model=model, report=_report(name, graph, lowered, model, blob))
 

@@ -1,0 +1,34 @@
+// Log-mel front end, one frame (logmel.py "Fixed-point pipeline"): pre-emphasis (in the
+// window stage), window + normalization, 32-bit FFT, rounded power, mel sums, log2 to dB
+// to the model's int8 input.
+
+#include "dsp/dsp.h"
+
+void es_logmel_frame(es_fe_t *fe, int8_t *out) {
+    int32_t *buf = fe->work;
+    int s = es_window_normalize32(fe, buf);
+    es_rfft32_run(&fe->fft, buf);
+    // Powers replace the spectrum in place (uint64 k occupies words 2k, 2k + 1).
+    uint64_t *power = (uint64_t *)(void *)buf;
+    const uint64_t half = (uint64_t)1 << (fe->power_shift - 1);
+    for (uint32_t k = 0; k <= fe->fft.n; ++k) {
+        int32_t re = buf[2 * k], im = buf[2 * k + 1];
+        uint64_t p = (uint64_t)((int64_t)re * re) + (uint64_t)((int64_t)im * im);
+        power[k] = (p + half) >> fe->power_shift;
+    }
+    uint64_t *mel = (uint64_t *)fe->logs;
+    es_mel_sums(fe, NULL, power, mel);
+    const int64_t frame_shift = (int64_t)fe->frame_shift_mult * s * 65536;
+    for (uint32_t j = 0; j < fe->channels; ++j) {
+        int64_t q;
+        if (mel[j] == 0) {
+            q = fe->out_min;
+        } else {
+            int64_t l = es_log2_q16(mel[j], &fe->log2_lut) + fe->log_offset_q16 - frame_shift;
+            int64_t acc = fe->db_mult_q16 * l + fe->db_bias_q32;
+            q = ((acc + ((int64_t)1 << 31)) >> 32) + fe->zero_point;
+            q = q < fe->out_min ? fe->out_min : q > fe->out_max ? fe->out_max : q;
+        }
+        out[j] = (int8_t)q;
+    }
+}

@@ -1,0 +1,432 @@
+// _earshot.Frontend: the audio front end of a model, on a stream of hops (dsp/).
+//
+// Frontend(model_buffer, frontend) -> Frontend
+//     model_buffer: the model file (any buffer; never copied, kept alive by the object).
+//     frontend: the model's metadata["frontend"] dict, with "type" (tflm_micro | mfcc |
+//     logmel), "tables" {name: [file_offset, dtype, count]} and "scalars" {name: int} as
+//     the converter writes them (host_tools/earshot_host/convert/frontend_tables.py), and
+//     optionally "frames" (frames per model input). Every table must lie inside the
+//     buffer with the dtype and count the kind needs: ValueError naming the table
+//     otherwise. The state (frame buffer, FFT work buffer, noise estimates) is allocated
+//     here, once, with the object.
+// .kind, .sample_rate, .hop, .window, .features, .frames, .channels, .fft_size,
+// .state_bytes (bytes of the object: its state and tables' descriptors)
+// .process(hop, out[, raw]) -> bool
+//     hop: exactly `hop` int16 samples (array('h'), bytes / bytearray / memoryview of
+//     2 * hop bytes, int16 ndarray). When the hop completes a frame (every hop but the
+//     first: TF framing), writes its `features` int8 values to out (a writable buffer of
+//     exactly `features` bytes) and returns True; else returns False. raw (tflm_micro
+//     only): a writable buffer of 2 * channels bytes (array('H')) for the uint16 values
+//     before the int8 mapping (TensorFlow's output). Allocates nothing.
+// .reset(): forget the stream (frame buffer, pre-emphasis memory, noise estimates).
+// .gain() -> (log_offset_q16, eps_q); .set_gain(log_offset_q16[, eps_q])
+//     mfcc / logmel: the constants that depend on the int16 -> float input gain g
+//     (tables.py mfcc_gain_constants / logmel_gain_constants; the tables are built for
+//     g = 1/32768). Changing g by a factor 2**d adds d to every log2 mel value (eps
+//     aside), which after the DCT changes only MFCC coefficient 0:
+// .c0_offset(d_q16) -> int (mfcc): the change of coefficient 0, in int8 steps, Q16, when
+//     log2(g) changes by d_q16 / 65536 (sum of DCT row 0 times d; eps neglected).
+
+#include <string.h>
+
+#include "py/runtime.h"
+#include "py/objint.h"
+#include "py/binary.h"
+#include "dsp/dsp.h"
+
+typedef struct _frontend_obj_t {
+    mp_obj_base_t base;
+    mp_obj_t buffer;
+    uint32_t frames;
+    size_t state_bytes;
+    es_fe_t fe;
+    uint64_t state[];
+} frontend_obj_t;
+
+// ---------------------------------------------------------------- construction helpers
+
+static mp_obj_t dict_get(mp_obj_t dict, qstr key) {
+    mp_map_elem_t *elem = mp_map_lookup(mp_obj_dict_get_map(dict), MP_OBJ_NEW_QSTR(key),
+        MP_MAP_LOOKUP);
+    return elem ? elem->value : MP_OBJ_NULL;
+}
+
+static bool int64_of(mp_obj_t obj, int64_t *out) {
+    if (mp_obj_is_small_int(obj)) {
+        *out = MP_OBJ_SMALL_INT_VALUE(obj);
+        return true;
+    }
+    #if MICROPY_LONGINT_IMPL != MICROPY_LONGINT_IMPL_NONE
+    if (mp_obj_is_exact_type(obj, &mp_type_int)) {
+        uint8_t bytes[8];
+        if (!mp_obj_int_to_bytes_impl(obj, false, sizeof(bytes), bytes)) {
+            return false;
+        }
+        *out = es_rd_i64(bytes);
+        return true;
+    }
+    #endif
+    return false;
+}
+
+static int64_t scalar(mp_obj_t scalars, qstr name, int64_t lo, int64_t hi) {
+    mp_obj_t v = dict_get(scalars, name);
+    if (v == MP_OBJ_NULL) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend scalar %q is missing"),
+            name);
+    }
+    int64_t x;
+    if (!int64_of(v, &x) || x < lo || x > hi) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend scalar %q out of range"),
+            name);
+    }
+    return x;
+}
+
+// dtype: MP_QSTR_int16 / MP_QSTR_uint16 / MP_QSTR_int32.
+static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, qstr name, qstr dtype) {
+    mp_obj_t entry = dict_get(tables, name);
+    if (entry == MP_OBJ_NULL) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend table %q is missing"),
+            name);
+    }
+    size_t len;
+    mp_obj_t *items = NULL;
+    int64_t offset, count;
+    if (!mp_obj_is_type(entry, &mp_type_list) && !mp_obj_is_type(entry, &mp_type_tuple)) {
+        len = 0;
+    } else {
+        mp_obj_get_array(entry, &len, &items);
+    }
+    if (len != 3 || !int64_of(items[0], &offset) || !int64_of(items[2], &count)
+        || !mp_obj_is_str(items[1])) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("frontend table %q: expected [offset, dtype, count]"), name);
+    }
+    if (mp_obj_str_get_qstr(items[1]) != dtype) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("frontend table %q: dtype %s, expected %q"), name,
+            mp_obj_str_get_str(items[1]), dtype);
+    }
+    int64_t size = dtype == MP_QSTR_int32 ? 4 : 2;
+    if (offset < 0 || count < 0 || count > 0x1000000
+        || offset + count * size > (int64_t)model->len) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("frontend table %q lies outside the model buffer"), name);
+    }
+    es_tab_t t = { (const uint8_t *)model->buf + offset, (uint32_t)count };
+    return t;
+}
+
+// ---------------------------------------------------------------- constructor
+
+static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
+    const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 2, 2, false);
+    mp_buffer_info_t model;
+    mp_get_buffer_raise(args[0], &model, MP_BUFFER_READ);
+    mp_obj_t meta = args[1];
+    if (!mp_obj_is_type(meta, &mp_type_dict)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("frontend metadata must be a dict"));
+    }
+    mp_obj_t kind_obj = dict_get(meta, MP_QSTR_type);
+    mp_obj_t tables = dict_get(meta, MP_QSTR_tables);
+    mp_obj_t scalars = dict_get(meta, MP_QSTR_scalars);
+    if (kind_obj == MP_OBJ_NULL || !mp_obj_is_str(kind_obj)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("frontend metadata has no type"));
+    }
+    if (tables == MP_OBJ_NULL || scalars == MP_OBJ_NULL
+        || !mp_obj_is_type(tables, &mp_type_dict) || !mp_obj_is_type(scalars, &mp_type_dict)) {
+        mp_raise_ValueError(MP_ERROR_TEXT(
+            "frontend metadata has no tables (convert the model with this earshot version)"));
+    }
+    es_fe_t fe;
+    memset(&fe, 0, sizeof(fe));
+    qstr kind = mp_obj_str_get_qstr(kind_obj);
+    if (kind == MP_QSTR_tflm_micro) {
+        fe.kind = ES_FE_TFLM;
+    } else if (kind == MP_QSTR_mfcc) {
+        fe.kind = ES_FE_MFCC;
+    } else if (kind == MP_QSTR_logmel) {
+        fe.kind = ES_FE_LOGMEL;
+    } else {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("frontend type %q is unknown (tflm_micro, mfcc, logmel)"), kind);
+    }
+    uint32_t frames = 0;
+    mp_obj_t frames_obj = dict_get(meta, MP_QSTR_frames);
+    if (frames_obj != MP_OBJ_NULL) {
+        mp_int_t f = mp_obj_get_int(frames_obj);
+        if (f < 0 || f > 0xFFFF) {
+            mp_raise_ValueError(MP_ERROR_TEXT("frontend frames out of range"));
+        }
+        frames = (uint32_t)f;
+    }
+
+    const int64_t big = (int64_t)1 << 62;
+    fe.sample_rate = (uint32_t)scalar(scalars, MP_QSTR_sample_rate, 1, 1000000);
+    fe.window = (uint32_t)scalar(scalars, MP_QSTR_window_size, 1, 4096);
+    fe.hop = (uint32_t)scalar(scalars, MP_QSTR_window_step, 1, 4096);
+    fe.fft.size = (uint32_t)scalar(scalars, MP_QSTR_fft_size, 8, 4096);
+    fe.fft.n = fe.fft.size / 2;
+    fe.channels = (uint32_t)scalar(scalars, MP_QSTR_channels, 1, 256);
+    fe.features = fe.channels;
+    const bool wide = fe.kind != ES_FE_TFLM;
+    const qstr tw = wide ? MP_QSTR_int32 : MP_QSTR_int16;
+    fe.win = table(tables, &model, MP_QSTR_window, tw);
+    fe.fft.twiddles = table(tables, &model, MP_QSTR_fft_twiddles, tw);
+    fe.fft.super_twiddles = table(tables, &model, MP_QSTR_fft_super_twiddles, tw);
+    fe.fft.factors = table(tables, &model, MP_QSTR_fft_factors, MP_QSTR_int16);
+    fe.fft.stages = fe.fft.factors.count / 2;
+    fe.fft.perm = table(tables, &model, MP_QSTR_fft_perm, MP_QSTR_int16);
+    if (fe.kind == ES_FE_TFLM) {
+        fe.fb_freq_starts = table(tables, &model, MP_QSTR_fb_channel_frequency_starts,
+            MP_QSTR_int16);
+        fe.fb_weight_starts = table(tables, &model, MP_QSTR_fb_channel_weight_starts,
+            MP_QSTR_int16);
+        fe.fb_widths = table(tables, &model, MP_QSTR_fb_channel_widths, MP_QSTR_int16);
+        fe.fb_weights = table(tables, &model, MP_QSTR_fb_weights, MP_QSTR_int16);
+        fe.fb_unweights = table(tables, &model, MP_QSTR_fb_unweights, MP_QSTR_int16);
+        fe.pcan_gain_lut = table(tables, &model, MP_QSTR_pcan_gain_lut, MP_QSTR_int16);
+        fe.log_lut = table(tables, &model, MP_QSTR_log_lut, MP_QSTR_uint16);
+        fe.fb_start = (uint32_t)scalar(scalars, MP_QSTR_fb_start_index, 0, 4097);
+        fe.fb_end = (uint32_t)scalar(scalars, MP_QSTR_fb_end_index, 0, 4097);
+        fe.nr_smoothing_bits = (uint32_t)scalar(scalars, MP_QSTR_nr_smoothing_bits, 0, 31);
+        fe.nr_even = (uint32_t)scalar(scalars, MP_QSTR_nr_even_smoothing, 0, 16384);
+        fe.nr_odd = (uint32_t)scalar(scalars, MP_QSTR_nr_odd_smoothing, 0, 16384);
+        fe.nr_min_remaining = (uint32_t)scalar(scalars, MP_QSTR_nr_min_signal_remaining, 0,
+            16384);
+        fe.pcan_snr_shift = (uint32_t)scalar(scalars, MP_QSTR_pcan_snr_shift, 0, 63);
+        fe.log_scale_shift = (uint32_t)scalar(scalars, MP_QSTR_log_scale_shift, 0, 31);
+        fe.log_correction_bits = (uint32_t)scalar(scalars, MP_QSTR_log_correction_bits, 0, 31);
+        fe.out_scale = (int32_t)scalar(scalars, MP_QSTR_out_value_scale, 0, 16384);
+        fe.out_div = (int32_t)scalar(scalars, MP_QSTR_out_value_div, 1, 65536);
+        fe.out_offset = (int32_t)scalar(scalars, MP_QSTR_out_offset, -65536, 65536);
+    } else {
+        fe.mel_starts = table(tables, &model, MP_QSTR_mel_starts, MP_QSTR_int16);
+        fe.mel_widths = table(tables, &model, MP_QSTR_mel_widths, MP_QSTR_int16);
+        fe.mel_weights = table(tables, &model, MP_QSTR_mel_weights, MP_QSTR_uint16);
+        fe.log2_lut = table(tables, &model, MP_QSTR_log2_lut, MP_QSTR_int32);
+        fe.norm_bits = (int32_t)scalar(scalars, MP_QSTR_norm_bits, 1, 30);
+        fe.log_offset_q16 = (int32_t)scalar(scalars, MP_QSTR_log_offset_q16, -(1 << 28), 1 << 28);
+        fe.zero_point = (int32_t)scalar(scalars, MP_QSTR_input_zero_point, -128, 127);
+        fe.out_min = (int32_t)scalar(scalars, MP_QSTR_out_min, -128, 127);
+        fe.out_max = (int32_t)scalar(scalars, MP_QSTR_out_max, -128, 127);
+        if (fe.kind == ES_FE_MFCC) {
+            fe.dct = table(tables, &model, MP_QSTR_dct, MP_QSTR_int32);
+            fe.coefficients = (int32_t)scalar(scalars, MP_QSTR_coefficients, 1, 256);
+            fe.features = (uint32_t)fe.coefficients;
+            fe.dct_frac_bits = (int32_t)scalar(scalars, MP_QSTR_dct_frac_bits, 1, 46);
+            fe.eps_frac_bits = (int32_t)scalar(scalars, MP_QSTR_eps_frac_bits, 0, 30);
+            fe.eps_q = scalar(scalars, MP_QSTR_eps_q, 0, big);
+        } else {
+            fe.preemph_num = (int32_t)scalar(scalars, MP_QSTR_preemph_num, 0, 1024);
+            fe.preemph_shift = (int32_t)scalar(scalars, MP_QSTR_preemph_shift, 0, 10);
+            fe.power_shift = (int32_t)scalar(scalars, MP_QSTR_power_shift, 1, 62);
+            fe.frame_shift_mult = (int32_t)scalar(scalars, MP_QSTR_frame_shift_mult, 0, 4);
+            fe.db_mult_q16 = scalar(scalars, MP_QSTR_db_mult_q16, -big, big);
+            fe.db_bias_q32 = scalar(scalars, MP_QSTR_db_bias_q32, -big, big);
+        }
+    }
+    const char *bad_table;
+    const char *msg = es_fe_check(&fe, &bad_table);
+    if (msg) {
+        if (bad_table) {
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend table %s: %s"),
+                bad_table, msg);
+        }
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend: %s"), msg);
+    }
+
+    size_t bytes = es_fe_state_bytes(&fe);
+    size_t words = (bytes + 7) / 8;
+    frontend_obj_t *self = m_new_obj_var_maybe(frontend_obj_t, state, uint64_t, words);
+    if (self == NULL) {
+        mp_raise_msg_varg(&mp_type_MemoryError,
+            MP_ERROR_TEXT("frontend needs %u bytes of state"), (unsigned)(words * 8));
+    }
+    self->base.type = type;
+    self->buffer = args[0];
+    self->frames = frames;
+    self->state_bytes = sizeof(frontend_obj_t) + words * 8;
+    self->fe = fe;
+    es_fe_attach(&self->fe, self->state);
+    return MP_OBJ_FROM_PTR(self);
+}
+
+// ---------------------------------------------------------------- methods
+
+static bool byte_typecode(char t) {
+    return t == 'b' || t == 'B' || t == BYTEARRAY_TYPECODE;
+}
+
+static mp_obj_t frontend_process(size_t n_args, const mp_obj_t *args) {
+    frontend_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    es_fe_t *fe = &self->fe;
+    mp_buffer_info_t hop, out, raw;
+    mp_get_buffer_raise(args[1], &hop, MP_BUFFER_READ);
+    if (hop.typecode != 'h' && !byte_typecode(hop.typecode)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("hop samples must be int16 (array('h'), bytes)"));
+    }
+    if (hop.len != 2 * fe->hop) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("a hop is %u int16 samples (%u bytes), got %u bytes"),
+            (unsigned)fe->hop, (unsigned)(2 * fe->hop), (unsigned)hop.len);
+    }
+    mp_get_buffer_raise(args[2], &out, MP_BUFFER_WRITE);
+    if (!byte_typecode(out.typecode)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("out must be an int8 / byte buffer"));
+    }
+    if (out.len != fe->features) {
+        mp_raise_msg_varg(&mp_type_ValueError,
+            MP_ERROR_TEXT("out must hold %u int8 features, got %u bytes"),
+            (unsigned)fe->features, (unsigned)out.len);
+    }
+    uint8_t *raw_ptr = NULL;
+    if (n_args > 3 && args[3] != mp_const_none) {
+        if (fe->kind != ES_FE_TFLM) {
+            mp_raise_ValueError(MP_ERROR_TEXT("raw output is for tflm_micro only"));
+        }
+        mp_get_buffer_raise(args[3], &raw, MP_BUFFER_WRITE);
+        if (raw.typecode != 'H' && !byte_typecode(raw.typecode)) {
+            mp_raise_TypeError(MP_ERROR_TEXT("raw must be a uint16 (array('H')) or byte buffer"));
+        }
+        if (raw.len != 2 * fe->channels) {
+            mp_raise_msg_varg(&mp_type_ValueError,
+                MP_ERROR_TEXT("raw must hold %u uint16 values, got %u bytes"),
+                (unsigned)fe->channels, (unsigned)raw.len);
+        }
+        raw_ptr = raw.buf;
+    }
+    return mp_obj_new_bool(es_fe_push_hop(fe, hop.buf, out.buf, raw_ptr));
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(frontend_process_obj, 3, 4, frontend_process);
+
+static mp_obj_t frontend_reset(mp_obj_t self_in) {
+    frontend_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    es_fe_reset(&self->fe);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(frontend_reset_obj, frontend_reset);
+
+static void require_spectral(const es_fe_t *fe) {
+    if (fe->kind == ES_FE_TFLM) {
+        mp_raise_ValueError(MP_ERROR_TEXT("tflm_micro has no input gain"));
+    }
+}
+
+static mp_obj_t frontend_gain(mp_obj_t self_in) {
+    frontend_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    require_spectral(&self->fe);
+    mp_obj_t items[2] = {
+        mp_obj_new_int(self->fe.log_offset_q16),
+        mp_obj_new_int_from_ll(self->fe.eps_q),
+    };
+    return mp_obj_new_tuple(2, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(frontend_gain_obj, frontend_gain);
+
+static mp_obj_t frontend_set_gain(size_t n_args, const mp_obj_t *args) {
+    frontend_obj_t *self = MP_OBJ_TO_PTR(args[0]);
+    es_fe_t *fe = &self->fe;
+    require_spectral(fe);
+    int64_t offset, eps = fe->eps_q;
+    if (!int64_of(args[1], &offset) || (n_args > 2 && !int64_of(args[2], &eps))) {
+        mp_raise_TypeError(MP_ERROR_TEXT("gain constants must be ints"));
+    }
+    const char *msg = es_fe_check_gain(fe, offset, eps);
+    if (msg) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s"), msg);
+    }
+    fe->log_offset_q16 = (int32_t)offset;
+    fe->eps_q = eps;
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(frontend_set_gain_obj, 2, 3, frontend_set_gain);
+
+static mp_obj_t frontend_c0_offset(mp_obj_t self_in, mp_obj_t delta_in) {
+    frontend_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    const es_fe_t *fe = &self->fe;
+    if (fe->kind != ES_FE_MFCC) {
+        mp_raise_ValueError(MP_ERROR_TEXT("c0_offset is for mfcc only"));
+    }
+    mp_int_t delta = mp_obj_get_int(delta_in);
+    if (delta < -(1 << 24) || delta > (1 << 24)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("log2 gain change out of range"));
+    }
+    int64_t row = 0;
+    for (uint32_t j = 0; j < fe->channels; ++j) {
+        row += es_tab_i32(&fe->dct, j);
+    }
+    return mp_obj_new_int_from_ll((row * delta) >> fe->dct_frac_bits);
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(frontend_c0_offset_obj, frontend_c0_offset);
+
+static void frontend_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    if (dest[0] != MP_OBJ_NULL) {
+        return; // read-only attributes
+    }
+    frontend_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    const es_fe_t *fe = &self->fe;
+    static const qstr kinds[] = { MP_QSTR_tflm_micro, MP_QSTR_mfcc, MP_QSTR_logmel };
+    switch (attr) {
+        case MP_QSTR_kind:
+            dest[0] = MP_OBJ_NEW_QSTR(kinds[fe->kind]);
+            break;
+        case MP_QSTR_sample_rate:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(fe->sample_rate);
+            break;
+        case MP_QSTR_hop:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(fe->hop);
+            break;
+        case MP_QSTR_window:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(fe->window);
+            break;
+        case MP_QSTR_features:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(fe->features);
+            break;
+        case MP_QSTR_frames:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(self->frames);
+            break;
+        case MP_QSTR_channels:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(fe->channels);
+            break;
+        case MP_QSTR_fft_size:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(fe->fft.size);
+            break;
+        case MP_QSTR_state_bytes:
+            dest[0] = MP_OBJ_NEW_SMALL_INT(self->state_bytes);
+            break;
+        default:
+            dest[1] = MP_OBJ_SENTINEL; // continue lookup in locals_dict
+            break;
+    }
+}
+
+static void frontend_print(const mp_print_t *print, mp_obj_t self_in, mp_print_kind_t kind) {
+    (void)kind;
+    frontend_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    static const char *const names[] = { "tflm_micro", "mfcc", "logmel" };
+    mp_printf(print, "<Frontend %s hop %u window %u features %u frames %u>",
+        names[self->fe.kind], (unsigned)self->fe.hop, (unsigned)self->fe.window,
+        (unsigned)self->fe.features, (unsigned)self->frames);
+}
+
+static const mp_rom_map_elem_t frontend_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR_process), MP_ROM_PTR(&frontend_process_obj) },
+    { MP_ROM_QSTR(MP_QSTR_reset), MP_ROM_PTR(&frontend_reset_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gain), MP_ROM_PTR(&frontend_gain_obj) },
+    { MP_ROM_QSTR(MP_QSTR_set_gain), MP_ROM_PTR(&frontend_set_gain_obj) },
+    { MP_ROM_QSTR(MP_QSTR_c0_offset), MP_ROM_PTR(&frontend_c0_offset_obj) },
+};
+static MP_DEFINE_CONST_DICT(frontend_locals, frontend_locals_table);
+
+MP_DEFINE_CONST_OBJ_TYPE(
+    earshot_frontend_type,
+    MP_QSTR_Frontend,
+    MP_TYPE_FLAG_NONE,
+    make_new, frontend_make_new,
+    print, frontend_print,
+    attr, frontend_attr,
+    locals_dict, &frontend_locals
+    );

@@ -1,0 +1,72 @@
+"""earshot listen: play a WAV to a target's detector and print what it detects."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..boards import get_board, load_boards
+from ..errors import EarshotError
+from ..listen import Message, Session, listen_qemu, listen_unix
+from ..runner import open_runner
+
+EXAMPLES = """examples:
+  earshot listen --target unix --model micro_speech --wav speech.wav
+  earshot listen --target qemu_m4 --model mlperf_sww --wav marvin.wav --realtime
+  earshot listen --target unix --model micro_speech --wav speech.wav --json
+
+The Unix port reads the WAV itself; a QEMU board hears it over its UART, as a board
+without a microphone would (see `earshot stream`).
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "listen",
+        help="play a WAV to a target's detector and print the detections",
+        description="Run the always-on detector of a target on a WAV file.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    emulated = [b.name for b in load_boards().values() if b.emulated]
+    parser.add_argument("--target", required=True, choices=emulated)
+    parser.add_argument("--model", required=True, help="a model of models/ (frozen)")
+    parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV, mono or stereo")
+    parser.add_argument("--realtime", action="store_true", help="play at the speed of audio")
+    parser.add_argument("--json", action="store_true", help="print the JSON lines as they come")
+    parser.set_defaults(run=run)
+
+
+def show(message: Message, as_json: bool) -> None:
+    # An error message ends the session; it is reported once, as the command's error.
+    if as_json:
+        import json
+
+        print(json.dumps(message), flush=True)
+    elif message.get("type") == "detection":
+        t = message["t_ms"] / 1000
+        print(f"{t:8.2f} s  {message['label']:<10} {message['score']:.2f}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.wav.is_file():
+        raise EarshotError(f"no WAV file {args.wav}")
+    board = get_board(args.target)
+
+    def on_message(message: Message) -> None:
+        show(message, args.json)
+
+    if board.kind == "unix":
+        session: Session = listen_unix(board, args.model, args.wav, args.realtime, on_message)
+    else:
+        runner = open_runner(board)
+        try:
+            session = listen_qemu(runner, args.model, args.wav, args.realtime, on_message)
+        finally:
+            runner.close()
+    errors = session.of_type("error")
+    if errors or session.error.strip():
+        raise EarshotError(
+            errors[0]["message"] if errors else session.error.strip().splitlines()[-1]
+        )
+    return 0

@@ -1,0 +1,70 @@
+"""The always-on detector hears planted words at the right times, and nothing else: on the
+Unix port (reading the WAV itself) and on QEMU boards (hearing it over the UART stream)."""
+
+from __future__ import annotations
+
+import pytest
+
+from earshot_host.listen import Session, listen_qemu, listen_unix
+from earshot_host.scenes import Placement, Scene, compose, write_scene
+
+# A detection counts when it comes within 0.5 s of the clip's end plus 250 ms (the usual
+# latency of 1 s of posterior averaging after the word).
+LATENCY_MS = 250
+TOLERANCE_MS = 500
+
+SCENES = {
+    # yes / no between stretches of noise, silence and level changes.
+    "micro_speech": (
+        (
+            Placement("yes_1000ms", 1_500, 0.0, "yes"),
+            Placement("noise_1000ms", 3_500, 0.0),
+            Placement("no_1000ms", 5_500, -6.0, "no"),
+            Placement("silence_1000ms", 7_500, 0.0),
+            Placement("yes_1000ms", 9_500, 6.0, "yes"),
+            Placement("white_m30dbfs_1000ms", 12_000, 0.0),
+        ),
+        14_000,
+        -65.0,
+        False,
+    ),
+    # The stereo "marvin" clip in a noise stream (written as a stereo WAV).
+    "mlperf_sww": (
+        (
+            Placement("marvin_617de221_0", 2_000, 0.0, "marvin"),
+            Placement("yes_1000ms", 5_000, 0.0),
+        ),
+        8_000,
+        -45.0,
+        True,
+    ),
+}
+
+
+def listen(target, model: str, wav) -> Session:
+    if target.board.kind == "unix":
+        return listen_unix(target.board, model, wav)
+    return listen_qemu(target.runner, model, wav)
+
+
+def check_detections(session: Session, scene: Scene) -> None:
+    assert session.error == "" and not session.of_type("error"), session.error
+    found = [(d["label"], d["t_ms"]) for d in session.detections]
+    expected = [(e.label, e.end_ms + LATENCY_MS) for e in scene.events]
+    assert len(found) == len(expected), f"expected {expected}, got {found}"
+    for (label, t), (want, at) in zip(found, expected, strict=True):
+        assert label == want, f"expected {expected}, got {found}"
+        assert abs(t - at) <= TOLERANCE_MS, f"{label} at {t} ms, expected {at} ± {TOLERANCE_MS}"
+    (end,) = session.of_type("end")
+    assert end["t_ms"] >= scene.duration_ms
+    stats = session.of_type("stats")[-1]
+    assert stats["overruns"] == 0 and stats["malformed"] == 0
+
+
+@pytest.mark.parametrize("model", sorted(SCENES))
+def test_planted_words_are_detected_at_the_right_times(target, tmp_path, model):
+    placements, duration_ms, noise_dbfs, stereo = SCENES[model]
+    scene = compose(placements, duration_ms, noise_dbfs)
+    wav = tmp_path / f"{model}.wav"
+    write_scene(wav, scene, stereo=stereo)
+    check_detections(listen(target, model, wav), scene)

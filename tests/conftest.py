@@ -71,6 +71,17 @@ class Target:
             pytest.fail(f"code failed on {self.name}:\n{result.error}", pytrace=False)
         return result.output.replace("\r\n", "\n")
 
+    # The always-on pipeline (model + front end + window + ring) must run on boards with at
+    # least this much heap; a smaller board may refuse it, with a clear error.
+    PIPELINE_MIN_HEAP = 48 * 1024
+
+    def pipeline_refused(self, error: str) -> bool:
+        """True when error is this board's justified refusal to build a pipeline."""
+        if "pipeline does not fit" not in error:
+            return False
+        assert self.board.heap_bytes and self.board.heap_bytes < self.PIPELINE_MIN_HEAP, error
+        return True
+
     def exec_file(self, path: Path, timeout: float = 120.0) -> str:
         return self.exec(path.read_text(), timeout=timeout)
 

@@ -28,7 +28,20 @@ def gate_level(dbfs):
 
 class Listener:
     def __init__(self, model, console=None, hops_per_inference=None, gate_dbfs=None,
-                 detector=None, stats_ms=10000):  # fmt: skip
+                 detector=None, stats_ms=10000, ring_slots=3):  # fmt: skip
+        try:
+            self._setup(model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
+                        ring_slots)  # fmt: skip
+        except MemoryError:
+            gc.collect()
+            raise ValueError(
+                "the {} pipeline does not fit: {} bytes of heap free after its model".format(
+                    model.name, gc.mem_free()
+                )
+            ) from None
+
+    def _setup(self, model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
+               ring_slots):  # fmt: skip
         meta = model.metadata
         self.model = model
         self.frontend = Frontend(model)
@@ -53,7 +66,8 @@ class Listener:
         self.console = console or Console()
         self.gate = gate_level(gate_dbfs)
         self.stats_hops = max(1, stats_ms // self.hop_ms) if stats_ms else 0
-        self.ring = AudioRing(fe.hop)
+        # A live source (I2S) wants a few slots of slack; a file or stream needs two.
+        self.ring = AudioRing(fe.hop, ring_slots)
         self.frame = bytearray(fe.features)
         self.window = bytearray(len(model.input))
         self.source = None

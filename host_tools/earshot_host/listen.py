@@ -162,6 +162,19 @@ def listen_serial(
     transport.exec_raw_no_follow(code)
     serial = transport.serial
     done = threading.Event()
+    # Set at the end of the program's output: from then on the raw REPL would take further
+    # lines as the text of a new program (and a small board would run out of memory).
+    ended = threading.Event()
+    # Audio is sent only once the detector has said hello (it is listening), so nothing is
+    # sent to a program that failed to start.
+    ready = threading.Event()
+
+    def on_any(message: Message) -> None:
+        if message.get("type") == "hello":
+            ready.set()
+        if on_message:
+            on_message(message)
+
     parts: list[bytearray] = [bytearray()]
 
     def reader() -> None:
@@ -171,6 +184,8 @@ def listen_serial(
             data = serial.read(serial.in_waiting or 1)
             for byte in data:
                 if byte == 4:
+                    ended.set()
+                    ready.set()
                     if len(parts) == 2:
                         done.set()
                         return
@@ -179,21 +194,24 @@ def listen_serial(
                 if len(parts) == 1:
                     pending.append(byte)
                     if byte == 10:
-                        session.take(pending.decode(errors="replace"), on_message)
+                        session.take(pending.decode(errors="replace"), on_any)
                         pending.clear()
                 else:
                     parts[1].append(byte)
 
     thread = threading.Thread(target=reader, daemon=True)
     thread.start()
+    if not ready.wait(60):
+        done.set()
+        raise EarshotError("the board did not start listening within 60 s")
     pacer = Pacer() if realtime else None
     try:
         for seq, line in enumerate(audio_lines(samples, hop) if lines is None else lines):
             if pacer:
                 pacer.wait(seq * hop / rate)
-            serial.write(line)
-            if done.is_set():
+            if ended.is_set():
                 break
+            serial.write(line)
     except OSError as err:
         done.set()
         raise EarshotError(f"the board stopped listening: {err}") from err

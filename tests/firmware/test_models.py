@@ -36,12 +36,15 @@ def test_frozen_model_is_bit_exact_with_litert(target, name):
     try:
         outputs = infer(target.runner, source, batch)
     except RemoteError as err:
-        # Only a board whose heap cannot hold the arena may refuse, and it must say so.
+        # Only a board whose heap cannot hold the arena with room to spare (more than half
+        # of it) may refuse, and it must say so: the bytes needed and free, or out of memory.
+        assert target.board.heap_bytes and arena > target.board.heap_bytes // 2, str(err)
         match = re.search(r"needs (\d+) bytes of arena.*?(\d+) (?:bytes )?free", str(err))
-        assert match, str(err)
-        assert int(match.group(1)) == arena
-        assert int(match.group(1)) > int(match.group(2))
-        assert target.board.heap_bytes and arena > target.board.heap_bytes // 2
+        if match:
+            assert int(match.group(1)) == arena
+            assert int(match.group(1)) > int(match.group(2))
+        else:
+            assert "MemoryError" in str(err), str(err)
         return
     expected = litert_reference_outputs(entry.source_path, batch)
     np.testing.assert_array_equal(outputs, expected.reshape(outputs.shape))

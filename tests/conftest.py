@@ -41,6 +41,19 @@ def selected_targets(config: pytest.Config) -> list[str]:
     return names
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Run each target's tests together (host-only tests first), so that one QEMU board is
+    # alive at a time: an idle board still spins in its UART loop and takes a core.
+    order = {name: i for i, name in enumerate(load_boards(ROOT))}
+
+    def target_of(item: pytest.Item) -> int:
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("target") if callspec else None
+        return -1 if name is None else order[name]
+
+    items.sort(key=target_of)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "target" not in metafunc.fixturenames:
         return
@@ -105,6 +118,8 @@ def runners() -> Iterator[dict[str, Runner]]:
 def target(request: pytest.FixtureRequest, runners: dict[str, Runner]) -> Target:
     name = request.param
     board = load_boards(ROOT)[name]
+    for other in [n for n in runners if n != name]:
+        runners.pop(other).close()  # tests are grouped by target: the other is done
     if name not in runners:
         runners[name] = open_runner(board, ROOT)
     return Target(board, runners[name])

@@ -55,5 +55,5 @@ def test_cycle_counts_repeat_under_icount(target):
     counts = [int(target.exec(WORK)) for _ in range(3)]
     assert min(counts) > 0
     # SysTick runs at one tick per 40 instructions (16 MHz on the M0: one per 62.5); runs
-    # differ only by where the 1 ms interrupts land: a few ticks, under 0.05%.
-    assert max(counts) - min(counts) <= max(2, min(counts) // 2000)
+    # differ only by where the 1 ms interrupts land: a few ticks, about 0.1%.
+    assert max(counts) - min(counts) <= max(4, min(counts) // 1000)

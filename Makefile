@@ -44,7 +44,9 @@ ulab_dir = $(if $(ULAB_DIR),$(abspath $(ULAB_DIR)),$(if $(wildcard $(ULAB_PINNED
 # Arguments every MicroPython port build gets. MPY_LIB_DIR points at a folder of ours
 # (earshot freezes nothing from micropython-lib, which Debian's +ds tree lacks).
 MPY_CROSS := $(BUILD)/mpy-cross/mpy-cross
-MPY_MAKE = $(MAKE) --no-print-directory $(if $(V),V=1) \
+# GIT_CEILING_DIRECTORIES: the fetched tree is inside earshot's checkout, and MicroPython's
+# version header must not pick up earshot's commits (every commit would rebuild it).
+MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V),V=1) \
 	MICROPY_MPYCROSS=$(MPY_CROSS) MICROPY_MPYCROSS_DEPENDENCY=$(MPY_CROSS) \
 	MPY_LIB_DIR=$(BUILD)/mpy-lib EARSHOT_DIR=$(EARSHOT_DIR)
 

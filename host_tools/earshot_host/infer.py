@@ -7,7 +7,7 @@ file (.esm), or a .tflite converted on the fly. Inputs are a batch: the first ax
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +27,18 @@ class ModelSource:
     name: str
     frozen: bool
     blob: bytes  # the model file (for a frozen model: the copy in models/)
+    input_shapes: list[tuple[int, ...]] = field(init=False)
+    output_shapes: list[tuple[int, ...]] = field(init=False)
 
-    @property
-    def input_shapes(self) -> list[tuple[int, ...]]:
+    def __post_init__(self) -> None:
+        # Read (and check) the file once; a broken one is refused here, with the reason.
         model = read_model(self.blob)
-        return [tuple(model.tensors[i].shape) for i in model.inputs]
-
-    @property
-    def output_shapes(self) -> list[tuple[int, ...]]:
-        model = read_model(self.blob)
-        return [tuple(model.tensors[i].shape) for i in model.outputs]
+        object.__setattr__(
+            self, "input_shapes", [tuple(model.tensors[i].shape) for i in model.inputs]
+        )
+        object.__setattr__(
+            self, "output_shapes", [tuple(model.tensors[i].shape) for i in model.outputs]
+        )
 
 
 def resolve_model(spec: str | Path) -> ModelSource:
@@ -46,9 +48,7 @@ def resolve_model(spec: str | Path) -> ModelSource:
         data = _read(path)
         return ModelSource(path.stem, False, convert_tflite(data, name=path.stem).blob)
     if path.suffix == ".esm":
-        blob = _read(path)
-        read_model(blob)  # refuse a broken file here, with the reason
-        return ModelSource(path.stem, False, blob)
+        return ModelSource(path.stem, False, _read(path))
     catalog = load_catalog()
     if str(spec) in catalog:
         entry = catalog[str(spec)]

@@ -25,6 +25,7 @@ from earshot_host.features import (
 )
 from earshot_host.frontend.mfcc import clip_gain
 from earshot_host.frontend.wav import read_wav
+from earshot_host.frontend_goldens import CLIPS as GOLDEN_CLIPS
 from earshot_host.infer import resolve_model
 from earshot_host.paths import project_root
 
@@ -33,17 +34,7 @@ AUDIO = ROOT / "tests" / "data" / "audio"
 GOLDENS = ROOT / "tests" / "data" / "frontend"
 TFLM_REFERENCE = GOLDENS / "tflm_reference"
 MODEL_OF_KIND = {"tflm_micro": "micro_speech", "mfcc": "mlperf_kws", "logmel": "mlperf_sww"}
-ALL_CLIPS = [
-    "yes_1000ms",
-    "no_1000ms",
-    "silence_1000ms",
-    "noise_1000ms",
-    "marvin_617de221_0",
-    "chirp_1000ms",
-    "white_m10dbfs_1000ms",
-    "white_m30dbfs_1000ms",
-    "white_m50dbfs_1000ms",
-]
+ALL_CLIPS = GOLDEN_CLIPS  # the clips of tests/data/frontend (frontend_goldens.py)
 
 
 @cache

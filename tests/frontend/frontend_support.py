@@ -9,6 +9,7 @@ import numpy as np
 
 from earshot_host.frontend.tables import FrontendTables, build_tables
 from earshot_host.frontend.wav import read_wav
+from earshot_host.frontend_goldens import CLIPS as GOLDEN_CLIPS
 from earshot_host.paths import project_root
 
 ROOT = project_root()
@@ -16,17 +17,7 @@ AUDIO_DIR = ROOT / "tests" / "data" / "audio"
 GOLDEN_DIR = ROOT / "tests" / "data" / "frontend"
 TFLM_REFERENCE_DIR = GOLDEN_DIR / "tflm_reference"
 MODEL_OF_KIND = {"tflm_micro": "micro_speech", "mfcc": "mlperf_kws", "logmel": "mlperf_sww"}
-CLIPS = [
-    "yes_1000ms",
-    "no_1000ms",
-    "silence_1000ms",
-    "noise_1000ms",
-    "marvin_617de221_0",
-    "chirp_1000ms",
-    "white_m10dbfs_1000ms",
-    "white_m30dbfs_1000ms",
-    "white_m50dbfs_1000ms",
-]
+CLIPS = GOLDEN_CLIPS  # the clips of tests/data/frontend (frontend_goldens.py)
 
 
 @cache

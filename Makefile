@@ -13,7 +13,8 @@
 #
 # Variables: MICROPY_DIR (a MicroPython tree to use instead of the pinned one),
 # ULAB_DIR (a micropython-ulab checkout), TARGETS (for `make test`, e.g. unix,qemu_m3),
-# PYTEST_ARGS, V=1 (verbose MicroPython builds).
+# KERNELS=reference (the portable reference kernels, built into build/<target>-reference/;
+# default: optimized, in build/<target>/), PYTEST_ARGS, V=1 (verbose MicroPython builds).
 
 include firmware/deps/versions.env
 
@@ -26,6 +27,16 @@ PYTHON := $(VENV)/bin/python
 
 QEMU_BOARDS := $(patsubst boards/%/mpconfigboard.mk,%,$(wildcard boards/qemu_*/mpconfigboard.mk))
 BOARD ?= qemu_m3
+
+# Kernel implementation compiled into the C module; each has its own build folders.
+KERNELS ?= optimized
+ifeq ($(KERNELS),optimized)
+KSUFFIX :=
+else ifeq ($(KERNELS),reference)
+KSUFFIX := -reference
+else
+$(error KERNELS must be optimized or reference, not '$(KERNELS)')
+endif
 
 # A MicroPython tree given by the user is used as is; otherwise the pinned one is fetched.
 ifdef MICROPY_DIR
@@ -48,7 +59,7 @@ MPY_CROSS := $(BUILD)/mpy-cross/mpy-cross
 # version header must not pick up earshot's commits (every commit would rebuild it).
 MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V),V=1) \
 	MICROPY_MPYCROSS=$(MPY_CROSS) MICROPY_MPYCROSS_DEPENDENCY=$(MPY_CROSS) \
-	MPY_LIB_DIR=$(BUILD)/mpy-lib EARSHOT_DIR=$(EARSHOT_DIR)
+	MPY_LIB_DIR=$(BUILD)/mpy-lib EARSHOT_DIR=$(EARSHOT_DIR) EARSHOT_KERNELS=$(KERNELS)
 
 CMODULES := firmware/cmodules
 
@@ -100,22 +111,22 @@ frozen-models: deps
 
 # ------------------------------------------------------------------------ firmware
 unix: deps frozen-models $(MPY_CROSS)
-	@firmware/deps/build-dir.sh $(BUILD)/unix boards/unix firmware/config
-	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/unix/usercmodules $(CMODULES)/earshot
+	@firmware/deps/build-dir.sh $(BUILD)/unix$(KSUFFIX) boards/unix firmware/config
+	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/unix$(KSUFFIX)/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
-		BUILD=$(BUILD)/unix PROG=micropython \
-		USER_C_MODULES=$(BUILD)/unix/usercmodules
-	@echo "earshot: built $(BUILD)/unix/micropython"
+		BUILD=$(BUILD)/unix$(KSUFFIX) PROG=micropython \
+		USER_C_MODULES=$(BUILD)/unix$(KSUFFIX)/usercmodules
+	@echo "earshot: built $(BUILD)/unix$(KSUFFIX)/micropython ($(KERNELS) kernels)"
 
 qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
-	@firmware/deps/build-dir.sh $(BUILD)/$(BOARD) boards/$(BOARD) firmware/config
-	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules \
+	@firmware/deps/build-dir.sh $(BUILD)/$(BOARD)$(KSUFFIX) boards/$(BOARD) firmware/config
+	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)$(KSUFFIX)/usercmodules \
 		$(CMODULES)/earshot $(CMODULES)/qemu_board
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/qemu BOARD=$(BOARD) BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
-		BUILD=$(BUILD)/$(BOARD) FROZEN_MANIFEST=$(EARSHOT_DIR)/boards/$(BOARD)/manifest.py \
-		USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules
-	@echo "earshot: built $(BUILD)/$(BOARD)/firmware.elf"
+		BUILD=$(BUILD)/$(BOARD)$(KSUFFIX) FROZEN_MANIFEST=$(EARSHOT_DIR)/boards/$(BOARD)/manifest.py \
+		USER_C_MODULES=$(BUILD)/$(BOARD)$(KSUFFIX)/usercmodules
+	@echo "earshot: built $(BUILD)/$(BOARD)$(KSUFFIX)/firmware.elf ($(KERNELS) kernels)"
 
 firmware: unix
 	@for b in $(QEMU_BOARDS); do $(MAKE) --no-print-directory qemu BOARD=$$b || exit 1; done
@@ -142,7 +153,7 @@ run: unix
 
 # pytest's status 5 (no tests collected) is a failure too: there must be tests.
 test: firmware
-	@$(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
+	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
@@ -151,7 +162,7 @@ lint: deps
 	@$(VENV)/bin/ruff format --check host_tools tests
 
 clean:
-	rm -rf $(BUILD)/unix $(addprefix $(BUILD)/,$(QEMU_BOARDS)) $(BUILD)/mpy-cross
+	rm -rf $(BUILD)/unix $(BUILD)/unix-reference $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross
 
 distclean:
 	rm -rf $(BUILD) $(VENV)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from .errors import EarshotError
 from .paths import project_root
 
 KINDS = ("unix", "qemu", "rp2", "stm32")
+KERNEL_VARIANTS = ("optimized", "reference")
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,17 @@ class Board:
         """True for targets the test harness can run here (Unix port and QEMU)."""
         return self.kind in ("unix", "qemu")
 
-    def firmware_path(self, root: Path | None = None) -> Path:
-        return (root or project_root()) / self.firmware
+    def firmware_path(self, root: Path | None = None, kernels: str | None = None) -> Path:
+        """The built firmware; `kernels="reference"` (or EARSHOT_KERNELS=reference in the
+        environment) names the build with the portable reference kernels, which lives in
+        build/<target>-reference/ beside the optimized build/<target>/."""
+        path = Path(self.firmware)
+        kernels = kernels or os.environ.get("EARSHOT_KERNELS") or "optimized"
+        if kernels not in KERNEL_VARIANTS:
+            raise EarshotError(f"unknown kernels {kernels!r} (known: {', '.join(KERNEL_VARIANTS)})")
+        if kernels == "reference" and len(path.parts) > 2 and path.parts[0] == "build":
+            path = Path("build", path.parts[1] + "-reference", *path.parts[2:])
+        return (root or project_root()) / path
 
 
 def load_boards(root: Path | None = None) -> dict[str, Board]:

@@ -8,4 +8,7 @@ file(GLOB EARSHOT_MOD_SOURCES
 )
 target_sources(usermod_earshot INTERFACE ${EARSHOT_MOD_SOURCES})
 target_include_directories(usermod_earshot INTERFACE ${CMAKE_CURRENT_LIST_DIR})
+if(EARSHOT_KERNELS STREQUAL "reference")
+    target_compile_definitions(usermod_earshot INTERFACE EARSHOT_KERNELS_REFERENCE=1)
+endif()
 target_link_libraries(usermod INTERFACE usermod_earshot)

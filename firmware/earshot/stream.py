@@ -10,6 +10,7 @@
 # touches is allocated here, once: steady state allocates nothing.
 
 import gc
+from array import array
 
 import _earshot
 
@@ -59,6 +60,14 @@ class Listener:
         self.every = hops_per_inference or streaming.get("hops_per_inference", 1)
         if self.every < 1:
             raise ValueError("hops per inference must be at least 1")
+        # "peak": scale each window as if its audio were divided by its largest sample, as
+        # the model was trained (MLPerf KWS normalizes every clip by its max).
+        normalize = streaming.get("normalize")
+        if normalize not in (None, "peak"):
+            raise ValueError("unknown streaming normalization {!r}".format(normalize))
+        if normalize and fe.kind != "mfcc":
+            raise ValueError("peak normalization needs an mfcc front end")
+        self.peaks = array("h", bytes(2 * fe.frames)) if normalize else None
         settings = dict(meta.get("detector", {}))
         settings.update(detector or {})
         self.detector = Detector(model.labels, self.hop_ms * self.every,
@@ -80,6 +89,10 @@ class Listener:
         self.loud = 0  # hops left before the newest loud hop leaves the window
         self.detector.reset()
         self.frontend.reset()
+        self.peak_at = 0
+        if self.peaks is not None:
+            for i in range(len(self.peaks)):
+                self.peaks[i] = 0
         for i in range(len(self.window)):
             self.window[i] = 0
 
@@ -92,6 +105,10 @@ class Listener:
         self.frontend.process(samples, self.frame)
         _earshot.shift_in(self.window, self.frame)
         self.hops += 1
+        peaks = self.peaks
+        if peaks is not None:
+            peaks[self.peak_at] = _earshot.peak(samples)
+            self.peak_at = (self.peak_at + 1) % len(peaks)
         if self.gate:
             if _earshot.mean_square(samples) >= self.gate:
                 self.loud = self.frontend.frames
@@ -102,6 +119,8 @@ class Listener:
                 self.gated += 1
             else:
                 _earshot.copy(self.model.input, self.window)
+                if peaks is not None:
+                    self.frontend.normalize(self.model.input, peaks)
                 self.model.invoke()
                 self.inferences += 1
                 found = self.detector.update(self.t_ms, self.model.output)

@@ -132,6 +132,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_crc32_obj, 1, 2, earshot_crc3
 
 // Streaming helpers (modaudio.c).
 extern const mp_obj_fun_builtin_fixed_t earshot_mean_square_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_peak_obj;
 extern const mp_obj_fun_builtin_fixed_t earshot_mix_stereo_obj;
 extern const mp_obj_fun_builtin_fixed_t earshot_shift_in_obj;
 extern const mp_obj_fun_builtin_fixed_t earshot_read_line_obj;
@@ -150,6 +151,7 @@ static const mp_rom_map_elem_t earshot_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&earshot_crc32_obj) },
     { MP_ROM_QSTR(MP_QSTR_Frontend), MP_ROM_PTR(&earshot_frontend_type) }, // modfrontend.c
     { MP_ROM_QSTR(MP_QSTR_mean_square), MP_ROM_PTR(&earshot_mean_square_obj) },
+    { MP_ROM_QSTR(MP_QSTR_peak), MP_ROM_PTR(&earshot_peak_obj) },
     { MP_ROM_QSTR(MP_QSTR_mix_stereo), MP_ROM_PTR(&earshot_mix_stereo_obj) },
     { MP_ROM_QSTR(MP_QSTR_shift_in), MP_ROM_PTR(&earshot_shift_in_obj) },
     { MP_ROM_QSTR(MP_QSTR_read_line), MP_ROM_PTR(&earshot_read_line_obj) },

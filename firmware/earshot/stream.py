@@ -1,10 +1,11 @@
 # The always-on pipeline: audio ring -> front end (every hop) -> feature window -> model
 # (every N hops) -> detector -> console.
 #
-# The feature window is a buffer of its own: each hop's frame is shifted in at its end (in
-# C), and the window is copied into the model's input before each inference (the arena
-# plan reuses the input tensor's memory for activations once it has been read). An
-# optional energy gate (a
+# The feature window: each hop's frame is shifted in at its end (in C). Where the arena
+# plan keeps the input tensor's bytes for it alone (the converter keeps inputs live), the
+# window is the model's input itself; otherwise (older model files, or a window that is
+# rewritten before inference: peak normalization) it is a buffer of its own copied in
+# before each inference. An optional energy gate (a
 # cascade: the cheap stage wakes the expensive one) skips inference while no hop in the
 # window was louder than the gate; skipped inferences are counted. Everything the loop
 # touches is allocated here, once: steady state allocates nothing.
@@ -78,7 +79,11 @@ class Listener:
         # A live source (I2S) wants a few slots of slack; a file or stream needs two.
         self.ring = AudioRing(fe.hop, ring_slots)
         self.frame = bytearray(fe.features)
-        self.window = bytearray(len(model.input))
+        # The feature window slides inside the model's input when the arena plan keeps
+        # the input's bytes untouched (and nothing rewrites them before inference);
+        # otherwise it is a buffer of its own, copied in before each inference.
+        self.in_place = model.input_persists and self.peaks is None
+        self.window = model.input if self.in_place else bytearray(len(model.input))
         self.source = None
         self.reset()
 
@@ -118,7 +123,8 @@ class Listener:
             if self.gate and not self.loud:
                 self.gated += 1
             else:
-                _earshot.copy(self.model.input, self.window)
+                if not self.in_place:
+                    _earshot.copy(self.model.input, self.window)
                 if peaks is not None:
                     self.frontend.normalize(self.model.input, peaks)
                 self.model.invoke()

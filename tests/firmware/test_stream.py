@@ -113,3 +113,26 @@ def test_stats_line_reports_the_counters(target):
     assert stats[-1]["hops"] == 16
     assert stats[-1]["overruns"] == 4
     assert stats[-1]["heap_free"] > 0
+
+
+def test_the_window_slides_inside_the_input_exactly_where_the_plan_allows(target):
+    """The device's view of the arena plan (is the input's memory its own?) agrees with the
+    host's for every frozen model, and the pipeline uses the input as its window then."""
+    from earshot_host.catalog import load_catalog
+    from earshot_host.modelfile import read_model
+
+    names = sorted(load_catalog())
+    setup = (
+        "import _earshot\n"
+        "def exclusive(n):\n"
+        "    m = __import__('earshot_models.' + n, None, None, ('MODEL',)).MODEL\n"
+        "    return _earshot.check(m)[1][0][5]\n"
+    )
+    device = target.eval(f"[exclusive(n) for n in {names!r}]", setup=setup)
+    host = []
+    for name in names:
+        model = read_model(load_catalog()[name].folder.joinpath(f"{name}.esm").read_bytes())
+        meta = model.metadata
+        host.append("frontend" in meta and not meta.get("streaming", {}).get("normalize"))
+    assert device == host
+    assert any(host) and not all(host)

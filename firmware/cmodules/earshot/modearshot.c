@@ -25,7 +25,27 @@ static void raise_model_error(const es_error_t *err) {
     mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %s"), err->code, err->text);
 }
 
-// (arena_offset, byte_size, shape, zero_point, scale) of tensor index.
+// True when no other activation buffer of the arena plan overlaps this tensor's bytes
+// (aliases of it aside): what the model leaves there stays there across invokes, so a
+// streaming input can be updated in place. (Aliases are one level deep: S2-checked.)
+static bool arena_exclusive(const uint8_t *model, const es_header_t *h, uint32_t index,
+    const es_tensor_t *t) {
+    uint32_t root = t->alias_of == ES_NO_TENSOR ? index : t->alias_of;
+    for (uint32_t j = 0; j < h->tensor_count; ++j) {
+        es_tensor_t o;
+        es_read_tensor(model, h, j, &o);
+        uint32_t o_root = o.alias_of == ES_NO_TENSOR ? j : o.alias_of;
+        if (o.kind != ES_KIND_ACTIVATION || o_root == root || o.byte_size == 0) {
+            continue;
+        }
+        if (o.offset < t->offset + t->byte_size && t->offset < o.offset + o.byte_size) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// (arena_offset, byte_size, shape, zero_point, scale, exclusive) of tensor index.
 static mp_obj_t tensor_info(const uint8_t *model, const es_header_t *h, uint16_t index) {
     es_tensor_t t;
     es_read_tensor(model, h, index, &t);
@@ -41,14 +61,15 @@ static mp_obj_t tensor_info(const uint8_t *model, const es_header_t *h, uint16_t
     memcpy(&f, &bits, sizeof(f));
     scale = mp_obj_new_float((mp_float_t)f);
     #endif
-    mp_obj_t items[5] = {
+    mp_obj_t items[6] = {
         mp_obj_new_int_from_uint(t.offset),
         mp_obj_new_int_from_uint(t.byte_size),
         mp_obj_new_tuple(t.rank, dims),
         mp_obj_new_int(t.zero_point),
         scale,
+        mp_obj_new_bool(arena_exclusive(model, h, index, &t)),
     };
-    return mp_obj_new_tuple(5, items);
+    return mp_obj_new_tuple(6, items);
 }
 
 static mp_obj_t io_infos(const uint8_t *model, const es_header_t *h, uint32_t first,

@@ -81,6 +81,9 @@ def main(argv):
         listener = Listener(
             model,
             console,
+            # A microphone keeps talking while the model runs: slack for the longest
+            # inference; pulled sources need only two slots.
+            ring_slots=4 if "--mic" in opts else 2,
             hops_per_inference=int(opts.get("--every", 0)) or None,
             gate_dbfs=float(opts["--gate"]) if "--gate" in opts else None,
             detector=detector,

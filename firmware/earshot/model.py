@@ -22,6 +22,10 @@ class Model:
         self._meta = (meta_offset, meta_size)
         self._metadata = None
         self.arena_size = arena_size
+        # Collect first: the arena lives as long as the model, and a heap cleared of the
+        # garbage of imports and compilation gives it the lowest free block instead of a
+        # spot that splits the free space (small boards feel the difference).
+        gc.collect()
         try:
             arena = bytearray(arena_size)
         except MemoryError:
@@ -80,6 +84,11 @@ class Model:
             else:
                 self._metadata = {}
         return self._metadata
+
+    def release_metadata(self):
+        # Drop the parsed metadata (a couple of KB of heap for a model with a front end);
+        # the next use of .metadata parses it again.
+        self._metadata = None
 
     @property
     def labels(self):

@@ -30,7 +30,8 @@ def gate_level(dbfs):
 
 class Listener:
     def __init__(self, model, console=None, hops_per_inference=None, gate_dbfs=None,
-                 detector=None, stats_ms=10000, ring_slots=3):  # fmt: skip
+                 detector=None, stats_ms=10000, ring_slots=2):  # fmt: skip
+        gc.collect()  # long-lived buffers follow: keep them together at the bottom
         try:
             self._setup(model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
                         ring_slots)  # fmt: skip
@@ -46,6 +47,8 @@ class Listener:
                ring_slots):  # fmt: skip
         meta = model.metadata
         self.model = model
+        self.name = model.name
+        self.labels = model.labels
         self.frontend = Frontend(model)
         fe = self.frontend
         if fe.frames * fe.features != len(model.input):
@@ -76,7 +79,8 @@ class Listener:
         self.console = console or Console()
         self.gate = gate_level(gate_dbfs)
         self.stats_hops = max(1, stats_ms // self.hop_ms) if stats_ms else 0
-        # A live source (I2S) wants a few slots of slack; a file or stream needs two.
+        # A source the listener pulls from (file, stdin, host stream) needs two slots; a
+        # live one (I2S) wants a few more of slack: ring_slots.
         self.ring = AudioRing(fe.hop, ring_slots)
         self.frame = bytearray(fe.features)
         # The feature window slides inside the model's input when the arena plan keeps
@@ -86,6 +90,9 @@ class Listener:
         self.window = model.input if self.in_place else bytearray(len(model.input))
         self.source = None
         self.reset()
+        # Everything needed from the metadata is in the objects above: on a small board
+        # its parsed form is heap better left to the pipeline.
+        model.release_metadata()
 
     def reset(self):
         self.hops = 0
@@ -163,7 +170,7 @@ class Listener:
                 source.sample_rate, self.frontend.sample_rate))  # fmt: skip
         fe = self.frontend
         self.source = source
-        self.console.hello(self.model.name, self.model.labels, self.hop_ms, fe.sample_rate)
+        self.console.hello(self.name, self.labels, self.hop_ms, fe.sample_rate)
         while source.fill(self.ring):
             if pace is not None:
                 pace(self.t_ms)

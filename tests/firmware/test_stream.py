@@ -44,15 +44,14 @@ class Burst:
         return True
     def close(self): pass
 
-l = Listener(earshot.Model.frozen("{model}"), Quiet(), stats_ms=0, ring_slots=4)
+l = Listener(earshot.Model.frozen("{model}"), Quiet(), stats_ms=0, ring_slots=3)
 """
 
 
-def run_pipeline(target, code: str) -> str | None:
-    """Output of a pipeline snippet, or None where the board justly refuses the pipeline."""
+def run_pipeline(target, code: str) -> str:
+    """Output of a pipeline snippet (micro_speech's pipeline fits every target, qemu_m0's
+    20 KiB heap included)."""
     result = target.run(code, timeout=600)
-    if not result.ok and target.pipeline_refused(result.error):
-        return None
     assert result.ok, result.error
     return result.output.replace("\r\n", "\n")
 
@@ -66,8 +65,6 @@ def steady_state_allocation(target, model: str) -> None:
         "print(src.marks[1] - src.marks[0], l.hops, l.inferences)"
     )
     out = run_pipeline(target, code)
-    if out is None:
-        return
     delta, hops, inferences = (int(v) for v in out.split())
     assert hops == 1100
     assert inferences >= (1100 - 49) // (2 if model == "micro_speech" else 5)
@@ -86,17 +83,15 @@ def test_peak_normalized_mfcc_pipeline_allocates_nothing(target):
 
 
 def test_overruns_are_counted_when_a_live_source_outruns_the_pipeline(target):
-    # 7 hops arrive per call, the ring holds 4: 3 are dropped each time, and counted.
+    # 7 hops arrive per call, the ring holds 3: 4 are dropped each time, and counted.
     code = SETUP.format(model="micro_speech") + (
         "l.run(Burst(l.frontend.hop, 7, 20))\n"
         "print(l.hops, l.ring.overruns, l.ring.dropped_samples, l.frontend.hop)"
     )
     out = run_pipeline(target, code)
-    if out is None:
-        return
     hops, overruns, dropped, hop = (int(v) for v in out.split())
-    assert hops == 4 * 20
-    assert overruns == 3 * 20
+    assert hops == 3 * 20
+    assert overruns == 4 * 20
     assert dropped == overruns * hop
 
 
@@ -105,13 +100,11 @@ def test_stats_line_reports_the_counters(target):
         "l.console = Console()\nl.stats_hops = 10\nl.run(Burst(l.frontend.hop, 5, 4))\n"
     )
     out = run_pipeline(target, code)
-    if out is None:
-        return
     lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
     stats = [m for m in lines if m["type"] == "stats"]
     assert lines[0]["type"] == "hello" and lines[-1]["type"] == "end"
-    assert stats[-1]["hops"] == 16
-    assert stats[-1]["overruns"] == 4
+    assert stats[-1]["hops"] == 12  # 5 hops per call into 3 slots, 4 calls
+    assert stats[-1]["overruns"] == 8
     assert stats[-1]["heap_free"] > 0
 
 

@@ -86,6 +86,8 @@ def test_planted_words_are_detected_at_the_right_times(target, tmp_path, model):
     write_scene(wav, scene, stereo=stereo)
     session = listen(target, model, wav)
     refusals = [m["message"] for m in session.of_type("error")] + [session.error]
-    if any(target.pipeline_refused(text) for text in refusals):
+    # micro_speech fits every target, down to qemu_m0 (20 KiB of heap); the larger models
+    # may be refused, with the bytes needed, on small heaps only.
+    if model != "micro_speech" and any(target.pipeline_refused(text) for text in refusals):
         return
     check_detections(session, scene)

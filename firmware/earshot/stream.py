@@ -138,7 +138,8 @@ class Listener:
                 source.sample_rate, self.frontend.sample_rate))  # fmt: skip
         fe = self.frontend
         self.source = source
-        self.console.hello(self.model.name, self.model.labels, self.hop_ms, fe.sample_rate)
+        self.console.hello(self.model.name, self.model.labels, self.hop_ms, fe.sample_rate,
+                           getattr(self.model, "source", None))  # fmt: skip
         while source.fill(self.ring):
             if pace is not None:
                 pace(self.t_ms)

@@ -32,10 +32,10 @@ def slotted_board(config: pytest.Config) -> Board:
     """The board these tests use: qemu_m4 unless --targets names another with slots."""
     boards = load_boards(ROOT)
     chosen = [n.strip() for n in config.getoption("--targets").split(",") if n.strip()]
-    names = [n for n in chosen or ["qemu_m4"] if boards[n].model_slots]
+    names = [n for n in chosen or list(boards) if boards[n].model_slots]
     if not names:
         pytest.skip("no selected target has model slots")
-    return boards[names[0]]
+    return boards["qemu_m4" if "qemu_m4" in names else names[0]]
 
 
 @pytest.fixture

@@ -159,6 +159,9 @@ class Writer:
         self.written = 0
         ioctl = store.ioctl
         self.align = _check(ioctl(3, self.index, HEADER_SIZE + length), "erase") or 1
+        if HEADER_SIZE % self.align:
+            raise OSError("flash write unit of {} bytes; the slot header is {}".format(
+                self.align, HEADER_SIZE))  # fmt: skip
         self.view = store.views[self.index]
 
     @property

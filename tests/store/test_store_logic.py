@@ -242,3 +242,34 @@ def test_header_layout_matches_the_documented_format(target):
     head = struct.pack("<4sHHIII", b"ESMS", 1, 64, 1, 24328, crc)
     head += b"micro_speech".ljust(32, b"\0") + b"\xff" * 8
     assert header == head + struct.pack("<I", zlib.crc32(head))
+
+
+def test_detector_without_model_runs_the_active_model_and_says_which(root):
+    # `micropython -m earshot` with no --model: the active model (on the Unix port, which
+    # has no model slots, the frozen default), named in the hello line.
+    import json
+    import subprocess
+
+    from earshot_host.boards import get_board
+
+    firmware = get_board("unix").firmware_path(root)
+    wav = root / "tests" / "data" / "audio" / "silence_1000ms.wav"
+    proc = subprocess.run(
+        [str(firmware), "-m", "earshot", "--wav", str(wav)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    hello = json.loads(proc.stdout.splitlines()[0])
+    assert hello["type"] == "hello" and hello["model"] == "micro_speech"
+    assert hello["source"] == "frozen default micro_speech: this board has no model slots"
+    both = subprocess.run(
+        [str(firmware), "-m", "earshot", "--model", "a", "--model-file", "b", "--stdin"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert both.returncode == 2 and "not both" in both.stderr

@@ -257,3 +257,13 @@ def test_board_info_names_the_active_model(board):
         transport.close()
     assert not err, err
     assert ast.literal_eval(out.decode().strip()) == "slot A seq 1 (mlperf_kws)"
+
+
+def test_board_that_stops_answering_is_one_error(board):
+    # The board dies (QEMU quits) in the middle of the transfer.
+    def die(done: int, total: int) -> None:
+        if done >= 8192:
+            board.close()
+
+    with pytest.raises(EarshotError, match=r"the board stopped answering"):
+        flash_model(board.port, KWS, die)

@@ -14,3 +14,8 @@ LDFLAGS += -Wl,--defsym=SysTick_Handler=qemu_board_systick_handler
 CFLAGS += -DEARSHOT_CORE_CLOCK_HZ=$(EARSHOT_CORE_CLOCK_HZ)
 
 LDSCRIPT ?= mcu/arm/mps2.ld
+
+# Model slots (firmware/cmodules/qemu_board/modqemu_board.c): two segments of this many
+# bytes standing for the flash a real board keeps models in; 0 (the default) for none.
+EARSHOT_MODEL_SLOT_BYTES ?= 0
+CFLAGS += -DEARSHOT_MODEL_SLOT_BYTES=$(EARSHOT_MODEL_SLOT_BYTES)

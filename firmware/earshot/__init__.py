@@ -18,6 +18,19 @@ try:
         from .frontend import Frontend
 
         return Frontend(model)
+
+    def active_model():
+        # The model this board runs when none is named: the newest valid model slot, else
+        # the frozen default; its .source says which and why (earshot.store).
+        from .store import active_model
+
+        return active_model()
+
+    def model_source():
+        # Where active_model() would take its model from, without building it.
+        from .store import selection
+
+        return selection()[1]
 except ImportError:
     has_cmodule = False
     kernels = None
@@ -44,6 +57,7 @@ def info():
         "cmodule": has_cmodule,
         "kernels": kernels,
         "ulab": has_ulab,
+        "model": model_source() if has_cmodule else None,
     }
 
 

@@ -1,10 +1,12 @@
 # `micropython -m earshot ...`: the always-on detector.
 #
 #   micropython -m earshot --model micro_speech --wav speech.wav [--realtime]
+#   micropython -m earshot --wav speech.wav    (the active model: earshot.active_model())
 #   arecord -f S16_LE -r 16000 -c 1 | micropython -m earshot --model micro_speech --stdin
 #   (on a board with an I2S microphone) earshot.__main__ ... --mic
 #
-# Options: --model NAME (frozen) | --model-file PATH; --wav FILE | --stdin | --mic;
+# Options: --model NAME (frozen) | --model-file PATH | neither (the board's active model:
+# the newest valid model slot, else the frozen default); --wav FILE | --stdin | --mic;
 # --every N (hops per inference), --threshold P (0..1), --gate DBFS (energy gate, e.g.
 # -50), --stats-ms N (0: off), --human (readable lines instead of JSON), --realtime
 # (play a file at the speed of audio). With no options it prints the banner.
@@ -14,7 +16,7 @@ import sys
 import earshot
 
 USAGE = (
-    "usage: micropython -m earshot (--model NAME | --model-file PATH)"
+    "usage: micropython -m earshot [--model NAME | --model-file PATH]"
     " (--wav FILE | --stdin | --mic) [--every N] [--threshold P] [--gate DBFS]"
     " [--stats-ms N] [--human] [--realtime]"
 )
@@ -35,8 +37,8 @@ def parse(argv):
         else:
             raise ValueError("unknown or incomplete option {!r}".format(arg))
         i += 1
-    if ("--model" in opts) == ("--model-file" in opts):
-        raise ValueError("give one of --model NAME or --model-file PATH")
+    if "--model" in opts and "--model-file" in opts:
+        raise ValueError("give one of --model NAME or --model-file PATH, not both")
     if ("--wav" in opts) + ("--stdin" in opts) + ("--mic" in opts) != 1:
         raise ValueError("give one of --wav FILE, --stdin or --mic")
     return opts
@@ -73,8 +75,10 @@ def main(argv):
     try:
         if "--model" in opts:
             model = earshot.Model.frozen(opts["--model"])
-        else:
+        elif "--model-file" in opts:
             model = earshot.Model.from_file(opts["--model-file"])
+        else:
+            model = earshot.active_model()
         detector = {}
         if "--threshold" in opts:
             detector["threshold"] = float(opts["--threshold"])

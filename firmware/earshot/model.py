@@ -16,6 +16,9 @@ import _earshot
 
 
 class Model:
+    # Where the model came from ("frozen NAME", "file PATH", "slot A seq 3 (NAME)", ...).
+    source = None
+
     def __init__(self, buffer, check_crc=True):
         arena_size, ins, outs, meta_offset, meta_size = _earshot.check(buffer, check_crc)
         self._buffer = buffer
@@ -62,13 +65,17 @@ class Model:
             n = f.readinto(data)
         if n != size:
             raise ValueError("short read of {}: {} of {} bytes".format(path, n, size))
-        return cls(data, True)
+        model = cls(data, True)
+        model.source = "file " + path
+        return model
 
     @classmethod
     def frozen(cls, name, check_crc=True):
         # A model of the frozen package earshot_models (built from models/<name>/).
         module = __import__("earshot_models." + name, None, None, ("MODEL",))
-        return cls(module.MODEL, check_crc)
+        model = cls(module.MODEL, check_crc)
+        model.source = "frozen " + name
+        return model
 
     def invoke(self):
         self._invoke(self._buffer, self._arena)

@@ -1,12 +1,15 @@
 # The console protocol: what the detector prints, one message per line.
 #
 # Version 1, JSON lines (every object has "v": 1 and a "type"):
-#   {"v":1,"type":"hello","model":"micro_speech","labels":[...],"hop_ms":20,"sample_rate":16000}
+#   {"v":1,"type":"hello","model":"micro_speech","labels":[...],"hop_ms":20,"sample_rate":16000,
+#    "source":"slot A seq 2 (micro_speech)"}
 #   {"v":1,"type":"detection","t_ms":2340,"label":"yes","score":0.93}
 #   {"v":1,"type":"stats","t_ms":10000,"hops":500,"inferences":250,"gated":0,
 #    "overruns":0,"dropped":0,"malformed":0,"heap_free":41232}
 #   {"v":1,"type":"error","message":"..."}
 #   {"v":1,"type":"end","t_ms":12000}
+# source (optional): where the model came from (earshot.Model.source: "frozen NAME",
+# "slot A seq 2 (NAME)", "frozen default NAME: <why no slot>", "file PATH").
 # t_ms is audio time (samples heard / sample rate), not wall time. score is 0..1.
 # overruns: audio blocks lost (the pipeline fell behind, or the host's stream had gaps);
 # dropped: the samples in them; malformed: input lines ignored (garbage, bad CRC, too long).
@@ -28,13 +31,16 @@ class Console:
     def __init__(self, human=False):
         self.human = human
 
-    def hello(self, model, labels, hop_ms, sample_rate):
+    def hello(self, model, labels, hop_ms, sample_rate, source=None):
         if self.human:
-            print("earshot: listening with ", model, " (", ", ".join(labels), ")", sep="")
+            print("earshot: listening with ", model, " (", ", ".join(labels), ")",
+                  "" if source is None else " from " + source, sep="")  # fmt: skip
             return
         names = ",".join(_json_string(label) for label in labels)
+        extra = "" if source is None else ',"source":' + _json_string(source)
         print('{"v":1,"type":"hello","model":', _json_string(model), ',"labels":[', names,
-                    '],"hop_ms":', hop_ms, ',"sample_rate":', sample_rate, "}", sep="")  # fmt: skip
+              '],"hop_ms":', hop_ms, ',"sample_rate":', sample_rate, extra, "}",
+              sep="")  # fmt: skip
 
     def detection(self, t_ms, label, score_256):
         # score_256: the smoothed score on the 0..256 scale; printed with 2 decimals.

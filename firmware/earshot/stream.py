@@ -49,6 +49,7 @@ class Listener:
         self.model = model
         self.name = model.name
         self.labels = model.labels
+        self.model_source = getattr(model, "source", None)
         self.frontend = Frontend(model)
         fe = self.frontend
         if fe.frames * fe.features != len(model.input):
@@ -170,7 +171,7 @@ class Listener:
                 source.sample_rate, self.frontend.sample_rate))  # fmt: skip
         fe = self.frontend
         self.source = source
-        self.console.hello(self.name, self.labels, self.hop_ms, fe.sample_rate)
+        self.console.hello(self.name, self.labels, self.hop_ms, fe.sample_rate, self.model_source)
         while source.fill(self.ring):
             if pace is not None:
                 pace(self.t_ms)

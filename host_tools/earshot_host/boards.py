@@ -31,6 +31,8 @@ class Board:
     machine: str = ""
     qemu_args: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    model_slots: int = 0
+    model_slot_bytes: int = 0
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property

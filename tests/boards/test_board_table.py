@@ -40,3 +40,7 @@ def test_qemu_board_build_matches_table(root, name):
     assert int(make_value(mk, "EARSHOT_CORE_CLOCK_HZ")) == board.clock_hz
     assert board.heap_bytes < board.ram_bytes
     assert f"-mcpu={board.core.removesuffix('f')}" in mk
+    # The model store: two slots of the size the firmware is built with, or none.
+    slot_bytes = make_value(mk, "EARSHOT_MODEL_SLOT_BYTES")
+    assert int(slot_bytes or 0) == board.model_slot_bytes
+    assert board.model_slots == (2 if slot_bytes else 0)

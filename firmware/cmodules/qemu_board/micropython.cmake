@@ -4,6 +4,7 @@ add_library(usermod_qemu_board INTERFACE)
 target_sources(usermod_qemu_board INTERFACE
     ${CMAKE_CURRENT_LIST_DIR}/qemu_board.c
     ${CMAKE_CURRENT_LIST_DIR}/modtime.c
+    ${CMAKE_CURRENT_LIST_DIR}/modqemu_board.c
 )
 target_include_directories(usermod_qemu_board INTERFACE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(usermod INTERFACE usermod_qemu_board)

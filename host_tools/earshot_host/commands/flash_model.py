@@ -1,0 +1,64 @@
+"""earshot flash-model: put a model into a running board's model slot and make it active."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..flash_model import board_model, flash_model
+
+EXAMPLES = """examples:
+  earshot flash-model models/mlperf_kws/mlperf_kws.esm --port /dev/ttyACM0
+  earshot flash-model my_model.tflite --port /dev/ttyUSB0
+  earshot flash-model micro_speech --port /dev/pts/5
+  earshot flash-model --status --port /dev/ttyACM0
+
+MODEL is an earshot model (.esm), a .tflite (converted first) or a model of models/.
+The board keeps two model slots; the model goes into the one not in use and becomes
+active only once the board has read it back with the right size and CRC. An interrupted
+or corrupted transfer leaves the previous model active (or the frozen default). The
+board is soft-reset at the end and must report the new model. Boards without model
+slots (qemu_m0) are refused. See docs/MODEL_STORE.md.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "flash-model",
+        help="put a model into a running board's model slot and make it active",
+        description="Copy a model to a board over its serial port (MicroPython raw REPL), "
+        "verify it there, make it the active model and soft-reset the board.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", nargs="?", help="a .esm, a .tflite or a model of models/")
+    parser.add_argument("--port", required=True, help="the board's serial port")
+    parser.add_argument("--status", action="store_true", help="only print the board's active model")
+    parser.set_defaults(run=run, parser=parser)
+
+
+def bar(done: int, total: int, width: int = 30) -> str:
+    filled = width * done // total if total else width
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} bytes"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.status:
+        print(board_model(args.port).source)
+        return 0
+    if not args.model:
+        args.parser.error("MODEL is required (or --status)")
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{args.port}: {bar(done, total)}", end="", file=sys.stderr, flush=True)
+
+    try:
+        result = flash_model(args.port, args.model, progress)
+    finally:
+        print(file=sys.stderr)
+    print(
+        f"{result.port}: {result.name} active in slot {result.slot} (seq {result.seq}), "
+        f"{result.size:,} bytes, CRC {result.crc:08x}, "
+        f"{result.seconds:.1f} s ({result.bytes_per_second / 1024:.1f} KiB/s)"
+    )
+    return 0

@@ -250,3 +250,26 @@ def listen_qemu_lines(runner: QemuRunner, model: str, lines: Iterable[bytes]) ->
     except (TransportError, OSError) as err:
         runner.close()
         raise EarshotError(f"{runner.board.name}: {err}") from err
+
+
+def listen_port(
+    port: str,
+    model: str,
+    wav: Path,
+    realtime: bool = False,
+    on_message: OnMessage | None = None,
+    **kwargs: Any,
+) -> Session:
+    """The board on a serial port (a USB board, or a QEMU board's pty) listening to a WAV."""
+    from .stream import close_board, open_board
+
+    rate, _ = model_hop(model)
+    samples = load_audio(wav, rate)
+    transport = open_board(port)
+    try:
+        transport.enter_raw_repl(soft_reset=True)
+        return listen_serial(transport, model, samples, realtime, on_message, **kwargs)
+    except (TransportError, OSError) as err:
+        raise EarshotError(f"{port}: {err}") from err
+    finally:
+        close_board(transport)

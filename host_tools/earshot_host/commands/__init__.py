@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import boards, convert, features, infer, listen
+from . import boards, convert, features, flash_firmware, infer, listen, stream, watch
 
-COMMANDS = (convert, infer, listen, features, boards)
+COMMANDS = (convert, infer, listen, features, boards, stream, watch, flash_firmware)

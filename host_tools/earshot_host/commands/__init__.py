@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import boards, convert, features, flash_firmware, infer, listen, stream, watch
+from . import boards, convert, features, flash_firmware, infer, listen, profile, stream, watch
 
-COMMANDS = (convert, infer, listen, features, boards, stream, watch, flash_firmware)
+COMMANDS = (convert, infer, listen, features, boards, stream, watch, flash_firmware, profile)

@@ -299,12 +299,18 @@ def render_plot(watcher: Watcher, path: Path, title: str = "") -> None:
         top.legend(loc="upper right", fontsize=8)
     top.grid(alpha=0.3)
     if watcher.stats:
-        xs = [t for t, _ in watcher.stats]
+        xs = [0.0] + [t for t, _ in watcher.stats]
         bottom.step(
-            xs, [m.get("inferences", 0) for _, m in watcher.stats], where="post", label="inferences"
+            xs,
+            [0] + [m.get("inferences", 0) for _, m in watcher.stats],
+            where="post",
+            label="inferences",
         )
         bottom.step(
-            xs, [m.get("overruns", 0) for _, m in watcher.stats], where="post", label="overruns"
+            xs,
+            [0] + [m.get("overruns", 0) for _, m in watcher.stats],
+            where="post",
+            label="overruns",
         )
         bottom.legend(loc="upper left", fontsize=8)
     bottom.set_xlabel("audio time (s)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from ..errors import EarshotError
@@ -75,16 +74,21 @@ def run(args: argparse.Namespace) -> int:
         watcher.note(f"watching {args.port} (Ctrl-C to stop)")
 
     reason = "interrupted"
+    failure: EarshotError | None = None
     try:
         reason = watch_port(args.port, watcher, options, opened)
     except KeyboardInterrupt:
         pass
+    except EarshotError as err:
+        failure, reason = err, "port lost"
     finally:
         if watcher.log:
             watcher.log.close()
     watcher.note(f"stopped ({reason}): {watcher.summary()}")
     if args.plot:
         render_plot(watcher, args.plot)
+    if failure:
+        raise failure
     if args.until_end and reason != "end":
-        print("earshot watch: the board did not end its stream", file=sys.stderr)
+        watcher.note("the board did not end its stream")
     return 0

@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
-import threading
+import os
 
 import numpy as np
 import pytest
-from cli_support import FakePort, assert_one_line_error, earshot
+from cli_support import (
+    FakePort,
+    assert_ends_with_error,
+    assert_one_line_error,
+    earshot,
+    start_earshot,
+)
 
 from earshot_host.frontend.wav import write_wav
 from earshot_host.stream import send_lines
@@ -67,16 +73,18 @@ def test_stream_usage_errors(wav):
 
 
 def test_stream_to_a_port_closed_mid_session(wav):
-    # The board side goes away (unplugged, emulator killed) while the streamer talks to it.
+    # The board side goes away (unplugged, emulator killed) as soon as the streamer
+    # starts talking to it.
     port = FakePort()
-    timer = threading.Timer(1.0, port.unplug)
-    timer.start()
+    proc = start_earshot("stream", str(wav), "--port", port.path)
     try:
-        proc = earshot("stream", str(wav), "--port", port.path, timeout=120)
+        assert os.read(port.master, 16)  # the streamer's Ctrl-C (raw REPL entry)
     finally:
-        timer.cancel()
         port.unplug()
-    assert_one_line_error(proc)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    assert_ends_with_error(err, port.path)
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_send_lines_paces_and_counts(tmp_path):

@@ -52,12 +52,22 @@ def require_port(path: str) -> None:
 def open_serial(path: str, baudrate: int = BAUDRATE) -> serial.Serial:
     """The port, opened non-exclusively (a watcher and a streamer may share it), in raw
     mode, with reads that never block. exclusive=None: pyserial leaves flock alone (with
-    False it would drop our lock at every settings change)."""
+    False it would drop our lock at every settings change). pyserial empties the input
+    queue as it opens a port, so the port is opened under a shared lock: never while a
+    streamer is in the middle of its talk with the raw REPL."""
     require_port(path)
+    guard = -1
     try:
+        guard = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        deadline = time.monotonic() + 30
+        while not try_shared_lock(guard) and time.monotonic() < deadline:
+            time.sleep(0.02)
         return serial.Serial(path, baudrate, timeout=0, write_timeout=10, exclusive=None)
     except (serial.SerialException, OSError, ValueError) as err:
         raise EarshotError(f"cannot open {path}: {err}") from err
+    finally:
+        if guard >= 0:
+            os.close(guard)
 
 
 def try_shared_lock(fd: int) -> bool:

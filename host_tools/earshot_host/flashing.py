@@ -46,12 +46,13 @@ def _files(board: Board, where: Path) -> tuple[Path, Path, Path]:
     return where / f"{board.name}.pid", where / f"{board.name}.port", where / f"{board.name}.log"
 
 
-def _is_our_qemu(pid: int) -> bool:
+def _is_our_qemu(pid: int, board: Board) -> bool:
+    """The pid is (still) a QEMU running this board's machine, not a reused pid."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"qemu-system-arm" in cmdline
+    return bool(argv) and argv[0].endswith(b"qemu-system-arm") and board.machine.encode() in argv
 
 
 def running_qemu(board: Board, where: Path | None = None) -> RunningBoard | None:
@@ -62,7 +63,7 @@ def running_qemu(board: Board, where: Path | None = None) -> RunningBoard | None
         port = port_file.read_text().strip()
     except (OSError, ValueError):
         return None
-    if not _is_our_qemu(pid):
+    if not _is_our_qemu(pid, board):
         return None
     return RunningBoard(board.name, pid, port, log)
 

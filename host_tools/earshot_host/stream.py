@@ -29,7 +29,7 @@ from mpremote.transport_serial import SerialTransport
 from .errors import EarshotError
 from .listen import LISTEN_CODE, Session, listen_serial, load_audio, model_hop
 from .serial_port import BAUDRATE, exclusive_access, require_port
-from .uart_stream import Pacer, audio_lines
+from .uart_stream import END_LINE, Pacer, audio_lines
 from .watch import Message, parse_line
 
 Progress = Callable[[int, int], None]
@@ -193,5 +193,12 @@ def stream_wav(
             transport.serial, audio_lines(samples, hop), rate, hop, realtime, progress, count
         )
         return StreamResult(sent, len(samples) / rate, time.monotonic() - started, hello)
+    except KeyboardInterrupt:
+        # The board's line source ignores Ctrl-C (noise on the line must not stop it):
+        # end its stream so that it returns to the REPL.
+        with contextlib.suppress(serial.SerialException, OSError):
+            transport.serial.write(END_LINE)
+            transport.serial.flush()
+        raise
     finally:
         close_board(transport)

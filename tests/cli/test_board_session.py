@@ -51,10 +51,20 @@ class QemuOnPty:
         return proc
 
 
+def stop_board(run_dir: Path) -> None:
+    """Stop the board of a run folder, whatever state the test left it in."""
+    earshot("flash-firmware", "--board", BOARD, "--stop", "--run-dir", str(run_dir))
+    pid_file = run_dir / f"{BOARD}.pid"
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pid_file.read_text())
+        if b"qemu-system-arm" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            os.kill(pid, signal.SIGKILL)
+
+
 def start_board(run_dir: Path, request: pytest.FixtureRequest) -> QemuOnPty:
-    board = QemuOnPty(run_dir)
-    request.addfinalizer(board.stop)
-    return board
+    # The finalizer comes first: a board that started but failed a check is stopped too.
+    request.addfinalizer(lambda: stop_board(run_dir))
+    return QemuOnPty(run_dir)
 
 
 @pytest.fixture(scope="module")

@@ -176,12 +176,20 @@ def listen_serial(
             on_message(message)
 
     parts: list[bytearray] = [bytearray()]
+    lost: list[str] = []
 
     def reader() -> None:
         # Output until \x04, then the traceback (if any) until the second \x04.
         pending = bytearray()
         while not done.is_set():
-            data = serial.read(serial.in_waiting or 1)
+            try:
+                data = serial.read(serial.in_waiting or 1)
+            except OSError as err:  # the port went away (unplugged, emulator stopped)
+                lost.append(str(err))
+                ended.set()
+                ready.set()
+                done.set()
+                return
             for byte in data:
                 if byte == 4:
                     ended.set()
@@ -218,6 +226,8 @@ def listen_serial(
     if not done.wait(timeout):
         raise EarshotError(f"the board did not finish within {timeout:g} s")
     thread.join(1)
+    if lost:
+        raise EarshotError(f"the port closed while the board was listening: {lost[0]}")
     if len(parts) == 2:
         session.error = parts[1].decode(errors="replace").strip()
     return session

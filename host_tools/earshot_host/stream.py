@@ -33,6 +33,9 @@ from .uart_stream import END_LINE, Pacer, audio_lines
 from .watch import Message, parse_line
 
 Progress = Callable[[int, int], None]
+# Seconds a board may take no audio before the streamer gives up (an emulated board on a
+# busy host can stall for seconds).
+WRITE_TIMEOUT = 60
 
 
 @dataclass
@@ -51,7 +54,7 @@ def open_board(port: str, baudrate: int = BAUDRATE) -> SerialTransport:
         transport = SerialTransport(port, baudrate=baudrate, exclusive=None)
     except (TransportError, serial.SerialException, OSError) as err:
         raise EarshotError(f"cannot open {port}: {err}") from err
-    transport.serial.write_timeout = 10
+    transport.serial.write_timeout = WRITE_TIMEOUT
     return transport
 
 
@@ -136,7 +139,9 @@ def send_lines(
                     progress(sent, total)
         port.flush()
     except serial.SerialTimeoutException as err:
-        raise EarshotError("the board stopped reading audio (write timed out after 10 s)") from err
+        raise EarshotError(
+            f"the board stopped reading audio (nothing taken for {WRITE_TIMEOUT} s)"
+        ) from err
     except (serial.SerialException, OSError) as err:
         raise EarshotError(f"the port closed while streaming: {err}") from err
     if progress:

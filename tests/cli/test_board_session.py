@@ -164,3 +164,22 @@ def test_board_stopped_under_a_watcher(tmp_path, request):
     assert watch.returncode == 1
     assert_ends_with_error(err, board.port)
     assert not (tmp_path / f"{BOARD}.pid").exists()
+
+
+def test_board_stopped_under_stream_watch(tmp_path, request):
+    board = start_board(tmp_path, request)
+    wav, _ = scene_wav(tmp_path, [Placement("yes_1000ms", 500, 0.0, "yes")], 20_000)
+    stream = start_earshot("stream", str(wav), "--port", board.port, "--watch", "--realtime")
+    try:
+        assert stream.stdout is not None
+        assert "listening: micro_speech" in stream.stdout.readline()
+        board.stop()
+        _, err = stream.communicate(timeout=120)
+    finally:
+        if stream.poll() is None:
+            stream.kill()
+    assert stream.returncode == 1
+    assert_ends_with_error(err)
+    assert len(err.strip().splitlines()) == 1
+    # Seen either by the reader (the port closed) or by the writer (a write failed).
+    assert "port closed" in err or "stopped listening" in err

@@ -183,3 +183,19 @@ def test_board_stopped_under_stream_watch(tmp_path, request):
     assert len(err.strip().splitlines()) == 1
     # Seen either by the reader (the port closed) or by the writer (a write failed).
     assert "port closed" in err or "stopped listening" in err
+
+
+def test_board_stopped_under_stream(tmp_path, request):
+    board = start_board(tmp_path, request)
+    wav, _ = scene_wav(tmp_path, [Placement("yes_1000ms", 500, 0.0, "yes")], 20_000)
+    stream = start_earshot("stream", str(wav), "--port", board.port, "--realtime")
+    try:
+        wait_for_stderr_line(stream, "listening with micro_speech")
+        board.stop()
+        _, err = stream.communicate(timeout=120)
+    finally:
+        if stream.poll() is None:
+            stream.kill()
+    assert stream.returncode == 1
+    assert_ends_with_error(err, "the port closed while streaming")
+    assert len(err.strip().splitlines()) == 1

@@ -85,8 +85,13 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    shown = []
+
     def progress(done: int, total: int) -> None:
-        print(f"\r{args.port}: {done}/{total} hops", end="", file=sys.stderr, flush=True)
+        # A progress line on a terminal only; it is ended before any other message.
+        if sys.stderr.isatty():
+            shown.append(done)
+            print(f"\r{args.port}: {done}/{total} hops", end="", file=sys.stderr, flush=True)
 
     try:
         result = stream_wav(
@@ -100,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
             on_hello=on_hello,
         )
     finally:
+        if shown:
+            print(file=sys.stderr)
         if watcher and watcher.log:
             watcher.log.close()
-    if watcher is None:
-        print(file=sys.stderr)
     print(
         f"earshot stream: sent {result.hops} hops ({result.audio_s:.2f} s of audio) in "
         f"{result.wall_s:.2f} s",

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .boards import Board, load_boards
+from .catalog import load_catalog
 from .errors import EarshotError
 from .infer import resolve_model
 from .modelfile import ModelFile, OpCode, read_model
@@ -186,8 +187,11 @@ def frontend_state_bytes(frontend: dict[str, Any]) -> int:
     return frame + work + round8(channels * 8) + FRONTEND_OBJECT_BYTES
 
 
-def pipeline_ram(model: ModelFile) -> tuple[PipelineRam, int | None, int | None]:
-    """Heap the always-on detector needs for a model; also (hop_ms, hops per inference)."""
+def pipeline_ram(
+    model: ModelFile, hops_per_inference: int | None = None
+) -> tuple[PipelineRam, int | None, int | None]:
+    """Heap the always-on detector needs for a model; also (hop_ms, hops per inference).
+    The rate is the model's own (its metadata) unless given."""
     meta = model.metadata
     frontend = meta.get("frontend")
     arena = model.arena_size
@@ -200,7 +204,7 @@ def pipeline_ram(model: ModelFile) -> tuple[PipelineRam, int | None, int | None]
     hop_ms = hop * 1000 // rate
     features = int(scalars.get("coefficients", scalars["channels"]))
     inputs = sum(model.tensors[i].element_count for i in model.inputs)
-    every = int(meta.get("streaming", {}).get("hops_per_inference", 1))
+    every = hops_per_inference or int(meta.get("streaming", {}).get("hops_per_inference", 1))
     detector = dict(meta.get("detector", {}))
     classes = max(1, len(meta.get("labels", [])))
     capacity = max(
@@ -296,6 +300,14 @@ def firmware_flash(board: Board, model_blobs: int) -> tuple[int, str]:
     return FIRMWARE_FLASH_ESTIMATE[board.kind], "estimate"
 
 
+def default_rate(name: str) -> int | None:
+    """Hops per inference of a model of models/, from its model.toml."""
+    entry = load_catalog().get(name)
+    streaming = entry.sections.get("streaming", {}) if entry else {}
+    value = streaming.get("hops_per_inference")
+    return int(value) if value else None
+
+
 def frozen_model_bytes() -> int:
     """Bytes of the models frozen into every firmware build (models/*/*.esm)."""
     return sum(p.stat().st_size for p in (project_root() / "models").glob("*/*.esm"))
@@ -311,7 +323,7 @@ def profile(model_spec: str, board: Board, bench_file: Path | None = None) -> Pr
     source = resolve_model(model_spec)
     model = read_model(source.blob)
     macs = model_macs(model)
-    ram, hop_ms, every = pipeline_ram(model)
+    ram, hop_ms, every = pipeline_ram(model, default_rate(source.name) if source.frozen else None)
     fe_type = (model.metadata.get("frontend") or {}).get("type")
     bench = load_bench(bench_path(bench_file), board, source.name, fe_type)
     firmware, firmware_source = firmware_flash(board, frozen_model_bytes())

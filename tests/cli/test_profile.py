@@ -138,3 +138,12 @@ def test_pipeline_buffers_of_micro_speech():
     assert ram.ring == 3 * 320 * 2  # three hops of int16
     assert ram.feature_window == 49 * 40
     assert ram.line_buffer == 4 * (642 // 3) + 32
+
+
+def test_a_model_file_the_bench_did_not_run(root, bench, tmp_path):
+    esm = tmp_path / "my_speech.esm"
+    esm.write_bytes((root / "models/micro_speech/micro_speech.esm").read_bytes())
+    p = profile_json(str(esm), "--board", "qemu_m4", "--bench", str(bench))
+    assert p["model"] == "my_speech" and p["macs"] == 336_000
+    assert p["bench"]["instructions_per_mac"] == 1.75  # median of 2.0 and 1.5
+    assert p["hops_per_inference"] == 2  # from the file's metadata

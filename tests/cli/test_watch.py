@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 
 from cli_support import (
     PROTOCOL_LINES,
@@ -157,3 +158,22 @@ def test_watch_bad_arguments():
     assert earshot("watch", "--port", "/dev/null", "--duration", "x").returncode == 2
     proc = earshot("watch", "--port", os.devnull, "--duration", "-1")
     assert_one_line_error(proc, "--duration")
+
+
+def test_watch_ctrl_c_writes_the_plot(tmp_path):
+    port = FakePort()
+    plot = tmp_path / "s.png"
+    proc = start_earshot("watch", "--port", port.path, "--plot", str(plot))
+    try:
+        wait_for_stderr_line(proc, "watching")
+        port.send(*PROTOCOL_LINES[:2])
+        assert " yes " in proc.stdout.readline() + proc.stdout.readline()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        port.unplug()
+    assert proc.returncode == 0, err
+    assert "stopped (interrupted): 1 detections" in err
+    assert png_ok(plot)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..boards import get_board
@@ -64,7 +65,13 @@ def run(args: argparse.Namespace) -> int:
             )
             return 0
         running = start_qemu(board, firmware, where)
+        extra = f" --run-dir {args.run_dir}" if args.run_dir else ""
         print(running.port)
+        print(
+            f"earshot: {board.name} runs in QEMU (pid {running.pid}, log {running.log}); "
+            f"stop it with `earshot flash-firmware --board {board.name} --stop{extra}`",
+            file=sys.stderr,
+        )
         return 0
     if board.kind == "rp2":
         written = flash_rp2(board, firmware, args.port, args.drive)

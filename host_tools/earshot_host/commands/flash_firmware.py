@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         extra = f" --run-dir {args.run_dir}" if args.run_dir else ""
         print(running.port)
         print(
-            f"earshot: {board.name} runs in QEMU (pid {running.pid}, log {running.log}); "
+            f"earshot flash-firmware: {board.name} runs in QEMU (pid {running.pid}, "
+            f"log {running.log}); "
             f"stop it with `earshot flash-firmware --board {board.name} --stop{extra}`",
             file=sys.stderr,
         )

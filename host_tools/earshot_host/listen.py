@@ -176,12 +176,20 @@ def listen_serial(
             on_message(message)
 
     parts: list[bytearray] = [bytearray()]
+    lost: list[str] = []
 
     def reader() -> None:
         # Output until \x04, then the traceback (if any) until the second \x04.
         pending = bytearray()
         while not done.is_set():
-            data = serial.read(serial.in_waiting or 1)
+            try:
+                data = serial.read(serial.in_waiting or 1)
+            except OSError as err:  # the port went away (unplugged, emulator stopped)
+                lost.append(str(err))
+                ended.set()
+                ready.set()
+                done.set()
+                return
             for byte in data:
                 if byte == 4:
                     ended.set()
@@ -218,6 +226,8 @@ def listen_serial(
     if not done.wait(timeout):
         raise EarshotError(f"the board did not finish within {timeout:g} s")
     thread.join(1)
+    if lost:
+        raise EarshotError(f"the port closed while the board was listening: {lost[0]}")
     if len(parts) == 2:
         session.error = parts[1].decode(errors="replace").strip()
     return session
@@ -250,3 +260,26 @@ def listen_qemu_lines(runner: QemuRunner, model: str, lines: Iterable[bytes]) ->
     except (TransportError, OSError) as err:
         runner.close()
         raise EarshotError(f"{runner.board.name}: {err}") from err
+
+
+def listen_port(
+    port: str,
+    model: str,
+    wav: Path,
+    realtime: bool = False,
+    on_message: OnMessage | None = None,
+    **kwargs: Any,
+) -> Session:
+    """The board on a serial port (a USB board, or a QEMU board's pty) listening to a WAV."""
+    from .stream import close_board, open_board
+
+    rate, _ = model_hop(model)
+    samples = load_audio(wav, rate)
+    transport = open_board(port)
+    try:
+        transport.enter_raw_repl(soft_reset=True)
+        return listen_serial(transport, model, samples, realtime, on_message, **kwargs)
+    except (TransportError, OSError) as err:
+        raise EarshotError(f"{port}: {err}") from err
+    finally:
+        close_board(transport)

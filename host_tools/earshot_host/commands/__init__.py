@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
-from . import boards, convert, features, flash_model, infer, listen
+from . import (
+    boards,
+    convert,
+    features,
+    flash_firmware,
+    flash_model,
+    infer,
+    listen,
+    profile,
+    stream,
+    watch,
+)
 
-COMMANDS = (convert, infer, listen, features, boards, flash_model)
+COMMANDS = (
+    convert,
+    infer,
+    listen,
+    features,
+    boards,
+    flash_firmware,
+    flash_model,
+    stream,
+    watch,
+    profile,
+)

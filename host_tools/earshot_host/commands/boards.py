@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
-from ..boards import load_boards
+from ..boards import Board, load_boards
+
+EXAMPLES = """examples:
+  earshot boards
+  earshot boards --json
+
+One row per target of boards/boards.toml: kind, core, clock, RAM, flash, MicroPython
+heap, whether it runs here (emulated: the Unix port and QEMU boards), whether it has an
+I2S microphone input, and model slots where the table gives them.
+"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -12,16 +23,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "boards",
         help="list supported targets",
         description="List the targets of boards/boards.toml: core, memory, how they run.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--json", action="store_true", help="print the table as JSON")
     parser.set_defaults(run=run)
 
 
+def capabilities(board: Board) -> dict[str, Any]:
+    """What a target can do, as the table says."""
+    return {
+        "name": board.name,
+        "kind": board.kind,
+        "core": board.core,
+        "clock_hz": board.clock_hz or None,
+        "ram_bytes": board.ram_bytes or None,
+        "flash_bytes": board.flash_bytes or None,
+        "heap_bytes": board.heap_bytes or None,
+        "emulated": board.emulated,
+        "i2s": "i2s_id" in board.extra,
+        "model_slots": board.extra.get("model_slots"),
+        "description": board.description,
+    }
+
+
+def _kib(value: int | None) -> str:
+    return f"{value // 1024} KiB" if value else "-"
+
+
 def run(args: argparse.Namespace) -> int:
-    del args
-    print(f"{'target':<20} {'kind':<6} {'core':<11} {'RAM':>8} {'heap':>8}  description")
-    for board in load_boards().values():
-        ram = f"{board.ram_bytes // 1024} KiB" if board.ram_bytes else "-"
-        heap = f"{board.heap_bytes // 1024} KiB" if board.heap_bytes else "-"
-        row = f"{board.name:<20} {board.kind:<6} {board.core:<11} {ram:>8} {heap:>8}"
-        print(f"{row}  {board.description}")
+    rows = [capabilities(b) for b in load_boards().values()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    slots = any(r["model_slots"] is not None for r in rows)
+    header = (
+        f"{'target':<18} {'kind':<5} {'core':<10} {'clock':>8} {'RAM':>8} {'flash':>9} "
+        f"{'heap':>8} {'runs here':<9} {'I2S':<3}"
+    )
+    print(header + (" slots" if slots else "") + "  description")
+    for r in rows:
+        clock = f"{r['clock_hz'] / 1e6:g} MHz" if r["clock_hz"] else "-"
+        line = (
+            f"{r['name']:<18} {r['kind']:<5} {r['core']:<10} {clock:>8} {_kib(r['ram_bytes']):>8} "
+            f"{_kib(r['flash_bytes']):>9} {_kib(r['heap_bytes']):>8} "
+            f"{'emulated' if r['emulated'] else 'no':<9} {'yes' if r['i2s'] else 'no':<3}"
+        )
+        if slots:
+            line += f" {r['model_slots'] if r['model_slots'] is not None else '-':>5}"
+        print(f"{line}  {r['description']}")
     return 0

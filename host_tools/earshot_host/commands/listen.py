@@ -7,16 +7,20 @@ from pathlib import Path
 
 from ..boards import get_board, load_boards
 from ..errors import EarshotError
-from ..listen import Message, Session, listen_qemu, listen_unix
+from ..listen import Message, Session, listen_port, listen_qemu, listen_unix
 from ..runner import open_runner
+from ..serial_port import looks_like_port
 
 EXAMPLES = """examples:
   earshot listen --target unix --model micro_speech --wav speech.wav
   earshot listen --target qemu_m4 --model mlperf_sww --wav marvin.wav --realtime
   earshot listen --target unix --model micro_speech --wav speech.wav --json
+  earshot listen --target /dev/ttyACM0 --model micro_speech --wav speech.wav
 
-The Unix port reads the WAV itself; a QEMU board hears it over its UART, as a board
-without a microphone would (see `earshot stream`).
+TARGET is a target of boards/boards.toml that runs here (unix, qemu_m0..qemu_m7) or the
+serial port of a board already running the earshot firmware (a USB board, or a QEMU
+board started with `earshot flash-firmware`). The Unix port reads the WAV itself; a
+board hears it over its UART, as a board without a microphone would (see `earshot stream`).
 """
 
 
@@ -29,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     emulated = [b.name for b in load_boards().values() if b.emulated]
-    parser.add_argument("--target", required=True, choices=emulated)
+    parser.add_argument(
+        "--target", required=True, help=f"{' | '.join(emulated)} | a serial port path"
+    )
     parser.add_argument("--model", required=True, help="a model of models/ (frozen)")
     parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV, mono or stereo")
     parser.add_argument("--realtime", action="store_true", help="play at the speed of audio")
@@ -51,11 +57,18 @@ def show(message: Message, as_json: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.wav.is_file():
         raise EarshotError(f"no WAV file {args.wav}")
-    board = get_board(args.target)
 
     def on_message(message: Message) -> None:
         show(message, args.json)
 
+    if looks_like_port(args.target):
+        session = listen_port(args.target, args.model, args.wav, args.realtime, on_message)
+        return check_session(session)
+    board = get_board(args.target)
+    if not board.emulated:
+        raise EarshotError(
+            f"{board.name} is a real board: give its serial port as --target (e.g. /dev/ttyACM0)"
+        )
     if board.kind == "unix":
         session: Session = listen_unix(board, args.model, args.wav, args.realtime, on_message)
     else:
@@ -64,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
             session = listen_qemu(runner, args.model, args.wav, args.realtime, on_message)
         finally:
             runner.close()
+    return check_session(session)
+
+
+def check_session(session: Session) -> int:
     errors = session.of_type("error")
     if errors or session.error.strip():
         raise EarshotError(

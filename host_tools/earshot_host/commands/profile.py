@@ -1,0 +1,47 @@
+"""earshot profile: will a model run always-on on a board? flash, RAM, latency, duty cycle."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..boards import get_board
+from ..profile import profile
+
+EXAMPLES = """examples:
+  earshot profile micro_speech --board qemu_m0
+  earshot profile mlperf_kws --board nucleo_f411re_i2s --json
+  earshot profile models/mlperf_sww/mlperf_sww.esm --board pico_i2s --bench docs/bench.json
+
+MODEL is a model of models/, an .esm or a .tflite. Flash = firmware + model; RAM = the
+model's arena + the detector pipeline's buffers + the interpreter's objects, against
+the board's heap; latency and always-on CPU duty cycle (front end every hop + inference
+at the model's rate) from the instructions per MAC that `make bench` measured for the
+board's core (build/bench.json, else docs/bench.json, or --bench FILE). The last line
+says "fits" or "does not fit, because ...".
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "profile",
+        help="estimate flash, RAM, latency and duty cycle of a model on a board",
+        description="Estimate whether a model runs always-on on a board.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", help="model name (models/), .esm or .tflite")
+    parser.add_argument("--board", required=True, help="a board of boards/boards.toml")
+    parser.add_argument("--bench", type=Path, metavar="FILE", help="the bench.json to use")
+    parser.add_argument("--json", action="store_true", help="print the profile as JSON")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    result = profile(args.model, get_board(args.board), args.bench)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.format_text())
+    return 0

@@ -1,0 +1,373 @@
+"""Will a model run always-on on a board? Flash, RAM, latency and CPU duty cycle, from
+the board table (core, clock, RAM, flash, heap), the model file (MACs, arena, front end,
+inference rate) and the instruction counts that `make bench` measured for the core.
+
+The bench file (build/bench.json, else docs/bench.json) is read as
+    targets.<target>.models.<model>.instructions_per_mac          (required)
+    targets.<target>.models.<model>.frontend_instructions_per_hop (optional)
+    targets.<target>.frontends.<type>.instructions_per_hop        (optional)
+where <target> is a board of boards/boards.toml; a board takes the figures of the bench
+target with its core (or, for the Cortex-M0+, the Cortex-M0: the same ARMv6-M
+instructions). A model the bench did not run takes the median instructions per MAC of
+the core. Time is instructions / clock: one instruction per cycle, no wait states.
+
+RAM is the MicroPython heap the detector needs: the model's arena and the pipeline's
+buffers, computed as firmware/earshot/stream.py allocates them (audio ring, front-end
+state, feature frame and window, detector, UART line buffer), plus the interpreter's
+own objects (PYTHON_OBJECTS_BYTES, measured).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .boards import Board, load_boards
+from .catalog import load_catalog
+from .errors import EarshotError
+from .infer import resolve_model
+from .modelfile import ModelFile, OpCode, read_model
+from .paths import project_root
+
+# Heap taken by MicroPython itself once the detector runs, beyond the buffers counted
+# below: the boot state, the imported earshot modules, and the Python objects (headers,
+# memoryviews, dicts, GC block rounding) of the model and pipeline. Measured on qemu_m4
+# (MicroPython v1.25.0): 928 B after boot + 2928 B of imports + 592..832 B of model
+# object + 3090..3290 B of pipeline objects for micro_speech, mlperf_kws, mlperf_sww.
+PYTHON_OBJECTS_BYTES = 8 * 1024
+# The C front-end object beyond its state buffers (descriptors of its tables); measured.
+FRONTEND_OBJECT_BYTES = 344
+RING_SLOTS = 3  # Listener's default
+# Flash of the firmware without models, by MicroPython port, when no build is here to
+# measure: qemu measured (build/qemu_m4/firmware.elf text minus the frozen .esm files);
+# rp2 and stm32 are typical MicroPython v1.25 builds plus the earshot module (estimates).
+FIRMWARE_FLASH_ESTIMATE = {"qemu": 232 * 1024, "rp2": 420 * 1024, "stm32": 400 * 1024}
+# A board whose heap size is not in the table is assumed to give this share of its RAM.
+HEAP_SHARE = 0.75
+SAME_INSTRUCTIONS = {"cortex-m0+": "cortex-m0"}
+
+
+@dataclass
+class Bench:
+    """Instruction counts measured by `make bench` for one core."""
+
+    path: Path
+    target: str
+    core: str
+    instructions_per_mac: float
+    ipm_source: str  # which model's figure, or "median of ..."
+    frontend_per_hop: float | None
+
+
+@dataclass
+class PipelineRam:
+    arena: int
+    ring: int
+    frontend_state: int
+    feature_frame: int
+    feature_window: int
+    detector: int
+    line_buffer: int
+    python_objects: int
+
+    @property
+    def total(self) -> int:
+        return sum(asdict(self).values())
+
+
+@dataclass
+class Profile:
+    board: str
+    core: str
+    clock_hz: int
+    model: str
+    macs: int
+    model_bytes: int
+    firmware_bytes: int
+    firmware_source: str
+    flash_bytes: int
+    flash_available: int
+    ram: PipelineRam
+    heap_available: int
+    heap_source: str
+    bench: Bench
+    inference_instructions: int
+    inference_ms: float
+    frontend_hop_ms: float | None
+    hop_ms: int | None
+    hops_per_inference: int | None
+    duty_cycle: float | None  # fraction of the CPU, always-on
+    verdict: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def fits(self) -> bool:
+        return not self.reasons
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ram"]["total"] = self.ram.total
+        data["bench"]["path"] = str(self.bench.path)
+        data["fits"] = self.fits
+        return data
+
+    def format_text(self) -> str:
+        kib = 1024
+        ram = self.ram
+        lines = [
+            f"{self.model} on {self.board} ({self.core}, {self.clock_hz / 1e6:g} MHz)",
+            f"flash   {self.flash_bytes / kib:8.1f} KiB of {self.flash_available / kib:.0f} KiB"
+            f"  (firmware {self.firmware_bytes / kib:.1f} KiB {self.firmware_source}, "
+            f"model {self.model_bytes / kib:.1f} KiB)",
+            f"RAM     {ram.total / kib:8.1f} KiB of {self.heap_available / kib:.0f} KiB heap"
+            f"  ({self.heap_source})",
+            f"          arena {ram.arena:,} B, ring {ram.ring:,} B, front end "
+            f"{ram.frontend_state:,} B, features {ram.feature_frame + ram.feature_window:,} B, "
+            f"detector {ram.detector:,} B, line buffer {ram.line_buffer:,} B, interpreter "
+            f"{ram.python_objects:,} B",
+            f"MACs    {self.macs:,} per inference; {self.bench.instructions_per_mac:.2f} "
+            f"instructions/MAC on {self.bench.core} ({self.bench.ipm_source}; "
+            f"{self.bench.path})",
+            f"latency {self.inference_ms:8.2f} ms per inference "
+            f"({self.inference_instructions:,} instructions)",
+        ]
+        if self.duty_cycle is not None and self.hop_ms and self.hops_per_inference:
+            fe = (
+                f"front end {self.frontend_hop_ms:.2f} ms per {self.hop_ms} ms hop"
+                if self.frontend_hop_ms is not None
+                else "front end not measured by make bench (not counted)"
+            )
+            lines.append(
+                f"duty    {self.duty_cycle * 100:8.1f} % of the CPU always-on: one inference "
+                f"every {self.hop_ms * self.hops_per_inference} ms, {fe}"
+            )
+        else:
+            lines.append("duty         - (no audio front end: not an always-on audio model)")
+        lines.append(self.verdict)
+        return "\n".join(lines)
+
+
+def model_macs(model: ModelFile) -> int:
+    """Multiply-accumulates per inference: every weighted op's outputs times its taps
+    (as the converter's report counts them)."""
+    total = 0
+    for op in model.ops:
+        if op.opcode not in (OpCode.CONV_2D, OpCode.DEPTHWISE_CONV_2D, OpCode.FULLY_CONNECTED):
+            continue
+        weights = op.inputs[1]
+        assert weights is not None
+        shape = model.tensors[weights].shape
+        outputs = model.tensors[op.output].element_count
+        count = 1
+        for dim in shape:
+            count *= dim
+        # Depthwise filters are [1, kh, kw, channels]; the others [out, kh, kw, in] or [out, in].
+        depthwise = op.opcode == OpCode.DEPTHWISE_CONV_2D
+        taps = count // shape[-1] if depthwise else count // shape[0]
+        total += outputs * taps
+    return total
+
+
+def frontend_state_bytes(frontend: dict[str, Any]) -> int:
+    """The C front end's state, as es_fe_state_bytes (dsp/frontend.c) computes it."""
+    scalars = frontend.get("scalars", {})
+
+    def round8(n: int) -> int:
+        return (n + 7) & ~7
+
+    window = int(scalars["window_size"])
+    fft = int(scalars["fft_size"])
+    channels = int(scalars["channels"])
+    tflm = frontend.get("type") == "tflm_micro"
+    work = round8((fft + 2) * (2 if tflm else 4))
+    frame = round8((window + 1) * 2)
+    return frame + work + round8(channels * 8) + FRONTEND_OBJECT_BYTES
+
+
+def pipeline_ram(
+    model: ModelFile, hops_per_inference: int | None = None
+) -> tuple[PipelineRam, int | None, int | None]:
+    """Heap the always-on detector needs for a model; also (hop_ms, hops per inference).
+    The rate is the model's own (its metadata) unless given."""
+    meta = model.metadata
+    frontend = meta.get("frontend")
+    arena = model.arena_size
+    if not frontend:
+        ram = PipelineRam(arena, 0, 0, 0, 0, 0, 0, PYTHON_OBJECTS_BYTES)
+        return ram, None, None
+    scalars = frontend.get("scalars", {})
+    hop = int(scalars["window_step"])
+    rate = int(scalars["sample_rate"])
+    hop_ms = hop * 1000 // rate
+    features = int(scalars.get("coefficients", scalars["channels"]))
+    inputs = sum(model.tensors[i].element_count for i in model.inputs)
+    every = hops_per_inference or int(meta.get("streaming", {}).get("hops_per_inference", 1))
+    detector = dict(meta.get("detector", {}))
+    classes = max(1, len(meta.get("labels", [])))
+    capacity = max(
+        int(detector.get("minimum_count", 3)),
+        int(detector.get("average_window_ms", 1000)) // (hop_ms * every) + 1,
+    )
+    ram = PipelineRam(
+        arena=arena,
+        ring=2 * hop * RING_SLOTS,
+        frontend_state=frontend_state_bytes(frontend),
+        feature_frame=features,
+        feature_window=inputs,
+        detector=capacity * classes + 4 * capacity + 4 * classes + classes,
+        line_buffer=4 * ((2 * hop + 2) // 3) + 32,
+        python_objects=PYTHON_OBJECTS_BYTES,
+    )
+    return ram, hop_ms, every
+
+
+def bench_path(explicit: Path | None = None) -> Path:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise EarshotError(f"no bench file {explicit}")
+        return explicit
+    root = project_root()
+    for path in (root / "build" / "bench.json", root / "docs" / "bench.json"):
+        if path.is_file():
+            return path
+    raise EarshotError(
+        "no instruction counts: neither build/bench.json nor docs/bench.json exists "
+        "(run `make bench`)"
+    )
+
+
+def load_bench(path: Path, board: Board, model_name: str, fe_type: str | None) -> Bench:
+    """The bench figures for the board's core."""
+    try:
+        data = json.loads(path.read_text())
+        targets = data["targets"]
+        assert isinstance(targets, dict)
+    except (OSError, ValueError, KeyError, AssertionError, TypeError) as err:
+        raise EarshotError(f"{path} is not a bench file with a `targets` table ({err})") from err
+    boards = load_boards()
+    core = SAME_INSTRUCTIONS.get(board.core, board.core)
+    names = [board.name] if board.name in targets else []
+    names += [t for t in targets if t in boards and boards[t].core == core and t != board.name]
+    for target in names:
+        models = targets[target].get("models", {}) if isinstance(targets[target], dict) else {}
+        figures = {
+            m: float(v["instructions_per_mac"])
+            for m, v in models.items()
+            if isinstance(v, dict) and isinstance(v.get("instructions_per_mac"), int | float)
+        }
+        if not figures:
+            continue
+        if model_name in figures:
+            ipm, source = figures[model_name], f"{model_name} on {target}"
+        else:
+            ipm = statistics.median(figures.values())
+            source = f"median of {', '.join(sorted(figures))} on {target}"
+        fe_hop = models.get(model_name, {}).get("frontend_instructions_per_hop")
+        if fe_hop is None and fe_type:
+            fe_hop = (
+                targets[target].get("frontends", {}).get(fe_type, {}).get("instructions_per_hop")
+            )
+        return Bench(path, target, core, ipm, source, float(fe_hop) if fe_hop else None)
+    raise EarshotError(
+        f"{path} has no instructions per MAC for {board.core} (the core of {board.name}): "
+        "run `make bench`"
+    )
+
+
+def firmware_flash(board: Board, model_blobs: int) -> tuple[int, str]:
+    """Flash of the firmware without its models: measured from a build of the board's
+    port when one is here, else an estimate."""
+    import shutil
+    import subprocess
+
+    candidates = [board] + [b for b in load_boards().values() if b.port == board.port]
+    size_tool = shutil.which("arm-none-eabi-size")
+    for candidate in candidates:
+        elf = candidate.firmware_path()
+        if elf.suffix != ".elf" or not elf.is_file() or size_tool is None:
+            continue
+        proc = subprocess.run([size_tool, str(elf)], capture_output=True, text=True, check=False)
+        try:
+            text, data = (int(x) for x in proc.stdout.splitlines()[1].split()[:2])
+        except (IndexError, ValueError):
+            continue
+        return max(0, text + data - model_blobs), f"measured, {candidate.name} build"
+    if board.kind not in FIRMWARE_FLASH_ESTIMATE:
+        raise EarshotError(f"{board.name}: no flash figures for the {board.kind} port")
+    return FIRMWARE_FLASH_ESTIMATE[board.kind], "estimate"
+
+
+def default_rate(name: str) -> int | None:
+    """Hops per inference of a model of models/, from its model.toml."""
+    entry = load_catalog().get(name)
+    streaming = entry.sections.get("streaming", {}) if entry else {}
+    value = streaming.get("hops_per_inference")
+    return int(value) if value else None
+
+
+def frozen_model_bytes() -> int:
+    """Bytes of the models frozen into every firmware build (models/*/*.esm)."""
+    return sum(p.stat().st_size for p in (project_root() / "models").glob("*/*.esm"))
+
+
+def profile(model_spec: str, board: Board, bench_file: Path | None = None) -> Profile:
+    """The profile of a model (a name of models/, an .esm or a .tflite) on a board."""
+    if board.kind == "unix" or not board.ram_bytes or not board.flash_bytes or not board.clock_hz:
+        raise EarshotError(
+            f"{board.name} has no RAM, flash and clock figures in boards/boards.toml: "
+            "profile a microcontroller board"
+        )
+    source = resolve_model(model_spec)
+    model = read_model(source.blob)
+    macs = model_macs(model)
+    ram, hop_ms, every = pipeline_ram(model, default_rate(source.name) if source.frozen else None)
+    fe_type = (model.metadata.get("frontend") or {}).get("type")
+    bench = load_bench(bench_path(bench_file), board, source.name, fe_type)
+    firmware, firmware_source = firmware_flash(board, frozen_model_bytes())
+    flash = firmware + len(source.blob)
+    if board.heap_bytes:
+        heap, heap_source = board.heap_bytes, "the firmware's heap"
+    else:
+        heap = int(board.ram_bytes * HEAP_SHARE)
+        heap_source = f"assumed {HEAP_SHARE:.0%} of {board.ram_bytes // 1024} KiB RAM"
+    instructions = round(macs * bench.instructions_per_mac)
+    inference_s = instructions / board.clock_hz
+    fe_s = None if bench.frontend_per_hop is None else bench.frontend_per_hop / board.clock_hz
+    duty = None
+    if hop_ms and every:
+        duty = (inference_s + (fe_s or 0.0) * every) / (hop_ms * every / 1000)
+    reasons = []
+    if ram.total > heap:
+        reasons.append(f"RAM: needs {ram.total:,} B of heap, {heap:,} B available")
+    if flash > board.flash_bytes:
+        reasons.append(f"flash: needs {flash:,} B, the part has {board.flash_bytes:,} B")
+    if duty is not None and duty > 1.0:
+        reasons.append(f"duty cycle {duty * 100:.0f}% > 100%: it cannot keep up with the audio")
+    verdict = "fits" if not reasons else "does not fit, because " + "; ".join(reasons)
+    return Profile(
+        board=board.name,
+        core=board.core,
+        clock_hz=board.clock_hz,
+        model=source.name,
+        macs=macs,
+        model_bytes=len(source.blob),
+        firmware_bytes=firmware,
+        firmware_source=firmware_source,
+        flash_bytes=flash,
+        flash_available=board.flash_bytes,
+        ram=ram,
+        heap_available=heap,
+        heap_source=heap_source,
+        bench=bench,
+        inference_instructions=instructions,
+        inference_ms=inference_s * 1000,
+        frontend_hop_ms=None if fe_s is None else fe_s * 1000,
+        hop_ms=hop_ms,
+        hops_per_inference=every,
+        duty_cycle=duty,
+        verdict=verdict,
+        reasons=reasons,
+    )

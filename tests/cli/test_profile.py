@@ -1,0 +1,149 @@
+"""earshot profile: flash, RAM, latency and duty cycle of a model on a board, from the
+board table, the model file and a bench file."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from cli_support import assert_one_line_error, earshot
+
+from earshot_host.catalog import load_catalog
+from earshot_host.modelfile import read_model
+from earshot_host.profile import frontend_state_bytes, model_macs, pipeline_ram
+
+BENCH = {
+    "targets": {
+        "qemu_m0": {
+            "models": {
+                "micro_speech": {"instructions_per_mac": 9.5,
+                                 "frontend_instructions_per_hop": 400_000},
+            }
+        },
+        "qemu_m4": {
+            "models": {
+                "micro_speech": {"instructions_per_mac": 2.0,
+                                 "frontend_instructions_per_hop": 100_000},
+                "mlperf_kws": {"instructions_per_mac": 1.5},
+            },
+            "frontends": {"mfcc": {"instructions_per_hop": 150_000}},
+        },
+    }
+}  # fmt: skip
+
+
+@pytest.fixture
+def bench(tmp_path):
+    path = tmp_path / "bench.json"
+    path.write_text(json.dumps(BENCH))
+    return path
+
+
+def profile_json(*args: str) -> dict:
+    proc = earshot("profile", *args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_micro_speech_fits_on_the_m4(bench):
+    p = profile_json("micro_speech", "--board", "qemu_m4", "--bench", str(bench))
+    assert p["macs"] == 336_000
+    assert p["inference_instructions"] == 672_000
+    assert p["inference_ms"] == pytest.approx(672_000 / 25e6 * 1000)
+    # One inference per 2 hops of 20 ms, and the front end on every hop.
+    assert p["duty_cycle"] == pytest.approx((672_000 + 2 * 100_000) / 25e6 / 0.040)
+    assert p["ram"]["arena"] == 5968
+    assert p["ram"]["total"] == sum(v for k, v in p["ram"].items() if k != "total")
+    assert p["flash_bytes"] == p["firmware_bytes"] + p["model_bytes"]
+    assert p["fits"] and p["verdict"] == "fits"
+
+
+def test_text_report_ends_with_the_verdict(bench):
+    proc = earshot("profile", "micro_speech", "--board", "qemu_m4", "--bench", str(bench))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1] == "fits"
+    assert any(line.startswith("duty") and "%" in line for line in lines)
+
+
+def test_kws_does_not_fit_the_m0(bench):
+    p = profile_json("mlperf_kws", "--board", "qemu_m0", "--bench", str(bench))
+    assert not p["fits"]
+    assert p["verdict"].startswith("does not fit, because RAM")
+    assert "duty cycle" in p["verdict"]  # 2.66 M MACs at ~9.5 instructions, 16 MHz
+    assert p["bench"]["ipm_source"].startswith("median")
+
+
+def test_the_pico_takes_the_m0_figures(bench):
+    p = profile_json("micro_speech", "--board", "pico_i2s", "--bench", str(bench))
+    assert p["bench"]["target"] == "qemu_m0" and p["bench"]["instructions_per_mac"] == 9.5
+    assert p["heap_source"].startswith("assumed")
+
+
+def test_front_end_by_type(bench):
+    p = profile_json("mlperf_kws", "--board", "nucleo_f411re_i2s", "--bench", str(bench))
+    assert p["frontend_hop_ms"] == pytest.approx(150_000 / 96e6 * 1000)
+
+
+def test_a_core_the_bench_lacks(bench):
+    proc = earshot("profile", "micro_speech", "--board", "qemu_m7", "--bench", str(bench))
+    assert_one_line_error(proc, "cortex-m7", "make bench")
+
+
+def test_no_bench_file_anywhere(root, tmp_path):
+    # A checkout with the board table and models but no build/bench.json or docs/bench.json.
+    for folder in ("boards", "models"):
+        (tmp_path / folder).symlink_to(root / folder)
+    env = dict(os.environ, EARSHOT_ROOT=str(tmp_path))
+    proc = earshot("profile", "micro_speech", "--board", "qemu_m4", env=env)
+    assert_one_line_error(proc, "make bench")
+
+
+def test_bad_arguments(bench, tmp_path):
+    assert earshot("profile", "micro_speech").returncode == 2
+    assert_one_line_error(earshot("profile", "micro_speech", "--board", "unix", "--bench",
+                                  str(bench)), "microcontroller")  # fmt: skip
+    assert_one_line_error(earshot("profile", "nope", "--board", "qemu_m4", "--bench",
+                                  str(bench)), "nope")  # fmt: skip
+    assert_one_line_error(earshot("profile", "micro_speech", "--board", "qemu_m4", "--bench",
+                                  str(tmp_path / "none.json")), "none.json")  # fmt: skip
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert_one_line_error(earshot("profile", "micro_speech", "--board", "qemu_m4", "--bench",
+                                  str(broken)), "bench file")  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["micro_speech", "mlperf_kws", "mlperf_sww"])
+def test_macs_from_the_model_file_match_the_converter(name):
+    entry = load_catalog()[name]
+    report = entry.convert().report
+    assert model_macs(read_model(entry.model_path.read_bytes())) == report.total_macs
+
+
+# The front end's state_bytes as the firmware reports it (qemu_m4, MicroPython v1.25.0).
+MEASURED_FRONTEND_STATE = {"micro_speech": 2664, "mlperf_kws": 3688, "mlperf_sww": 6824}
+
+
+@pytest.mark.parametrize("name", sorted(MEASURED_FRONTEND_STATE))
+def test_front_end_state_as_the_firmware_allocates_it(name):
+    model = read_model(load_catalog()[name].model_path.read_bytes())
+    assert frontend_state_bytes(model.metadata["frontend"]) == MEASURED_FRONTEND_STATE[name]
+
+
+def test_pipeline_buffers_of_micro_speech():
+    model = read_model(load_catalog()["micro_speech"].model_path.read_bytes())
+    ram, hop_ms, every = pipeline_ram(model)
+    assert (hop_ms, every) == (20, 2)
+    assert ram.ring == 3 * 320 * 2  # three hops of int16
+    assert ram.feature_window == 49 * 40
+    assert ram.line_buffer == 4 * (642 // 3) + 32
+
+
+def test_a_model_file_the_bench_did_not_run(root, bench, tmp_path):
+    esm = tmp_path / "my_speech.esm"
+    esm.write_bytes((root / "models/micro_speech/micro_speech.esm").read_bytes())
+    p = profile_json(str(esm), "--board", "qemu_m4", "--bench", str(bench))
+    assert p["model"] == "my_speech" and p["macs"] == 336_000
+    assert p["bench"]["instructions_per_mac"] == 1.75  # median of 2.0 and 1.5
+    assert p["hops_per_inference"] == 2  # from the file's metadata

@@ -25,7 +25,7 @@ from .errors import EarshotError
 from .frontend.wav import WavFormatError, read_wav
 from .paths import project_root
 from .runner.qemu import QemuRunner
-from .uart_stream import Pacer, audio_lines
+from .uart_stream import END_LINE, Pacer, audio_lines
 
 Message = dict[str, Any]
 OnMessage = Callable[[Message], None]
@@ -74,14 +74,28 @@ def model_hop(model: str) -> tuple[int, int]:
     return rate, rate * int(frontend["hop_ms"]) // 1000
 
 
-def load_audio(wav: Path, rate: int) -> np.ndarray:
+def read_audio(wav: Path) -> tuple[np.ndarray, int]:
+    """(int16 mono samples, sample rate) of a PCM16 WAV."""
     try:
         audio = read_wav(wav)
     except (OSError, WavFormatError) as err:
         raise EarshotError(f"{wav}: {err}") from err
-    if audio.sample_rate != rate:
-        raise EarshotError(f"{wav} is {audio.sample_rate} Hz; the model needs {rate} Hz")
-    return audio.samples
+    return audio.samples, audio.sample_rate
+
+
+def load_audio(wav: Path, rate: int) -> np.ndarray:
+    samples, wav_rate = read_audio(wav)
+    if wav_rate != rate:
+        raise EarshotError(f"{wav} is {wav_rate} Hz; the model needs {rate} Hz")
+    return samples
+
+
+def load_audio_for(model: str | None, wav: Path) -> tuple[np.ndarray, int | None]:
+    """Samples of a WAV for a named model (rate checked now), or for the board's active
+    model (None: its rate is checked against the board's hello)."""
+    if model is None:
+        return read_audio(wav)
+    return load_audio(wav, model_hop(model)[0]), None
 
 
 def listen_unix(
@@ -133,7 +147,7 @@ LISTEN_CODE = """
 import earshot
 from earshot.stream import Listener
 from earshot.sources.uart import LineSource
-_l = Listener(earshot.Model.frozen({model!r}), stats_ms={stats_ms}{options})
+_l = Listener({model}, stats_ms={stats_ms}{options})
 _s = LineSource(_l.frontend.sample_rate, _l.frontend.hop)
 try:
     _l.run(_s)
@@ -142,9 +156,31 @@ finally:
 """
 
 
+def model_expression(model: str | None) -> str:
+    """The board-side expression of a model: a frozen one by name, or (None) the board's
+    active model (its newest valid model slot, else the frozen default)."""
+    if model is None:
+        return "earshot.active_model()"
+    return f"earshot.Model.frozen({model!r})"
+
+
+def listen_code(model: str | None, stats_ms: int = 10_000, options: str = "") -> str:
+    """The program that runs the detector on a board, hearing protocol lines on its console."""
+    return LISTEN_CODE.format(model=model_expression(model), stats_ms=stats_ms, options=options)
+
+
+def hello_hop(hello: Message) -> tuple[int, int]:
+    """(sample rate, samples per hop) that a board's hello announces."""
+    try:
+        rate = int(hello["sample_rate"])
+        return rate, rate * int(hello["hop_ms"]) // 1000
+    except (KeyError, TypeError, ValueError) as err:
+        raise EarshotError(f"the board's hello has no usable sample_rate/hop_ms: {hello}") from err
+
+
 def listen_serial(
     transport: Any,
-    model: str,
+    model: str | None,
     samples: np.ndarray,
     realtime: bool = False,
     on_message: OnMessage | None = None,
@@ -152,14 +188,14 @@ def listen_serial(
     options: str = "",
     timeout: float = 600.0,
     lines: Iterable[bytes] | None = None,
+    sample_rate: int | None = None,
 ) -> Session:
     """Run the detector on a board in raw REPL (an mpremote SerialTransport) and send it the
     samples as protocol lines (or the given lines, e.g. with noise mixed in); returns what
-    it printed."""
-    rate, hop = model_hop(model)
+    it printed. model None: the board's active model; the samples must then be at the
+    sample rate its hello announces (else the stream is ended at once and refused)."""
     session = Session()
-    code = LISTEN_CODE.format(model=model, stats_ms=stats_ms, options=options)
-    transport.exec_raw_no_follow(code)
+    transport.exec_raw_no_follow(listen_code(model, stats_ms, options))
     serial = transport.serial
     done = threading.Event()
     # Set at the end of the program's output: from then on the raw REPL would take further
@@ -169,8 +205,11 @@ def listen_serial(
     # sent to a program that failed to start.
     ready = threading.Event()
 
+    hellos: list[Message] = []
+
     def on_any(message: Message) -> None:
         if message.get("type") == "hello":
+            hellos.append(message)
             ready.set()
         if on_message:
             on_message(message)
@@ -212,9 +251,19 @@ def listen_serial(
     if not ready.wait(60):
         done.set()
         raise EarshotError("the board did not start listening within 60 s")
+    rate, hop = hello_hop(hellos[0]) if hellos else (1, 1)
+    if model is not None and hellos and (rate, hop) != model_hop(model):
+        raise EarshotError(f"the board's {model} hears {rate} Hz in hops of {hop} samples")
     pacer = Pacer() if realtime else None
+    audio = audio_lines(samples, hop) if lines is None else lines
+    if hellos and sample_rate is not None and sample_rate != rate:
+        # Refused before any audio: end the stream so the board returns to its prompt.
+        audio = iter((END_LINE,))
+        mismatch = f"the audio is {sample_rate} Hz; the board's model needs {rate} Hz"
+    else:
+        mismatch = ""
     try:
-        for seq, line in enumerate(audio_lines(samples, hop) if lines is None else lines):
+        for seq, line in enumerate(audio):
             if pacer:
                 pacer.wait(seq * hop / rate)
             if ended.is_set():
@@ -228,6 +277,8 @@ def listen_serial(
     thread.join(1)
     if lost:
         raise EarshotError(f"the port closed while the board was listening: {lost[0]}")
+    if mismatch:
+        raise EarshotError(mismatch)
     if len(parts) == 2:
         session.error = parts[1].decode(errors="replace").strip()
     return session
@@ -264,21 +315,23 @@ def listen_qemu_lines(runner: QemuRunner, model: str, lines: Iterable[bytes]) ->
 
 def listen_port(
     port: str,
-    model: str,
+    model: str | None,
     wav: Path,
     realtime: bool = False,
     on_message: OnMessage | None = None,
     **kwargs: Any,
 ) -> Session:
-    """The board on a serial port (a USB board, or a QEMU board's pty) listening to a WAV."""
+    """The board on a serial port (a USB board, or a QEMU board's pty) listening to a WAV
+    (model None: with the board's active model)."""
     from .stream import close_board, open_board
 
-    rate, _ = model_hop(model)
-    samples = load_audio(wav, rate)
+    samples, rate = load_audio_for(model, wav)
     transport = open_board(port)
     try:
         transport.enter_raw_repl(soft_reset=True)
-        return listen_serial(transport, model, samples, realtime, on_message, **kwargs)
+        return listen_serial(
+            transport, model, samples, realtime, on_message, sample_rate=rate, **kwargs
+        )
     except (TransportError, OSError) as err:
         raise EarshotError(f"{port}: {err}") from err
     finally:

@@ -40,7 +40,10 @@ from .paths import project_root
 PYTHON_OBJECTS_BYTES = 8 * 1024
 # The C front-end object beyond its state buffers (descriptors of its tables); measured.
 FRONTEND_OBJECT_BYTES = 344
-RING_SLOTS = 3  # Listener's default
+# Audio ring slots (firmware/earshot/__main__.py): a microphone keeps talking while the
+# model runs (4 slots); audio pulled from the host's stream needs 2 (plus a line buffer).
+MIC_RING_SLOTS = 4
+STREAM_RING_SLOTS = 2
 # Flash of the firmware without models, by MicroPython port, when no build is here to
 # measure: qemu measured (build/qemu_m4/firmware.elf text minus the frozen .esm files);
 # rp2 and stm32 are typical MicroPython v1.25 builds plus the earshot module (estimates).
@@ -188,10 +191,11 @@ def frontend_state_bytes(frontend: dict[str, Any]) -> int:
 
 
 def pipeline_ram(
-    model: ModelFile, hops_per_inference: int | None = None
+    model: ModelFile, hops_per_inference: int | None = None, microphone: bool = False
 ) -> tuple[PipelineRam, int | None, int | None]:
     """Heap the always-on detector needs for a model; also (hop_ms, hops per inference).
-    The rate is the model's own (its metadata) unless given."""
+    The rate is the model's own (its metadata) unless given. microphone: audio from an I2S
+    microphone (else from the host's line stream)."""
     meta = model.metadata
     frontend = meta.get("frontend")
     arena = model.arena_size
@@ -211,14 +215,18 @@ def pipeline_ram(
         int(detector.get("minimum_count", 3)),
         int(detector.get("average_window_ms", 1000)) // (hop_ms * every) + 1,
     )
+    # The window slides inside the model's input where the plan keeps it (stream.py);
+    # peak normalization keeps its own window and the per-hop peaks.
+    normalize = bool(meta.get("streaming", {}).get("normalize"))
+    frames = int(frontend.get("frames", 0)) or inputs // max(1, features)
     ram = PipelineRam(
         arena=arena,
-        ring=2 * hop * RING_SLOTS,
+        ring=2 * hop * (MIC_RING_SLOTS if microphone else STREAM_RING_SLOTS),
         frontend_state=frontend_state_bytes(frontend),
         feature_frame=features,
-        feature_window=inputs,
+        feature_window=inputs + 2 * frames if normalize else 0,
         detector=capacity * classes + 4 * capacity + 4 * classes + classes,
-        line_buffer=4 * ((2 * hop + 2) // 3) + 32,
+        line_buffer=0 if microphone else 4 * ((2 * hop + 2) // 3) + 32,
         python_objects=PYTHON_OBJECTS_BYTES,
     )
     return ram, hop_ms, every
@@ -323,7 +331,11 @@ def profile(model_spec: str, board: Board, bench_file: Path | None = None) -> Pr
     source = resolve_model(model_spec)
     model = read_model(source.blob)
     macs = model_macs(model)
-    ram, hop_ms, every = pipeline_ram(model, default_rate(source.name) if source.frozen else None)
+    ram, hop_ms, every = pipeline_ram(
+        model,
+        default_rate(source.name) if source.frozen else None,
+        microphone="i2s_id" in board.extra,
+    )
     fe_type = (model.metadata.get("frontend") or {}).get("type")
     bench = load_bench(bench_path(bench_file), board, source.name, fe_type)
     firmware, firmware_source = firmware_flash(board, frozen_model_bytes())

@@ -27,7 +27,7 @@ from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
 from .errors import EarshotError
-from .listen import LISTEN_CODE, Session, listen_serial, load_audio, model_hop
+from .listen import Session, hello_hop, listen_code, listen_serial, load_audio_for
 from .serial_port import BAUDRATE, exclusive_access, require_port
 from .uart_stream import END_LINE, Pacer, audio_lines
 from .watch import Message, parse_line
@@ -64,7 +64,7 @@ def close_board(transport: SerialTransport) -> None:
 
 
 def start_listening(
-    transport: SerialTransport, model: str, stats_ms: int = 10_000, timeout: float = 60.0
+    transport: SerialTransport, model: str | None, stats_ms: int = 10_000, timeout: float = 60.0
 ) -> Message:
     """Start the detector on the board (raw REPL) and read until its hello, under the
     port's exclusive lock; returns the hello."""
@@ -72,9 +72,7 @@ def start_listening(
     with exclusive_access(port.fileno()):
         try:
             transport.enter_raw_repl(soft_reset=True)
-            transport.exec_raw_no_follow(
-                LISTEN_CODE.format(model=model, stats_ms=stats_ms, options="")
-            )
+            transport.exec_raw_no_follow(listen_code(model, stats_ms))
         except (TransportError, serial.SerialException, OSError) as err:
             raise EarshotError(
                 f"{transport.device_name}: the board does not answer: {err}"
@@ -152,7 +150,7 @@ def send_lines(
 def stream_wav(
     port: str,
     wav: Path,
-    model: str,
+    model: str | None,
     realtime: bool = False,
     on_message: Callable[[Message], None] | None = None,
     progress: Progress | None = None,
@@ -161,10 +159,9 @@ def stream_wav(
 ) -> StreamResult:
     """Play a WAV to the detector of the board on a port. With on_message the streamer
     reads all the board prints (stream --watch) and waits for the board's end; without,
-    it reads only until the hello and leaves the rest to a watcher."""
-    rate, hop = model_hop(model)
-    samples = load_audio(wav, rate)
-    count = -(-len(samples) // hop)
+    it reads only until the hello and leaves the rest to a watcher. model None: the board's
+    active model (the WAV's rate is checked against what the board's hello announces)."""
+    samples, wav_rate = load_audio_for(model, wav)
     transport = open_board(port)
     started = time.monotonic()
     try:
@@ -181,17 +178,30 @@ def stream_wav(
             try:
                 transport.enter_raw_repl(soft_reset=True)
                 session = listen_serial(
-                    transport, model, samples, realtime, on_any, stats_ms=stats_ms
+                    transport,
+                    model,
+                    samples,
+                    realtime,
+                    on_any,
+                    stats_ms=stats_ms,
+                    sample_rate=wav_rate,
                 )
             except (TransportError, serial.SerialException, OSError) as err:
                 raise EarshotError(f"{port}: {err}") from err
             errors = session.of_type("error")
             if session.error.strip() and not errors:
                 raise EarshotError(f"the board stopped: {session.error.strip().splitlines()[-1]}")
+            rate, hop = hello_hop(hello)
+            count = -(-len(samples) // hop)
             return StreamResult(
                 count, len(samples) / rate, time.monotonic() - started, hello, session
             )
         hello = start_listening(transport, model, stats_ms)
+        rate, hop = hello_hop(hello)
+        if wav_rate is not None and wav_rate != rate:
+            transport.serial.write(END_LINE)
+            raise EarshotError(f"{wav} is {wav_rate} Hz; the board's model needs {rate} Hz")
+        count = -(-len(samples) // hop)
         if on_hello:
             on_hello(hello)
         sent = send_lines(

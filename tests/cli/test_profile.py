@@ -11,7 +11,10 @@ from cli_support import assert_one_line_error, earshot
 
 from earshot_host.catalog import load_catalog
 from earshot_host.modelfile import read_model
+from earshot_host.paths import project_root
 from earshot_host.profile import frontend_state_bytes, model_macs, pipeline_ram
+
+ROOT = project_root()
 
 BENCH = {
     "targets": {
@@ -53,7 +56,9 @@ def test_micro_speech_fits_on_the_m4(bench):
     assert p["inference_ms"] == pytest.approx(672_000 / 25e6 * 1000)
     # One inference per 2 hops of 20 ms, and the front end on every hop.
     assert p["duty_cycle"] == pytest.approx((672_000 + 2 * 100_000) / 25e6 / 0.040)
-    assert p["ram"]["arena"] == 5968
+    esm = ROOT / "models" / "micro_speech" / "micro_speech.esm"
+    assert p["ram"]["arena"] == read_model(esm.read_bytes()).arena_size
+    assert p["ram"]["feature_window"] == 0  # the window slides inside the model input
     assert p["ram"]["total"] == sum(v for k, v in p["ram"].items() if k != "total")
     assert p["flash_bytes"] == p["firmware_bytes"] + p["model_bytes"]
     assert p["fits"] and p["verdict"] == "fits"
@@ -135,9 +140,18 @@ def test_pipeline_buffers_of_micro_speech():
     model = read_model(load_catalog()["micro_speech"].model_path.read_bytes())
     ram, hop_ms, every = pipeline_ram(model)
     assert (hop_ms, every) == (20, 2)
-    assert ram.ring == 3 * 320 * 2  # three hops of int16
-    assert ram.feature_window == 49 * 40
+    assert ram.ring == 2 * 320 * 2  # two hops of int16 for audio pulled from the host
+    assert ram.feature_window == 0  # it slides inside the model's input
     assert ram.line_buffer == 4 * (642 // 3) + 32
+    mic, _, _ = pipeline_ram(model, microphone=True)
+    assert mic.ring == 4 * 320 * 2 and mic.line_buffer == 0
+
+
+def test_peak_normalized_models_keep_their_own_window():
+    model = read_model(load_catalog()["mlperf_kws"].model_path.read_bytes())
+    ram, _, every = pipeline_ram(model)
+    assert every == 5
+    assert ram.feature_window == 49 * 10 + 2 * 49  # window + int16 per-hop peaks
 
 
 def test_a_model_file_the_bench_did_not_run(root, bench, tmp_path):

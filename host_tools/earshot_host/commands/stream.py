@@ -36,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", required=True, help="serial port (/dev/ttyACM0, a pty path)")
     parser.add_argument(
         "--model",
-        default="micro_speech",
-        help="a model frozen into the firmware (default: micro_speech)",
+        default=None,
+        help="a model frozen into the firmware (default: the board's active model: its "
+        "newest flashed model, else the frozen default)",
     )
     parser.add_argument("--realtime", action="store_true", help="send at the speed of audio")
     parser.add_argument(

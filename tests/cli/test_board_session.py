@@ -199,3 +199,55 @@ def test_board_stopped_under_stream(tmp_path, request):
     assert stream.returncode == 1
     assert_ends_with_error(err, "the port closed while streaming")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_flash_model_then_stream_watch_log_plot(tmp_path, request):
+    """The whole path of issue 5 on a board of its own: flash a model with the CLI (its
+    progress bar), have a corrupted transfer of another refused with the first model still
+    active, then stream a WAV to the board's active model (no --model) while a watcher logs
+    and plots the detections."""
+    from earshot_host.errors import EarshotError
+    from earshot_host.flash_model import flash_model
+
+    board = start_board(tmp_path / "run", request)
+    flashed = earshot("flash-model", "micro_speech", "--port", board.port, timeout=600)
+    assert flashed.returncode == 0, flashed.stderr
+    size = (
+        (Path(__file__).resolve().parents[2] / "models" / "micro_speech" / "micro_speech.esm")
+        .stat()
+        .st_size
+    )
+    assert f"{size:,}/{size:,} bytes" in flashed.stderr  # the progress bar, complete
+    active = "slot A seq 1 (micro_speech)"
+
+    def alter(index: int, data: bytes) -> bytes:
+        return data if index != 2 else data[:7] + bytes([data[7] ^ 0x01]) + data[8:]
+
+    kws = Path(__file__).resolve().parents[2] / "models" / "mlperf_kws" / "mlperf_kws.esm"
+    with pytest.raises(EarshotError, match="transfer corrupted"):
+        flash_model(board.port, kws, tamper=alter)
+    status = earshot("flash-model", "--status", "--port", board.port)
+    assert status.returncode == 0 and status.stdout.strip() == active
+
+    wav, events = scene_wav(
+        tmp_path,
+        [Placement("no_1000ms", 500, 0.0, "no"), Placement("yes_1000ms", 2_500, -6.0, "yes")],
+        4_500,
+    )
+    log, plot = tmp_path / "session.jsonl", tmp_path / "session.png"
+    watch = start_earshot("watch", "--port", board.port, "--until-end", "--log", str(log),
+                          "--plot", str(plot), "--no-reconnect")  # fmt: skip
+    try:
+        wait_for_stderr_line(watch, "watching")
+        stream = earshot("stream", str(wav), "--port", board.port, timeout=600)
+        assert stream.returncode == 0, stream.stderr
+        # The streamer reads the board's hello (then the watcher takes over the port).
+        assert f"listening with micro_speech [{active}]" in stream.stderr
+        _, err = watch.communicate(timeout=600)
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+    assert watch.returncode == 0, err
+    messages = [json.loads(line) for line in log.read_text().splitlines()]
+    planted(events, [m for m in messages if m["type"] == "detection"])
+    assert png_ok(plot)

@@ -79,9 +79,10 @@ def run(args: argparse.Namespace) -> int:
 
     def on_hello(message: Message) -> None:
         if watcher is None:
+            source = f" [{message['source']}]" if message.get("source") else ""
             print(
-                f"earshot stream: {args.port}: listening with {message.get('model')}; "
-                "streaming audio",
+                f"earshot stream: {args.port}: listening with {message.get('model')}"
+                f"{source}; streaming audio",
                 file=sys.stderr,
                 flush=True,
             )

@@ -23,7 +23,9 @@ MODEL is a model of models/ (frozen into the firmware) or an .esm whose metadata
 front end (tflm_micro, mfcc or logmel). The WAV (16-bit PCM, mono or stereo, at the front
 end's sample rate) is streamed to the target hop by hop; the output .npy holds the int8
 frames, shape (frames, features), exactly as the model receives them. Samples after the
-last whole hop are not used.
+last whole hop are not used. (A model whose model.toml sets normalize = "peak", such as
+mlperf_kws, also has coefficient 0 of each window's frames shifted by the window's peak
+just before each inference: --clip-gain gives the frames of a whole clip so scaled.)
 """
 
 

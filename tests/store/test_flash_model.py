@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import earshot
 from mpremote.transport_serial import SerialTransport
 
 from earshot_host.boards import Board, load_boards
@@ -47,16 +48,6 @@ def board(request: pytest.FixtureRequest) -> Iterator[QemuBoard]:
         yield qemu
     finally:
         qemu.close()
-
-
-def earshot(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "earshot_host.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 LISTEN = """

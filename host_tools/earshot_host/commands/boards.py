@@ -18,16 +18,13 @@ I2S microphone input, and model slots where the table gives them.
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "boards",
-        help="list supported targets",
-        description="List the targets of boards/boards.toml: core, memory, how they run.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "boards"
+HELP = "list supported targets"
+DESCRIPTION = "List the targets of boards/boards.toml: core, memory, how they run."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
-    parser.set_defaults(run=run)
 
 
 def capabilities(board: Board) -> dict[str, Any]:

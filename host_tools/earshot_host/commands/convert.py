@@ -15,21 +15,20 @@ EXAMPLES = """examples:
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "convert",
-        help="convert a full-integer int8 .tflite into an earshot model",
-        description="Convert a full-integer int8 .tflite into an earshot model file and "
-        "print the per-op report (shapes, MACs, arena offsets) and totals.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "convert"
+HELP = "convert a full-integer int8 .tflite into an earshot model"
+DESCRIPTION = (
+    "Convert a full-integer int8 .tflite into an earshot model file and "
+    "print the per-op report (shapes, MACs, arena offsets) and totals."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tflite", type=Path, help="the .tflite model")
     parser.add_argument("-o", "--output", type=Path, required=True, help="the .esm to write")
     parser.add_argument("--name", help="model name (default: the output file's stem)")
     parser.add_argument("--labels", help="comma-separated class labels, in output order")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

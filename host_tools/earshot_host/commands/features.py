@@ -29,14 +29,12 @@ just before each inference: --clip-gain gives the frames of a whole clip so scal
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "features",
-        help="compute a model's input features for a WAV on a target",
-        description="Stream a WAV through a model's audio front end on a target.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "features"
+HELP = "compute a model's input features for a WAV on a target"
+DESCRIPTION = "Stream a WAV through a model's audio front end on a target."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", required=True, choices=emulated_board_names())
     parser.add_argument("--model", required=True, help="model name or .esm")
     parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV")
@@ -46,7 +44,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="mfcc: scale the clip by 1/max(x) as MLPerf KWS training does",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

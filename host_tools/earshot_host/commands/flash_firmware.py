@@ -25,14 +25,12 @@ machine.bootloader()). stm32: dfu-util or st-flash, whichever is installed.
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "flash-firmware",
-        help="flash the firmware to a board, or start/stop an emulated board",
-        description="Flash the earshot firmware of boards/boards.toml to a board.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "flash-firmware"
+HELP = "flash the firmware to a board, or start/stop an emulated board"
+DESCRIPTION = "Flash the earshot firmware of boards/boards.toml to a board."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board", required=True, help="a board of boards/boards.toml")
     parser.add_argument("--port", help="the board's serial port (enter its bootloader first)")
     parser.add_argument("--firmware", type=Path, help="the firmware file (default: its build)")
@@ -44,7 +42,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="QEMU: where the pid/port/log files live (default build/run)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,19 +22,18 @@ slots (qemu_m0) are refused. See docs/MODEL_STORE.md.
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "flash-model",
-        help="put a model into a running board's model slot and make it active",
-        description="Copy a model to a board over its serial port (MicroPython raw REPL), "
-        "verify it there, make it the active model and soft-reset the board.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "flash-model"
+HELP = "put a model into a running board's model slot and make it active"
+DESCRIPTION = (
+    "Copy a model to a board over its serial port (MicroPython raw REPL), "
+    "verify it there, make it the active model and soft-reset the board."
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", nargs="?", help="a .esm, a .tflite or a model of models/")
     parser.add_argument("--port", required=True, help="the board's serial port")
     parser.add_argument("--status", action="store_true", help="only print the board's active model")
-    parser.set_defaults(run=run, parser=parser)
 
 
 def bar(done: int, total: int, width: int = 30) -> str:

@@ -22,19 +22,16 @@ first). The input .npy holds int8 inputs, batch first; the output .npy the int8 
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "infer",
-        help="run a model on a target (Unix port or QEMU board)",
-        description="Run a model on a target on a batch of int8 inputs.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "infer"
+HELP = "run a model on a target (Unix port or QEMU board)"
+DESCRIPTION = "Run a model on a target on a batch of int8 inputs."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", required=True, choices=emulated_board_names())
     parser.add_argument("--model", required=True, help="model name, .esm or .tflite")
     parser.add_argument("--input", required=True, type=Path, help="int8 inputs (.npy)")
     parser.add_argument("--output", required=True, type=Path, help="int8 outputs (.npy)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

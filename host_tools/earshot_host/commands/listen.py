@@ -24,14 +24,12 @@ board hears it over its UART, as a board without a microphone would (see `earsho
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "listen",
-        help="play a WAV to a target's detector and print the detections",
-        description="Run the always-on detector of a target on a WAV file.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "listen"
+HELP = "play a WAV to a target's detector and print the detections"
+DESCRIPTION = "Run the always-on detector of a target on a WAV file."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     emulated = [b.name for b in load_boards().values() if b.emulated]
     parser.add_argument(
         "--target", required=True, help=f"{' | '.join(emulated)} | a serial port path"
@@ -40,7 +38,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV, mono or stereo")
     parser.add_argument("--realtime", action="store_true", help="play at the speed of audio")
     parser.add_argument("--json", action="store_true", help="print the JSON lines as they come")
-    parser.set_defaults(run=run)
 
 
 def show(message: Message, as_json: bool) -> None:

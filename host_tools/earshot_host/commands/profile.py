@@ -23,19 +23,16 @@ says "fits" or "does not fit, because ...".
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "profile",
-        help="estimate flash, RAM, latency and duty cycle of a model on a board",
-        description="Estimate whether a model runs always-on on a board.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "profile"
+HELP = "estimate flash, RAM, latency and duty cycle of a model on a board"
+DESCRIPTION = "Estimate whether a model runs always-on on a board."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="model name (models/), .esm or .tflite")
     parser.add_argument("--board", required=True, help="a board of boards/boards.toml")
     parser.add_argument("--bench", type=Path, metavar="FILE", help="the bench.json to use")
     parser.add_argument("--json", action="store_true", help="print the profile as JSON")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,14 +24,12 @@ waits for the board's end.
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "stream",
-        help="send a WAV to a board's detector over serial (boards without a microphone, QEMU)",
-        description="Stream a WAV to the detector of a board on a serial port.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "stream"
+HELP = "send a WAV to a board's detector over serial (boards without a microphone, QEMU)"
+DESCRIPTION = "Stream a WAV to the detector of a board on a serial port."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("wav", type=Path, help="16-bit PCM WAV at the model's sample rate")
     parser.add_argument("--port", required=True, help="serial port (/dev/ttyACM0, a pty path)")
     parser.add_argument(
@@ -63,7 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PNG",
         help="with --watch: plot the session's detections at the end",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,14 +24,12 @@ port while it starts the detector and then only writes; watch reads the rest.
 """
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "watch",
-        help="watch a board's detections over serial; log and plot them",
-        description="Watch the JSON-lines console of a board running the earshot detector.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+NAME = "watch"
+HELP = "watch a board's detections over serial; log and plot them"
+DESCRIPTION = "Watch the JSON-lines console of a board running the earshot detector."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", required=True, help="serial port (/dev/ttyACM0, a pty path)")
     parser.add_argument(
         "--log", type=Path, metavar="FILE", help="log every event: .jsonl (JSON lines) or .csv"
@@ -53,7 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-reconnect", action="store_true", help="a vanished port is an error at once"
     )
     parser.add_argument("--baud", type=int, default=115200, help="baud rate (default 115200)")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

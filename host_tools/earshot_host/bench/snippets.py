@@ -1,0 +1,193 @@
+"""MicroPython code the benchmark runs on a target (through earshot_host.runner).
+
+Each snippet prints one line `BENCH <json>`. Timings are `time.ticks_cpu()` differences
+(core cycles on the QEMU boards, where SysTick counts them; the host converts them to
+instructions); the Unix port is measured from outside by callgrind instead, with the same
+snippets and different repetition counts. Audio is a deterministic low-level noise made on
+the device before the measured part, so no UART transfer is counted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..errors import EarshotError
+
+MARK = "BENCH "
+
+# Speech-free audio: uniform noise of +-NOISE_AMPLITUDE (about -61 dBFS RMS), below the
+# energy gate (GATE_DBFS) of the gated pipeline.
+NOISE_AMPLITUDE = 50
+GATE_DBFS = -50
+NOISE_HOPS = 2
+
+_PRELUDE = f"""\
+import gc, json, time, array
+import _earshot
+from earshot.model import Model
+_t = getattr(time, 'ticks_cpu', None) or time.ticks_us
+_d = time.ticks_diff
+_s = _t(); _e = _t()
+_overhead = _d(_e, _s)
+
+def _noise(samples, seed):
+    # int16 little-endian noise in +-{NOISE_AMPLITUDE} from a small LCG (small ints only).
+    b = bytearray(2 * samples)
+    x = seed
+    for i in range(samples):
+        x = (x * 75 + 74) % 65537
+        v = x % {2 * NOISE_AMPLITUDE + 1} - {NOISE_AMPLITUDE}
+        b[2 * i] = v & 255
+        b[2 * i + 1] = (v >> 8) & 255
+    return b
+
+def _emit(result):
+    print('{MARK}' + json.dumps(result))
+"""
+
+
+def model_snippet(
+    model: str, op_count: int, repeat: int, invokes: int = 1, profile: bool = True
+) -> str:
+    """Cycles of `invokes` inferences (minus the timer's own cost), `repeat` times, and (if
+    profile) the per-operator profile of one inference, `repeat` times."""
+    profiles = repeat if profile else 0
+    return (
+        _PRELUDE
+        + f"""
+def _main():
+    try:
+        m = Model.frozen({model!r})
+    except (ValueError, MemoryError) as err:
+        return {{'error': str(err)}}
+    inp = m.input
+    def fill():
+        for i in range(len(inp)):
+            inp[i] = (i * 73 + 11) % 255 - 127
+    fill()
+    m.invoke()
+    runs = []
+    for _ in range({repeat}):
+        fill()
+        s = _t()
+        for _ in range({invokes}):
+            m.invoke()
+        e = _t()
+        runs.append(_d(e, s) - _overhead)
+    profiles = []
+    prof = array.array('I', bytes(4 * {op_count}))
+    for _ in range({profiles}):
+        fill()
+        _earshot.invoke(m._buffer, m._arena, prof)
+        profiles.append(list(prof))
+    return {{'cycles': runs, 'profiles': profiles, 'arena_bytes': m.arena_size}}
+
+_emit(_main())
+"""
+    )
+
+
+def frontend_snippet(model: str, hop: int, repeat: int, hops: int) -> str:
+    """Cycles of `hops` front-end hops on noise, `repeat` times."""
+    return (
+        _PRELUDE
+        + f"""
+def _main():
+    from earshot.frontend import Frontend
+    try:
+        fe = Frontend(Model.frozen({model!r}))
+    except (ValueError, MemoryError) as err:
+        return {{'error': str(err)}}
+    audio = _noise({hop} * {NOISE_HOPS}, 1)
+    view = memoryview(audio)
+    chunks = [view[2 * {hop} * k : 2 * {hop} * (k + 1)] for k in range({NOISE_HOPS})]
+    out = bytearray(fe.features)
+    for k in range(fe.frames):
+        fe.process(chunks[k % {NOISE_HOPS}], out)
+    runs = []
+    for _ in range({repeat}):
+        s = _t()
+        for k in range({hops}):
+            fe.process(chunks[k % {NOISE_HOPS}], out)
+        e = _t()
+        runs.append(_d(e, s) - _overhead)
+    return {{'cycles': runs, 'kind': fe.kind, 'hop': fe.hop, 'sample_rate': fe.sample_rate}}
+
+_emit(_main())
+"""
+    )
+
+
+def pipeline_snippet(model: str, hop: int, gated: bool, repeat: int, hops: int) -> str:
+    """The always-on pipeline (earshot.stream.Listener) fed from an on-device buffer of
+    noise: cycles of `hops` hops, `repeat` times, and the heap it holds (bytes allocated
+    while listening minus bytes allocated before the model was made)."""
+    gate = GATE_DBFS if gated else None
+    return (
+        _PRELUDE
+        + f"""
+from earshot.stream import Listener
+
+class _Quiet:
+    # A console that prints nothing: UART output is not part of the figure.
+    def hello(self, *args):
+        pass
+    detection = stats = end = error = hello
+
+class _MemorySource:
+    def __init__(self, chunks, rate):
+        self.chunks = chunks
+        self.k = 0
+        self.sample_rate = rate
+    def fill(self, ring):
+        slot = ring.slot_for_write()
+        if slot is None:
+            return True
+        _earshot.copy(slot, self.chunks[self.k])
+        self.k = (self.k + 1) % len(self.chunks)
+        ring.commit()
+        return True
+
+def _main():
+    audio = _noise({hop} * {NOISE_HOPS}, 1)
+    view = memoryview(audio)
+    chunks = [view[2 * {hop} * k : 2 * {hop} * (k + 1)] for k in range({NOISE_HOPS})]
+    gc.collect()
+    idle = gc.mem_alloc()
+    try:
+        m = Model.frozen({model!r})
+        lis = Listener(m, console=_Quiet(), gate_dbfs={gate!r}, stats_ms=0)
+    except (ValueError, MemoryError) as err:
+        return {{'error': str(err)}}
+    src = _MemorySource(chunks, lis.frontend.sample_rate)
+    def listen(n):
+        for _ in range(n):
+            src.fill(lis.ring)
+            lis.drain()
+    listen(lis.frontend.frames + 2 * lis.every)
+    gc.collect()
+    peak = gc.mem_alloc()
+    runs = []
+    for _ in range({repeat}):
+        s = _t()
+        listen({hops})
+        e = _t()
+        runs.append(_d(e, s) - _overhead)
+        peak = max(peak, gc.mem_alloc())
+    return {{'cycles': runs, 'heap_bytes': peak - idle, 'hops': lis.hops,
+            'inferences': lis.inferences, 'gated': lis.gated, 'every': lis.every,
+            'hop': lis.frontend.hop, 'sample_rate': lis.frontend.sample_rate}}
+
+_emit(_main())
+"""
+    )
+
+
+def parse_output(output: str, what: str) -> dict[str, Any]:
+    """The JSON result a snippet printed."""
+    for line in reversed(output.replace("\r\n", "\n").splitlines()):
+        if line.startswith(MARK):
+            result: dict[str, Any] = json.loads(line[len(MARK) :])
+            return result
+    raise EarshotError(f"{what}: the target printed no result: {output[-300:]!r}")

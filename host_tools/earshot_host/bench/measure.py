@@ -37,22 +37,27 @@ class Figures:
 class Measurer:
     """Runs the benchmark snippets on one target with one kernel build."""
 
-    def __init__(self, board: Board, kernels: str, root: Path) -> None:
+    def __init__(
+        self, board: Board, kernels: str, root: Path, runner: Runner | None = None
+    ) -> None:
         self.board = board
         self.kernels = kernels
         self.root = root
-        self._runner: Runner | None = None
+        # A runner given by the caller (a test's) is used and left open.
+        self._runner: Runner | None = runner
+        self._owned = runner is None
 
     @property
     def runner(self) -> Runner:
         if self._runner is None:
             self._runner = open_runner(self.board, self.root, self.kernels)
+            self._owned = True
         return self._runner
 
     def close(self) -> None:
-        if self._runner is not None:
+        if self._runner is not None and self._owned:
             self._runner.close()
-            self._runner = None
+        self._runner = None
 
     def _run(self, code: str, what: str, timeout: float = 900.0) -> dict[str, Any]:
         result = self.runner.run(code, timeout=timeout)
@@ -146,6 +151,11 @@ class CallgrindMeasurer(Measurer):
         self, make: Any, n: int, what: str
     ) -> tuple[float, dict[str, float], dict[str, Any]]:
         total1, fns1, _ = self._callgrind(make(n), what)
+        if "es_check_header" not in fns1:
+            raise EarshotError(
+                f"{self.board.firmware_path(self.root, self.kernels)} has no symbols for "
+                "callgrind: build it with `make unix STRIP=true` (make bench does)"
+            )
         total2, fns2, res = self._callgrind(make(2 * n), what)
         if "error" in res:
             raise EarshotError(res["error"])
@@ -219,9 +229,9 @@ def inclusive_counts(annotated: str) -> dict[str, int]:
     return counts
 
 
-def measurer_for(board: Board, kernels: str, root: Path) -> Measurer:
+def measurer_for(board: Board, kernels: str, root: Path, runner: Runner | None = None) -> Measurer:
     if board.kind == "unix":
-        return CallgrindMeasurer(board, kernels, root)
+        return CallgrindMeasurer(board, kernels, root, runner)
     if board.kind == "qemu":
-        return Measurer(board, kernels, root)
+        return Measurer(board, kernels, root, runner)
     raise EarshotError(f"{board.name}: benchmarks run on the Unix port and QEMU boards only")

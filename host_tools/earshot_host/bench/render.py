@@ -23,6 +23,16 @@ def _m(value: Any) -> str:
     return "–" if value is None else f"{value / 1e6:,.2f} M"
 
 
+def _goal_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "instr/MAC":
+        return f"{value:.2f} instr/MAC"
+    if unit == "instr" and abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f} M instr"
+    return f"{round(value):,} {unit}"
+
+
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -44,14 +54,21 @@ def render_markdown(data: dict[str, Any]) -> str:
     ]
     rows = []
     for g in data["goals"]:
+        unit = g["unit"]
         if g["measured"] is None:
             verdict = "not measured"
         elif g["met"]:
-            verdict = f"met ({g['margin_ratio']:+.0%} headroom)"
+            verdict = f"met ({g['margin_ratio']:.0%} to spare)"
         else:
-            verdict = f"**missed** by {_n(-g['margin'], 2)} {g['unit']} ({-g['margin_ratio']:.0%})"
+            missed = _goal_value(-g["margin"], unit)
+            verdict = f"**missed** by {missed} ({-g['margin_ratio']:.0%} over)"
         rows.append(
-            [g["goal"], f"≤ {_n(g['limit'], 1)} {g['unit']}", _n(g["measured"], 2), verdict]
+            [
+                g["goal"],
+                "≤ " + _goal_value(g["limit"], unit),
+                _goal_value(g["measured"], unit),
+                verdict,
+            ]
         )
     out += _table(["goal", "limit", "measured", "verdict"], rows)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..boards import Board, load_boards
+from ..runner import Runner
 from .goals import evaluate
 from .measure import Figures, Measurer, measurer_for
 from .modelinfo import MAC_KERNELS, ModelInfo, load_model_info
@@ -97,10 +98,22 @@ def _model_entry(info: ModelInfo, figures: Figures, stats: dict[str, Any]) -> di
     }
 
 
+def primary_kernels(kernels: list[str]) -> str:
+    """The build whose figures are the main ones: optimized if measured."""
+    return "optimized" if "optimized" in kernels else kernels[0]
+
+
 def bench_target(
-    board: Board, infos: list[ModelInfo], settings: Settings, root: Path, col: Collector
+    board: Board,
+    infos: list[ModelInfo],
+    settings: Settings,
+    root: Path,
+    col: Collector,
+    runner: Runner | None = None,
 ) -> dict[str, Any]:
-    build = board.firmware_path(root, "optimized").parent
+    """Every figure of one target; runner, if given, runs the primary build."""
+    primary = primary_kernels(settings.kernels)
+    build = board.firmware_path(root, primary).parent
     entry: dict[str, Any] = {
         "kind": board.kind,
         "core": board.core,
@@ -131,10 +144,12 @@ def bench_target(
     if board.kind == "unix":
         # Each callgrind repetition is two runs of the whole firmware: two are enough.
         settings = replace(settings, repeat=min(settings.repeat, 2))
-    for kernels in sorted(settings.kernels, key=lambda k: k != "optimized"):
-        measurer = measurer_for(board, kernels, root)
+    for kernels in sorted(settings.kernels, key=lambda k: k != primary):
+        measurer = measurer_for(board, kernels, root, runner if kernels == primary else None)
         try:
-            _bench_variant(measurer, entry, infos, settings, col, module.static_ram)
+            _bench_variant(
+                measurer, kernels == primary, entry, infos, settings, col, module.static_ram
+            )
         finally:
             measurer.close()
     for model in entry["models"].values():
@@ -146,6 +161,7 @@ def bench_target(
 
 def _bench_variant(
     m: Measurer,
+    primary: bool,
     entry: dict[str, Any],
     infos: list[ModelInfo],
     settings: Settings,
@@ -153,7 +169,6 @@ def _bench_variant(
     static_ram: int,
 ) -> None:
     tag = f"{m.board.name} ({m.kernels})"
-    optimized = m.kernels == "optimized"
     for info in infos:
         t0 = time.monotonic()
         figures = m.model(info, settings.repeat)
@@ -167,11 +182,11 @@ def _bench_variant(
             f"{tag} {info.name}: {figs['instructions']:,} instructions "
             f"({time.monotonic() - t0:.1f} s)"
         )
-        if optimized:
+        if primary:
             entry["models"][info.name] = figs
         elif info.name in entry["models"]:
             entry["models"][info.name]["reference"] = figs
-    if not optimized:
+    if not primary:
         return
     done: set[str] = set()
     for info in infos:
@@ -233,7 +248,8 @@ def _bench_pipeline(
     )
 
 
-def run_bench(settings: Settings, root: Path) -> dict[str, Any]:
+def run_bench(settings: Settings, root: Path, runner: Runner | None = None) -> dict[str, Any]:
+    """bench.json's content; runner, if given, runs the primary build of the one target."""
     boards = load_boards(root)
     infos = [load_model_info(root, name) for name in settings.models]
     col = Collector()
@@ -246,6 +262,7 @@ def run_bench(settings: Settings, root: Path) -> dict[str, Any]:
             "quick": settings.quick,
             "repeat": settings.repeat,
             "kernels": settings.kernels,
+            "primary_kernels": primary_kernels(settings.kernels),
             "frontend_hops": settings.frontend_hops,
             "pipeline_seconds": settings.pipeline_seconds,
             "noise_amplitude": NOISE_AMPLITUDE,
@@ -257,7 +274,7 @@ def run_bench(settings: Settings, root: Path) -> dict[str, Any]:
     }
     for name in settings.targets:
         _log(f"{name}: measuring")
-        data["targets"][name] = bench_target(boards[name], infos, settings, root, col)
+        data["targets"][name] = bench_target(boards[name], infos, settings, root, col, runner)
     data["repeatability"] = col.repeatability
     data["goals"] = evaluate(data)
     return data

@@ -48,7 +48,8 @@ def validate(data: Any) -> None:
     """Raise EarshotError naming the first missing or malformed entry."""
     _need(data, TOP_KEYS, "the file")
     _need(data["commit"], COMMIT_KEYS, "commit")
-    with_reference = "reference" in data["config"].get("kernels", [])
+    kernels = set(data["config"].get("kernels", []))
+    with_reference = kernels == {"optimized", "reference"}
     for t, target in data["targets"].items():
         _need(target, ("models", "frontends", "pipeline", "flash"), f"targets.{t}")
         for m, model in target["models"].items():

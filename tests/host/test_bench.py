@@ -194,3 +194,16 @@ def test_model_macs_match_the_converter_report(root: Path, name: str) -> None:
     assert match, "MODEL.md has no MACs line"
     assert info.macs == int(match.group(1).replace(",", ""))
     assert info.frontend in ("tflm_micro", "mfcc", "logmel")
+
+
+def test_load_bench_prefers_build_then_docs(tmp_path: Path) -> None:
+    from earshot_host.bench.files import load_bench
+
+    with pytest.raises(EarshotError, match="make bench"):
+        load_bench(tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "bench.json").write_text('{"from": "docs"}')
+    assert load_bench(tmp_path) == {"from": "docs"}
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "bench.json").write_text('{"from": "build"}')
+    assert load_bench(tmp_path) == {"from": "build"}

@@ -13,10 +13,12 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..boards import KERNEL_VARIANTS, emulated_board_names
 from ..errors import EarshotError
 from ..paths import project_root
+from .files import load_bench
 from .modelinfo import model_names
 from .render import render_chart, update_document
 from .run import full_settings, quick_settings, run_bench
@@ -33,16 +35,7 @@ def _names(text: str | None, known: list[str], what: str) -> list[str]:
     return names
 
 
-def load_bench(root: Path) -> dict[str, object]:
-    """build/bench.json, else the committed snapshot docs/bench.json."""
-    for path in (root / "build" / "bench.json", root / "docs" / "bench.json"):
-        if path.is_file():
-            data: dict[str, object] = json.loads(path.read_text())
-            return data
-    raise EarshotError("no build/bench.json or docs/bench.json: run `make bench`")
-
-
-def render_docs(data: dict[str, object], root: Path) -> None:
+def render_docs(data: dict[str, Any], root: Path) -> None:
     docs = root / "docs"
     update_document(docs / "BENCHMARKS.md", data)
     render_chart(data, docs / "bench.png")

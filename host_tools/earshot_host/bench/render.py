@@ -166,6 +166,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             + [_n(fl["models"].get(m)) for m in models]
         )
     out += _table(["target", "C module", "C module .data+.bss", "earshot package", *models], rows)
+    targets = data["targets"].values()
     if data.get("repeatability"):
         out += [
             "Measurements that varied by more than "
@@ -174,9 +175,11 @@ def render_markdown(data: dict[str, Any]) -> str:
             "",
         ]
     else:
+        repeats = sorted({t.get("repeat", data["config"]["repeat"]) for t in targets})
+        times = " or ".join(str(r) for r in repeats)
         out += [
-            f"Every measurement was repeated {data['config']['repeat']} times; all runs "
-            f"agreed within {data['config']['max_spread']:.0%}.",
+            f"Every measurement was repeated {times} times; all "
+            f"runs agreed within {data['config']['max_spread']:.0%}.",
             "",
         ]
     return "\n".join(out).rstrip() + "\n"
@@ -216,7 +219,9 @@ def render_chart(data: dict[str, Any], path: Path) -> None:
     ax.set_xticks([j + 0.4 - width / 2 for j in range(len(models))], models)
     ax.set_ylabel("instructions per MAC (dashed: reference kernels)")
     ax.set_title(f"earshot inference cost ({data['commit']['describe']})")
-    ax.legend()
+    top = max([bar.get_height() for bar in ax.patches] or [1.0])
+    ax.set_ylim(0, top * 1.2)
+    ax.legend(ncol=len(targets), loc="upper center", fontsize="small")
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)

@@ -144,6 +144,7 @@ def bench_target(
     if board.kind == "unix":
         # Each callgrind repetition is two runs of the whole firmware: two are enough.
         settings = replace(settings, repeat=min(settings.repeat, 2))
+    entry["repeat"] = settings.repeat
     for kernels in sorted(settings.kernels, key=lambda k: k != primary):
         measurer = measurer_for(board, kernels, root, runner if kernels == primary else None)
         try:

@@ -5,6 +5,7 @@ size is not asserted here (goals are reported by `make bench`, docs/BENCHMARKS.m
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,6 @@ import pytest
 from earshot_host.bench.run import quick_settings, run_bench
 from earshot_host.bench.schema import validate
 from earshot_host.bench.stats import MAX_SPREAD
-
-pytestmark = pytest.mark.kinds("qemu")
 
 
 def quick_run(target: Any, root: Path) -> dict[str, Any]:
@@ -28,6 +27,7 @@ def close(a: float, b: float) -> bool:
     return abs(a - b) <= MAX_SPREAD * max(a, b)
 
 
+@pytest.mark.kinds("qemu")
 def test_quick_bench_is_valid_and_repeatable(target: Any, root: Path) -> None:
     first = quick_run(target, root)
     validate(first)
@@ -63,3 +63,36 @@ def test_quick_bench_is_valid_and_repeatable(target: Any, root: Path) -> None:
     # The gate closed on the speech-free stream: no inference, far fewer instructions.
     assert p1["gated_inferences"] == 0
     assert p1["instructions_per_audio_second_gated"] < p1["instructions_per_audio_second"] / 2
+
+
+PROFILE_SETUP = """
+import array, _earshot
+from earshot.model import Model
+m = Model.frozen('micro_speech')
+ops = 3  # micro_speech: depthwise conv, fully connected, softmax
+"""
+
+
+def test_invoke_profile_needs_one_uint32_per_operator(target: Any) -> None:
+    out = target.exec(
+        PROFILE_SETUP
+        + """
+for size in (0, 4 * ops - 1):
+    try:
+        _earshot.invoke(m._buffer, m._arena, bytearray(size))
+        print('accepted', size)
+    except ValueError as err:
+        print(err)
+prof = array.array('I', [7] * ops)
+_earshot.invoke(m._buffer, m._arena, prof)
+print(list(prof))
+"""
+    )
+    lines = out.strip().splitlines()
+    assert lines[:2] == ["profile needs one uint32 per operator"] * 2
+    profile = ast.literal_eval(lines[2])
+    assert len(profile) == 3 and 7 not in profile  # every entry written
+    if target.board.kind == "qemu":
+        assert all(cycles > 0 for cycles in profile)
+    else:
+        assert profile == [0, 0, 0]  # no cycle counter on the Unix port

@@ -13,6 +13,7 @@ from earshot_host.bench.goals import Goal, evaluate
 from earshot_host.bench.measure import callgrind_total, inclusive_counts
 from earshot_host.bench.modelinfo import load_model_info
 from earshot_host.bench.render import BEGIN, END, render_chart, render_markdown, update_document
+from earshot_host.bench.run import COMPARISON
 from earshot_host.bench.schema import validate
 from earshot_host.bench.sizes import map_totals
 from earshot_host.errors import EarshotError
@@ -74,6 +75,7 @@ def sample() -> dict[str, Any]:
             }  # fmt: skip
         },
         "repeatability": [],
+        "comparison": COMPARISON,
     }
     data["goals"] = evaluate(data)
     return data
@@ -128,6 +130,8 @@ def test_render_markdown_tables() -> None:
     assert "met (5% to spare)" in text
     assert "not measured" in text
     assert "| qemu_m4 | 20,000 | 1,000 | 12,000 | 24,000 |" in text
+    assert "| micro_speech on M4: TFLM / earshot | 1.49 M instr | 1.04 M instr | 0.70x |" in text
+    assert "CMSIS-NN" not in text  # no mlperf_kws figure to compare
 
 
 def test_update_document_replaces_only_the_marked_part(tmp_path: Path) -> None:

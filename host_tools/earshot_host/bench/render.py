@@ -39,6 +39,57 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines + [""]
 
 
+# (what, published figure in bench.json's comparison, where ours is in bench.json)
+COMPARED = (
+    (
+        "DS-CNN KWS on M4: CMSIS-NN v7 / earshot mlperf_kws",
+        "cmsis_nn_v7_ds_cnn_m4_instructions",
+        ("qemu_m4", "models", "mlperf_kws", "instructions"),
+    ),
+    (
+        "DS-CNN KWS on M3: CMSIS-NN v7 / earshot mlperf_kws",
+        "cmsis_nn_v7_ds_cnn_m3_instructions",
+        ("qemu_m3", "models", "mlperf_kws", "instructions"),
+    ),
+    (
+        "micro_speech on M4: TFLM / earshot",
+        "tflm_micro_speech_m4_instructions",
+        ("qemu_m4", "models", "micro_speech", "instructions"),
+    ),
+    (
+        "micro front end per 20 ms hop on M4: TFLM / earshot",
+        "tflm_micro_frontend_instructions_per_hop",
+        ("qemu_m4", "frontends", "tflm_micro", "instructions_per_hop"),
+    ),
+)
+
+
+def _comparison(data: dict[str, Any]) -> list[str]:
+    rows = []
+    for what, key, path in COMPARED:
+        published = data.get("comparison", {}).get(key)
+        node: Any = data["targets"]
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if published is None or not isinstance(node, int | float):
+            continue
+        rows.append(
+            [
+                what,
+                _goal_value(published, "instr"),
+                _goal_value(node, "instr"),
+                f"{node / published:.2f}x",
+            ]
+        )
+    if not rows:
+        return []
+    return [
+        "### Against published figures",
+        "",
+        *_table(["figure", "published", "earshot", "earshot / published"], rows),
+    ]
+
+
 def render_markdown(data: dict[str, Any]) -> str:
     """The generated part of docs/BENCHMARKS.md."""
     commit = data["commit"]
@@ -72,6 +123,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         )
     out += _table(["goal", "limit", "measured", "verdict"], rows)
 
+    out += _comparison(data)
     out += ["### Inference (instructions per inference)", ""]
     rows = []
     for t, target in data["targets"].items():

@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def target_of(item: pytest.Item) -> int:
         callspec = getattr(item, "callspec", None)
         name = callspec.params.get("target") if callspec else None
-        return -1 if name is None else order[name]
+        return order.get(name, -1) if isinstance(name, str) else -1
 
     items.sort(key=target_of)
 
@@ -89,8 +89,9 @@ class Target:
     PIPELINE_MIN_HEAP = 48 * 1024
 
     def pipeline_refused(self, error: str) -> bool:
-        """True when error is this board's justified refusal to build a pipeline."""
-        if "pipeline does not fit" not in error:
+        """True when error is this board's justified refusal to build a pipeline (or to
+        allocate its model's arena)."""
+        if "pipeline does not fit" not in error and "bytes of arena, heap has" not in error:
             return False
         assert self.board.heap_bytes and self.board.heap_bytes < self.PIPELINE_MIN_HEAP, error
         return True

@@ -2,8 +2,9 @@
 #
 #   micropython -m earshot --model micro_speech --wav speech.wav [--realtime]
 #   arecord -f S16_LE -r 16000 -c 1 | micropython -m earshot --model micro_speech --stdin
+#   (on a board with an I2S microphone) earshot.__main__ ... --mic
 #
-# Options: --model NAME (frozen) | --model-file PATH; --wav FILE | --stdin;
+# Options: --model NAME (frozen) | --model-file PATH; --wav FILE | --stdin | --mic;
 # --every N (hops per inference), --threshold P (0..1), --gate DBFS (energy gate, e.g.
 # -50), --stats-ms N (0: off), --human (readable lines instead of JSON), --realtime
 # (play a file at the speed of audio). With no options it prints the banner.
@@ -13,10 +14,11 @@ import sys
 import earshot
 
 USAGE = (
-    "usage: micropython -m earshot (--model NAME | --model-file PATH) (--wav FILE | --stdin)"
-    " [--every N] [--threshold P] [--gate DBFS] [--stats-ms N] [--human] [--realtime]"
+    "usage: micropython -m earshot (--model NAME | --model-file PATH)"
+    " (--wav FILE | --stdin | --mic) [--every N] [--threshold P] [--gate DBFS]"
+    " [--stats-ms N] [--human] [--realtime]"
 )
-FLAGS = ("--stdin", "--human", "--realtime")
+FLAGS = ("--stdin", "--mic", "--human", "--realtime")
 VALUES = ("--model", "--model-file", "--wav", "--every", "--threshold", "--gate", "--stats-ms")
 
 
@@ -35,8 +37,8 @@ def parse(argv):
         i += 1
     if ("--model" in opts) == ("--model-file" in opts):
         raise ValueError("give one of --model NAME or --model-file PATH")
-    if ("--wav" in opts) == ("--stdin" in opts):
-        raise ValueError("give one of --wav FILE or --stdin")
+    if ("--wav" in opts) + ("--stdin" in opts) + ("--mic" in opts) != 1:
+        raise ValueError("give one of --wav FILE, --stdin or --mic")
     return opts
 
 
@@ -89,6 +91,10 @@ def main(argv):
             from earshot.sources.wav import WavSource
 
             source = WavSource(opts["--wav"], expect_rate=rate)
+        elif "--mic" in opts:
+            from earshot.sources.i2s import I2SSource
+
+            source = I2SSource(rate, listener.frontend.hop)
         else:
             from earshot.sources.stdin import StdinSource
 

@@ -41,6 +41,10 @@ class Model:
         self.output_shape = outs[0][2]
         self.input_quant = (ins[0][4], ins[0][3])
         self.output_quant = (outs[0][4], outs[0][3])
+        # True when the arena plan gives the input bytes of its own for the whole invoke
+        # (the converter keeps inputs live): a streaming pipeline can then slide its
+        # feature window inside the input, with no second copy.
+        self.input_persists = ins[0][5]
         self._invoke = _earshot.invoke
 
     @classmethod

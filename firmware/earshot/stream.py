@@ -1,15 +1,17 @@
 # The always-on pipeline: audio ring -> front end (every hop) -> feature window -> model
 # (every N hops) -> detector -> console.
 #
-# The feature window is a buffer of its own: each hop's frame is shifted in at its end (in
-# C), and the window is copied into the model's input before each inference (the arena
-# plan reuses the input tensor's memory for activations once it has been read). An
-# optional energy gate (a
+# The feature window: each hop's frame is shifted in at its end (in C). Where the arena
+# plan keeps the input tensor's bytes for it alone (the converter keeps inputs live), the
+# window is the model's input itself; otherwise (older model files, or a window that is
+# rewritten before inference: peak normalization) it is a buffer of its own copied in
+# before each inference. An optional energy gate (a
 # cascade: the cheap stage wakes the expensive one) skips inference while no hop in the
 # window was louder than the gate; skipped inferences are counted. Everything the loop
 # touches is allocated here, once: steady state allocates nothing.
 
 import gc
+from array import array
 
 import _earshot
 
@@ -59,6 +61,14 @@ class Listener:
         self.every = hops_per_inference or streaming.get("hops_per_inference", 1)
         if self.every < 1:
             raise ValueError("hops per inference must be at least 1")
+        # "peak": scale each window as if its audio were divided by its largest sample, as
+        # the model was trained (MLPerf KWS normalizes every clip by its max).
+        normalize = streaming.get("normalize")
+        if normalize not in (None, "peak"):
+            raise ValueError("unknown streaming normalization {!r}".format(normalize))
+        if normalize and fe.kind != "mfcc":
+            raise ValueError("peak normalization needs an mfcc front end")
+        self.peaks = array("h", bytes(2 * fe.frames)) if normalize else None
         settings = dict(meta.get("detector", {}))
         settings.update(detector or {})
         self.detector = Detector(model.labels, self.hop_ms * self.every,
@@ -69,7 +79,11 @@ class Listener:
         # A live source (I2S) wants a few slots of slack; a file or stream needs two.
         self.ring = AudioRing(fe.hop, ring_slots)
         self.frame = bytearray(fe.features)
-        self.window = bytearray(len(model.input))
+        # The feature window slides inside the model's input when the arena plan keeps
+        # the input's bytes untouched (and nothing rewrites them before inference);
+        # otherwise it is a buffer of its own, copied in before each inference.
+        self.in_place = model.input_persists and self.peaks is None
+        self.window = model.input if self.in_place else bytearray(len(model.input))
         self.source = None
         self.reset()
 
@@ -80,6 +94,10 @@ class Listener:
         self.loud = 0  # hops left before the newest loud hop leaves the window
         self.detector.reset()
         self.frontend.reset()
+        self.peak_at = 0
+        if self.peaks is not None:
+            for i in range(len(self.peaks)):
+                self.peaks[i] = 0
         for i in range(len(self.window)):
             self.window[i] = 0
 
@@ -92,6 +110,10 @@ class Listener:
         self.frontend.process(samples, self.frame)
         _earshot.shift_in(self.window, self.frame)
         self.hops += 1
+        peaks = self.peaks
+        if peaks is not None:
+            peaks[self.peak_at] = _earshot.peak(samples)
+            self.peak_at = (self.peak_at + 1) % len(peaks)
         if self.gate:
             if _earshot.mean_square(samples) >= self.gate:
                 self.loud = self.frontend.frames
@@ -101,7 +123,10 @@ class Listener:
             if self.gate and not self.loud:
                 self.gated += 1
             else:
-                _earshot.copy(self.model.input, self.window)
+                if not self.in_place:
+                    _earshot.copy(self.model.input, self.window)
+                if peaks is not None:
+                    self.frontend.normalize(self.model.input, peaks)
                 self.model.invoke()
                 self.inferences += 1
                 found = self.detector.update(self.t_ms, self.model.output)

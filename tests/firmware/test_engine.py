@@ -125,9 +125,14 @@ def micro_speech_input(key: str) -> str:
     return MICRO_SPEECH_INPUTS[key] or repr(spectrogram(key))
 
 
-def check_micro_speech_output(out: str, key: str) -> int:
+FROZEN_MICRO_SPEECH = ROOT / "models" / "micro_speech" / "micro_speech.esm"
+
+
+def check_micro_speech_output(out: str, key: str, blob: bytes) -> int:
+    """blob: the model file the target ran (its arena size is checked too)."""
     lines = out.replace("\r\n", "\n").strip().splitlines()
-    assert lines[0].startswith("['silence', 'unknown', 'yes', 'no'] 5968 (1, 1960) (1, 4)")
+    arena = read_model(blob).arena_size
+    assert lines[0].startswith(f"['silence', 'unknown', 'yes', 'no'] {arena} (1, 1960) (1, 4)")
     scores, ticks = lines[1].rsplit(" ", 1)
     assert scores == str(MICRO_SPEECH_EXPECTED[key]), f"{key}: {scores}"
     return int(ticks)
@@ -142,13 +147,13 @@ def test_micro_speech_from_bytes(target):
         assert target.name == "qemu_m0", f"{target.name}: micro_speech should fit the heap"
         for key in MICRO_SPEECH_EXPECTED:
             code = MICRO_SPEECH_RUN.format(make=FROZEN_BYTES, x=micro_speech_input(key))
-            check_micro_speech_output(target.exec(code), key)
+            check_micro_speech_output(target.exec(code), key, FROZEN_MICRO_SPEECH.read_bytes())
         return
     # Uploaded in chunks into a bytearray, then run without a soft reset in between.
     expr = target.runner.upload("micro_speech.esm", model)
     for key in MICRO_SPEECH_EXPECTED:
         code = MICRO_SPEECH_RUN.format(make=f"earshot.Model({expr})", x=micro_speech_input(key))
-        check_micro_speech_output(target.runner.run(code, soft_reset=False).check(), key)
+        check_micro_speech_output(target.runner.run(code, soft_reset=False).check(), key, model)
 
 
 def test_micro_speech_frozen(target):
@@ -156,7 +161,7 @@ def test_micro_speech_frozen(target):
         code = MICRO_SPEECH_RUN.format(
             make="earshot.Model.frozen('micro_speech')", x=micro_speech_input(key)
         )
-        check_micro_speech_output(target.exec(code), key)
+        check_micro_speech_output(target.exec(code), key, FROZEN_MICRO_SPEECH.read_bytes())
 
 
 def test_model_from_unaligned_buffer(target):

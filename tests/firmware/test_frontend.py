@@ -398,3 +398,62 @@ def test_mfcc_gain_api(target):
     )
     assert lines[2:4] == ["ValueError", "ValueError"]
     assert ast.literal_eval(lines[4]) == (offset, eps)
+
+
+NORMALIZE = """
+import earshot, _earshot
+from array import array
+fe = earshot.Frontend({source})
+window = bytearray(fe.frames * fe.features)
+for f in range(fe.frames):
+    window[f * fe.features] = (f * 37) & 0xFF
+    window[f * fe.features + 1] = 0x55
+before = bytes(window)
+peaks = array('h', [0] * fe.frames)
+out = []
+for peak in {peaks}:
+    peaks[3] = peak
+    w = bytearray(before)
+    out.append((fe.normalize(w, peaks), bytes(w).hex()))
+print(repr(out))
+print(_earshot.peak(array('h', [-5, 1200, -32768, 1199])), _earshot.peak(array('h', [-9, -7])))
+for bad in ((bytearray(fe.features + 1), peaks), (bytearray(fe.features), array('h'))):
+    try:
+        fe.normalize(*bad)
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__)
+"""
+
+
+def test_mfcc_peak_normalization(target):
+    """normalize(window, peaks) adds to coefficient 0 of every frame the change of scaling
+    the audio by 1 / max(peaks) instead of 1/32768 (sum of DCT row 0 times log2(32768 /
+    peak), rounded; log2 as the front end's LUT computes it), saturated to the int8 range;
+    nothing else changes."""
+    from earshot_host.frontend.fixed_math import log2_q16
+
+    fe = frontend("mfcc")
+    s = fe.tables.scalars
+    peaks = [32767, 8000, 300, 1, 0, -50]
+    out = target.exec(NORMALIZE.format(source=FROZEN.format("mlperf_kws"), peaks=peaks))
+    lines = out.strip().splitlines()
+    results = ast.literal_eval(lines[0])
+    row = int(fe.tables.arrays["dct"][0].astype(np.int64).sum())
+    lut = fe.tables.arrays["log2_lut"]
+    frames, features = 49, int(s["coefficients"])
+    base = np.zeros((frames, features), dtype=np.int64)
+    base[:, 0] = ((np.arange(frames) * 37) & 0xFF).astype(np.uint8).view(np.int8)
+    base[:, 1] = 0x55
+    for peak, (steps, window_hex) in zip(peaks, results, strict=True):
+        log2_peak = int(log2_q16(np.array([max(peak, 1)], dtype=np.uint64), lut)[0])
+        steps_q16 = (row * ((15 << 16) - log2_peak)) >> int(s["dct_frac_bits"])
+        want = (steps_q16 + 32768) >> 16
+        assert steps == want, (peak, steps, want)
+        expect = base.copy()
+        expect[:, 0] = np.clip(expect[:, 0] + want, int(s["out_min"]), int(s["out_max"]))
+        got = np.frombuffer(bytes.fromhex(window_hex), dtype=np.int8).reshape(frames, features)
+        assert np.array_equal(got, expect), peak
+    assert abs(results[0][0]) <= 1  # full scale: (almost) no change
+    assert results[2][0] > results[1][0] > 0  # quieter audio, larger c0 boost
+    assert lines[1].split() == ["1200", "-7"]
+    assert lines[2:] == ["ValueError", "TypeError"]

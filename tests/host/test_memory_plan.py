@@ -86,3 +86,42 @@ def test_planner_on_random_lifetimes() -> None:
                     assert a0 + a.size <= b0 or b0 + b.size <= a0
         peak = max(sum(b.size for b in buffers if b.first <= t <= b.last) for t in range(0, 30))
         assert arena >= peak
+
+
+def input_is_exclusive(model) -> bool:
+    """No other activation buffer shares a byte with the (first) input's buffer."""
+    tensors = model.tensors
+    (first_input, *_) = model.inputs
+    root = tensors[first_input].alias_of or first_input
+    t0, t1 = tensors[root].offset, tensors[root].offset + tensors[root].byte_size
+    for b in activation_buffers(tensors, model.ops):
+        if b.root != root and b.size:
+            o = tensors[b.root].offset
+            if o < t1 and t0 < o + b.size:
+                return False
+    return True
+
+
+def test_streaming_models_keep_their_input_to_themselves() -> None:
+    """A model with a front end whose window goes to the model as computed keeps its input
+    live for the whole graph (the device slides the window inside it); peak-normalized
+    (mlperf_kws) and non-audio models keep the tighter plan. Either way nothing overlaps."""
+    from earshot_host.catalog import load_catalog
+    from earshot_host.modelfile import read_model
+
+    for name, entry in load_catalog().items():
+        model = read_model((entry.folder / f"{name}.esm").read_bytes())
+        meta = model.metadata
+        in_place = "frontend" in meta and not meta.get("streaming", {}).get("normalize")
+        assert live_overlaps(model) == [], name
+        assert input_is_exclusive(model) == in_place, name
+
+
+def test_keeping_inputs_live_costs_at_most_the_input() -> None:
+    from earshot_host.convert.lowering import lower_graph
+    from earshot_host.convert.tflite_graph import read_tflite
+
+    graph = read_tflite(REFERENCE_MODELS["kws_ref_model"].read_bytes())
+    plain, kept = lower_graph(graph), lower_graph(graph, keep_inputs=True)
+    size = kept.writer.tensors[kept.inputs[0]].byte_size
+    assert plain.arena_size < kept.arena_size <= plain.arena_size + size + 16

@@ -28,6 +28,23 @@ SCENES = {
         -65.0,
         False,
     ),
+    # MLPerf KWS: "yes" at full level and 24 dB down (each window is scaled by its peak,
+    # as in training), "marvin" (not a keyword: unknown), silence and noise. (This "no"
+    # clip is not used: the reference model calls it "go", 0.84, even with TensorFlow's
+    # float front end on the isolated clip; see models/mlperf_kws/MODEL.md.)
+    "mlperf_kws": (
+        (
+            Placement("yes_1000ms", 1_500, 0.0, "yes"),
+            Placement("noise_1000ms", 3_500, 0.0),
+            Placement("marvin_617de221_0", 5_500, 0.0),
+            Placement("silence_1000ms", 7_500, 0.0),
+            Placement("yes_1000ms", 9_500, -24.0, "yes"),
+            Placement("white_m30dbfs_1000ms", 12_000, 0.0),
+        ),
+        14_000,
+        -65.0,
+        False,
+    ),
     # The stereo "marvin" clip in a noise stream (written as a stereo WAV).
     "mlperf_sww": (
         (

@@ -25,6 +25,13 @@ static mp_obj_t earshot_mean_square(mp_obj_t samples_in) {
 }
 MP_DEFINE_CONST_FUN_OBJ_1(earshot_mean_square_obj, earshot_mean_square);
 
+static mp_obj_t earshot_peak(mp_obj_t samples_in) {
+    mp_buffer_info_t info;
+    size_t n = samples_of(samples_in, &info, MP_BUFFER_READ);
+    return MP_OBJ_NEW_SMALL_INT(es_audio_peak((const int16_t *)info.buf, n));
+}
+MP_DEFINE_CONST_FUN_OBJ_1(earshot_peak_obj, earshot_peak);
+
 static mp_obj_t earshot_mix_stereo(mp_obj_t dst_in, mp_obj_t src_in) {
     mp_buffer_info_t dst, src;
     size_t n = samples_of(dst_in, &dst, MP_BUFFER_WRITE);

@@ -27,7 +27,27 @@ static void raise_model_error(const es_error_t *err) {
     mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %s"), err->code, err->text);
 }
 
-// (arena_offset, byte_size, shape, zero_point, scale) of tensor index.
+// True when no other activation buffer of the arena plan overlaps this tensor's bytes
+// (aliases of it aside): what the model leaves there stays there across invokes, so a
+// streaming input can be updated in place. (Aliases are one level deep: S2-checked.)
+static bool arena_exclusive(const uint8_t *model, const es_header_t *h, uint32_t index,
+    const es_tensor_t *t) {
+    uint32_t root = t->alias_of == ES_NO_TENSOR ? index : t->alias_of;
+    for (uint32_t j = 0; j < h->tensor_count; ++j) {
+        es_tensor_t o;
+        es_read_tensor(model, h, j, &o);
+        uint32_t o_root = o.alias_of == ES_NO_TENSOR ? j : o.alias_of;
+        if (o.kind != ES_KIND_ACTIVATION || o_root == root || o.byte_size == 0) {
+            continue;
+        }
+        if (o.offset < t->offset + t->byte_size && t->offset < o.offset + o.byte_size) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// (arena_offset, byte_size, shape, zero_point, scale, exclusive) of tensor index.
 static mp_obj_t tensor_info(const uint8_t *model, const es_header_t *h, uint16_t index) {
     es_tensor_t t;
     es_read_tensor(model, h, index, &t);
@@ -43,14 +63,15 @@ static mp_obj_t tensor_info(const uint8_t *model, const es_header_t *h, uint16_t
     memcpy(&f, &bits, sizeof(f));
     scale = mp_obj_new_float((mp_float_t)f);
     #endif
-    mp_obj_t items[5] = {
+    mp_obj_t items[6] = {
         mp_obj_new_int_from_uint(t.offset),
         mp_obj_new_int_from_uint(t.byte_size),
         mp_obj_new_tuple(t.rank, dims),
         mp_obj_new_int(t.zero_point),
         scale,
+        mp_obj_new_bool(arena_exclusive(model, h, index, &t)),
     };
-    return mp_obj_new_tuple(5, items);
+    return mp_obj_new_tuple(6, items);
 }
 
 static mp_obj_t io_infos(const uint8_t *model, const es_header_t *h, uint32_t first,
@@ -146,6 +167,7 @@ static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_crc32_obj, 1, 2, earshot_crc3
 
 // Streaming helpers (modaudio.c).
 extern const mp_obj_fun_builtin_fixed_t earshot_mean_square_obj;
+extern const mp_obj_fun_builtin_fixed_t earshot_peak_obj;
 extern const mp_obj_fun_builtin_fixed_t earshot_mix_stereo_obj;
 extern const mp_obj_fun_builtin_fixed_t earshot_shift_in_obj;
 extern const mp_obj_fun_builtin_fixed_t earshot_read_line_obj;
@@ -164,6 +186,7 @@ static const mp_rom_map_elem_t earshot_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&earshot_crc32_obj) },
     { MP_ROM_QSTR(MP_QSTR_Frontend), MP_ROM_PTR(&earshot_frontend_type) }, // modfrontend.c
     { MP_ROM_QSTR(MP_QSTR_mean_square), MP_ROM_PTR(&earshot_mean_square_obj) },
+    { MP_ROM_QSTR(MP_QSTR_peak), MP_ROM_PTR(&earshot_peak_obj) },
     { MP_ROM_QSTR(MP_QSTR_mix_stereo), MP_ROM_PTR(&earshot_mix_stereo_obj) },
     { MP_ROM_QSTR(MP_QSTR_shift_in), MP_ROM_PTR(&earshot_shift_in_obj) },
     { MP_ROM_QSTR(MP_QSTR_read_line), MP_ROM_PTR(&earshot_read_line_obj) },

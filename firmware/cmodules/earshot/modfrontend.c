@@ -26,12 +26,17 @@
 //     aside), which after the DCT changes only MFCC coefficient 0:
 // .c0_offset(d_q16) -> int (mfcc): the change of coefficient 0, in int8 steps, Q16, when
 //     log2(g) changes by d_q16 / 65536 (sum of DCT row 0 times d; eps neglected).
+// .normalize(window, peaks) -> int (mfcc): per-window peak normalization, in place, of a
+//     window of int8 frames: as if its audio had been scaled by 1 / max(peaks) instead of
+//     1/32768 (MLPerf KWS trains on clips scaled by 1 / max(x)); peaks: array('h') of
+//     per-hop maxima (_earshot.peak). Returns the change of coefficient 0 applied.
 
 #include <string.h>
 
 #include "py/runtime.h"
 #include "py/objint.h"
 #include "py/binary.h"
+#include "audio/audio_ops.h"
 #include "dsp/dsp.h"
 
 typedef struct _frontend_obj_t {
@@ -362,6 +367,32 @@ static mp_obj_t frontend_c0_offset(mp_obj_t self_in, mp_obj_t delta_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(frontend_c0_offset_obj, frontend_c0_offset);
 
+// normalize(window, peaks) (mfcc): scales the frames of a window (n * features int8
+// values, in place) as if its audio had been divided by its largest sample, the largest
+// of peaks (int16 per-hop maxima, _earshot.peak). Returns the change of coefficient 0.
+static mp_obj_t frontend_normalize(mp_obj_t self_in, mp_obj_t window_in, mp_obj_t peaks_in) {
+    frontend_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    const es_fe_t *fe = &self->fe;
+    if (fe->kind != ES_FE_MFCC) {
+        mp_raise_ValueError(MP_ERROR_TEXT("normalize is for mfcc only"));
+    }
+    mp_buffer_info_t window, peaks;
+    mp_get_buffer_raise(window_in, &window, MP_BUFFER_WRITE);
+    mp_get_buffer_raise(peaks_in, &peaks, MP_BUFFER_READ);
+    if (window.len % fe->features || !byte_typecode(window.typecode)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("window must be whole int8 frames"));
+    }
+    if (peaks.typecode != 'h' || peaks.len == 0) {
+        mp_raise_TypeError(MP_ERROR_TEXT("peaks must be a non-empty array('h')"));
+    }
+    const int16_t *p = peaks.buf;
+    int32_t peak = es_audio_peak(p, peaks.len / 2);
+    int32_t steps = es_mfcc_peak_steps(fe, peak);
+    es_mfcc_shift_c0(fe, window.buf, window.len / fe->features, steps);
+    return MP_OBJ_NEW_SMALL_INT(steps);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(frontend_normalize_obj, frontend_normalize);
+
 static void frontend_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
     if (dest[0] != MP_OBJ_NULL) {
         return; // read-only attributes
@@ -418,6 +449,7 @@ static const mp_rom_map_elem_t frontend_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_gain), MP_ROM_PTR(&frontend_gain_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_gain), MP_ROM_PTR(&frontend_set_gain_obj) },
     { MP_ROM_QSTR(MP_QSTR_c0_offset), MP_ROM_PTR(&frontend_c0_offset_obj) },
+    { MP_ROM_QSTR(MP_QSTR_normalize), MP_ROM_PTR(&frontend_normalize_obj) },
 };
 static MP_DEFINE_CONST_DICT(frontend_locals, frontend_locals_table);
 

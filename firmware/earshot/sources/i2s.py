@@ -8,35 +8,43 @@
 # finds no room for the next hop and counts an overrun, so the loss is reported.
 
 import _earshot
-from machine import I2S, Pin
 
 # The bus of each port's MEMS microphone wiring (boards/boards.toml: i2s_id).
 DEFAULT_BUS = {"rp2": 0, "stm32": 2}
 
 
-class I2SSource:
-    def __init__(self, sample_rate, block, bus=None, shift=14):
-        import sys
+def open_i2s(sample_rate, block, bus=None):
+    # The board's microphone: machine.I2S on the pins its pins.csv names.
+    import sys
 
-        if bus is None:
-            bus = DEFAULT_BUS.get(sys.platform, 0)
+    from machine import I2S, Pin
+
+    if bus is None:
+        bus = DEFAULT_BUS.get(sys.platform, 0)
+    return I2S(
+        bus,
+        sck=Pin("MIC_SCK"),
+        ws=Pin("MIC_WS"),
+        sd=Pin("MIC_SD"),
+        mode=I2S.RX,
+        bits=32,
+        format=I2S.MONO,
+        rate=sample_rate,
+        ibuf=16 * block,
+    )
+
+
+class I2SSource:
+    # i2s: an object with readinto(buf) -> bytes read, and deinit() (default: the board's
+    # microphone through machine.I2S; tests pass a stand-in).
+    def __init__(self, sample_rate, block, bus=None, shift=14, i2s=None):
         self.sample_rate = sample_rate
         self.block = block
         # Shift from the microphone's 32-bit slot to int16: 24-bit data in the top bits,
         # plus 2 bits of headroom for typical MEMS sensitivity.
         self.shift = shift
         self.words = bytearray(4 * block)
-        self.i2s = I2S(
-            bus,
-            sck=Pin("MIC_SCK"),
-            ws=Pin("MIC_WS"),
-            sd=Pin("MIC_SD"),
-            mode=I2S.RX,
-            bits=32,
-            format=I2S.MONO,
-            rate=sample_rate,
-            ibuf=16 * block,
-        )
+        self.i2s = i2s if i2s is not None else open_i2s(sample_rate, block, bus)
 
     def fill(self, ring):
         slot = ring.slot_for_write()

@@ -51,7 +51,10 @@ def convert_tflite(
     kernels; "fixed_point" uses TFLite Micro's integer multiplier instead.
     """
     graph = read_tflite(bytes(data))
-    lowered = lower_graph(graph, fc_rounding)
+    # A streaming model whose window goes to the model as computed keeps its input's bytes
+    # to itself, so that the device slides the window inside the input (no second copy).
+    in_place = frontend is not None and not (streaming or {}).get("normalize")
+    lowered = lower_graph(graph, fc_rounding, keep_inputs=in_place)
     outputs = [_io_entry(lowered, i) for i in lowered.outputs]
     if labels is not None:
         labels = [str(label) for label in labels]

@@ -541,7 +541,7 @@ class _Lowering:
         self._emit(op, OpCode.SOFTMAX, [op.inputs[0]], params, 0)
 
     # -- finishing -------------------------------------------------------------------------
-    def finish(self) -> Lowered:
+    def finish(self, keep_inputs: bool = False) -> Lowered:
         if not self.ops:
             raise EarshotError("the model has no supported compute op")
         inputs = [self.tensor(i) for i in self.graph.inputs]
@@ -551,7 +551,7 @@ class _Lowering:
             tensors[index].flags |= TENSOR_FLAG_INPUT
         for index in outputs:
             tensors[index].flags |= TENSOR_FLAG_OUTPUT
-        buffers = activation_buffers(tensors, [lo.record for lo in self.ops])
+        buffers = activation_buffers(tensors, [lo.record for lo in self.ops], keep_inputs)
         offsets, arena_size = plan_arena(buffers)
         for buffer in buffers:
             for member in buffer.members:
@@ -567,8 +567,9 @@ class _Lowering:
         )
 
 
-def lower_graph(graph: Graph, fc_rounding: str = "double") -> Lowered:
-    """Lower every op, fold RESHAPE/identity QUANTIZE, plan the arena.
+def lower_graph(graph: Graph, fc_rounding: str = "double", keep_inputs: bool = False) -> Lowered:
+    """Lower every op, fold RESHAPE/identity QUANTIZE, plan the arena (keep_inputs: inputs
+    live for the whole graph, see activation_buffers).
 
     fc_rounding "double" makes FULLY_CONNECTED scale its accumulator like LiteRT's reference
     kernel (double product, std::round); "fixed_point" uses the integer multiplier/shift like
@@ -576,4 +577,4 @@ def lower_graph(graph: Graph, fc_rounding: str = "double") -> Lowered:
     """
     lowering = _Lowering(graph, fc_rounding)
     lowering.run()
-    return lowering.finish()
+    return lowering.finish(keep_inputs)

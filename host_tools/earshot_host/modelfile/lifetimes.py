@@ -38,8 +38,14 @@ def alias_root(tensors: Sequence[TensorRecord], index: int) -> int:
     return index
 
 
-def activation_buffers(tensors: Sequence[TensorRecord], ops: Sequence[OpRecord]) -> list[Buffer]:
-    """Group activation tensors into buffers and compute each buffer's live interval."""
+def activation_buffers(
+    tensors: Sequence[TensorRecord], ops: Sequence[OpRecord], keep_inputs: bool = False
+) -> list[Buffer]:
+    """Group activation tensors into buffers and compute each buffer's live interval.
+
+    keep_inputs: inputs stay live for the whole graph, so that a streaming pipeline can
+    update its feature window in place between invokes (costs at most the input's size of
+    arena; saves a copy of it outside the arena)."""
     members: dict[int, list[int]] = {}
     for index, tensor in enumerate(tensors):
         if tensor.kind == TensorKind.ACTIVATION:
@@ -52,6 +58,8 @@ def activation_buffers(tensors: Sequence[TensorRecord], ops: Sequence[OpRecord])
             flags = tensors[index].flags
             if flags & TENSOR_FLAG_INPUT:
                 first[root] = 0
+                if keep_inputs:
+                    last[root] = end
             if flags & TENSOR_FLAG_OUTPUT:
                 last[root] = end
     for step, op in enumerate(ops):

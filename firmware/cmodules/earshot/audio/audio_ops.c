@@ -6,6 +6,16 @@
 #include "audio_ops.h"
 #include "model_check.h"
 
+int16_t es_audio_peak(const int16_t *x, size_t n) {
+    int16_t peak = INT16_MIN;
+    for (size_t i = 0; i < n; ++i) {
+        if (x[i] > peak) {
+            peak = x[i];
+        }
+    }
+    return peak;
+}
+
 uint32_t es_audio_mean_square(const int16_t *x, size_t n) {
     if (n == 0) {
         return 0;

@@ -8,6 +8,10 @@
 // Mean of x[i]^2 over n < 65536 samples (0 for n == 0): the energy the VAD gate compares.
 uint32_t es_audio_mean_square(const int16_t *x, size_t n);
 
+// The largest sample of x (its signed maximum, as MLPerf KWS training's max(x)); -32768
+// for n == 0.
+int16_t es_audio_peak(const int16_t *x, size_t n);
+
 // dst[i] = (left[i] + right[i]) >> 1 from interleaved stereo src of 2 * n samples.
 // dst may be src (mixing in place).
 void es_audio_mix_stereo(int16_t *dst, const int16_t *src, size_t n);

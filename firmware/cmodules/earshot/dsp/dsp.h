@@ -133,6 +133,11 @@ bool es_fe_push_hop(es_fe_t *fe, const uint8_t *samples, int8_t *out, uint8_t *r
 // Per-kind frame computations (the window is fe->frame).
 void es_tflm_frame(es_fe_t *fe, int8_t *out, uint8_t *raw);
 void es_mfcc_frame(es_fe_t *fe, int8_t *out);
+// MFCC per-window peak normalization: the change of coefficient 0, in int8 steps, of
+// scaling the input by 1 / peak instead of the tables' 2^-15; and adding it to the first
+// value of each of n_frames frames (saturated to the output range).
+int32_t es_mfcc_peak_steps(const es_fe_t *fe, int32_t peak);
+void es_mfcc_shift_c0(const es_fe_t *fe, int8_t *frames, size_t n_frames, int32_t steps);
 void es_logmel_frame(es_fe_t *fe, int8_t *out);
 
 // TFLM stages (window.c, filterbank.c, noise_reduction.c, pcan.c, log_scale.c).

@@ -42,3 +42,28 @@ void es_mfcc_frame(es_fe_t *fe, int8_t *out) {
         out[i] = (int8_t)q;
     }
 }
+
+// Per-window peak normalization. The frames were computed at the tables' input gain 2^-15
+// (full scale); the gain 1 / peak that MLPerf KWS training applies to each clip adds
+// log2(32768 / peak) to every log-mel value, which the DCT turns into one constant change
+// of coefficient 0 (the other rows of the DCT-II sum to zero). The eps of log(mel + eps)
+// stays at its full-scale value: only near-silent bins see the difference.
+int32_t es_mfcc_peak_steps(const es_fe_t *fe, int32_t peak) {
+    if (peak < 1) {
+        peak = 1;
+    }
+    int64_t delta_q16 = ((int64_t)15 << 16) - es_log2_q16((uint64_t)peak, &fe->log2_lut);
+    int64_t row = 0;
+    for (uint32_t j = 0; j < fe->channels; ++j) {
+        row += es_tab_i32(&fe->dct, j);
+    }
+    int64_t steps_q16 = (row * delta_q16) >> fe->dct_frac_bits;
+    return (int32_t)((steps_q16 + 32768) >> 16);
+}
+
+void es_mfcc_shift_c0(const es_fe_t *fe, int8_t *frames, size_t n_frames, int32_t steps) {
+    for (size_t f = 0; f < n_frames; ++f) {
+        int32_t v = frames[f * fe->features] + steps;
+        frames[f * fe->features] = (int8_t)(v < fe->out_min ? fe->out_min : v > fe->out_max ? fe->out_max : v);
+    }
+}

@@ -60,9 +60,25 @@ class Measurer:
         self._runner = None
 
     def _run(self, code: str, what: str, timeout: float = 900.0) -> dict[str, Any]:
-        result = self.runner.run(code, timeout=timeout)
-        if not result.ok:
-            raise EarshotError(f"{self.board.name} ({self.kernels}) {what}: {result.error}")
+        return self._run_parts([code], what, timeout)
+
+    def _run_parts(self, parts: list[str], what: str, timeout: float = 900.0) -> dict[str, Any]:
+        """Run snippets one after the other in one interpreter (the first after a soft
+        reset); the last one prints the result. A runner that cannot keep state between
+        runs (the Unix port) runs them joined."""
+        if not self.runner.keeps_state:
+            parts = ["\n".join(parts)]
+        result = None
+        for i, part in enumerate(parts):
+            result = self.runner.run(part, timeout=timeout, soft_reset=i == 0)
+            if "MemoryError" in result.error:
+                # The board ran out of heap for the measurement itself: a figure it
+                # cannot give, not a failure of the benchmark.
+                last = result.error.strip().splitlines()[-1]
+                return {"error": f"out of memory beside the benchmark's own code: {last}"}
+            if not result.ok:
+                raise EarshotError(f"{self.board.name} ({self.kernels}) {what}: {result.error}")
+        assert result is not None
         return snippets.parse_output(result.output, what)
 
     @property
@@ -94,8 +110,8 @@ class Measurer:
 
     def pipeline(self, info: ModelInfo, gated: bool, repeat: int, seconds: float) -> Figures:
         hops = self._hops(info, seconds)
-        code = snippets.pipeline_snippet(info.name, info.hop_samples, gated, repeat, hops)
-        res = self._run(code, f"pipeline of {info.name}")
+        parts = snippets.pipeline_parts(info.name, info.hop_samples, gated, repeat, hops)
+        res = self._run_parts(parts, f"pipeline of {info.name}")
         if "error" in res:
             return Figures([], error=res["error"])
         audio_s = hops * info.hop_samples / info.sample_rate
@@ -197,14 +213,16 @@ class CallgrindMeasurer(Measurer):
         runs = []
         for _ in range(repeat):
             per, _, _ = self._difference(
-                lambda n: snippets.pipeline_snippet(info.name, info.hop_samples, gated, 1, n),
+                lambda n: "\n".join(
+                    snippets.pipeline_parts(info.name, info.hop_samples, gated, 1, n)
+                ),
                 hops,
                 f"pipeline of {info.name}",
             )
             runs.append(per / audio_s * hops)
         # The heap figure comes from a plain (uncounted) run of the same snippet.
-        code = snippets.pipeline_snippet(info.name, info.hop_samples, gated, 1, hops)
-        res = self._run(code, f"pipeline of {info.name}")
+        parts = snippets.pipeline_parts(info.name, info.hop_samples, gated, 1, hops)
+        res = self._run_parts(parts, f"pipeline of {info.name}")
         extra = {k: res[k] for k in ("heap_bytes", "inferences", "gated", "hops")}
         return Figures(runs, extra=extra)
 

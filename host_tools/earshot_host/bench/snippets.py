@@ -119,17 +119,23 @@ _emit(_main())
     )
 
 
-def pipeline_snippet(model: str, hop: int, gated: bool, repeat: int, hops: int) -> str:
+def pipeline_parts(model: str, hop: int, gated: bool, repeat: int, hops: int) -> list[str]:
     """The always-on pipeline (earshot.stream.Listener) fed from an on-device buffer of
     noise: cycles of `hops` hops, `repeat` times, and the heap it holds (bytes allocated
-    while listening minus bytes allocated before the model was made). Lean on purpose:
-    the snippet's own code shares the heap with the pipeline (qemu_m0 has 20 KiB)."""
+    while listening minus bytes allocated before the model was made: the heap the
+    pipeline holds once made, plus whatever listening adds; the measuring code's own
+    objects, made after the pipeline, are not counted).
+
+    Three parts, run one after the other in the same interpreter (a QEMU board keeps its
+    globals between runs; the Unix port runs them joined as one script): definitions, the
+    pipeline, the measurement. Each part's own code is freed when it ends, so that on the
+    smallest board (qemu_m0, 20 KiB of heap) the pipeline is built with nearly the heap a
+    real program would give it."""
     gate = GATE_DBFS if gated else None
-    return f"""\
+    definitions = """\
 import gc, json, time, _earshot
 from earshot.model import Model
 from earshot.stream import Listener
-_t = time.ticks_cpu
 
 class _Quiet:
     # A console that prints nothing (UART output is not part of the figure) and allocates
@@ -154,41 +160,50 @@ def _listen(lis, n):
         ring.commit()
         lis.drain()
         n -= 1
-
-def _main():
-    runs = [0] * {repeat}  # made before the idle reading: not part of the pipeline
-    s = _t()
-    overhead = time.ticks_diff(_t(), s)
-    gc.collect()
-    idle = gc.mem_alloc()
-    try:
-        m = Model.frozen({model!r})
-        lis = Listener(m, console=_Quiet(), gate_dbfs={gate!r}, stats_ms=0)
-    except (ValueError, MemoryError) as err:
-        return {{'error': str(err)}}
-    # Int16 noise in +-{NOISE_AMPLITUDE} from a small LCG, written into every ring slot.
+"""
+    pipeline = f"""\
+_runs = [0] * {repeat}  # made before the idle reading: not part of the pipeline
+_lis = _main = _err = _made = err = None  # every global exists before the idle reading
+gc.collect()
+_idle = gc.mem_alloc()
+try:
+    _lis = Listener(Model.frozen({model!r}), console=_Quiet(), gate_dbfs={gate!r}, stats_ms=0)
+    _err = None
+except (ValueError, MemoryError) as err:
+    _err = str(err)
+gc.collect()
+_made = gc.mem_alloc()
+"""
+    # Compiled while the pipeline holds the heap: small, without comments (the source
+    # text is on the heap too). Noise in +-NOISE_AMPLITUDE from a small LCG goes into
+    # every ring slot; then warm-up and `repeat` timed runs of `hops` hops. A function:
+    # its locals do not grow the globals dict (which would count as pipeline heap).
+    measure = f"""\
+def _main(lis):
     x = 1
-    for audio in lis.ring.views:
+    for a in lis.ring.views:
         for i in range({hop}):
             x = (x * 75 + 74) % 65537
             v = x % {2 * NOISE_AMPLITUDE + 1} - {NOISE_AMPLITUDE}
-            audio[2 * i] = v & 255
-            audio[2 * i + 1] = (v >> 8) & 255
+            a[2 * i] = v & 255
+            a[2 * i + 1] = (v >> 8) & 255
     _listen(lis, lis.frontend.frames + 2 * lis.every)
+    s = time.ticks_cpu()
+    o = time.ticks_diff(time.ticks_cpu(), s)
     gc.collect()
-    peak = gc.mem_alloc()
+    base = peak = gc.mem_alloc()
     r = 0
     while r < {repeat}:
-        s = _t()
+        s = time.ticks_cpu()
         _listen(lis, {hops})
-        runs[r] = time.ticks_diff(_t(), s) - overhead
+        _runs[r] = time.ticks_diff(time.ticks_cpu(), s) - o
         peak = max(peak, gc.mem_alloc())
         r += 1
-    return {{'cycles': runs, 'heap_bytes': peak - idle, 'hops': lis.hops,
+    return {{'cycles': _runs, 'heap_bytes': _made - _idle + peak - base, 'hops': lis.hops,
             'inferences': lis.inferences, 'gated': lis.gated}}
-
-print('{MARK}' + json.dumps(_main()))
+print('{MARK}' + json.dumps({{'error': _err}} if _err else _main(_lis)))
 """
+    return [definitions, pipeline, measure]
 
 
 def parse_output(output: str, what: str) -> dict[str, Any]:

@@ -10,11 +10,13 @@
 #                            MICROPY_DIR= a full upstream MicroPython tree with submodules
 #   make deps                toolchains, MicroPython source, ulab (optional), .venv
 #   make models              reconvert models/*/ (.esm and the figures in MODEL.md)
+#   make bench               benchmarks: build/bench.json, docs/BENCHMARKS.md (not in CI)
 #
 # Variables: MICROPY_DIR (a MicroPython tree to use instead of the pinned one),
 # ULAB_DIR (a micropython-ulab checkout), TARGETS (for `make test`, e.g. unix,qemu_m3),
 # KERNELS=reference (the portable reference kernels, built into build/<target>-reference/;
-# default: optimized, in build/<target>/), PYTEST_ARGS, V=1 (verbose MicroPython builds).
+# default: optimized, in build/<target>/), PYTEST_ARGS, V=1 (verbose MicroPython builds),
+# BENCH_ARGS (e.g. --quick --targets qemu_m4 --models micro_speech).
 
 include firmware/deps/versions.env
 
@@ -63,11 +65,11 @@ MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V
 
 CMODULES := firmware/cmodules
 
-.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run lint clean distclean help
+.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help
 all: firmware
 
 help:
-	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,19p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
 deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
@@ -156,6 +158,15 @@ test: firmware
 	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
+
+# Benchmarks (docs/BENCHMARKS.md): both kernel builds of every emulated target, then
+# earshot_host.bench. The Unix binaries keep their symbols (STRIP=true) for callgrind's
+# per-kernel counts; a stripped one is relinked.
+bench: deps
+	@for k in optimized reference; do s=$$([ $$k = reference ] && echo -reference); \
+		nm $(BUILD)/unix$$s/micropython 2>/dev/null | grep -q " es_model_run" || rm -f $(BUILD)/unix$$s/micropython; \
+		$(MAKE) --no-print-directory firmware KERNELS=$$k STRIP=true || exit 1; done
+	@$(PYTHON) -m earshot_host.bench $(BENCH_ARGS)
 
 lint: deps
 	@$(VENV)/bin/ruff check host_tools tests firmware boards

@@ -4,8 +4,10 @@
 //     Runs every loader check of models/FORMAT.md §5 on a buffer (never copied) and
 //     raises ValueError("<code> <record> <index>: <reason>") on the first failure.
 //     inputs/outputs: tuples of (arena_offset, byte_size, shape, zero_point, scale).
-// invoke(model, arena) -> None
-//     Runs every operator of a model that passed check(). Allocates nothing.
+// invoke(model, arena, profile=None) -> None
+//     Runs every operator of a model that passed check(). Allocates nothing. profile, a
+//     writable buffer of at least op_count uint32 (array('I')), receives the cycles each
+//     operator took, where the board has a cycle counter (benchmarks; 0 elsewhere).
 // int8_view(bytearray) -> memoryview
 //     A writable int8 ('b') memoryview of a whole bytearray (slices of it stay int8).
 // crc32(data, crc=0) -> int
@@ -114,10 +116,10 @@ static mp_obj_t earshot_check(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_check_obj, 1, 2, earshot_check);
 
-static mp_obj_t earshot_invoke(mp_obj_t model_in, mp_obj_t arena_in) {
+static mp_obj_t earshot_invoke(size_t n_args, const mp_obj_t *args) {
     mp_buffer_info_t model, arena;
-    mp_get_buffer_raise(model_in, &model, MP_BUFFER_READ);
-    mp_get_buffer_raise(arena_in, &arena, MP_BUFFER_WRITE);
+    mp_get_buffer_raise(args[0], &model, MP_BUFFER_READ);
+    mp_get_buffer_raise(args[1], &arena, MP_BUFFER_WRITE);
     // The model passed check(); these cheap checks keep a wrong pair of buffers from
     // reaching the kernels.
     const uint8_t *m = model.buf;
@@ -128,10 +130,22 @@ static mp_obj_t earshot_invoke(mp_obj_t model_in, mp_obj_t arena_in) {
     if (arena.len < es_rd_u32(m + 16)) {
         mp_raise_ValueError(MP_ERROR_TEXT("arena is smaller than the model's arena_size"));
     }
+    if (n_args > 2 && args[2] != mp_const_none) {
+        mp_buffer_info_t profile;
+        mp_get_buffer_raise(args[2], &profile, MP_BUFFER_WRITE);
+        if (profile.len < (size_t)es_rd_u16(m + 22) * sizeof(uint32_t)) {
+            mp_raise_ValueError(MP_ERROR_TEXT("profile needs one uint32 per operator"));
+        }
+        if ((uintptr_t)profile.buf % sizeof(uint32_t)) {
+            mp_raise_ValueError(MP_ERROR_TEXT("profile buffer is not 4-byte aligned"));
+        }
+        es_model_run_profiled(m, arena.buf, profile.buf);
+        return mp_const_none;
+    }
     es_model_run(m, arena.buf);
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_2(earshot_invoke_obj, earshot_invoke);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_invoke_obj, 2, 3, earshot_invoke);
 
 static mp_obj_t earshot_int8_view(mp_obj_t buf_in) {
     if (!mp_obj_is_type(buf_in, &mp_type_bytearray)) {

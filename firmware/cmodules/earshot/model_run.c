@@ -160,12 +160,21 @@ static void run_softmax(const run_t *r, const es_op_t *op) {
     es_softmax_s8(&p, data_of(r, &in), output_of(r, &out));
 }
 
+__attribute__((weak)) uint32_t earshot_cycles(void) {
+    return 0;
+}
+
 void es_model_run(const uint8_t *model, uint8_t *arena) {
+    es_model_run_profiled(model, arena, NULL);
+}
+
+void es_model_run_profiled(const uint8_t *model, uint8_t *arena, uint32_t *ticks) {
     run_t r;
     r.model = model;
     r.arena = arena;
     es_read_header(model, &r.h);
     for (uint32_t i = 0; i < r.h.op_count; ++i) {
+        uint32_t start = ticks ? earshot_cycles() : 0;
         es_op_t op;
         es_read_op(model, &r.h, i, &op);
         switch (op.opcode) {
@@ -186,6 +195,9 @@ void es_model_run(const uint8_t *model, uint8_t *arena) {
                 break;
             default:
                 break;
+        }
+        if (ticks) {
+            ticks[i] = earshot_cycles() - start;
         }
     }
 }

@@ -9,4 +9,7 @@ uint32_t qemu_board_ticks_ms(void);
 uint32_t qemu_board_ticks_us(void);
 uint64_t qemu_board_ticks_cpu(void);
 
+// The same cycle count, truncated: earshot's per-operator profile counter.
+uint32_t earshot_cycles(void);
+
 #endif // EARSHOT_QEMU_BOARD_H

@@ -35,10 +35,13 @@ class Runner(Protocol):
     def close(self) -> None: ...
 
 
-def open_runner(target: str | Board, root: Path | None = None) -> Runner:
-    """A runner for a target named in boards/boards.toml."""
+def open_runner(
+    target: str | Board, root: Path | None = None, kernels: str | None = None
+) -> Runner:
+    """A runner for a target named in boards/boards.toml; kernels ("optimized" or
+    "reference") picks that build instead of the one EARSHOT_KERNELS names."""
     board = target if isinstance(target, Board) else get_board(target, root)
-    firmware = board.firmware_path(root or project_root())
+    firmware = board.firmware_path(root or project_root(), kernels)
     if board.kind == "unix":
         return UnixRunner(board, firmware)
     if board.kind == "qemu":

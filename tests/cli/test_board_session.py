@@ -13,6 +13,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cli_support import (
     assert_ends_with_error,
@@ -137,6 +138,23 @@ def test_stream_watch_option_logs_csv(board, tmp_path):
         if r["type"] == "detection"
     ]
     planted(events, detections)
+
+
+def test_stream_to_the_active_model_refuses_audio_at_another_rate(board, tmp_path):
+    # The board's hello says what its active model hears; the stream is ended at once and
+    # the board is back at its prompt for the next session.
+    from earshot_host.frontend.wav import write_wav
+
+    wav = tmp_path / "8k.wav"
+    write_wav(wav, np.zeros(8000, np.int16), 8000)
+    proc = earshot("stream", str(wav), "--port", board.port, timeout=600)
+    assert_ends_with_error(proc.stderr, "8000 Hz; the board's model needs 16000 Hz")
+    assert proc.returncode == 1
+    again, events = scene_wav(tmp_path, [Placement("yes_1000ms", 500, 0.0, "yes")], 2_500)
+    ok = earshot("stream", str(again), "--port", board.port, "--watch", "--json", timeout=600)
+    assert ok.returncode == 0, ok.stderr
+    messages = [json.loads(line) for line in ok.stdout.splitlines() if line.startswith("{")]
+    planted(events, [m for m in messages if m["type"] == "detection"])
 
 
 def test_listen_on_the_board_port(board, tmp_path):

@@ -55,7 +55,9 @@ def test_stream_wrong_sample_rate(tmp_path):
     write_wav(path, np.zeros(8000, np.int16), 8000)
     port = FakePort()
     try:
-        proc = earshot("stream", str(path), "--port", port.path)
+        # A named model's rate is known before the board is touched (the board's active
+        # model is checked against its hello: test_board_session.py).
+        proc = earshot("stream", str(path), "--port", port.path, "--model", "micro_speech")
     finally:
         port.unplug()
     assert_one_line_error(proc, "16000 Hz")

@@ -38,6 +38,15 @@ else
 $(error KERNELS must be optimized or reference, not '$(KERNELS)')
 endif
 
+# SANITIZE=1: the Unix port with AddressSanitizer and UndefinedBehaviorSanitizer, in its
+# own build folder build/unix$(KSUFFIX)-sanitize/ (boards/unix/mpconfigvariant.mk).
+ifeq ($(SANITIZE),1)
+SSUFFIX := -sanitize
+else
+SSUFFIX :=
+endif
+UNIX_BUILD = $(BUILD)/unix$(KSUFFIX)$(SSUFFIX)
+
 # A MicroPython tree given by the user is used as is; otherwise the pinned one is fetched.
 ifdef MICROPY_DIR
 MPY_DIR := $(abspath $(MICROPY_DIR))
@@ -111,12 +120,12 @@ frozen-models: deps
 
 # ------------------------------------------------------------------------ firmware
 unix: deps frozen-models $(MPY_CROSS)
-	@firmware/deps/build-dir.sh $(BUILD)/unix$(KSUFFIX) boards/unix firmware/config
-	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/unix$(KSUFFIX)/usercmodules $(CMODULES)/earshot
+	@firmware/deps/build-dir.sh $(UNIX_BUILD) boards/unix firmware/config
+	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(UNIX_BUILD)/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
-		BUILD=$(BUILD)/unix$(KSUFFIX) PROG=micropython \
-		USER_C_MODULES=$(BUILD)/unix$(KSUFFIX)/usercmodules
-	@echo "earshot: built $(BUILD)/unix$(KSUFFIX)/micropython ($(KERNELS) kernels)"
+		BUILD=$(UNIX_BUILD) PROG=micropython EARSHOT_SANITIZE=$(SANITIZE) \
+		USER_C_MODULES=$(UNIX_BUILD)/usercmodules
+	@echo "earshot: built $(UNIX_BUILD)/micropython ($(KERNELS) kernels$(if $(SSUFFIX), with ASan+UBSan))"
 
 qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }

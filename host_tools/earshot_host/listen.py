@@ -152,13 +152,15 @@ def listen_serial(
     options: str = "",
     timeout: float = 600.0,
     lines: Iterable[bytes] | None = None,
+    code: str | None = None,
 ) -> Session:
     """Run the detector on a board in raw REPL (an mpremote SerialTransport) and send it the
     samples as protocol lines (or the given lines, e.g. with noise mixed in); returns what
-    it printed."""
+    it printed. `code` replaces the listening program (LISTEN_CODE)."""
     rate, hop = model_hop(model)
     session = Session()
-    code = LISTEN_CODE.format(model=model, stats_ms=stats_ms, options=options)
+    if code is None:
+        code = LISTEN_CODE.format(model=model, stats_ms=stats_ms, options=options)
     transport.exec_raw_no_follow(code)
     serial = transport.serial
     done = threading.Event()

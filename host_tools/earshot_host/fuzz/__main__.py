@@ -39,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             step = min(args.batch, args.cases - done)
             fuzzer.run(generate(step, args.seed, start=done), report, batch=args.batch)
             done += step
-            print(f"fuzz: {report.cases} cases, {report.seconds:.0f} s, "
-                  f"{len(report.failures)} failures", flush=True)
+            print(
+                f"fuzz: {report.cases} cases, {report.seconds:.0f} s, "
+                f"{len(report.failures)} failures",
+                flush=True,
+            )
     finally:
         fuzzer.close()
     for failure in report.failures:

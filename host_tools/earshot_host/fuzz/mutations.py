@@ -208,6 +208,67 @@ def _flip_bits(rng: random.Random, data: bytearray, lay: Layout) -> str:
     return f"bits at {spots}"
 
 
+def _requant_edge(rng: random.Random, data: bytearray, lay: Layout) -> str:
+    """A value at the edge of its allowed range (O7) in a requantization array, a bias or
+    an ADD / SOFTMAX parameter: the model stays valid and the kernels meet extreme
+    arithmetic (saturation, the largest shifts)."""
+    index = rng.randrange(lay.op_count)
+    record = lay.op(index)
+    opcode = data[record]
+    if opcode in (1, 2, 3):
+        count = struct.unpack_from("<I", data, record + 52)[0]
+        element = rng.randrange(max(min(count, 1 << 16), 1))
+        field_at, fmt, values = rng.choice(
+            [
+                (56, "<i", [1 << 30, (1 << 31) - 1, 0]),
+                (60, "<i", [-31, 30, 0, 29, -30]),
+                (64, "<q", [1 << 52, (1 << 53) - 1, 0]),
+                (68, "<i", [0, -256, -1, -52]),
+                (-1, "<i", [(1 << 31) - 1, -(1 << 31), 0, -1]),  # the bias
+            ]
+        )
+        if field_at < 0:
+            bias = struct.unpack_from("<H", data, record + 8)[0]
+            if bias >= lay.tensor_count:
+                return f"op {index} has no bias"
+            array = struct.unpack_from("<I", data, lay.tensor(bias) + 16)[0]
+        else:
+            array = struct.unpack_from("<I", data, record + field_at)[0]
+        at = array + struct.calcsize(fmt) * element
+        if not array or at + struct.calcsize(fmt) > len(data):
+            return f"op {index} +{field_at} absent"
+        value = rng.choice(values)
+        struct.pack_into(fmt, data, at, value)
+        return f"op {index} array +{field_at}[{element}] = {value}"
+    edges = {
+        6: [(24, [20]), (28, [1 << 30, (1 << 31) - 1]), (32, [-31, 0]), (36, [(1 << 31) - 1])]
+        + [(40, [-31, 0]), (44, [1 << 30, (1 << 31) - 1]), (48, [-31, 0])],
+        7: [(12, [1 << 30, (1 << 31) - 1]), (16, [0, 31, 30]), (20, [0, -(1 << 31), -1])],
+        4: [(24, [-128, 127]), (28, [-128, 127])],
+        5: [(24, [-128, 127]), (28, [-128, 127])],
+    }.get(opcode)
+    if not edges:
+        return f"op {index} opcode {opcode} has no edges"
+    at, values = rng.choice(edges)
+    value = rng.choice(values)
+    struct.pack_into("<i", data, record + at, value)
+    return f"op {index} +{at} = {value}"
+
+
+def _const_edge(rng: random.Random, data: bytearray, lay: Layout) -> str:
+    """Bytes of a constant tensor (weights) set to -128 or 127."""
+    index = rng.randrange(lay.tensor_count)
+    record = lay.tensor(index)
+    size, offset = struct.unpack_from("<II", data, record + 12)
+    if data[record + 1] != 0 or not size or offset + size > len(data):
+        return f"tensor {index} is not constant data"
+    value = rng.choice([0x80, 0x7F])
+    start = offset + rng.randrange(size)
+    end = min(start + rng.choice([1, 16, 256, size]), offset + size)
+    data[start:end] = bytes([value]) * (end - start)
+    return f"tensor {index} bytes {start}..{end} = {value:#x}"
+
+
 STRUCTURED: list[Callable[[random.Random, bytearray, Layout], str]] = [
     _header_field,
     _tensor_field,
@@ -220,6 +281,10 @@ STRUCTURED: list[Callable[[random.Random, bytearray, Layout], str]] = [
     _io_entry,
     _copy_record,
     _flip_bits,
+    _requant_edge,
+    _requant_edge,
+    _requant_edge,
+    _const_edge,
 ]
 
 

@@ -259,7 +259,7 @@ class FirmwareFuzzer:
         while cases:
             lines, err, status = self._run(cases)
             died = status != 0 or bool(err.strip())
-            for k, case in enumerate(cases):
+            for k, case in enumerate(cases):  # noqa: B007 (k is used after the loop)
                 line = lines.get(case.id)
                 if line is None:
                     break

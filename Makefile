@@ -189,14 +189,15 @@ test-sanitize:
 	@EARSHOT_SANITIZE=1 EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest --targets unix $(SANITIZE_TESTS) $(PYTEST_ARGS)
 
 # The always-on pipeline over SOAK_MINUTES of generated audio on the Unix port (as fast as
-# it goes), then SOAK_QEMU_MINUTES on qemu_m4 at real-time pace; figures in build/soak.json.
+# it goes), then SOAK_QEMU_MINUTES on qemu_m4 (as fast as the emulator goes: slower than
+# real time here; the board's own clock says whether it keeps up); figures in build/soak.json.
 SOAK_MINUTES ?= 60
 SOAK_QEMU_MINUTES ?= 10
 soak: unix
 	@$(MAKE) --no-print-directory qemu BOARD=qemu_m4
 	@rm -f $(BUILD)/soak.json
 	@$(PYTHON) -m earshot_host.soak --minutes $(SOAK_MINUTES) --json $(BUILD)/soak.json
-	@$(PYTHON) -m earshot_host.soak --board qemu_m4 --realtime --minutes $(SOAK_QEMU_MINUTES) --json $(BUILD)/soak.json
+	@$(PYTHON) -m earshot_host.soak --board qemu_m4 --minutes $(SOAK_QEMU_MINUTES) --json $(BUILD)/soak.json
 
 lint: deps
 	@$(VENV)/bin/ruff check host_tools tests firmware boards

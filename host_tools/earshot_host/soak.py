@@ -46,12 +46,22 @@ import gc, earshot
 from earshot.stream import Listener
 from earshot.sources.uart import LineSource
 
+import time
+
 class Soak(Listener):
+    busy_us = 0
+
+    def hop(self, samples):
+        t = time.ticks_us()
+        Listener.hop(self, samples)
+        self.busy_us += time.ticks_diff(time.ticks_us(), t)
+
     def stats(self):
         raw = gc.mem_free()
         gc.collect()
         print('{"v":1,"type":"heap","t_ms":', self.t_ms, ',"free_raw":', raw, ',"alloc":',
-              gc.mem_alloc(), ',"free":', gc.mem_free(), '}', sep='')
+              gc.mem_alloc(), ',"free":', gc.mem_free(), ',"busy_ms":', self.busy_us // 1000,
+              '}', sep='')
         Listener.stats(self)
 
 _l = Soak(earshot.Model.frozen(MODEL), stats_ms=60000)
@@ -61,6 +71,12 @@ try:
 finally:
     _s.close()
 """
+
+
+def progress(message: dict[str, Any]) -> None:
+    """Heap lines and detections as they come (a long soak shows it is alive)."""
+    if message.get("type") in ("heap", "detection"):
+        print(json.dumps(message), file=sys.stderr, flush=True)
 
 
 def minute_scene(index: int) -> tuple[np.ndarray, list[Event]]:
@@ -77,7 +93,10 @@ def minute_scene(index: int) -> tuple[np.ndarray, list[Event]]:
         Placement("white_m30dbfs_1000ms", 38_000, 0.0),
         Placement("yes_1000ms", 47_000 - shift, 0.0, "yes"),
     ]
-    noise = None if index % 3 == 2 else -65.0
+    # Quiet noise under everything: after digital silence the "silence" clip can score
+    # as "yes" (0.79 against a 0.784 threshold), a property of the model, not of the
+    # pipeline this soak tests.
+    noise = (-65.0, -55.0, -70.0)[index % 3]
     scene = compose(placements, MINUTE_MS, noise, seed=index + 1)
     offset = index * MINUTE_MS
     events = [Event(e.label, e.start_ms + offset, e.end_ms + offset) for e in scene.events]
@@ -133,7 +152,7 @@ def soak_unix(board: Board, minutes: int) -> tuple[Session, SoakAudio, float]:
         writer = threading.Thread(target=feed, daemon=True)
         writer.start()
         for raw in proc.stdout:
-            session.take(raw.decode(errors="replace"), None)
+            session.take(raw.decode(errors="replace"), progress)
         session.error = proc.stderr.read().decode(errors="replace")
         writer.join()
     return session, audio, time.monotonic() - started
@@ -154,6 +173,7 @@ def soak_qemu(board: Board, minutes: int, realtime: bool) -> tuple[Session, Soak
             MODEL,
             np.zeros(0, np.int16),
             realtime=realtime,
+            on_message=progress,
             lines=audio.lines(),
             code=SOAK_CODE.replace("MODEL", repr(MODEL)),
             timeout=600.0 + 60 * minutes,
@@ -176,7 +196,7 @@ def judge(session: Session, audio: SoakAudio, seconds: float) -> dict[str, Any]:
         problems.append(f"the stream did not end after {audio_ms} ms of audio: {ends}")
     if len(heap) < 2:
         problems.append(f"{len(heap)} heap lines")
-        heap = heap or [{"alloc": 0, "free_raw": 0, "free": 0, "t_ms": 0}]
+        heap = heap or [{"alloc": 0, "free_raw": 0, "free": 0, "t_ms": 0, "busy_ms": 0}]
     warm, last = heap[0], heap[-1]
     if last["alloc"] != warm["alloc"]:
         problems.append(f"heap in use {warm['alloc']} after warm-up, {last['alloc']} at the end")
@@ -209,6 +229,10 @@ def judge(session: Session, audio: SoakAudio, seconds: float) -> dict[str, Any]:
             (h["free"] - h["free_raw"] for h in heap[1:]), default=None
         ),
         "heap_samples": [(h["t_ms"] // 1000, h["alloc"]) for h in heap],
+        # Time the board spent processing per second of audio (its own clock: on QEMU,
+        # SysTick counts executed instructions at the board's clock_hz): below 1.0 it keeps
+        # up with audio arriving at real-time pace.
+        "busy_per_audio_s": round(last.get("busy_ms", 0) / (last["t_ms"] or 1), 3),
         "overruns": final.get("overruns"),
         "malformed": final.get("malformed"),
         "inferences": final.get("inferences"),

@@ -29,14 +29,18 @@ def gate_level(dbfs):
 class Listener:
     def __init__(self, model, console=None, hops_per_inference=None, gate_dbfs=None,
                  detector=None, stats_ms=10000, ring_slots=3):  # fmt: skip
+        # The name is read first: with the heap full, reading it (JSON metadata) in the
+        # except clause would raise a second MemoryError instead of the reason.
+        name = "model's"
         try:
+            name = model.name
             self._setup(model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
                         ring_slots)  # fmt: skip
         except MemoryError:
             gc.collect()
             raise ValueError(
                 "the {} pipeline does not fit: {} bytes of heap free after its model".format(
-                    model.name, gc.mem_free()
+                    name, gc.mem_free()
                 )
             ) from None
 

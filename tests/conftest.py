@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def target_of(item: pytest.Item) -> int:
         callspec = getattr(item, "callspec", None)
         name = callspec.params.get("target") if callspec else None
-        return -1 if name is None else order[name]
+        return order.get(name, -1) if isinstance(name, str) else -1
 
     items.sort(key=target_of)
 

@@ -40,3 +40,19 @@ def test_qemu_board_build_matches_table(root, name):
     assert int(make_value(mk, "EARSHOT_CORE_CLOCK_HZ")) == board.clock_hz
     assert board.heap_bytes < board.ram_bytes
     assert f"-mcpu={board.core.removesuffix('f')}" in mk
+
+
+def test_sanitized_and_reference_builds_have_their_own_folders(root, monkeypatch):
+    boards = load_boards(root)
+    unix, qemu = boards["unix"], boards["qemu_m4"]
+    monkeypatch.delenv("EARSHOT_SANITIZE", raising=False)
+    monkeypatch.delenv("EARSHOT_KERNELS", raising=False)
+    assert unix.firmware_path(root).parent.name == "unix"
+    assert unix.firmware_path(root, sanitize=True).parent.name == "unix-sanitize"
+    assert unix.firmware_path(root, "reference", True).parent.name == "unix-reference-sanitize"
+    # QEMU boards have no sanitized build: the setting leaves them alone.
+    assert qemu.firmware_path(root, sanitize=True).parent.name == "qemu_m4"
+    monkeypatch.setenv("EARSHOT_SANITIZE", "1")
+    assert unix.firmware_path(root).parent.name == "unix-sanitize"
+    monkeypatch.setenv("EARSHOT_SANITIZE", "0")
+    assert unix.firmware_path(root).parent.name == "unix"

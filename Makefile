@@ -11,11 +11,15 @@
 #   make deps                toolchains, MicroPython source, ulab (optional), .venv
 #   make models              reconvert models/*/ (.esm and the figures in MODEL.md)
 #   make bench               benchmarks: build/bench.json, docs/BENCHMARKS.md (not in CI)
+#   make fuzz                10,000 mutated models on the Unix port and a native ASan harness
+#   make test-sanitize       engine, front-end and fuzz tests on the ASan+UBSan Unix port
+#   make soak                1 h of audio on the Unix port, 10 min on qemu_m4 (build/soak.json)
 #
 # Variables: MICROPY_DIR (a MicroPython tree to use instead of the pinned one),
 # ULAB_DIR (a micropython-ulab checkout), TARGETS (for `make test`, e.g. unix,qemu_m3),
 # KERNELS=reference (the portable reference kernels, built into build/<target>-reference/;
-# default: optimized, in build/<target>/), PYTEST_ARGS, V=1 (verbose MicroPython builds),
+# default: optimized, in build/<target>/), SANITIZE=1 (the Unix port with ASan+UBSan, in
+# build/unix-sanitize/), PYTEST_ARGS, V=1 (verbose MicroPython builds),
 # BENCH_ARGS (e.g. --quick --targets qemu_m4 --models micro_speech).
 
 include firmware/deps/versions.env
@@ -39,6 +43,15 @@ KSUFFIX := -reference
 else
 $(error KERNELS must be optimized or reference, not '$(KERNELS)')
 endif
+
+# SANITIZE=1: the Unix port with AddressSanitizer and UndefinedBehaviorSanitizer, in its
+# own build folder build/unix$(KSUFFIX)-sanitize/ (boards/unix/mpconfigvariant.mk).
+ifeq ($(SANITIZE),1)
+SSUFFIX := -sanitize
+else
+SSUFFIX :=
+endif
+UNIX_BUILD = $(BUILD)/unix$(KSUFFIX)$(SSUFFIX)
 
 # A MicroPython tree given by the user is used as is; otherwise the pinned one is fetched.
 ifdef MICROPY_DIR
@@ -65,11 +78,12 @@ MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V
 
 CMODULES := firmware/cmodules
 
-.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help
+.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help \
+	fuzz test-sanitize soak
 all: firmware
 
 help:
-	@sed -n '2,19p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,23p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
 deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
@@ -113,12 +127,12 @@ frozen-models: deps
 
 # ------------------------------------------------------------------------ firmware
 unix: deps frozen-models $(MPY_CROSS)
-	@firmware/deps/build-dir.sh $(BUILD)/unix$(KSUFFIX) boards/unix firmware/config
-	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/unix$(KSUFFIX)/usercmodules $(CMODULES)/earshot
+	@firmware/deps/build-dir.sh $(UNIX_BUILD) boards/unix firmware/config
+	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(UNIX_BUILD)/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
-		BUILD=$(BUILD)/unix$(KSUFFIX) PROG=micropython \
-		USER_C_MODULES=$(BUILD)/unix$(KSUFFIX)/usercmodules
-	@echo "earshot: built $(BUILD)/unix$(KSUFFIX)/micropython ($(KERNELS) kernels)"
+		BUILD=$(UNIX_BUILD) PROG=micropython EARSHOT_SANITIZE=$(SANITIZE) \
+		USER_C_MODULES=$(UNIX_BUILD)/usercmodules
+	@echo "earshot: built $(UNIX_BUILD)/micropython ($(KERNELS) kernels$(if $(SSUFFIX), with ASan+UBSan))"
 
 qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
@@ -168,12 +182,40 @@ bench: deps
 		$(MAKE) --no-print-directory firmware KERNELS=$$k STRIP=true || exit 1; done
 	@$(PYTHON) -m earshot_host.bench $(BENCH_ARGS)
 
+# ------------------------------------------------------------------- reliability
+# Model fuzzing: FUZZ_CASES mutants of every valid model on the Unix firmware (SANITIZE=1:
+# the ASan+UBSan build) and on the native harness (exact-size buffers, ASan+UBSan).
+FUZZ_CASES ?= 10000
+FUZZ_SEED ?= 1
+fuzz: unix
+	@$(PYTHON) -m earshot_host.fuzz.native $(BUILD)/fuzz/model_fuzz
+	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m earshot_host.fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) $(if $(SSUFFIX),--sanitize)
+	@$(PYTHON) -m earshot_host.fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --native $(BUILD)/fuzz/model_fuzz
+
+# The engine, front-end and fuzz tests on the Unix port built with ASan+UBSan.
+SANITIZE_TESTS := tests/firmware/test_engine.py tests/firmware/test_engine_hostile.py \
+	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
+test-sanitize:
+	@$(MAKE) --no-print-directory unix SANITIZE=1
+	@EARSHOT_SANITIZE=1 EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest --targets unix $(SANITIZE_TESTS) $(PYTEST_ARGS)
+
+# The always-on pipeline over SOAK_MINUTES of generated audio on the Unix port (as fast as
+# it goes), then SOAK_QEMU_MINUTES on qemu_m4 (as fast as the emulator goes: slower than
+# real time here; the board's own clock says whether it keeps up); figures in build/soak.json.
+SOAK_MINUTES ?= 60
+SOAK_QEMU_MINUTES ?= 10
+soak: unix
+	@$(MAKE) --no-print-directory qemu BOARD=qemu_m4
+	@rm -f $(BUILD)/soak.json
+	@$(PYTHON) -m earshot_host.soak --minutes $(SOAK_MINUTES) --json $(BUILD)/soak.json
+	@$(PYTHON) -m earshot_host.soak --board qemu_m4 --minutes $(SOAK_QEMU_MINUTES) --json $(BUILD)/soak.json
+
 lint: deps
 	@$(VENV)/bin/ruff check host_tools tests firmware boards
 	@$(VENV)/bin/ruff format --check host_tools tests
 
 clean:
-	rm -rf $(BUILD)/unix $(BUILD)/unix-reference $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross
+	rm -rf $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross
 
 distclean:
 	rm -rf $(BUILD) $(VENV)

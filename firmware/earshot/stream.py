@@ -32,14 +32,18 @@ class Listener:
     def __init__(self, model, console=None, hops_per_inference=None, gate_dbfs=None,
                  detector=None, stats_ms=10000, ring_slots=2):  # fmt: skip
         gc.collect()  # long-lived buffers follow: keep them together at the bottom
+        # The name is read first: with the heap full, reading it (JSON metadata) in the
+        # except clause would raise a second MemoryError instead of the reason.
+        name = "model's"
         try:
+            name = model.name
             self._setup(model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
                         ring_slots)  # fmt: skip
         except MemoryError:
             gc.collect()
             raise ValueError(
                 "the {} pipeline does not fit: {} bytes of heap free after its model".format(
-                    model.name, gc.mem_free()
+                    name, gc.mem_free()
                 )
             ) from None
 

@@ -40,16 +40,24 @@ class Board:
         """True for targets the test harness can run here (Unix port and QEMU)."""
         return self.kind in ("unix", "qemu")
 
-    def firmware_path(self, root: Path | None = None, kernels: str | None = None) -> Path:
+    def firmware_path(
+        self, root: Path | None = None, kernels: str | None = None, sanitize: bool | None = None
+    ) -> Path:
         """The built firmware; `kernels="reference"` (or EARSHOT_KERNELS=reference in the
         environment) names the build with the portable reference kernels, which lives in
-        build/<target>-reference/ beside the optimized build/<target>/."""
+        build/<target>-reference/ beside the optimized build/<target>/. `sanitize=True` (or
+        EARSHOT_SANITIZE=1) names the Unix build with ASan and UBSan, build/unix-sanitize/
+        (`make unix SANITIZE=1`); QEMU boards have no sanitized build."""
         path = Path(self.firmware)
         kernels = kernels or os.environ.get("EARSHOT_KERNELS") or "optimized"
         if kernels not in KERNEL_VARIANTS:
             raise EarshotError(f"unknown kernels {kernels!r} (known: {', '.join(KERNEL_VARIANTS)})")
-        if kernels == "reference" and len(path.parts) > 2 and path.parts[0] == "build":
-            path = Path("build", path.parts[1] + "-reference", *path.parts[2:])
+        if sanitize is None:
+            sanitize = os.environ.get("EARSHOT_SANITIZE", "") not in ("", "0")
+        suffix = "-reference" if kernels == "reference" else ""
+        suffix += "-sanitize" if sanitize and self.kind == "unix" else ""
+        if suffix and len(path.parts) > 2 and path.parts[0] == "build":
+            path = Path("build", path.parts[1] + suffix, *path.parts[2:])
         return (root or project_root()) / path
 
 

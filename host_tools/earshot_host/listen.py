@@ -189,13 +189,17 @@ def listen_serial(
     timeout: float = 600.0,
     lines: Iterable[bytes] | None = None,
     sample_rate: int | None = None,
+    code: str | None = None,
 ) -> Session:
     """Run the detector on a board in raw REPL (an mpremote SerialTransport) and send it the
     samples as protocol lines (or the given lines, e.g. with noise mixed in); returns what
     it printed. model None: the board's active model; the samples must then be at the
-    sample rate its hello announces (else the stream is ended at once and refused)."""
+    sample rate its hello announces (else the stream is ended at once and refused).
+    `code` replaces the listening program (listen_code)."""
     session = Session()
-    transport.exec_raw_no_follow(listen_code(model, stats_ms, options))
+    transport.exec_raw_no_follow(
+        code if code is not None else listen_code(model, stats_ms, options)
+    )
     serial = transport.serial
     done = threading.Event()
     # Set at the end of the program's output: from then on the raw REPL would take further

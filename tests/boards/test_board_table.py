@@ -44,3 +44,19 @@ def test_qemu_board_build_matches_table(root, name):
     slot_bytes = make_value(mk, "EARSHOT_MODEL_SLOT_BYTES")
     assert int(slot_bytes or 0) == board.model_slot_bytes
     assert board.model_slots == (2 if slot_bytes else 0)
+
+
+def test_sanitized_and_reference_builds_have_their_own_folders(root, monkeypatch):
+    boards = load_boards(root)
+    unix, qemu = boards["unix"], boards["qemu_m4"]
+    monkeypatch.delenv("EARSHOT_SANITIZE", raising=False)
+    monkeypatch.delenv("EARSHOT_KERNELS", raising=False)
+    assert unix.firmware_path(root).parent.name == "unix"
+    assert unix.firmware_path(root, sanitize=True).parent.name == "unix-sanitize"
+    assert unix.firmware_path(root, "reference", True).parent.name == "unix-reference-sanitize"
+    # QEMU boards have no sanitized build: the setting leaves them alone.
+    assert qemu.firmware_path(root, sanitize=True).parent.name == "qemu_m4"
+    monkeypatch.setenv("EARSHOT_SANITIZE", "1")
+    assert unix.firmware_path(root).parent.name == "unix-sanitize"
+    monkeypatch.setenv("EARSHOT_SANITIZE", "0")
+    assert unix.firmware_path(root).parent.name == "unix"

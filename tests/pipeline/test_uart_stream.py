@@ -4,7 +4,18 @@ the audio are still detected."""
 
 from __future__ import annotations
 
-from earshot_host.listen import listen_qemu_lines, listen_unix_stream, model_hop
+import subprocess
+
+import numpy as np
+import pytest
+
+from earshot_host.listen import (
+    listen_code,
+    listen_qemu_lines,
+    listen_serial,
+    listen_unix_stream,
+    model_hop,
+)
 from earshot_host.scenes import Placement, compose
 from earshot_host.uart_stream import audio_lines, encode_block
 
@@ -51,3 +62,60 @@ def test_noisy_stream_is_counted_and_survived(target):
     check(session, malformed, lost)
     # And the board still works afterwards.
     assert target.exec("print(1 + 1)").strip() == "2"
+
+
+def hostile_lines(samples, hop, long_line):
+    """The stream with hostile input planted at 1.5 s, between the stats lines of 1 s and
+    2 s: a line of long_line bytes without a line end for that long, NUL and 0xff bytes, a
+    flood of short bad lines, Ctrl-C bytes. Returns (lines, malformed)."""
+    lines = list(audio_lines(samples, hop))
+    flood = [b"a 1 2 3\n"] * 500
+    hostile = [
+        b"x" * long_line + b"\n",  # far longer than the line buffer
+        b"\x00\xff\x00\xff" * 50 + b"\n",  # binary junk
+        b"\xff" * 5000 + b"\n",
+        b"\x00\n",
+        *flood,
+        b"\x03\x03\x03\n",  # Ctrl-C: interrupts are off while streaming
+        b"\x03" * 3 + b"\n",
+        b"\r\r\n",  # empty: skipped, not counted
+    ]
+    return lines[:75] + hostile + lines[75:], 6 + len(flood)
+
+
+def test_hostile_input_is_counted_in_bounded_memory(target):
+    _, hop = model_hop(MODEL)
+    scene = compose([Placement("yes_1000ms", 3_000, 0.0, "yes")], 6_000, -50.0)
+    long_line = 1_000_000 if target.board.kind == "unix" else 20_000
+    lines, malformed = hostile_lines(scene.samples, hop, long_line)
+    if target.board.kind == "unix":
+        session = listen_unix_stream(target.board, MODEL, lines, stats_ms=1000)
+    else:
+        transport = target.runner.fresh_session()
+        session = listen_serial(transport, MODEL, np.zeros(0, np.int16), lines=lines, stats_ms=1000)
+    if target.pipeline_refused(session.error):
+        return
+    check(session, malformed, 0)
+    # No byte of the hostile input was kept: the heap is the same before and after it.
+    stats = {s["t_ms"]: s for s in session.of_type("stats")}
+    assert stats[1000]["heap_free"] == stats[2000]["heap_free"], (stats[1000], stats[2000])
+    assert stats[2000]["malformed"] == malformed
+    assert target.exec("print(1 + 1)").strip() == "2"
+
+
+@pytest.mark.kinds("unix")
+def test_input_ending_inside_a_line_ends_the_stream(target):
+    # Regression: the Unix port reads Ctrl-D at every read after EOF, and read_line waited
+    # for a line end forever (a hang at 100% CPU) when the input stopped mid-line.
+    _, hop = model_hop(MODEL)
+    lines = list(audio_lines(scene_samples()[: 50 * hop], hop))[:-1]  # without the end line
+    data = b"".join(lines) + lines[0][:20]
+    code = listen_code(MODEL)
+    firmware = target.board.firmware_path()
+    proc = subprocess.run(
+        [str(firmware), "-c", code], input=data, capture_output=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert '"type":"end","t_ms":1000}' in out, out
+    assert '"malformed":1,' in out, out

@@ -92,7 +92,9 @@ MP_DEFINE_CONST_FUN_OBJ_2(earshot_copy_obj, earshot_copy);
 
 // Read one non-empty line from standard input (the console UART on a board) into buf,
 // without the line end. Returns its length, -1 for a line longer than buf (the rest is read and
-// dropped), or -2 at the end of input (Ctrl-D / EOF).
+// dropped), or -2 at the end of input (Ctrl-D / EOF). A Ctrl-D inside a line ends that line
+// (valid lines never contain one): the Unix port returns Ctrl-D for every read after EOF,
+// so input that stops mid-line must not keep the loop waiting for a line end.
 static mp_obj_t earshot_read_line(mp_obj_t buf_in) {
     mp_buffer_info_t buf;
     mp_get_buffer_raise(buf_in, &buf, MP_BUFFER_WRITE);
@@ -108,8 +110,11 @@ static mp_obj_t earshot_read_line(mp_obj_t buf_in) {
             }
             continue;
         }
-        if (c == 4 && n == 0) {
-            return MP_OBJ_NEW_SMALL_INT(-2);
+        if (c == 4) {
+            if (n == 0 && !overflow) {
+                return MP_OBJ_NEW_SMALL_INT(-2);
+            }
+            break;
         }
         if (n < buf.len) {
             out[n++] = (uint8_t)c;

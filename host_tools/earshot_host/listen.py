@@ -132,7 +132,7 @@ def listen_unix_stream(
     firmware = board.firmware_path(project_root())
     if not firmware.is_file():
         raise EarshotError(f"no firmware at {firmware} (run `make unix`)")
-    code = LISTEN_CODE.format(model=model, stats_ms=stats_ms, options="")
+    code = listen_code(model, stats_ms)
     proc = subprocess.run(
         [str(firmware), "-c", code], input=b"".join(lines), capture_output=True, check=False
     )

@@ -13,6 +13,7 @@
 #   make bench               benchmarks: build/bench.json, docs/BENCHMARKS.md (not in CI)
 #   make fuzz                10,000 mutated models on the Unix port and a native ASan harness
 #   make test-sanitize       engine, front-end and fuzz tests on the ASan+UBSan Unix port
+#   make test-reference      engine tests on the reference-kernel builds (both run by test)
 #   make soak                1 h of audio on the Unix port, 10 min on qemu_m4 (build/soak.json)
 #
 # Variables: MICROPY_DIR (a MicroPython tree to use instead of the pinned one),
@@ -79,11 +80,11 @@ MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V
 CMODULES := firmware/cmodules
 
 .PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help \
-	fuzz test-sanitize soak
+	fuzz test-sanitize test-reference soak
 all: firmware
 
 help:
-	@sed -n '2,23p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,24p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
 deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
@@ -168,10 +169,24 @@ run: unix
 	@$(BUILD)/unix/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
 
 # pytest's status 5 (no tests collected) is a failure too: there must be tests.
+# After the whole suite on every target, the engine and front-end tests again on the Unix
+# port built with ASan+UBSan (test-sanitize) and on the reference kernels (test-reference).
 test: firmware
 	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
-	exit $$status
+	[ $$status -eq 0 ] || exit $$status
+	@$(MAKE) --no-print-directory test-sanitize
+	@$(MAKE) --no-print-directory test-reference
+
+# The optimized kernels' oracle: the engine tests on builds with the reference kernels
+# (bit-exact with LiteRT either way), on the Unix port and the DSP-extension board.
+REFERENCE_TARGETS ?= unix,qemu_m4
+REFERENCE_TESTS := tests/firmware/test_engine.py tests/firmware/test_models.py \
+	tests/firmware/test_kernels.py
+test-reference:
+	@$(MAKE) --no-print-directory unix KERNELS=reference
+	@$(MAKE) --no-print-directory qemu BOARD=qemu_m4 KERNELS=reference
+	@EARSHOT_KERNELS=reference $(PYTHON) -m pytest --targets $(REFERENCE_TARGETS) $(REFERENCE_TESTS) $(PYTEST_ARGS)
 
 # Benchmarks (docs/BENCHMARKS.md): both kernel builds of every emulated target, then
 # earshot_host.bench. The Unix binaries keep their symbols (STRIP=true) for callgrind's

@@ -49,7 +49,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def target_of(item: pytest.Item) -> int:
         callspec = getattr(item, "callspec", None)
         name = callspec.params.get("target") if callspec else None
-        return -1 if name is None else order[name]
+        # An empty parametrization (no selected target of the test's kinds) gives NOTSET.
+        return order[name] if isinstance(name, str) else -1
 
     items.sort(key=target_of)
 

@@ -1,0 +1,219 @@
+// Optimized int8 CONV_2D: im2col of two output pixels into a small stack buffer of int16
+// (input + input offset, 0 where the window hangs over the padding), then a blocked
+// matrix kernel that computes two output channels x two pixels per pass. With the DSP
+// extension, filter bytes are unpacked with SXTB16 and multiplied with SMLAD; the column
+// is stored in the order SXTB16 yields (lanes 0, 2, 1, 3 of every group of four), so each
+// 4-deep step costs two filter loads, four SXTB16 and eight SMLAD for 16 MACs.
+// Bit-exact with kernels/conv.c, which it falls back to for shapes it does not cover.
+
+#include "kernels/optimized/opt_common.h"
+
+#if !EARSHOT_KERNELS_REFERENCE
+
+EARSHOT_OPT_SPEED
+
+#include "kernels/optimized/opt_conv.h"
+
+// Two columns of ES_OPT_COLUMN_ENTRIES int16 each, the second right after the first, in
+// words (the DSP kernel reads int16 pairs); single entries go through memcpy.
+typedef struct _es_columns_t {
+    uint32_t w[ES_OPT_COLUMN_ENTRIES];
+} es_columns_t;
+
+static inline void col_set(es_columns_t *cols, int32_t pos, int32_t v) {
+    const int16_t h = (int16_t)v;
+    memcpy((uint8_t *)cols->w + 2 * pos, &h, sizeof(h));
+}
+
+static inline int32_t col_get(const es_columns_t *cols, int32_t pos) {
+    int16_t h;
+    memcpy(&h, (const uint8_t *)cols->w + 2 * pos, sizeof(h));
+    return h;
+}
+
+// Position of receptive-field entry k in the column.
+static inline int32_t column_pos(int32_t k, int32_t k4) {
+    #if EARSHOT_OPT_DSP
+    if (k < k4) {
+        return (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1);
+    }
+    #else
+    (void)k4;
+    #endif
+    return k;
+}
+
+// Entries k .. k + n - 1 of the column starting at entry base are padding.
+static void column_zero(es_columns_t *cols, int32_t base, int32_t k, int32_t n, int32_t k4) {
+    for (int32_t i = 0; i < n; ++i) {
+        col_set(cols, base + column_pos(k + i, k4), 0);
+    }
+}
+
+// n input bytes + offset into entries k .. k + n - 1.
+static void column_copy(es_columns_t *cols, int32_t base, int32_t k, const int8_t *src, int32_t n,
+    int32_t offset, int32_t k4) {
+    int32_t i = 0;
+    #if EARSHOT_OPT_DSP
+    if ((k & 3) == 0) {
+        const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+        uint32_t *dst = &cols->w[(base + k) >> 1];
+        for (; i + 4 <= n && k + i + 4 <= k4; i += 4) {
+            const uint32_t x = es_opt_rd32(src + i);
+            dst[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+            dst[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+            dst += 2;
+        }
+    }
+    #endif
+    for (; i < n; ++i) {
+        col_set(cols, base + column_pos(k + i, k4), src[i] + offset);
+    }
+}
+
+// The receptive field of the output pixel whose window starts at (y0, x0).
+static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y0, int32_t x0,
+    es_columns_t *cols, int32_t base, int32_t k4) {
+    const int32_t in_ch = p->in_ch;
+    const int32_t row_len = p->filter_w * in_ch;
+    const bool row_inside = p->dilation_w == 1 && x0 >= 0 && x0 + p->filter_w <= p->in_w;
+    int32_t k = 0;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky, k += row_len) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->in_h) {
+            column_zero(cols, base, k, row_len, k4);
+            continue;
+        }
+        const int8_t *in_y = in_b + (size_t)iy * p->in_w * in_ch;
+        if (row_inside) {
+            column_copy(cols, base, k, in_y + x0 * in_ch, row_len, p->input_offset, k4);
+            continue;
+        }
+        for (int32_t kx = 0; kx < p->filter_w; ++kx) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if (ix < 0 || ix >= p->in_w) {
+                column_zero(cols, base, k + kx * in_ch, in_ch, k4);
+            } else {
+                column_copy(cols, base, k + kx * in_ch, in_y + ix * in_ch, in_ch,
+                    p->input_offset, k4);
+            }
+        }
+    }
+}
+
+// acc[2 * channel + pixel] = sum over k of filter row . column, for filter rows w0 and
+// w0 + w_step and the two columns of cols, k_len deep.
+__attribute__((noinline)) static void dot_2x2(const int8_t *w0, int32_t w_step, const es_columns_t *cols, int32_t k_len,
+    int32_t k4, int32_t *acc) {
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+    int32_t k = 0;
+    #if EARSHOT_OPT_DSP
+    // Column 1 sits at a fixed distance from column 0, so one pointer walks both.
+    const uint32_t *x = cols->w;
+    const int8_t *w_end = w0 + k4;
+    while (w0 < w_end) {
+        const uint32_t wa = es_opt_rd32(w0);
+        const uint32_t wb = es_opt_rd32(w0 + w_step);
+        w0 += 4;
+        const int32_t wa02 = __sxtb16(wa);
+        const int32_t wa13 = es_sxtb16_ror8(wa);
+        const int32_t wb02 = __sxtb16(wb);
+        const int32_t wb13 = es_sxtb16_ror8(wb);
+        int32_t v = (int32_t)x[0];
+        a00 = __smlad(wa02, v, a00);
+        a10 = __smlad(wb02, v, a10);
+        v = (int32_t)x[1];
+        a00 = __smlad(wa13, v, a00);
+        a10 = __smlad(wb13, v, a10);
+        v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2];
+        a01 = __smlad(wa02, v, a01);
+        a11 = __smlad(wb02, v, a11);
+        v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2 + 1];
+        a01 = __smlad(wa13, v, a01);
+        a11 = __smlad(wb13, v, a11);
+        x += 2;
+    }
+    k = k4;
+    w0 -= k4;
+    #else
+    (void)k4;
+    #endif
+    const int8_t *w1 = w0 + w_step;
+    for (; k < k_len; ++k) {
+        const int32_t wa = w0[k];
+        const int32_t wb = w1[k];
+        const int32_t xv = col_get(cols, k);
+        const int32_t yv = col_get(cols, ES_OPT_COLUMN_ENTRIES + k);
+        a00 += wa * xv;
+        a01 += wa * yv;
+        a10 += wb * xv;
+        a11 += wb * yv;
+    }
+    acc[0] = a00;
+    acc[1] = a01;
+    acc[2] = a10;
+    acc[3] = a11;
+}
+
+bool es_opt_conv_supported(const es_conv_params_t *p) {
+    const int32_t k_len = p->filter_h * p->filter_w * p->in_ch;
+    return k_len > 0 && k_len <= ES_OPT_COLUMN_ENTRIES;
+}
+
+void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output) {
+    const int32_t k_len = p->filter_h * p->filter_w * p->in_ch;
+    const int32_t k4 = EARSHOT_OPT_DSP ? (k_len & ~3) : 0;
+    const int32_t out_ch = p->out_ch;
+    const int32_t pixels = p->out_h * p->out_w;
+    es_opt_out_t o;
+    es_opt_out_init(&p->rq, &o);
+    es_columns_t cols;
+    int32_t acc[4];
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * p->in_ch;
+        for (int32_t px = 0; px < pixels; px += 2) {
+            const bool two = px + 1 < pixels;
+            // A last odd pixel fills both columns (the second result is dropped).
+            for (int32_t i = 0; i < 2; ++i) {
+                const int32_t pixel = two ? px + i : px;
+                const int32_t oy = pixel / p->out_w;
+                const int32_t ox = pixel % p->out_w;
+                column_fill(p, in_b, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
+                    &cols, i * ES_OPT_COLUMN_ENTRIES, k4);
+            }
+            int8_t *out0 = output;
+            int8_t *out1 = output + out_ch;
+            for (int32_t oc = 0; oc < out_ch; oc += 2) {
+                const bool pair = oc + 1 < out_ch;
+                const int8_t *w0 = filter + (size_t)oc * k_len;
+                dot_2x2(w0, pair ? k_len : 0, &cols, k_len, k4, acc);
+                es_opt_ch_t ch;
+                es_opt_load_channel(&p->rq, oc, &ch);
+                out0[oc] = es_opt_out(&o, es_opt_scale(acc[0], &ch));
+                if (two) {
+                    out1[oc] = es_opt_out(&o, es_opt_scale(acc[1], &ch));
+                }
+                if (pair) {
+                    es_opt_load_channel(&p->rq, oc + 1, &ch);
+                    out0[oc + 1] = es_opt_out(&o, es_opt_scale(acc[2], &ch));
+                    if (two) {
+                        out1[oc + 1] = es_opt_out(&o, es_opt_scale(acc[3], &ch));
+                    }
+                }
+            }
+            output += (two ? 2 : 1) * out_ch;
+        }
+    }
+}
+
+void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output) {
+    if (!es_opt_conv_supported(p)) {
+        es_conv_s8(p, input, filter, output);
+        return;
+    }
+    es_opt_conv_im2col(p, input, filter, output);
+}
+
+#endif // !EARSHOT_KERNELS_REFERENCE

@@ -1,0 +1,99 @@
+// Shared pieces of the optimized kernels: the DSP intrinsics they use, the output stage in
+// a form that costs fewer instructions per output, and unaligned word loads.
+//
+// Every helper here computes exactly what the reference kernels compute (kernels/*.c,
+// output_stage.h); tests compare both builds bit for bit.
+#ifndef EARSHOT_KERNELS_OPT_COMMON_H
+#define EARSHOT_KERNELS_OPT_COMMON_H
+
+#include "earshot_config.h"
+#include "kernels/output_stage.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+// ARMv7E-M (Cortex-M4/M7/M33 with DSP): SXTB16 unpacks two int8 lanes to int16, SMLAD
+// multiplies two int16 pairs and adds both products.
+#define EARSHOT_OPT_DSP (1)
+#include <arm_acle.h>
+
+// SXTB16 of the value rotated right by 8: lanes 1 and 3 as two int16.
+static inline int32_t es_sxtb16_ror8(uint32_t x) {
+    int32_t r;
+    __asm__ ("sxtb16 %0, %1, ror #8" : "=r" (r) : "r" (x));
+    return r;
+}
+#else
+#define EARSHOT_OPT_DSP (0)
+#endif
+
+// The firmware is built for size (-Os); the optimized kernels' inner loops need GCC's
+// speed optimizations (register allocation of the blocked accumulators, inlining).
+#if defined(__GNUC__) && !defined(__clang__)
+#define EARSHOT_OPT_SPEED _Pragma("GCC optimize(\"O2\")")
+#else
+#define EARSHOT_OPT_SPEED
+#endif
+
+// Stack scratch of the im2col kernels: int16 entries of each of the two columns. Convolutions whose
+// receptive field needs more fall back to the reference kernel.
+#define ES_OPT_COLUMN_ENTRIES (512)
+// Stack scratch for a DEPTHWISE_CONV_2D filter with one input channel, transposed into a
+// CONV_2D filter (bytes).
+#define ES_OPT_FILTER_BYTES (1024)
+
+// Four bytes from any address (callers only use this where unaligned loads are allowed).
+static inline uint32_t es_opt_rd32(const int8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+// The output zero point and activation range as one clamp of the scaled value: as
+// act_min <= act_max lie in [-128, 127] and the zero point in [-128, 127] (model_check.c),
+// clamp(clamp(s, -1024, 1024) + zp, min, max) == clamp(s, min - zp, max - zp) + zp.
+typedef struct _es_opt_out_t {
+    int32_t lo, hi, offset;
+} es_opt_out_t;
+
+static inline void es_opt_out_init(const es_requant_t *rq, es_opt_out_t *o) {
+    o->lo = rq->act_min - rq->output_offset;
+    o->hi = rq->act_max - rq->output_offset;
+    o->offset = rq->output_offset;
+}
+
+static inline int8_t es_opt_out(const es_opt_out_t *o, int32_t scaled) {
+    int32_t v = scaled < o->lo ? o->lo : (scaled > o->hi ? o->hi : scaled);
+    return (int8_t)(v + o->offset);
+}
+
+// One output channel's FIXED_POINT stage with the shift split into its two directions.
+typedef struct _es_opt_ch_t {
+    int32_t bias;
+    int32_t multiplier;
+    int32_t left, right;
+} es_opt_ch_t;
+
+static inline void es_opt_load_channel(const es_requant_t *rq, int32_t c, es_opt_ch_t *ch) {
+    es_channel_t r;
+    es_load_channel(rq, c, &r);
+    ch->bias = r.bias;
+    ch->multiplier = r.multiplier;
+    ch->left = r.shift > 0 ? r.shift : 0;
+    ch->right = r.shift > 0 ? 0 : -r.shift;
+}
+
+// MultiplyByQuantizedMultiplier(acc + bias, multiplier, shift). gemmlowp's
+// SaturatingRoundingDoublingHighMul truncates (ab + nudge) / 2^31 toward zero with a
+// sign-dependent nudge; for both signs that equals floor((ab + 2^30) / 2^31), one
+// arithmetic shift. The only saturating case is INT32_MIN * INT32_MIN.
+static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
+    const int32_t x = es_wrap_shl(es_wrap_add(acc, ch->bias), ch->left);
+    int32_t high;
+    if (ch->multiplier == INT32_MIN && x == INT32_MIN) {
+        high = INT32_MAX;
+    } else {
+        high = (int32_t)(((int64_t)x * ch->multiplier + ((int64_t)1 << 30)) >> 31);
+    }
+    return es_rdbp(high, ch->right);
+}
+
+#endif // EARSHOT_KERNELS_OPT_COMMON_H

@@ -43,32 +43,56 @@ static inline int32_t column_pos(int32_t k, int32_t k4) {
     return k;
 }
 
-// Entries k .. k + n - 1 of the column starting at entry base are padding.
-static void column_zero(es_columns_t *cols, int32_t base, int32_t k, int32_t n, int32_t k4) {
-    for (int32_t i = 0; i < n; ++i) {
-        col_set(cols, base + column_pos(k + i, k4), 0);
-    }
-}
-
-// n input bytes + offset into entries k .. k + n - 1.
-static void column_copy(es_columns_t *cols, int32_t base, int32_t k, const int8_t *src, int32_t n,
+// Entries k .. k + n - 1 of the column starting at entry base: the n input bytes at src
+// plus offset, or zeros (padding) when src is NULL. Whole aligned groups of four go by
+// words, in the lane order of the DSP kernel.
+static void column_run(es_columns_t *cols, int32_t base, int32_t k, const int8_t *src, int32_t n,
     int32_t offset, int32_t k4) {
     int32_t i = 0;
     #if EARSHOT_OPT_DSP
-    if ((k & 3) == 0) {
-        const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
-        uint32_t *dst = &cols->w[(base + k) >> 1];
-        for (; i + 4 <= n && k + i + 4 <= k4; i += 4) {
-            const uint32_t x = es_opt_rd32(src + i);
-            dst[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
-            dst[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
-            dst += 2;
+    for (; i < n && ((k + i) & 3) != 0; ++i) {
+        col_set(cols, base + column_pos(k + i, k4), src ? src[i] + offset : 0);
+    }
+    int32_t words = (n - i) >> 2;
+    if (k + i + 4 * words > k4) {
+        words = (k4 - (k + i)) >> 2;
+    }
+    if (words > 0) {
+        uint32_t *d = &cols->w[(base + k + i) >> 1];
+        if (src) {
+            const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+            const int8_t *s = src + i;
+            for (int32_t j = 0; j < words; ++j) {
+                const uint32_t x = es_opt_rd32(s);
+                d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+                d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                d += 2;
+                s += 4;
+            }
+        } else {
+            for (int32_t j = 0; j < words; ++j) {
+                d[0] = 0;
+                d[1] = 0;
+                d += 2;
+            }
+        }
+        i += 4 * words;
+    }
+    for (; i < n; ++i) {
+        col_set(cols, base + column_pos(k + i, k4), src ? src[i] + offset : 0);
+    }
+    #else
+    (void)k4;
+    if (src) {
+        for (; i < n; ++i) {
+            col_set(cols, base + k + i, src[i] + offset);
+        }
+    } else {
+        for (; i < n; ++i) {
+            col_set(cols, base + k + i, 0);
         }
     }
     #endif
-    for (; i < n; ++i) {
-        col_set(cols, base + column_pos(k + i, k4), src[i] + offset);
-    }
 }
 
 // The receptive field of the output pixel whose window starts at (y0, x0).
@@ -76,27 +100,42 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
     es_columns_t *cols, int32_t base, int32_t k4) {
     const int32_t in_ch = p->in_ch;
     const int32_t row_len = p->filter_w * in_ch;
-    const bool row_inside = p->dilation_w == 1 && x0 >= 0 && x0 + p->filter_w <= p->in_w;
+    const int32_t in_row = p->in_w * in_ch;
+    const int32_t offset = p->input_offset;
+    const int32_t dw = p->dilation_w;
+    // The filter columns [kx_begin, kx_end) that fall inside the input.
+    int32_t kx_begin = 0;
+    while (kx_begin < p->filter_w && x0 + kx_begin * dw < 0) {
+        ++kx_begin;
+    }
+    int32_t kx_end = p->filter_w;
+    while (kx_end > kx_begin && x0 + (kx_end - 1) * dw >= p->in_w) {
+        --kx_end;
+    }
+    const int32_t left = kx_begin * in_ch;
+    const int32_t mid = (kx_end - kx_begin) * in_ch;
+    const int32_t right = row_len - left - mid;
     int32_t k = 0;
     for (int32_t ky = 0; ky < p->filter_h; ++ky, k += row_len) {
         const int32_t iy = y0 + ky * p->dilation_h;
         if (iy < 0 || iy >= p->in_h) {
-            column_zero(cols, base, k, row_len, k4);
+            column_run(cols, base, k, NULL, row_len, 0, k4);
             continue;
         }
-        const int8_t *in_y = in_b + (size_t)iy * p->in_w * in_ch;
-        if (row_inside) {
-            column_copy(cols, base, k, in_y + x0 * in_ch, row_len, p->input_offset, k4);
-            continue;
+        const int8_t *in_y = in_b + (size_t)iy * in_row + (x0 + kx_begin * dw) * in_ch;
+        if (left > 0) {
+            column_run(cols, base, k, NULL, left, 0, k4);
         }
-        for (int32_t kx = 0; kx < p->filter_w; ++kx) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            if (ix < 0 || ix >= p->in_w) {
-                column_zero(cols, base, k + kx * in_ch, in_ch, k4);
-            } else {
-                column_copy(cols, base, k + kx * in_ch, in_y + ix * in_ch, in_ch,
-                    p->input_offset, k4);
+        if (dw == 1) {
+            column_run(cols, base, k + left, in_y, mid, offset, k4);
+        } else {
+            for (int32_t kx = kx_begin; kx < kx_end; ++kx) {
+                column_run(cols, base, k + kx * in_ch, in_y, in_ch, offset, k4);
+                in_y += dw * in_ch;
             }
+        }
+        if (right > 0) {
+            column_run(cols, base, k + left + mid, NULL, right, 0, k4);
         }
     }
 }
@@ -168,6 +207,8 @@ void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
     const int32_t pixels = p->out_h * p->out_w;
     es_opt_out_t o;
     es_opt_out_init(&p->rq, &o);
+    es_opt_table_t table;
+    es_opt_table_init(&p->rq, out_ch, &table);
     es_columns_t cols;
     int32_t acc[4];
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -188,17 +229,17 @@ void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
                 const bool pair = oc + 1 < out_ch;
                 const int8_t *w0 = filter + (size_t)oc * k_len;
                 dot_2x2(w0, pair ? k_len : 0, &cols, k_len, k4, acc);
-                es_opt_ch_t ch;
-                es_opt_load_channel(&p->rq, oc, &ch);
-                out0[oc] = es_opt_out(&o, es_opt_scale(acc[0], &ch));
+                es_opt_ch_t spare;
+                const es_opt_ch_t *ch = es_opt_table_get(&p->rq, &table, oc, &spare);
+                out0[oc] = es_opt_out(&o, es_opt_scale(acc[0], ch));
                 if (two) {
-                    out1[oc] = es_opt_out(&o, es_opt_scale(acc[1], &ch));
+                    out1[oc] = es_opt_out(&o, es_opt_scale(acc[1], ch));
                 }
                 if (pair) {
-                    es_opt_load_channel(&p->rq, oc + 1, &ch);
-                    out0[oc + 1] = es_opt_out(&o, es_opt_scale(acc[2], &ch));
+                    ch = es_opt_table_get(&p->rq, &table, oc + 1, &spare);
+                    out0[oc + 1] = es_opt_out(&o, es_opt_scale(acc[2], ch));
                     if (two) {
-                        out1[oc + 1] = es_opt_out(&o, es_opt_scale(acc[3], &ch));
+                        out1[oc + 1] = es_opt_out(&o, es_opt_scale(acc[3], ch));
                     }
                 }
             }

@@ -15,12 +15,8 @@ EARSHOT_OPT_SPEED
 
 #include "kernels/optimized/opt_conv.h"
 
-// The filter taps [ky_begin, ky_end) x [kx_begin, kx_end) of the window at (y0, x0) that
-// fall inside the input.
-typedef struct _es_window_t {
-    int32_t ky_begin, ky_end, kx_begin, kx_end;
-} es_window_t;
-
+// The first filter tap of a window starting at `start` that falls inside the input, and
+// the end of the run of inside taps.
 static int32_t first_inside(int32_t start, int32_t taps, int32_t dilation) {
     int32_t k = 0;
     while (k < taps && start + k * dilation < 0) {
@@ -38,91 +34,121 @@ static int32_t end_inside(int32_t start, int32_t begin, int32_t taps, int32_t di
     return k;
 }
 
+// The valid taps of one output pixel's window: rows x cols taps, and the strides between
+// them in the input and in the filter (bytes).
+typedef struct _es_taps_t {
+    int32_t rows, cols;
+    int32_t in_step_y, in_step_x;
+    int32_t f_step_y, f_step_x;
+    int32_t offset;
+} es_taps_t;
+
+// acc[0..3] = sum over the taps of filter * (input + offset) for the four channels at in, f.
+__attribute__((noinline)) static void taps_4(const int8_t *in, const int8_t *f,
+    const es_taps_t *t, int32_t *acc) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const int32_t sx = t->in_step_x;
+    const int32_t fx = t->f_step_x;
+    #if EARSHOT_OPT_DSP
+    const int32_t off2 = (int32_t)(((uint32_t)t->offset & 0xffffu) | ((uint32_t)t->offset << 16));
+    #else
+    const int32_t offset = t->offset;
+    #endif
+    for (int32_t r = t->rows; r > 0; --r) {
+        const int8_t *i = in;
+        const int8_t *g = f;
+        for (int32_t c = t->cols; c > 0; --c) {
+            #if EARSHOT_OPT_DSP
+            const uint32_t xv = es_opt_rd32(i);
+            const uint32_t wv = es_opt_rd32(g);
+            const int32_t x02 = __sadd16(__sxtb16(xv), off2);
+            const int32_t w02 = __sxtb16(wv);
+            a0 = __smlabb(x02, w02, a0);
+            a2 = __smlatt(x02, w02, a2);
+            const int32_t x13 = __sadd16(es_sxtb16_ror8(xv), off2);
+            const int32_t w13 = es_sxtb16_ror8(wv);
+            a1 = __smlabb(x13, w13, a1);
+            a3 = __smlatt(x13, w13, a3);
+            #else
+            a0 += g[0] * (i[0] + offset);
+            a1 += g[1] * (i[1] + offset);
+            a2 += g[2] * (i[2] + offset);
+            a3 += g[3] * (i[3] + offset);
+            #endif
+            i += sx;
+            g += fx;
+        }
+        in += t->in_step_y;
+        f += t->f_step_y;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+// The same for one channel.
+static int32_t taps_1(const int8_t *in, const int8_t *f, const es_taps_t *t) {
+    int32_t acc = 0;
+    for (int32_t r = 0; r < t->rows; ++r) {
+        for (int32_t c = 0; c < t->cols; ++c) {
+            acc += f[c * t->f_step_x] * (in[c * t->in_step_x] + t->offset);
+        }
+        in += t->in_step_y;
+        f += t->f_step_y;
+    }
+    return acc;
+}
+
 static void depthwise_mult1(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output) {
     const int32_t ch = p->in_ch;
     const int32_t in_row = p->in_w * ch;
-    const int32_t step_y = p->dilation_h * in_row;
-    const int32_t step_x = p->dilation_w * ch;
-    const int32_t f_row = p->filter_w * ch;
-    const int32_t offset = p->input_offset;
+    es_taps_t t;
+    t.in_step_y = p->dilation_h * in_row;
+    t.in_step_x = p->dilation_w * ch;
+    t.f_step_y = p->filter_w * ch;
+    t.f_step_x = ch;
+    t.offset = p->input_offset;
     es_opt_out_t o;
     es_opt_out_init(&p->rq, &o);
-    #if EARSHOT_OPT_DSP
-    const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
-    #endif
+    es_opt_table_t table;
+    es_opt_table_init(&p->rq, ch, &table);
+    int32_t acc[4];
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in_h * in_row;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
-            es_window_t win;
-            win.ky_begin = first_inside(y0, p->filter_h, p->dilation_h);
-            win.ky_end = end_inside(y0, win.ky_begin, p->filter_h, p->dilation_h, p->in_h);
+            const int32_t ky_begin = first_inside(y0, p->filter_h, p->dilation_h);
+            const int32_t ky_end = end_inside(y0, ky_begin, p->filter_h, p->dilation_h, p->in_h);
+            t.rows = ky_end - ky_begin;
             for (int32_t ox = 0; ox < p->out_w; ++ox) {
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
-                win.kx_begin = first_inside(x0, p->filter_w, p->dilation_w);
-                win.kx_end = end_inside(x0, win.kx_begin, p->filter_w, p->dilation_w, p->in_w);
-                const int32_t taps_x = win.kx_end - win.kx_begin;
-                // First valid tap of the window, channel 0.
-                const int8_t *in0 = in_b + (y0 + win.ky_begin * p->dilation_h) * in_row
-                    + (x0 + win.kx_begin * p->dilation_w) * ch;
-                const int8_t *f0 = filter + win.ky_begin * f_row + win.kx_begin * ch;
+                const int32_t kx_begin = first_inside(x0, p->filter_w, p->dilation_w);
+                const int32_t kx_end = end_inside(x0, kx_begin, p->filter_w, p->dilation_w, p->in_w);
+                t.cols = kx_end - kx_begin;
+                // The first valid tap of the window, channel 0 (only formed when there is one).
+                const int8_t *in0 = in_b;
+                const int8_t *f0 = filter;
+                if (t.rows > 0 && t.cols > 0) {
+                    in0 += (y0 + ky_begin * p->dilation_h) * in_row
+                        + (x0 + kx_begin * p->dilation_w) * ch;
+                    f0 += ky_begin * t.f_step_y + kx_begin * ch;
+                } else {
+                    t.rows = 0;
+                }
                 int32_t c = 0;
+                es_opt_ch_t spare;
                 for (; c + 4 <= ch; c += 4) {
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    const int8_t *in_y = in0 + c;
-                    const int8_t *f_y = f0 + c;
-                    for (int32_t ky = win.ky_begin; ky < win.ky_end; ++ky) {
-                        const int8_t *in_x = in_y;
-                        const int8_t *f_x = f_y;
-                        for (int32_t t = 0; t < taps_x; ++t) {
-                            #if EARSHOT_OPT_DSP
-                            const uint32_t xv = es_opt_rd32(in_x);
-                            const uint32_t wv = es_opt_rd32(f_x);
-                            const int32_t x02 = __sadd16(__sxtb16(xv), off2);
-                            const int32_t x13 = __sadd16(es_sxtb16_ror8(xv), off2);
-                            const int32_t w02 = __sxtb16(wv);
-                            const int32_t w13 = es_sxtb16_ror8(wv);
-                            a0 = __smlabb(x02, w02, a0);
-                            a2 = __smlatt(x02, w02, a2);
-                            a1 = __smlabb(x13, w13, a1);
-                            a3 = __smlatt(x13, w13, a3);
-                            #else
-                            a0 += f_x[0] * (in_x[0] + offset);
-                            a1 += f_x[1] * (in_x[1] + offset);
-                            a2 += f_x[2] * (in_x[2] + offset);
-                            a3 += f_x[3] * (in_x[3] + offset);
-                            #endif
-                            in_x += step_x;
-                            f_x += ch;
-                        }
-                        in_y += step_y;
-                        f_y += f_row;
+                    taps_4(in0 + c, f0 + c, &t, acc);
+                    for (int32_t i = 0; i < 4; ++i) {
+                        const es_opt_ch_t *q = es_opt_table_get(&p->rq, &table, c + i, &spare);
+                        output[c + i] = es_opt_out(&o, es_opt_scale(acc[i], q));
                     }
-                    es_opt_ch_t q;
-                    es_opt_load_channel(&p->rq, c, &q);
-                    output[c] = es_opt_out(&o, es_opt_scale(a0, &q));
-                    es_opt_load_channel(&p->rq, c + 1, &q);
-                    output[c + 1] = es_opt_out(&o, es_opt_scale(a1, &q));
-                    es_opt_load_channel(&p->rq, c + 2, &q);
-                    output[c + 2] = es_opt_out(&o, es_opt_scale(a2, &q));
-                    es_opt_load_channel(&p->rq, c + 3, &q);
-                    output[c + 3] = es_opt_out(&o, es_opt_scale(a3, &q));
                 }
                 for (; c < ch; ++c) {
-                    int32_t acc = 0;
-                    const int8_t *in_y = in0 + c;
-                    const int8_t *f_y = f0 + c;
-                    for (int32_t ky = win.ky_begin; ky < win.ky_end; ++ky) {
-                        for (int32_t t = 0; t < taps_x; ++t) {
-                            acc += f_y[t * ch] * (in_y[t * step_x] + offset);
-                        }
-                        in_y += step_y;
-                        f_y += f_row;
-                    }
-                    es_opt_ch_t q;
-                    es_opt_load_channel(&p->rq, c, &q);
-                    output[c] = es_opt_out(&o, es_opt_scale(acc, &q));
+                    const es_opt_ch_t *q = es_opt_table_get(&p->rq, &table, c, &spare);
+                    output[c] = es_opt_out(&o, es_opt_scale(taps_1(in0 + c, f0 + c, &t), q));
                 }
                 output += ch;
             }

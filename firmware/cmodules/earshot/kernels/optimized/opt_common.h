@@ -33,9 +33,9 @@ static inline int32_t es_sxtb16_ror8(uint32_t x) {
 #define EARSHOT_OPT_SPEED
 #endif
 
-// Stack scratch of the im2col kernels: int16 entries of each of the two columns. Convolutions whose
-// receptive field needs more fall back to the reference kernel.
-#define ES_OPT_COLUMN_ENTRIES (512)
+// Stack scratch of the im2col kernels: int16 entries of each of the two columns.
+// Convolutions whose receptive field needs more fall back to the reference kernel.
+#define ES_OPT_COLUMN_ENTRIES (256)
 // Stack scratch for a DEPTHWISE_CONV_2D filter with one input channel, transposed into a
 // CONV_2D filter (bytes).
 #define ES_OPT_FILTER_BYTES (1024)
@@ -65,11 +65,13 @@ static inline int8_t es_opt_out(const es_opt_out_t *o, int32_t scaled) {
     return (int8_t)(v + o->offset);
 }
 
-// One output channel's FIXED_POINT stage with the shift split into its two directions.
+// One output channel's FIXED_POINT stage with the shift split into its two directions
+// and the rounding mask of the right shift precomputed.
 typedef struct _es_opt_ch_t {
     int32_t bias;
     int32_t multiplier;
-    int32_t left, right;
+    int32_t mask;           // (1 << right) - 1
+    int16_t left, right;
 } es_opt_ch_t;
 
 static inline void es_opt_load_channel(const es_requant_t *rq, int32_t c, es_opt_ch_t *ch) {
@@ -77,23 +79,58 @@ static inline void es_opt_load_channel(const es_requant_t *rq, int32_t c, es_opt
     es_load_channel(rq, c, &r);
     ch->bias = r.bias;
     ch->multiplier = r.multiplier;
-    ch->left = r.shift > 0 ? r.shift : 0;
-    ch->right = r.shift > 0 ? 0 : -r.shift;
+    ch->left = (int16_t)(r.shift > 0 ? r.shift : 0);
+    ch->right = (int16_t)(r.shift > 0 ? 0 : -r.shift);
+    ch->mask = (int32_t)(((uint32_t)1 << ch->right) - 1u);
 }
 
 // MultiplyByQuantizedMultiplier(acc + bias, multiplier, shift). gemmlowp's
 // SaturatingRoundingDoublingHighMul truncates (ab + nudge) / 2^31 toward zero with a
 // sign-dependent nudge; for both signs that equals floor((ab + 2^30) / 2^31), one
-// arithmetic shift. The only saturating case is INT32_MIN * INT32_MIN.
+// arithmetic shift. The only saturating case is INT32_MIN * INT32_MIN. The rounding right
+// shift is RoundingDivideByPOT (requantize.h) with its mask from the table.
 static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
     const int32_t x = es_wrap_shl(es_wrap_add(acc, ch->bias), ch->left);
     int32_t high;
-    if (ch->multiplier == INT32_MIN && x == INT32_MIN) {
+    if (x == INT32_MIN && ch->multiplier == INT32_MIN) {
         high = INT32_MAX;
     } else {
         high = (int32_t)(((int64_t)x * ch->multiplier + ((int64_t)1 << 30)) >> 31);
     }
-    return es_rdbp(high, ch->right);
+    const int32_t mask = ch->mask;
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+    return (high >> ch->right) + ((high & mask) > threshold);
+}
+
+// The output stage parameters of up to ES_OPT_TABLE_CHANNELS channels, decoded once per
+// operator into a stack table; channels past the table are decoded where they are used.
+// (Parts that cannot load unaligned words are the small Cortex-M0 ones: a short table.)
+#if EARSHOT_LE_UNALIGNED_OK
+#define ES_OPT_TABLE_CHANNELS (128)
+#else
+#define ES_OPT_TABLE_CHANNELS (16)
+#endif
+
+typedef struct _es_opt_table_t {
+    int32_t count;   // channels held
+    es_opt_ch_t ch[ES_OPT_TABLE_CHANNELS];
+} es_opt_table_t;
+
+static inline void es_opt_table_init(const es_requant_t *rq, int32_t channels, es_opt_table_t *t) {
+    t->count = channels < ES_OPT_TABLE_CHANNELS ? channels : ES_OPT_TABLE_CHANNELS;
+    for (int32_t c = 0; c < t->count; ++c) {
+        es_opt_load_channel(rq, c, &t->ch[c]);
+    }
+}
+
+// The parameters of channel c: from the table, or decoded into *spare.
+static inline const es_opt_ch_t *es_opt_table_get(const es_requant_t *rq, const es_opt_table_t *t,
+    int32_t c, es_opt_ch_t *spare) {
+    if (c < t->count) {
+        return &t->ch[c];
+    }
+    es_opt_load_channel(rq, c, spare);
+    return spare;
 }
 
 #endif // EARSHOT_KERNELS_OPT_COMMON_H

@@ -112,6 +112,35 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
     while (kx_end > kx_begin && x0 + (kx_end - 1) * dw >= p->in_w) {
         --kx_end;
     }
+    const bool rows_inside = y0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->in_h;
+    if (rows_inside && kx_begin == 0 && kx_end == p->filter_w && dw == 1) {
+        // The whole window is inside the input: rows of row_len contiguous bytes.
+        const int8_t *src = in_b + (size_t)y0 * in_row + x0 * in_ch;
+        const int32_t step = p->dilation_h * in_row;
+        #if EARSHOT_OPT_DSP
+        if ((row_len & 3) == 0 && k4 == p->filter_h * row_len) {
+            const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+            uint32_t *d = &cols->w[base >> 1];
+            for (int32_t ky = 0; ky < p->filter_h; ++ky, src += step) {
+                for (int32_t i = 0; i < row_len; i += 4) {
+                    const uint32_t x = es_opt_rd32(src + i);
+                    d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+                    d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                    d += 2;
+                }
+            }
+            return;
+        }
+        #else
+        int32_t k = 0;
+        for (int32_t ky = 0; ky < p->filter_h; ++ky, src += step) {
+            for (int32_t i = 0; i < row_len; ++i, ++k) {
+                col_set(cols, base + k, src[i] + offset);
+            }
+        }
+        return;
+        #endif
+    }
     const int32_t left = kx_begin * in_ch;
     const int32_t mid = (kx_end - kx_begin) * in_ch;
     const int32_t right = row_len - left - mid;
@@ -140,58 +169,65 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
     }
 }
 
-// acc[2 * channel + pixel] = sum over k of filter row . column, for filter rows w0 and
-// w0 + w_step and the two columns of cols, k_len deep.
-__attribute__((noinline)) static void dot_2x2(const int8_t *w0, int32_t w_step, const es_columns_t *cols, int32_t k_len,
-    int32_t k4, int32_t *acc) {
-    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-    int32_t k = 0;
-    #if EARSHOT_OPT_DSP
-    // Column 1 sits at a fixed distance from column 0, so one pointer walks both.
-    const uint32_t *x = cols->w;
-    const int8_t *w_end = w0 + k4;
-    while (w0 < w_end) {
-        const uint32_t wa = es_opt_rd32(w0);
-        const uint32_t wb = es_opt_rd32(w0 + w_step);
-        w0 += 4;
-        const int32_t wa02 = __sxtb16(wa);
-        const int32_t wa13 = es_sxtb16_ror8(wa);
-        const int32_t wb02 = __sxtb16(wb);
-        const int32_t wb13 = es_sxtb16_ror8(wb);
-        int32_t v = (int32_t)x[0];
-        a00 = __smlad(wa02, v, a00);
-        a10 = __smlad(wb02, v, a10);
-        v = (int32_t)x[1];
-        a00 = __smlad(wa13, v, a00);
-        a10 = __smlad(wb13, v, a10);
-        v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2];
-        a01 = __smlad(wa02, v, a01);
-        a11 = __smlad(wb02, v, a11);
-        v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2 + 1];
-        a01 = __smlad(wa13, v, a01);
-        a11 = __smlad(wb13, v, a11);
-        x += 2;
+// acc[2 * i + pixel] = filter row i . column pixel for the n filter rows at w (k_len bytes
+// each) and the two columns of cols: two rows x two columns per pass.
+__attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int32_t k_len,
+    int32_t k4, const es_columns_t *cols, int32_t *acc) {
+    for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, acc += 4) {
+        const bool pair = i + 1 < n;
+        const int8_t *w0 = w;
+        const int32_t w_step = pair ? k_len : 0;
+        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+        int32_t k = 0;
+        #if EARSHOT_OPT_DSP
+        // Column 1 sits at a fixed distance from column 0, so one pointer walks both.
+        const uint32_t *x = cols->w;
+        const int8_t *w_end = w0 + k4;
+        while (w0 < w_end) {
+            const uint32_t wa = es_opt_rd32(w0);
+            const uint32_t wb = es_opt_rd32(w0 + w_step);
+            w0 += 4;
+            const int32_t wa02 = __sxtb16(wa);
+            const int32_t wa13 = es_sxtb16_ror8(wa);
+            const int32_t wb02 = __sxtb16(wb);
+            const int32_t wb13 = es_sxtb16_ror8(wb);
+            int32_t v = (int32_t)x[0];
+            a00 = __smlad(wa02, v, a00);
+            a10 = __smlad(wb02, v, a10);
+            v = (int32_t)x[1];
+            a00 = __smlad(wa13, v, a00);
+            a10 = __smlad(wb13, v, a10);
+            v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2];
+            a01 = __smlad(wa02, v, a01);
+            a11 = __smlad(wb02, v, a11);
+            v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2 + 1];
+            a01 = __smlad(wa13, v, a01);
+            a11 = __smlad(wb13, v, a11);
+            x += 2;
+        }
+        k = k4;
+        w0 = w;
+        #else
+        (void)k4;
+        #endif
+        const int8_t *w1 = w0 + w_step;
+        for (; k < k_len; ++k) {
+            const int32_t wa = w0[k];
+            const int32_t wb = w1[k];
+            const int32_t xv = col_get(cols, k);
+            const int32_t yv = col_get(cols, ES_OPT_COLUMN_ENTRIES + k);
+            a00 += wa * xv;
+            a01 += wa * yv;
+            a10 += wb * xv;
+            a11 += wb * yv;
+        }
+        acc[0] = a00;
+        acc[1] = a01;
+        if (pair) {
+            acc[2] = a10;
+            acc[3] = a11;
+        }
     }
-    k = k4;
-    w0 -= k4;
-    #else
-    (void)k4;
-    #endif
-    const int8_t *w1 = w0 + w_step;
-    for (; k < k_len; ++k) {
-        const int32_t wa = w0[k];
-        const int32_t wb = w1[k];
-        const int32_t xv = col_get(cols, k);
-        const int32_t yv = col_get(cols, ES_OPT_COLUMN_ENTRIES + k);
-        a00 += wa * xv;
-        a01 += wa * yv;
-        a10 += wb * xv;
-        a11 += wb * yv;
-    }
-    acc[0] = a00;
-    acc[1] = a01;
-    acc[2] = a10;
-    acc[3] = a11;
 }
 
 bool es_opt_conv_supported(const es_conv_params_t *p) {
@@ -210,7 +246,7 @@ void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
     es_opt_table_t table;
     es_opt_table_init(&p->rq, out_ch, &table);
     es_columns_t cols;
-    int32_t acc[4];
+    int32_t acc[2 * ES_OPT_GEMM_CHANNELS];
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * p->in_ch;
         for (int32_t px = 0; px < pixels; px += 2) {
@@ -225,21 +261,26 @@ void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
             }
             int8_t *out0 = output;
             int8_t *out1 = output + out_ch;
-            for (int32_t oc = 0; oc < out_ch; oc += 2) {
-                const bool pair = oc + 1 < out_ch;
-                const int8_t *w0 = filter + (size_t)oc * k_len;
-                dot_2x2(w0, pair ? k_len : 0, &cols, k_len, k4, acc);
-                es_opt_ch_t spare;
-                const es_opt_ch_t *ch = es_opt_table_get(&p->rq, &table, oc, &spare);
-                out0[oc] = es_opt_out(&o, es_opt_scale(acc[0], ch));
-                if (two) {
-                    out1[oc] = es_opt_out(&o, es_opt_scale(acc[1], ch));
-                }
-                if (pair) {
-                    ch = es_opt_table_get(&p->rq, &table, oc + 1, &spare);
-                    out0[oc + 1] = es_opt_out(&o, es_opt_scale(acc[2], ch));
+            for (int32_t oc0 = 0; oc0 < out_ch; oc0 += ES_OPT_GEMM_CHANNELS) {
+                const int32_t n = out_ch - oc0 < ES_OPT_GEMM_CHANNELS ? out_ch - oc0
+                    : ES_OPT_GEMM_CHANNELS;
+                gemm_block(filter + (size_t)oc0 * k_len, n, k_len, k4, &cols, acc);
+                const int32_t lo = o.lo, hi = o.hi, zp = o.offset;
+                for (int32_t i = 0; i < n; ++i) {
+                    const int32_t oc = oc0 + i;
+                    es_opt_ch_t q;
+                    if (oc < table.count) {
+                        q = table.ch[oc];
+                    } else {
+                        es_opt_load_channel(&p->rq, oc, &q);
+                    }
+                    int32_t v0 = es_opt_scale(acc[2 * i], &q);
+                    int32_t v1 = es_opt_scale(acc[2 * i + 1], &q);
+                    v0 = v0 < lo ? lo : (v0 > hi ? hi : v0);
+                    v1 = v1 < lo ? lo : (v1 > hi ? hi : v1);
+                    out0[oc] = (int8_t)(v0 + zp);
                     if (two) {
-                        out1[oc + 1] = es_opt_out(&o, es_opt_scale(acc[3], ch));
+                        out1[oc] = (int8_t)(v1 + zp);
                     }
                 }
             }

@@ -114,7 +114,7 @@ static void depthwise_mult1(const es_conv_params_t *p, const int8_t *input, cons
     es_opt_out_init(&p->rq, &o);
     es_opt_table_t table;
     es_opt_table_init(&p->rq, ch, &table);
-    int32_t acc[4];
+    int32_t acc[ES_OPT_DW_CHANNELS];
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in_b = input + (size_t)b * p->in_h * in_row;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
@@ -137,18 +137,26 @@ static void depthwise_mult1(const es_conv_params_t *p, const int8_t *input, cons
                 } else {
                     t.rows = 0;
                 }
+                // Accumulators of every channel first, then the output stage in one pass
+                // over the channel table.
                 int32_t c = 0;
-                es_opt_ch_t spare;
                 for (; c + 4 <= ch; c += 4) {
-                    taps_4(in0 + c, f0 + c, &t, acc);
-                    for (int32_t i = 0; i < 4; ++i) {
-                        const es_opt_ch_t *q = es_opt_table_get(&p->rq, &table, c + i, &spare);
-                        output[c + i] = es_opt_out(&o, es_opt_scale(acc[i], q));
-                    }
+                    taps_4(in0 + c, f0 + c, &t, &acc[c]);
                 }
                 for (; c < ch; ++c) {
-                    const es_opt_ch_t *q = es_opt_table_get(&p->rq, &table, c, &spare);
-                    output[c] = es_opt_out(&o, es_opt_scale(taps_1(in0 + c, f0 + c, &t), q));
+                    acc[c] = taps_1(in0 + c, f0 + c, &t);
+                }
+                const int32_t lo = o.lo, hi = o.hi, zp = o.offset;
+                for (c = 0; c < table.count; ++c) {
+                    const es_opt_ch_t q = table.ch[c];
+                    int32_t v = es_opt_scale(acc[c], &q);
+                    v = v < lo ? lo : (v > hi ? hi : v);
+                    output[c] = (int8_t)(v + zp);
+                }
+                for (; c < ch; ++c) {
+                    es_opt_ch_t q;
+                    es_opt_load_channel(&p->rq, c, &q);
+                    output[c] = es_opt_out(&o, es_opt_scale(acc[c], &q));
                 }
                 output += ch;
             }
@@ -172,7 +180,7 @@ void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,
         es_opt_conv_im2col(p, input, transposed, output);
         return;
     }
-    if (p->depth_multiplier == 1) {
+    if (p->depth_multiplier == 1 && p->in_ch <= ES_OPT_DW_CHANNELS) {
         depthwise_mult1(p, input, filter, output);
         return;
     }

@@ -65,6 +65,10 @@ static inline int8_t es_opt_out(const es_opt_out_t *o, int32_t scaled) {
     return (int8_t)(v + o->offset);
 }
 
+// Callers copy the output stage and channel parameters into locals before storing outputs:
+// an int8 store may alias anything, so parameters read through pointers would be loaded
+// again after every output byte.
+
 // One output channel's FIXED_POINT stage with the shift split into its two directions
 // and the rounding mask of the right shift precomputed.
 typedef struct _es_opt_ch_t {
@@ -101,6 +105,20 @@ static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
     const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
     return (high >> ch->right) + ((high & mask) > threshold);
 }
+
+// Output channels per block of the im2col kernel (two int32 accumulators each on the stack).
+#if EARSHOT_LE_UNALIGNED_OK
+#define ES_OPT_GEMM_CHANNELS (128)
+#else
+#define ES_OPT_GEMM_CHANNELS (16)
+#endif
+
+// Channels of the depthwise kernel's stack accumulators (more: the reference kernel).
+#if EARSHOT_LE_UNALIGNED_OK
+#define ES_OPT_DW_CHANNELS (256)
+#else
+#define ES_OPT_DW_CHANNELS (64)
+#endif
 
 // The output stage parameters of up to ES_OPT_TABLE_CHANNELS channels, decoded once per
 // operator into a stack table; channels past the table are decoded where they are used.

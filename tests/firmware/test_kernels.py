@@ -35,11 +35,11 @@ CONV_CASES = [
     ConvCase("dw_in1_m3_3x3", (6, 5), 1, 3, (3, 3), multiplier=3),
     ConvCase("dw_in1_m16_9x9_fallback", (9, 9), 1, 16, (9, 9), multiplier=16),
     ConvCase("dw_3x3_s2", (9, 8), 12, 12, (3, 3), stride=(2, 2), multiplier=1),
-    ConvCase("dw_3x3_odd_channels", (7, 6), 7, 7, (3, 3), multiplier=1),
+    ConvCase("dw_3x3_odd_channels_batches", (7, 6), 7, 7, (3, 3), multiplier=1, batches=2),
     ConvCase("dw_5x1_width1", (12, 1), 10, 10, (5, 1), same=False, multiplier=1),
     ConvCase("dw_3x3_dilated", (9, 9), 6, 6, (3, 3), dilation=(2, 2), multiplier=1),
     ConvCase("dw_m2_fallback", (6, 6), 5, 10, (3, 3), multiplier=2),
-    ConvCase("dw_3x3_133_channels", (3, 3), 133, 133, (3, 3), multiplier=1, batches=2),
+    ConvCase("dw_3x3_133_channels", (3, 3), 133, 133, (3, 3), multiplier=1),
 ]
 DENSE_CASES = [
     DenseCase("dense_odd", 37, 5),

@@ -182,8 +182,7 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
         #if EARSHOT_OPT_DSP
         // Column 1 sits at a fixed distance from column 0, so one pointer walks both.
         const uint32_t *x = cols->w;
-        const int8_t *w_end = w0 + k4;
-        while (w0 < w_end) {
+        for (int32_t steps = k4 >> 2; steps > 0; --steps) {
             const uint32_t wa = es_opt_rd32(w0);
             const uint32_t wb = es_opt_rd32(w0 + w_step);
             w0 += 4;

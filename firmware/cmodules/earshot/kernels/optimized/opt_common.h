@@ -75,6 +75,8 @@ typedef struct _es_opt_ch_t {
     int32_t bias;
     int32_t multiplier;
     int32_t mask;           // (1 << right) - 1
+    int32_t round;          // right > 0 ? 1 << (right - 1) : 0
+    int32_t adjust;         // right > 0 ? -1 : 0
     int16_t left, right;
 } es_opt_ch_t;
 
@@ -86,16 +88,29 @@ static inline void es_opt_load_channel(const es_requant_t *rq, int32_t c, es_opt
     ch->left = (int16_t)(r.shift > 0 ? r.shift : 0);
     ch->right = (int16_t)(r.shift > 0 ? 0 : -r.shift);
     ch->mask = (int32_t)(((uint32_t)1 << ch->right) - 1u);
+    ch->round = ch->right > 0 ? (int32_t)((uint32_t)1 << (ch->right - 1)) : 0;
+    ch->adjust = ch->right > 0 ? -1 : 0;
 }
 
 // MultiplyByQuantizedMultiplier(acc + bias, multiplier, shift). gemmlowp's
 // SaturatingRoundingDoublingHighMul truncates (ab + nudge) / 2^31 toward zero with a
 // sign-dependent nudge; for both signs that equals floor((ab + 2^30) / 2^31), one
-// arithmetic shift. The only saturating case is INT32_MIN * INT32_MIN. The rounding right
-// shift is RoundingDivideByPOT (requantize.h) with its mask from the table.
+// arithmetic shift. The only saturating case is INT32_MIN * INT32_MIN.
+// When -2^30 < x < 2^30 (every accumulator of a real model), that is SMMULR(2x, m) =
+// floor((2xm + 2^31) / 2^32), and |high| < 2^30 leaves room for RoundingDivideByPOT as one
+// shift: floor((high + 2^(e-1) - (high < 0)) / 2^e) rounds halves away from zero exactly as
+// its remainder/threshold form (requantize.h) does. Other values take the general path.
 static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
     const int32_t x = es_wrap_shl(es_wrap_add(acc, ch->bias), ch->left);
     int32_t high;
+    if (x > -(1 << 30) && x < (1 << 30)) {
+        #if EARSHOT_OPT_DSP
+        __asm__ ("smmulr %0, %1, %2" : "=r" (high) : "r" (x * 2), "r" (ch->multiplier));
+        #else
+        high = (int32_t)(((int64_t)x * ch->multiplier + ((int64_t)1 << 30)) >> 31);
+        #endif
+        return (high + ch->round + ((high >> 31) & ch->adjust)) >> ch->right;
+    }
     if (x == INT32_MIN && ch->multiplier == INT32_MIN) {
         high = INT32_MAX;
     } else {

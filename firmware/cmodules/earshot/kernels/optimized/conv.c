@@ -180,29 +180,38 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
         int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
         int32_t k = 0;
         #if EARSHOT_OPT_DSP
-        // Column 1 sits at a fixed distance from column 0, so one pointer walks both.
+        // Column 1 sits at a fixed distance from column 0, so one pointer walks both. One
+        // pass: two filter words (8 MACs each), LDRD of both columns' int16 pairs.
         const uint32_t *x = cols->w;
-        for (int32_t steps = k4 >> 2; steps > 0; --steps) {
-            const uint32_t wa = es_opt_rd32(w0);
-            const uint32_t wb = es_opt_rd32(w0 + w_step);
-            w0 += 4;
-            const int32_t wa02 = __sxtb16(wa);
-            const int32_t wa13 = es_sxtb16_ror8(wa);
-            const int32_t wb02 = __sxtb16(wb);
-            const int32_t wb13 = es_sxtb16_ror8(wb);
-            int32_t v = (int32_t)x[0];
-            a00 = __smlad(wa02, v, a00);
-            a10 = __smlad(wb02, v, a10);
-            v = (int32_t)x[1];
-            a00 = __smlad(wa13, v, a00);
-            a10 = __smlad(wb13, v, a10);
-            v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2];
-            a01 = __smlad(wa02, v, a01);
-            a11 = __smlad(wb02, v, a11);
-            v = (int32_t)x[ES_OPT_COLUMN_ENTRIES / 2 + 1];
-            a01 = __smlad(wa13, v, a01);
-            a11 = __smlad(wb13, v, a11);
-            x += 2;
+        int32_t steps = k4 >> 2;
+        if (steps > 0) {
+            int32_t wa, wb, t0, t1, c0, c1;
+            __asm__ volatile (
+                "1:\n"
+                "ldr %[wb], [%[w], %[step]]\n"
+                "ldr %[wa], [%[w]], #4\n"
+                "sxtb16 %[t0], %[wa]\n"
+                "sxtb16 %[wa], %[wa], ror #8\n"
+                "sxtb16 %[t1], %[wb]\n"
+                "sxtb16 %[wb], %[wb], ror #8\n"
+                "ldrd %[c0], %[c1], [%[x]], #8\n"
+                "smlad %[a00], %[t0], %[c0], %[a00]\n"
+                "smlad %[a10], %[t1], %[c0], %[a10]\n"
+                "smlad %[a00], %[wa], %[c1], %[a00]\n"
+                "smlad %[a10], %[wb], %[c1], %[a10]\n"
+                "ldrd %[c0], %[c1], [%[x], %[ofs]]\n"
+                "smlad %[a01], %[t0], %[c0], %[a01]\n"
+                "smlad %[a11], %[t1], %[c0], %[a11]\n"
+                "smlad %[a01], %[wa], %[c1], %[a01]\n"
+                "smlad %[a11], %[wb], %[c1], %[a11]\n"
+                "subs %[n], %[n], #1\n"
+                "bne 1b\n"
+                : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11),
+                [w] "+r" (w0), [x] "+r" (x), [n] "+r" (steps),
+                [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1),
+                [c0] "=&r" (c0), [c1] "=&r" (c1)
+                : [step] "r" (w_step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8)
+                : "cc", "memory");
         }
         k = k4;
         w0 = w;

@@ -43,6 +43,31 @@ typedef struct _es_taps_t {
     int32_t offset;
 } es_taps_t;
 
+// One tap of four channels: input word at i, filter word at g.
+#if EARSHOT_OPT_DSP
+#define ES_TAP4(i, g) do { \
+        const uint32_t xv_ = es_opt_rd32(i); \
+        const uint32_t wv_ = es_opt_rd32(g); \
+        const int32_t x02_ = __sadd16(__sxtb16(xv_), off2); \
+        const int32_t w02_ = __sxtb16(wv_); \
+        a0 = __smlabb(x02_, w02_, a0); \
+        a2 = __smlatt(x02_, w02_, a2); \
+        const int32_t x13_ = __sadd16(es_sxtb16_ror8(xv_), off2); \
+        const int32_t w13_ = es_sxtb16_ror8(wv_); \
+        a1 = __smlabb(x13_, w13_, a1); \
+        a3 = __smlatt(x13_, w13_, a3); \
+} while (0)
+#else
+#define ES_TAP4(i, g) do { \
+        const int8_t *i_ = (i); \
+        const int8_t *g_ = (g); \
+        a0 += g_[0] * (i_[0] + offset); \
+        a1 += g_[1] * (i_[1] + offset); \
+        a2 += g_[2] * (i_[2] + offset); \
+        a3 += g_[3] * (i_[3] + offset); \
+} while (0)
+#endif
+
 // acc[0..3] = sum over the taps of filter * (input + offset) for the four channels at in, f.
 __attribute__((noinline)) static void taps_4(const int8_t *in, const int8_t *f,
     const es_taps_t *t, int32_t *acc) {
@@ -54,32 +79,28 @@ __attribute__((noinline)) static void taps_4(const int8_t *in, const int8_t *f,
     #else
     const int32_t offset = t->offset;
     #endif
-    for (int32_t r = t->rows; r > 0; --r) {
-        const int8_t *i = in;
-        const int8_t *g = f;
-        for (int32_t c = t->cols; c > 0; --c) {
-            #if EARSHOT_OPT_DSP
-            const uint32_t xv = es_opt_rd32(i);
-            const uint32_t wv = es_opt_rd32(g);
-            const int32_t x02 = __sadd16(__sxtb16(xv), off2);
-            const int32_t w02 = __sxtb16(wv);
-            a0 = __smlabb(x02, w02, a0);
-            a2 = __smlatt(x02, w02, a2);
-            const int32_t x13 = __sadd16(es_sxtb16_ror8(xv), off2);
-            const int32_t w13 = es_sxtb16_ror8(wv);
-            a1 = __smlabb(x13, w13, a1);
-            a3 = __smlatt(x13, w13, a3);
-            #else
-            a0 += g[0] * (i[0] + offset);
-            a1 += g[1] * (i[1] + offset);
-            a2 += g[2] * (i[2] + offset);
-            a3 += g[3] * (i[3] + offset);
-            #endif
-            i += sx;
-            g += fx;
+    if (t->cols == 3 && sx == fx) {
+        // Rows of three taps (3x3 windows), unrolled; input and filter share the step.
+        const int32_t s2 = 2 * sx;
+        for (int32_t r = t->rows; r > 0; --r) {
+            ES_TAP4(in, f);
+            ES_TAP4(in + sx, f + sx);
+            ES_TAP4(in + s2, f + s2);
+            in += t->in_step_y;
+            f += t->f_step_y;
         }
-        in += t->in_step_y;
-        f += t->f_step_y;
+    } else {
+        for (int32_t r = t->rows; r > 0; --r) {
+            const int8_t *i = in;
+            const int8_t *g = f;
+            for (int32_t c = t->cols; c > 0; --c) {
+                ES_TAP4(i, g);
+                i += sx;
+                g += fx;
+            }
+            in += t->in_step_y;
+            f += t->f_step_y;
+        }
     }
     acc[0] = a0;
     acc[1] = a1;

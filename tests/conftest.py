@@ -49,6 +49,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def target_of(item: pytest.Item) -> int:
         callspec = getattr(item, "callspec", None)
         name = callspec.params.get("target") if callspec else None
+        # An empty parametrization (no selected target of the test's kinds) gives NOTSET.
         return order.get(name, -1) if isinstance(name, str) else -1
 
     items.sort(key=target_of)

@@ -2,8 +2,9 @@
 #
 # The model bytes are checked once, when the Model is made, and never copied: weights are
 # read in place (flash for frozen models). The buffer must not change after that (invoke
-# trusts the checked offsets): give Model a buffer nothing else writes. Activations live in one bytearray, the arena,
-# allocated here once; .input/.output are int8 memoryviews into it, made once, so that
+# trusts the checked offsets): give Model a buffer nothing else writes. Activations live
+# in one bytearray, the arena, allocated here once; .input/.output are int8 memoryviews
+# into it, made once, so that
 #
 #     m.input[:] = features
 #     m.invoke()

@@ -3,6 +3,7 @@ add_library(usermod_earshot INTERFACE)
 file(GLOB EARSHOT_MOD_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/*.c
     ${CMAKE_CURRENT_LIST_DIR}/kernels/*.c
+    ${CMAKE_CURRENT_LIST_DIR}/kernels/optimized/*.c
     ${CMAKE_CURRENT_LIST_DIR}/dsp/*.c
     ${CMAKE_CURRENT_LIST_DIR}/audio/*.c
 )

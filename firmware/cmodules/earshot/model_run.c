@@ -64,7 +64,7 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
         p.filter_offset = -w.filter_zero_point;
         p.double_round = w.requant_mode == ES_REQUANT_DOUBLE_ROUND;
         fill_requant(r, op, &w, &p.rq);
-        es_fully_connected_s8(&p, data_of(r, &in), filter, output_of(r, &out));
+        es_run_fully_connected_s8(&p, data_of(r, &in), filter, output_of(r, &out));
         return;
     }
     es_conv_params_t p;
@@ -87,9 +87,9 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
     p.input_offset = -w.input_zero_point;
     fill_requant(r, op, &w, &p.rq);
     if (op->opcode == ES_OP_CONV_2D) {
-        es_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
+        es_run_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
     } else {
-        es_depthwise_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
+        es_run_depthwise_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
     }
 }
 

@@ -7,14 +7,19 @@
 // alignment, so every multi-byte constant is passed as a byte pointer to little-endian
 // data and read with earshot_le.h.
 //
-// EARSHOT_KERNELS_REFERENCE (earshot_config.h) will choose between these portable
-// kernels and optimized ones; for now both settings use the portable kernels.
+// The functions below without a suffix are the portable reference kernels (kernels/*.c),
+// the oracle. EARSHOT_KERNELS_REFERENCE (earshot_config.h) chooses at build time which
+// implementation the engine calls: the es_run_* names map to the reference kernels or to
+// the optimized ones (kernels/optimized/, `_opt` suffix), which are bit-exact with them
+// and fall back to them for shapes they do not cover.
 #ifndef EARSHOT_KERNELS_H
 #define EARSHOT_KERNELS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "earshot_config.h"
 
 // Per-channel output stage of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED.
 typedef struct _es_requant_t {
@@ -92,6 +97,22 @@ void es_max_pool_s8(const es_pool_kernel_params_t *p, const int8_t *input, int8_
 void es_add_s8(const es_add_kernel_params_t *p, const int8_t *input1, const int8_t *input2,
     int8_t *output);
 void es_softmax_s8(const es_softmax_kernel_params_t *p, const int8_t *input, int8_t *output);
+
+#if !EARSHOT_KERNELS_REFERENCE
+void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
+void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,
+    const int8_t *filter, int8_t *output);
+void es_fully_connected_s8_opt(const es_fc_params_t *p, const int8_t *input,
+    const int8_t *filter, int8_t *output);
+#define es_run_conv_s8 es_conv_s8_opt
+#define es_run_depthwise_conv_s8 es_depthwise_conv_s8_opt
+#define es_run_fully_connected_s8 es_fully_connected_s8_opt
+#else
+#define es_run_conv_s8 es_conv_s8
+#define es_run_depthwise_conv_s8 es_depthwise_conv_s8
+#define es_run_fully_connected_s8 es_fully_connected_s8
+#endif
 
 // round(acc * mantissa * 2^exponent) as LiteRT's reference FULLY_CONNECTED computes it in
 // double precision (FORMAT.md §3.2), with integers only. Exposed for tests.

@@ -1,0 +1,309 @@
+// Optimized int8 CONV_2D: im2col of two output pixels into a small stack buffer of int16
+// (input + input offset, 0 where the window hangs over the padding), then a blocked
+// matrix kernel that computes two output channels x two pixels per pass. With the DSP
+// extension, filter bytes are unpacked with SXTB16 and multiplied with SMLAD; the column
+// is stored in the order SXTB16 yields (lanes 0, 2, 1, 3 of every group of four), so each
+// 4-deep step costs two filter loads, four SXTB16 and eight SMLAD for 16 MACs.
+// Bit-exact with kernels/conv.c, which it falls back to for shapes it does not cover.
+
+#include "kernels/optimized/opt_common.h"
+
+#if !EARSHOT_KERNELS_REFERENCE
+
+EARSHOT_OPT_SPEED
+
+#include "kernels/optimized/opt_conv.h"
+
+// Two columns of ES_OPT_COLUMN_ENTRIES int16 each, the second right after the first, in
+// words (the DSP kernel reads int16 pairs); single entries go through memcpy.
+typedef struct _es_columns_t {
+    uint32_t w[ES_OPT_COLUMN_ENTRIES];
+} es_columns_t;
+
+static inline void col_set(es_columns_t *cols, int32_t pos, int32_t v) {
+    const int16_t h = (int16_t)v;
+    memcpy((uint8_t *)cols->w + 2 * pos, &h, sizeof(h));
+}
+
+static inline int32_t col_get(const es_columns_t *cols, int32_t pos) {
+    int16_t h;
+    memcpy(&h, (const uint8_t *)cols->w + 2 * pos, sizeof(h));
+    return h;
+}
+
+// Position of receptive-field entry k in the column.
+static inline int32_t column_pos(int32_t k, int32_t k4) {
+    #if EARSHOT_OPT_DSP
+    if (k < k4) {
+        return (k & ~3) | ((k & 1) << 1) | ((k >> 1) & 1);
+    }
+    #else
+    (void)k4;
+    #endif
+    return k;
+}
+
+// Entries k .. k + n - 1 of the column starting at entry base: the n input bytes at src
+// plus offset, or zeros (padding) when src is NULL. Whole aligned groups of four go by
+// words, in the lane order of the DSP kernel.
+static void column_run(es_columns_t *cols, int32_t base, int32_t k, const int8_t *src, int32_t n,
+    int32_t offset, int32_t k4) {
+    int32_t i = 0;
+    #if EARSHOT_OPT_DSP
+    for (; i < n && ((k + i) & 3) != 0; ++i) {
+        col_set(cols, base + column_pos(k + i, k4), src ? src[i] + offset : 0);
+    }
+    int32_t words = (n - i) >> 2;
+    if (k + i + 4 * words > k4) {
+        words = (k4 - (k + i)) >> 2;
+    }
+    if (words > 0) {
+        uint32_t *d = &cols->w[(base + k + i) >> 1];
+        if (src) {
+            const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+            const int8_t *s = src + i;
+            for (int32_t j = 0; j < words; ++j) {
+                const uint32_t x = es_opt_rd32(s);
+                d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+                d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                d += 2;
+                s += 4;
+            }
+        } else {
+            for (int32_t j = 0; j < words; ++j) {
+                d[0] = 0;
+                d[1] = 0;
+                d += 2;
+            }
+        }
+        i += 4 * words;
+    }
+    for (; i < n; ++i) {
+        col_set(cols, base + column_pos(k + i, k4), src ? src[i] + offset : 0);
+    }
+    #else
+    (void)k4;
+    if (src) {
+        for (; i < n; ++i) {
+            col_set(cols, base + k + i, src[i] + offset);
+        }
+    } else {
+        for (; i < n; ++i) {
+            col_set(cols, base + k + i, 0);
+        }
+    }
+    #endif
+}
+
+// The receptive field of the output pixel whose window starts at (y0, x0).
+static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y0, int32_t x0,
+    es_columns_t *cols, int32_t base, int32_t k4) {
+    const int32_t in_ch = p->in_ch;
+    const int32_t row_len = p->filter_w * in_ch;
+    const int32_t in_row = p->in_w * in_ch;
+    const int32_t offset = p->input_offset;
+    const int32_t dw = p->dilation_w;
+    // The filter columns [kx_begin, kx_end) that fall inside the input.
+    int32_t kx_begin = 0;
+    while (kx_begin < p->filter_w && x0 + kx_begin * dw < 0) {
+        ++kx_begin;
+    }
+    int32_t kx_end = p->filter_w;
+    while (kx_end > kx_begin && x0 + (kx_end - 1) * dw >= p->in_w) {
+        --kx_end;
+    }
+    const bool rows_inside = y0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->in_h;
+    if (rows_inside && kx_begin == 0 && kx_end == p->filter_w && dw == 1) {
+        // The whole window is inside the input: rows of row_len contiguous bytes.
+        const int8_t *src = in_b + (size_t)y0 * in_row + x0 * in_ch;
+        const int32_t step = p->dilation_h * in_row;
+        #if EARSHOT_OPT_DSP
+        if ((row_len & 3) == 0 && k4 == p->filter_h * row_len) {
+            const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+            uint32_t *d = &cols->w[base >> 1];
+            for (int32_t ky = 0; ky < p->filter_h; ++ky, src += step) {
+                for (int32_t i = 0; i < row_len; i += 4) {
+                    const uint32_t x = es_opt_rd32(src + i);
+                    d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+                    d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                    d += 2;
+                }
+            }
+            return;
+        }
+        #else
+        int32_t k = 0;
+        for (int32_t ky = 0; ky < p->filter_h; ++ky, src += step) {
+            for (int32_t i = 0; i < row_len; ++i, ++k) {
+                col_set(cols, base + k, src[i] + offset);
+            }
+        }
+        return;
+        #endif
+    }
+    const int32_t left = kx_begin * in_ch;
+    const int32_t mid = (kx_end - kx_begin) * in_ch;
+    const int32_t right = row_len - left - mid;
+    int32_t k = 0;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky, k += row_len) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        if (iy < 0 || iy >= p->in_h) {
+            column_run(cols, base, k, NULL, row_len, 0, k4);
+            continue;
+        }
+        const int8_t *in_y = in_b + (size_t)iy * in_row + (x0 + kx_begin * dw) * in_ch;
+        if (left > 0) {
+            column_run(cols, base, k, NULL, left, 0, k4);
+        }
+        if (dw == 1) {
+            column_run(cols, base, k + left, in_y, mid, offset, k4);
+        } else {
+            for (int32_t kx = kx_begin; kx < kx_end; ++kx) {
+                column_run(cols, base, k + kx * in_ch, in_y, in_ch, offset, k4);
+                in_y += dw * in_ch;
+            }
+        }
+        if (right > 0) {
+            column_run(cols, base, k + left + mid, NULL, right, 0, k4);
+        }
+    }
+}
+
+// acc[2 * i + pixel] = filter row i . column pixel for the n filter rows at w (k_len bytes
+// each) and the two columns of cols: two rows x two columns per pass.
+__attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int32_t k_len,
+    int32_t k4, const es_columns_t *cols, int32_t *acc) {
+    for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, acc += 4) {
+        const bool pair = i + 1 < n;
+        const int8_t *w0 = w;
+        const int32_t w_step = pair ? k_len : 0;
+        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+        int32_t k = 0;
+        #if EARSHOT_OPT_DSP
+        // Column 1 sits at a fixed distance from column 0, so one pointer walks both. One
+        // pass: two filter words (8 MACs each), LDRD of both columns' int16 pairs.
+        const uint32_t *x = cols->w;
+        int32_t steps = k4 >> 2;
+        if (steps > 0) {
+            int32_t wa, wb, t0, t1, c0, c1;
+            __asm__ volatile (
+                "1:\n"
+                "ldr %[wb], [%[w], %[step]]\n"
+                "ldr %[wa], [%[w]], #4\n"
+                "sxtb16 %[t0], %[wa]\n"
+                "sxtb16 %[wa], %[wa], ror #8\n"
+                "sxtb16 %[t1], %[wb]\n"
+                "sxtb16 %[wb], %[wb], ror #8\n"
+                "ldrd %[c0], %[c1], [%[x]], #8\n"
+                "smlad %[a00], %[t0], %[c0], %[a00]\n"
+                "smlad %[a10], %[t1], %[c0], %[a10]\n"
+                "smlad %[a00], %[wa], %[c1], %[a00]\n"
+                "smlad %[a10], %[wb], %[c1], %[a10]\n"
+                "ldrd %[c0], %[c1], [%[x], %[ofs]]\n"
+                "smlad %[a01], %[t0], %[c0], %[a01]\n"
+                "smlad %[a11], %[t1], %[c0], %[a11]\n"
+                "smlad %[a01], %[wa], %[c1], %[a01]\n"
+                "smlad %[a11], %[wb], %[c1], %[a11]\n"
+                "subs %[n], %[n], #1\n"
+                "bne 1b\n"
+                : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11),
+                [w] "+r" (w0), [x] "+r" (x), [n] "+r" (steps),
+                [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1),
+                [c0] "=&r" (c0), [c1] "=&r" (c1)
+                : [step] "r" (w_step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8)
+                : "cc", "memory");
+        }
+        k = k4;
+        w0 = w;
+        #else
+        (void)k4;
+        #endif
+        const int8_t *w1 = w0 + w_step;
+        for (; k < k_len; ++k) {
+            const int32_t wa = w0[k];
+            const int32_t wb = w1[k];
+            const int32_t xv = col_get(cols, k);
+            const int32_t yv = col_get(cols, ES_OPT_COLUMN_ENTRIES + k);
+            a00 += wa * xv;
+            a01 += wa * yv;
+            a10 += wb * xv;
+            a11 += wb * yv;
+        }
+        acc[0] = a00;
+        acc[1] = a01;
+        if (pair) {
+            acc[2] = a10;
+            acc[3] = a11;
+        }
+    }
+}
+
+bool es_opt_conv_supported(const es_conv_params_t *p) {
+    const int32_t k_len = p->filter_h * p->filter_w * p->in_ch;
+    return k_len > 0 && k_len <= ES_OPT_COLUMN_ENTRIES;
+}
+
+void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output) {
+    const int32_t k_len = p->filter_h * p->filter_w * p->in_ch;
+    const int32_t k4 = EARSHOT_OPT_DSP ? (k_len & ~3) : 0;
+    const int32_t out_ch = p->out_ch;
+    const int32_t pixels = p->out_h * p->out_w;
+    es_opt_out_t o;
+    es_opt_out_init(&p->rq, &o);
+    es_opt_table_t table;
+    es_opt_table_init(&p->rq, out_ch, &table);
+    es_columns_t cols;
+    int32_t acc[2 * ES_OPT_GEMM_CHANNELS];
+    for (int32_t b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * p->in_ch;
+        for (int32_t px = 0; px < pixels; px += 2) {
+            const bool two = px + 1 < pixels;
+            // A last odd pixel fills both columns (the second result is dropped).
+            for (int32_t i = 0; i < 2; ++i) {
+                const int32_t pixel = two ? px + i : px;
+                const int32_t oy = pixel / p->out_w;
+                const int32_t ox = pixel % p->out_w;
+                column_fill(p, in_b, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
+                    &cols, i * ES_OPT_COLUMN_ENTRIES, k4);
+            }
+            int8_t *out0 = output;
+            int8_t *out1 = output + out_ch;
+            for (int32_t oc0 = 0; oc0 < out_ch; oc0 += ES_OPT_GEMM_CHANNELS) {
+                const int32_t n = out_ch - oc0 < ES_OPT_GEMM_CHANNELS ? out_ch - oc0
+                    : ES_OPT_GEMM_CHANNELS;
+                gemm_block(filter + (size_t)oc0 * k_len, n, k_len, k4, &cols, acc);
+                const int32_t lo = o.lo, hi = o.hi, zp = o.offset;
+                for (int32_t i = 0; i < n; ++i) {
+                    const int32_t oc = oc0 + i;
+                    es_opt_ch_t q;
+                    if (oc < table.count) {
+                        q = table.ch[oc];
+                    } else {
+                        es_opt_load_channel(&p->rq, oc, &q);
+                    }
+                    int32_t v0 = es_opt_scale(acc[2 * i], &q);
+                    int32_t v1 = es_opt_scale(acc[2 * i + 1], &q);
+                    v0 = v0 < lo ? lo : (v0 > hi ? hi : v0);
+                    v1 = v1 < lo ? lo : (v1 > hi ? hi : v1);
+                    out0[oc] = (int8_t)(v0 + zp);
+                    if (two) {
+                        out1[oc] = (int8_t)(v1 + zp);
+                    }
+                }
+            }
+            output += (two ? 2 : 1) * out_ch;
+        }
+    }
+}
+
+void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output) {
+    if (!es_opt_conv_supported(p)) {
+        es_conv_s8(p, input, filter, output);
+        return;
+    }
+    es_opt_conv_im2col(p, input, filter, output);
+}
+
+#endif // !EARSHOT_KERNELS_REFERENCE

@@ -1,0 +1,169 @@
+// Shared pieces of the optimized kernels: the DSP intrinsics they use, the output stage in
+// a form that costs fewer instructions per output, and unaligned word loads.
+//
+// Every helper here computes exactly what the reference kernels compute (kernels/*.c,
+// output_stage.h); tests compare both builds bit for bit.
+#ifndef EARSHOT_KERNELS_OPT_COMMON_H
+#define EARSHOT_KERNELS_OPT_COMMON_H
+
+#include "earshot_config.h"
+#include "kernels/output_stage.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+// ARMv7E-M (Cortex-M4/M7/M33 with DSP): SXTB16 unpacks two int8 lanes to int16, SMLAD
+// multiplies two int16 pairs and adds both products.
+#define EARSHOT_OPT_DSP (1)
+#include <arm_acle.h>
+
+// SXTB16 of the value rotated right by 8: lanes 1 and 3 as two int16.
+static inline int32_t es_sxtb16_ror8(uint32_t x) {
+    int32_t r;
+    __asm__ ("sxtb16 %0, %1, ror #8" : "=r" (r) : "r" (x));
+    return r;
+}
+#else
+#define EARSHOT_OPT_DSP (0)
+#endif
+
+// The firmware is built for size (-Os); the optimized kernels' inner loops need GCC's
+// speed optimizations (register allocation of the blocked accumulators, inlining).
+#if defined(__GNUC__) && !defined(__clang__)
+#define EARSHOT_OPT_SPEED _Pragma("GCC optimize(\"O2\")")
+#else
+#define EARSHOT_OPT_SPEED
+#endif
+
+// Stack scratch of the im2col kernels: int16 entries of each of the two columns.
+// Convolutions whose receptive field needs more fall back to the reference kernel.
+#define ES_OPT_COLUMN_ENTRIES (256)
+// Stack scratch for a DEPTHWISE_CONV_2D filter with one input channel, transposed into a
+// CONV_2D filter (bytes).
+#define ES_OPT_FILTER_BYTES (1024)
+
+// Four bytes from any address (callers only use this where unaligned loads are allowed).
+static inline uint32_t es_opt_rd32(const int8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+// The output zero point and activation range as one clamp of the scaled value: as
+// act_min <= act_max lie in [-128, 127] and the zero point in [-128, 127] (model_check.c),
+// clamp(clamp(s, -1024, 1024) + zp, min, max) == clamp(s, min - zp, max - zp) + zp.
+typedef struct _es_opt_out_t {
+    int32_t lo, hi, offset;
+} es_opt_out_t;
+
+static inline void es_opt_out_init(const es_requant_t *rq, es_opt_out_t *o) {
+    o->lo = rq->act_min - rq->output_offset;
+    o->hi = rq->act_max - rq->output_offset;
+    o->offset = rq->output_offset;
+}
+
+static inline int8_t es_opt_out(const es_opt_out_t *o, int32_t scaled) {
+    int32_t v = scaled < o->lo ? o->lo : (scaled > o->hi ? o->hi : scaled);
+    return (int8_t)(v + o->offset);
+}
+
+// Callers copy the output stage and channel parameters into locals before storing outputs:
+// an int8 store may alias anything, so parameters read through pointers would be loaded
+// again after every output byte.
+
+// One output channel's FIXED_POINT stage with the shift split into its two directions
+// and the rounding mask of the right shift precomputed.
+typedef struct _es_opt_ch_t {
+    int32_t bias;
+    int32_t multiplier;
+    int32_t mask;           // (1 << right) - 1
+    int32_t round;          // right > 0 ? 1 << (right - 1) : 0
+    int32_t adjust;         // right > 0 ? -1 : 0
+    int16_t left, right;
+} es_opt_ch_t;
+
+static inline void es_opt_load_channel(const es_requant_t *rq, int32_t c, es_opt_ch_t *ch) {
+    es_channel_t r;
+    es_load_channel(rq, c, &r);
+    ch->bias = r.bias;
+    ch->multiplier = r.multiplier;
+    ch->left = (int16_t)(r.shift > 0 ? r.shift : 0);
+    ch->right = (int16_t)(r.shift > 0 ? 0 : -r.shift);
+    ch->mask = (int32_t)(((uint32_t)1 << ch->right) - 1u);
+    ch->round = ch->right > 0 ? (int32_t)((uint32_t)1 << (ch->right - 1)) : 0;
+    ch->adjust = ch->right > 0 ? -1 : 0;
+}
+
+// MultiplyByQuantizedMultiplier(acc + bias, multiplier, shift). gemmlowp's
+// SaturatingRoundingDoublingHighMul truncates (ab + nudge) / 2^31 toward zero with a
+// sign-dependent nudge; for both signs that equals floor((ab + 2^30) / 2^31), one
+// arithmetic shift. The only saturating case is INT32_MIN * INT32_MIN.
+// When -2^30 < x < 2^30 (every accumulator of a real model), that is SMMULR(2x, m) =
+// floor((2xm + 2^31) / 2^32), and |high| < 2^30 leaves room for RoundingDivideByPOT as one
+// shift: floor((high + 2^(e-1) - (high < 0)) / 2^e) rounds halves away from zero exactly as
+// its remainder/threshold form (requantize.h) does. Other values take the general path.
+static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
+    const int32_t x = es_wrap_shl(es_wrap_add(acc, ch->bias), ch->left);
+    int32_t high;
+    if (x > -(1 << 30) && x < (1 << 30)) {
+        #if EARSHOT_OPT_DSP
+        __asm__ ("smmulr %0, %1, %2" : "=r" (high) : "r" (x * 2), "r" (ch->multiplier));
+        #else
+        high = (int32_t)(((int64_t)x * ch->multiplier + ((int64_t)1 << 30)) >> 31);
+        #endif
+        return (high + ch->round + ((high >> 31) & ch->adjust)) >> ch->right;
+    }
+    if (x == INT32_MIN && ch->multiplier == INT32_MIN) {
+        high = INT32_MAX;
+    } else {
+        high = (int32_t)(((int64_t)x * ch->multiplier + ((int64_t)1 << 30)) >> 31);
+    }
+    const int32_t mask = ch->mask;
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)high >> 31);
+    return (high >> ch->right) + ((high & mask) > threshold);
+}
+
+// Output channels per block of the im2col kernel (two int32 accumulators each on the stack).
+#if EARSHOT_LE_UNALIGNED_OK
+#define ES_OPT_GEMM_CHANNELS (128)
+#else
+#define ES_OPT_GEMM_CHANNELS (16)
+#endif
+
+// Channels of the depthwise kernel's stack accumulators (more: the reference kernel).
+#if EARSHOT_LE_UNALIGNED_OK
+#define ES_OPT_DW_CHANNELS (256)
+#else
+#define ES_OPT_DW_CHANNELS (64)
+#endif
+
+// The output stage parameters of up to ES_OPT_TABLE_CHANNELS channels, decoded once per
+// operator into a stack table; channels past the table are decoded where they are used.
+// (Parts that cannot load unaligned words are the small Cortex-M0 ones: a short table.)
+#if EARSHOT_LE_UNALIGNED_OK
+#define ES_OPT_TABLE_CHANNELS (128)
+#else
+#define ES_OPT_TABLE_CHANNELS (16)
+#endif
+
+typedef struct _es_opt_table_t {
+    int32_t count;   // channels held
+    es_opt_ch_t ch[ES_OPT_TABLE_CHANNELS];
+} es_opt_table_t;
+
+static inline void es_opt_table_init(const es_requant_t *rq, int32_t channels, es_opt_table_t *t) {
+    t->count = channels < ES_OPT_TABLE_CHANNELS ? channels : ES_OPT_TABLE_CHANNELS;
+    for (int32_t c = 0; c < t->count; ++c) {
+        es_opt_load_channel(rq, c, &t->ch[c]);
+    }
+}
+
+// The parameters of channel c: from the table, or decoded into *spare.
+static inline const es_opt_ch_t *es_opt_table_get(const es_requant_t *rq, const es_opt_table_t *t,
+    int32_t c, es_opt_ch_t *spare) {
+    if (c < t->count) {
+        return &t->ch[c];
+    }
+    es_opt_load_channel(rq, c, spare);
+    return spare;
+}
+
+#endif // EARSHOT_KERNELS_OPT_COMMON_H

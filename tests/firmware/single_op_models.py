@@ -1,0 +1,239 @@
+"""Single-operator earshot models with random weights, built directly with ModelWriter.
+
+They exercise the kernels on shapes the conformance suite does not reach (odd channel
+counts, depths that are not multiples of four, depthwise with one input channel, large
+windows, filter zero points, batches). Expected outputs come from the host's NumPy
+reference kernels (earshot_host.reference), the same semantics as LiteRT's BUILTIN_REF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from earshot_host.modelfile import (
+    DType,
+    ModelWriter,
+    OpCode,
+    OpRecord,
+    QuantType,
+    RequantMode,
+    TensorKind,
+    TensorRecord,
+    WeightedParams,
+)
+from earshot_host.modelfile.layout import (
+    ARENA_ALIGN,
+    TENSOR_FLAG_INPUT,
+    TENSOR_FLAG_OUTPUT,
+)
+
+
+@dataclass(frozen=True)
+class ConvCase:
+    """CONV_2D (multiplier 0) or DEPTHWISE_CONV_2D (multiplier >= 1) geometry."""
+
+    name: str
+    in_hw: tuple[int, int]
+    in_ch: int
+    out_ch: int
+    kernel: tuple[int, int]
+    stride: tuple[int, int] = (1, 1)
+    dilation: tuple[int, int] = (1, 1)
+    same: bool = True
+    multiplier: int = 0
+    batches: int = 1
+
+
+@dataclass(frozen=True)
+class DenseCase:
+    name: str
+    depth: int
+    out_ch: int
+    batches: int = 1
+    filter_zero_point: int = 0
+    double_round: bool = False
+
+
+def _out_size(size: int, kernel: int, stride: int, dilation: int, same: bool) -> tuple[int, int]:
+    effective = (kernel - 1) * dilation + 1
+    if same:
+        out = (size + stride - 1) // stride
+        pad = max(0, (out - 1) * stride + effective - size) // 2
+    else:
+        out = (size - effective) // stride + 1
+        pad = 0
+    return out, pad
+
+
+def _activation(shape: tuple[int, ...], offset: int, zero_point: int, flags: int) -> TensorRecord:
+    size = int(np.prod(shape))
+    return TensorRecord(
+        dtype=DType.INT8,
+        kind=TensorKind.ACTIVATION,
+        shape=shape,
+        byte_size=size,
+        offset=offset,
+        flags=flags,
+        zero_point=zero_point,
+        scale=0.05,
+        quant_type=QuantType.PER_TENSOR,
+        quant_count=1,
+    )
+
+
+def _const(writer: ModelWriter, data: np.ndarray, dtype: DType, zero_point: int = 0) -> int:
+    offset = writer.add_blob(data)
+    quant = QuantType.PER_TENSOR if dtype == DType.INT8 else QuantType.NONE
+    return writer.add_tensor(
+        TensorRecord(
+            dtype=dtype,
+            kind=TensorKind.CONST,
+            shape=tuple(data.shape),
+            byte_size=data.nbytes,
+            offset=offset,
+            zero_point=zero_point,
+            scale=0.02 if dtype == DType.INT8 else 0.0,
+            quant_type=quant,
+            quant_count=1 if quant == QuantType.PER_TENSOR else 0,
+        )
+    )
+
+
+def _requant(rng: np.random.Generator, count: int, taps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Multipliers in [2^30, 2^31) and right shifts that bring accumulators of `taps`
+    products to around the int8 range (some saturate, most do not)."""
+    multipliers = rng.integers(1 << 30, (1 << 31) - 1, size=count, dtype=np.int64)
+    base = int(np.ceil(np.log2(max(taps, 1) * 128 * 128))) - 8
+    shifts = -(base + rng.integers(-2, 3, size=count))
+    return multipliers.astype("<i4"), np.clip(shifts, -31, 0).astype("<i4")
+
+
+def _finish(
+    writer: ModelWriter,
+    opcode: OpCode,
+    in_shape: tuple[int, ...],
+    out_shape: tuple[int, ...],
+    filt: int,
+    bias: int | None,
+    params: WeightedParams,
+    in_zp: int,
+    out_zp: int,
+) -> bytes:
+    in_size = int(np.prod(in_shape))
+    out_offset = (in_size + ARENA_ALIGN - 1) // ARENA_ALIGN * ARENA_ALIGN
+    x = writer.add_tensor(_activation(in_shape, 0, in_zp, TENSOR_FLAG_INPUT))
+    y = writer.add_tensor(_activation(out_shape, out_offset, out_zp, TENSOR_FLAG_OUTPUT))
+    writer.add_op(OpRecord(opcode=opcode, inputs=(x, filt, bias), output=y, params=params))
+    arena = out_offset + int(np.prod(out_shape))
+    return writer.build(inputs=[x], outputs=[y], arena_size=arena, metadata={"name": "kernel"})
+
+
+def conv_model(case: ConvCase, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    writer = ModelWriter()
+    (h, w), (kh, kw) = case.in_hw, case.kernel
+    out_h, pad_top = _out_size(h, kh, case.stride[0], case.dilation[0], case.same)
+    out_w, pad_left = _out_size(w, kw, case.stride[1], case.dilation[1], case.same)
+    depthwise = case.multiplier > 0
+    if depthwise:
+        filters = rng.integers(-127, 128, size=(1, kh, kw, case.out_ch), dtype=np.int8)
+        taps = kh * kw
+    else:
+        filters = rng.integers(-127, 128, size=(case.out_ch, kh, kw, case.in_ch), dtype=np.int8)
+        taps = kh * kw * case.in_ch
+    filt = _const(writer, filters, DType.INT8)
+    bias = _const(writer, rng.integers(-5000, 5000, size=case.out_ch).astype("<i4"), DType.INT32)
+    multipliers, shifts = _requant(rng, case.out_ch, taps)
+    mult_offset = writer.add_blob(multipliers)
+    shift_offset = writer.add_blob(shifts)
+    in_zp = int(rng.integers(-128, 128))
+    out_zp = int(rng.integers(-128, 128))
+    act_min = int(rng.choice([-128, out_zp if out_zp < 127 else -128]))
+    params = WeightedParams(
+        stride_h=case.stride[0],
+        stride_w=case.stride[1],
+        dilation_h=case.dilation[0],
+        dilation_w=case.dilation[1],
+        pad_top=pad_top,
+        pad_left=pad_left,
+        filter_h=kh,
+        filter_w=kw,
+        depth_multiplier=case.multiplier if depthwise else 1,
+        input_zero_point=in_zp,
+        filter_zero_point=0,
+        output_zero_point=out_zp,
+        act_min=act_min,
+        act_max=127,
+        requant_count=case.out_ch,
+        multipliers_offset=mult_offset,
+        shifts_offset=shift_offset,
+    )
+    opcode = OpCode.DEPTHWISE_CONV_2D if depthwise else OpCode.CONV_2D
+    return _finish(
+        writer,
+        opcode,
+        (case.batches, h, w, case.in_ch),
+        (case.batches, out_h, out_w, case.out_ch),
+        filt,
+        bias,
+        params,
+        in_zp,
+        out_zp,
+    )
+
+
+def dense_model(case: DenseCase, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    writer = ModelWriter()
+    filters = rng.integers(-127, 128, size=(case.out_ch, case.depth), dtype=np.int8)
+    filt = _const(writer, filters, DType.INT8, zero_point=case.filter_zero_point)
+    bias = _const(writer, rng.integers(-5000, 5000, size=case.out_ch).astype("<i4"), DType.INT32)
+    multipliers, shifts = _requant(rng, case.out_ch, case.depth)
+    mult_offset = writer.add_blob(multipliers)
+    shift_offset = writer.add_blob(shifts)
+    mode = RequantMode.FIXED_POINT
+    mantissas_offset = exponents_offset = 0
+    if case.double_round:
+        mode = RequantMode.DOUBLE_ROUND
+        # scale = mantissa * 2^exponent with a 53-bit mantissa, as the converter writes it.
+        mantissas = rng.integers(1 << 52, 1 << 53, size=case.out_ch, dtype=np.int64)
+        exponents = shifts.astype(np.int64) - 53
+        mantissas_offset = writer.add_blob(mantissas.astype("<i8"))
+        exponents_offset = writer.add_blob(exponents.astype("<i4"))
+    in_zp = int(rng.integers(-128, 128))
+    out_zp = int(rng.integers(-128, 128))
+    params = WeightedParams(
+        stride_h=0,
+        stride_w=0,
+        dilation_h=0,
+        dilation_w=0,
+        pad_top=0,
+        pad_left=0,
+        filter_h=0,
+        filter_w=0,
+        depth_multiplier=0,
+        input_zero_point=in_zp,
+        filter_zero_point=case.filter_zero_point,
+        output_zero_point=out_zp,
+        act_min=-128,
+        act_max=127,
+        requant_count=case.out_ch,
+        multipliers_offset=mult_offset,
+        shifts_offset=shift_offset,
+        requant_mode=mode,
+        scale_mantissas_offset=mantissas_offset,
+        scale_exponents_offset=exponents_offset,
+    )
+    return _finish(
+        writer,
+        OpCode.FULLY_CONNECTED,
+        (case.batches, case.depth),
+        (case.batches, case.out_ch),
+        filt,
+        bias,
+        params,
+        in_zp,
+        out_zp,
+    )

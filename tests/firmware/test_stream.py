@@ -44,7 +44,7 @@ class Burst:
         return True
     def close(self): pass
 
-l = Listener(earshot.Model.frozen("{model}"), Quiet(), stats_ms=0, ring_slots=3)
+l = Listener(earshot.Model.frozen("{model}"), Quiet(), stats_ms=0)
 """
 
 
@@ -83,15 +83,15 @@ def test_peak_normalized_mfcc_pipeline_allocates_nothing(target):
 
 
 def test_overruns_are_counted_when_a_live_source_outruns_the_pipeline(target):
-    # 7 hops arrive per call, the ring holds 3: 4 are dropped each time, and counted.
+    # 7 hops arrive per call, the ring holds 2: 5 are dropped each time, and counted.
     code = SETUP.format(model="micro_speech") + (
         "l.run(Burst(l.frontend.hop, 7, 20))\n"
         "print(l.hops, l.ring.overruns, l.ring.dropped_samples, l.frontend.hop)"
     )
     out = run_pipeline(target, code)
     hops, overruns, dropped, hop = (int(v) for v in out.split())
-    assert hops == 3 * 20
-    assert overruns == 4 * 20
+    assert hops == 2 * 20
+    assert overruns == 5 * 20
     assert dropped == overruns * hop
 
 
@@ -103,8 +103,8 @@ def test_stats_line_reports_the_counters(target):
     lines = [json.loads(x) for x in out.splitlines() if x.startswith("{")]
     stats = [m for m in lines if m["type"] == "stats"]
     assert lines[0]["type"] == "hello" and lines[-1]["type"] == "end"
-    assert stats[-1]["hops"] == 12  # 5 hops per call into 3 slots, 4 calls
-    assert stats[-1]["overruns"] == 8
+    assert stats[-1]["hops"] == 8  # 5 hops per call into 2 slots, 4 calls
+    assert stats[-1]["overruns"] == 12
     assert stats[-1]["heap_free"] > 0
 
 

@@ -29,7 +29,7 @@ def sources(root: Path) -> list[Path]:
         root / "tests" / "fuzz" / "model_fuzz_main.c",
         engine / "model_check.c",
         engine / "model_run.c",
-        *sorted((engine / "kernels").glob("*.c")),
+        *sorted((engine / "kernels").rglob("*.c")),  # reference and optimized
     ]
 
 

@@ -359,11 +359,7 @@ static mp_obj_t frontend_c0_offset(mp_obj_t self_in, mp_obj_t delta_in) {
     if (delta < -(1 << 24) || delta > (1 << 24)) {
         mp_raise_ValueError(MP_ERROR_TEXT("log2 gain change out of range"));
     }
-    int64_t row = 0;
-    for (uint32_t j = 0; j < fe->channels; ++j) {
-        row += es_tab_i32(&fe->dct, j);
-    }
-    return mp_obj_new_int_from_ll((row * delta) >> fe->dct_frac_bits);
+    return mp_obj_new_int_from_ll((fe->dct_row0_sum * delta) >> fe->dct_frac_bits);
 }
 static MP_DEFINE_CONST_FUN_OBJ_2(frontend_c0_offset_obj, frontend_c0_offset);
 

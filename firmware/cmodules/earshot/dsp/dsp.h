@@ -97,6 +97,7 @@ typedef struct _es_fe_t {
     int32_t log_offset_q16; // gain dependent (es_fe_set_gain)
     int64_t eps_q; // MFCC, gain dependent
     int32_t eps_frac_bits, dct_frac_bits, coefficients;
+    int64_t dct_row0_sum; // MFCC: sum of DCT row 0 (es_fe_attach): coefficient 0 per log2 step
     int32_t preemph_num, preemph_shift, power_shift, frame_shift_mult;
     int64_t db_mult_q16, db_bias_q32;
     int32_t zero_point, out_min, out_max;

@@ -263,6 +263,12 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     } else {
         fe->logs = (int64_t *)(void *)p;
     }
+    fe->dct_row0_sum = 0;
+    if (fe->kind == ES_FE_MFCC) {
+        for (uint32_t j = 0; j < fe->channels; ++j) {
+            fe->dct_row0_sum += es_tab_i32(&fe->dct, j);
+        }
+    }
     es_fe_reset(fe);
 }
 

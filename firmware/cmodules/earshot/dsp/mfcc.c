@@ -53,11 +53,7 @@ int32_t es_mfcc_peak_steps(const es_fe_t *fe, int32_t peak) {
         peak = 1;
     }
     int64_t delta_q16 = ((int64_t)15 << 16) - es_log2_q16((uint64_t)peak, &fe->log2_lut);
-    int64_t row = 0;
-    for (uint32_t j = 0; j < fe->channels; ++j) {
-        row += es_tab_i32(&fe->dct, j);
-    }
-    int64_t steps_q16 = (row * delta_q16) >> fe->dct_frac_bits;
+    int64_t steps_q16 = (fe->dct_row0_sum * delta_q16) >> fe->dct_frac_bits;
     return (int32_t)((steps_q16 + 32768) >> 16);
 }
 

@@ -14,4 +14,13 @@
 #define EARSHOT_KERNELS_QSTR MP_QSTR_optimized
 #endif
 
+// The firmware is built for size (-Os); hot loops (the optimized kernels, the front ends'
+// stages) need GCC's speed optimizations (register allocation of blocked accumulators,
+// inlining, unrolling): a file puts EARSHOT_OPT_SPEED before its functions.
+#if defined(__GNUC__) && !defined(__clang__)
+#define EARSHOT_OPT_SPEED _Pragma("GCC optimize(\"O2\")")
+#else
+#define EARSHOT_OPT_SPEED
+#endif
+
 #endif // EARSHOT_CONFIG_H

@@ -314,6 +314,24 @@ static mp_obj_t frontend_reset(mp_obj_t self_in) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(frontend_reset_obj, frontend_reset);
 
+// fe.fft(buf): the front end's fixed-point real FFT in place: buf (array('h') for
+// tflm_micro, array('i') otherwise, fft_size + 2 values) holds fft_size real samples and
+// receives the fft_size / 2 + 1 bins X[k] = DFT[k] / fft_size as (re, im) pairs.
+static mp_obj_t frontend_fft(mp_obj_t self_in, mp_obj_t buf_in) {
+    frontend_obj_t *self = MP_OBJ_TO_PTR(self_in);
+    es_fe_t *fe = &self->fe;
+    mp_buffer_info_t buf;
+    mp_get_buffer_raise(buf_in, &buf, MP_BUFFER_RW);
+    const bool wide = fe->kind != ES_FE_TFLM;
+    if (buf.typecode != (wide ? 'i' : 'h') || buf.len != (fe->fft.size + 2) * (wide ? 4 : 2)) {
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("fft needs an array('%c') of %u values"),
+            wide ? 'i' : 'h', (unsigned)(fe->fft.size + 2));
+    }
+    es_fe_fft(fe, buf.buf);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(frontend_fft_obj, frontend_fft);
+
 static void require_spectral(const es_fe_t *fe) {
     if (fe->kind == ES_FE_TFLM) {
         mp_raise_ValueError(MP_ERROR_TEXT("tflm_micro has no input gain"));
@@ -442,6 +460,7 @@ static void frontend_print(const mp_print_t *print, mp_obj_t self_in, mp_print_k
 static const mp_rom_map_elem_t frontend_locals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_process), MP_ROM_PTR(&frontend_process_obj) },
     { MP_ROM_QSTR(MP_QSTR_reset), MP_ROM_PTR(&frontend_reset_obj) },
+    { MP_ROM_QSTR(MP_QSTR_fft), MP_ROM_PTR(&frontend_fft_obj) },
     { MP_ROM_QSTR(MP_QSTR_gain), MP_ROM_PTR(&frontend_gain_obj) },
     { MP_ROM_QSTR(MP_QSTR_set_gain), MP_ROM_PTR(&frontend_set_gain_obj) },
     { MP_ROM_QSTR(MP_QSTR_c0_offset), MP_ROM_PTR(&frontend_c0_offset_obj) },

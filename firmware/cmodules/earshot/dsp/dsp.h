@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "earshot_config.h"
 #include "earshot_le.h"
 
 typedef enum _es_fe_kind_t {
@@ -61,6 +62,20 @@ typedef struct _es_rfft_t {
 
 void es_rfft16_run(const es_rfft_t *f, int16_t *buf);
 void es_rfft32_run(const es_rfft_t *f, int32_t *buf);
+
+// The optimized FFTs (dsp/optimized/), selected at build time like the kernels
+// (EARSHOT_KERNELS_REFERENCE=1 keeps the reference): the 16-bit one with ARMv7E-M SIMD
+// (Cortex-M4/M7), identical results.
+#if !EARSHOT_KERNELS_REFERENCE && defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 \
+    && EARSHOT_LE_UNALIGNED_OK
+#define ES_RFFT16_SIMD (1)
+void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf);
+#define es_rfft16 es_rfft16_run_simd
+#else
+#define ES_RFFT16_SIMD (0)
+#define es_rfft16 es_rfft16_run
+#endif
+#define es_rfft32 es_rfft32_run
 
 // ---------------------------------------------------------------- fixed_math.c
 int es_bit_length32(uint32_t v);
@@ -130,6 +145,11 @@ void es_fe_reset(es_fe_t *fe);
 // frame, writes its `features` int8 values to out (and for TFLM the channels' uint16 raw
 // values to raw, if not NULL; any alignment) and returns true.
 bool es_fe_push_hop(es_fe_t *fe, const uint8_t *samples, int8_t *out, uint8_t *raw);
+
+// The front end's real FFT on caller data (Frontend.fft): inout holds fft.size samples of
+// the FFT's width (int16 for TFLM, int32 otherwise; any alignment) and receives the
+// fft.n + 1 bins. Uses the work buffer, so not in the middle of a frame.
+void es_fe_fft(es_fe_t *fe, void *inout);
 
 // Per-kind frame computations (the window is fe->frame).
 void es_tflm_frame(es_fe_t *fe, int8_t *out, uint8_t *raw);

@@ -4,20 +4,24 @@
 
 #include "dsp/dsp.h"
 
+EARSHOT_OPT_SPEED
+
 // spectrum: X[0..n] as (re, im) int16 pairs; it is overwritten with the energies.
 void es_tflm_filterbank(const es_fe_t *fe, const int16_t *spectrum, int shift, uint32_t *out) {
     // Energies re*re + im*im of the bins [fb_start, fb_end) as uint32, kept as int32 and
     // used sign-extended (as TensorFlow does); other bins are 0 (they meet zero weights).
     // Each energy replaces its own (re, im) pair: same 4 bytes.
     int32_t *energy = (int32_t *)(void *)fe->work;
-    const uint32_t bins = fe->fft.n + 1;
-    for (uint32_t k = 0; k < bins; ++k) {
-        int32_t e = 0;
-        if (k >= fe->fb_start && k < fe->fb_end) {
-            int32_t re = spectrum[2 * k], im = spectrum[2 * k + 1];
-            e = (int32_t)((uint32_t)(re * re) + (uint32_t)(im * im));
-        }
-        energy[k] = e;
+    const uint32_t bins = fe->fft.n + 1, start = fe->fb_start, end = fe->fb_end;
+    for (uint32_t k = 0; k < start; ++k) {
+        energy[k] = 0;
+    }
+    for (uint32_t k = start; k < end; ++k) {
+        int32_t re = spectrum[2 * k], im = spectrum[2 * k + 1];
+        energy[k] = (int32_t)((uint32_t)(re * re) + (uint32_t)(im * im));
+    }
+    for (uint32_t k = end; k < bins; ++k) {
+        energy[k] = 0;
     }
     // uint64 accumulators: weight * energy as a signed 64-bit product is the same value
     // modulo 2**64 as TensorFlow's uint64 product of the sign-extended operands.

@@ -3,6 +3,8 @@
 
 #include "dsp/dsp.h"
 
+EARSHOT_OPT_SPEED
+
 int es_bit_length32(uint32_t v) {
     return v ? 32 - __builtin_clz(v) : 0;
 }
@@ -12,8 +14,50 @@ int es_bit_length64(uint64_t v) {
     return hi ? 64 - __builtin_clz(hi) : es_bit_length32((uint32_t)v);
 }
 
-// floor(sqrt(v)) and the remainder v - r*r, digit by digit (two bits of v per step).
-static uint32_t isqrt32(uint32_t v, uint32_t *rem) {
+#if defined(__ARM_FEATURE_IDIV) || !defined(__arm__)
+// With a hardware divide (Cortex-M3 and up, the Unix port): Newton's iteration from above,
+// y = (x + v / x) / 2 from x = 2**ceil(bits / 2) >= sqrt(v), decreases strictly until
+// x = floor(sqrt(v)) (at most 6 steps for 32 bits).
+static uint32_t isqrt32(uint32_t v) {
+    if (v < 2) {
+        return v;
+    }
+    uint32_t x = (uint32_t)1 << ((es_bit_length32(v) + 1) >> 1);
+    for (;;) {
+        uint32_t y = (x + v / x) >> 1;
+        if (y >= x) {
+            return x;
+        }
+        x = y;
+    }
+}
+
+// Above 2**32: y = floor(sqrt(v >> 2t)) for the shift t that leaves 31 or 32 bits, so
+// x = y << t <= R = floor(sqrt(v)) < x + 2**t, and with rem = v - x*x,
+// floor(rem / 2x) lies in [R - x, R - x + 2] (2x >= 2**(16 + t) > (R - x + 1)**2 / 2);
+// the estimate is brought down to R with exact 64-bit squares.
+static uint32_t isqrt64(uint64_t v, uint64_t *rem) {
+    if ((v >> 32) == 0) {
+        uint32_t r = isqrt32((uint32_t)v);
+        *rem = (uint32_t)v - r * r;
+        return r;
+    }
+    int t = (es_bit_length64(v) - 31) >> 1;
+    uint32_t y = isqrt32((uint32_t)(v >> (2 * t)));
+    uint64_t rest = v - ((uint64_t)(y * y) << (2 * t));
+    uint64_t r = ((uint64_t)y << t) + (uint32_t)(rest >> (t + 1)) / y;
+    if (r > 0xFFFFFFFF) {
+        r = 0xFFFFFFFF;
+    }
+    while (r * r > v) {
+        --r;
+    }
+    *rem = v - r * r;
+    return (uint32_t)r;
+}
+#else
+// Without a divide (Cortex-M0): digit by digit, two bits of v per step.
+static uint32_t isqrt32_rem(uint32_t v, uint32_t *rem) {
     uint32_t res = 0;
     uint32_t bit = v ? (uint32_t)1 << ((es_bit_length32(v) - 1) & ~1) : 0;
     while (bit) {
@@ -32,7 +76,7 @@ static uint32_t isqrt32(uint32_t v, uint32_t *rem) {
 static uint32_t isqrt64(uint64_t v, uint64_t *rem) {
     if ((v >> 32) == 0) {
         uint32_t r32;
-        uint32_t res = isqrt32((uint32_t)v, &r32);
+        uint32_t res = isqrt32_rem((uint32_t)v, &r32);
         *rem = r32;
         return res;
     }
@@ -41,7 +85,7 @@ static uint32_t isqrt64(uint64_t v, uint64_t *rem) {
     // for the remaining t result bits with the exact remainder.
     int t = (es_bit_length64(v) - 31) >> 1;
     uint32_t rem_top;
-    uint64_t res = isqrt32((uint32_t)(v >> (2 * t)), &rem_top);
+    uint64_t res = isqrt32_rem((uint32_t)(v >> (2 * t)), &rem_top);
     uint64_t r = rem_top;
     for (int i = t - 1; i >= 0; --i) {
         // Bring down the next two bits of v: r = 4r + bits; candidate (4 res + 1).
@@ -56,6 +100,7 @@ static uint32_t isqrt64(uint64_t v, uint64_t *rem) {
     *rem = r;
     return (uint32_t)res;
 }
+#endif
 
 uint32_t es_isqrt_round64(uint64_t v) {
     uint64_t rem;

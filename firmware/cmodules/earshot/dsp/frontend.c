@@ -311,12 +311,27 @@ bool es_fe_push_hop(es_fe_t *fe, const uint8_t *samples, int8_t *out, uint8_t *r
     return produced;
 }
 
+void es_fe_fft(es_fe_t *fe, void *inout) {
+    const size_t width = fe->kind == ES_FE_TFLM ? sizeof(int16_t) : sizeof(int32_t);
+    uint8_t *io = inout, *work = fe->work;
+    for (uint32_t j = 0; j < fe->fft.n; ++j) {
+        uint32_t m = 2 * (uint32_t)(uint16_t)es_tab_i16(&fe->fft.perm, j);
+        memcpy(work + 2 * j * width, io + m * width, 2 * width);
+    }
+    if (fe->kind == ES_FE_TFLM) {
+        es_rfft16(&fe->fft, fe->work);
+    } else {
+        es_rfft32(&fe->fft, fe->work);
+    }
+    memcpy(io, work, (fe->fft.size + 2) * width);
+}
+
 // ---------------------------------------------------------------- TFLM frame
 
 void es_tflm_frame(es_fe_t *fe, int8_t *out, uint8_t *raw) {
     int16_t *buf = fe->work;
     int shift = es_tflm_window(fe, buf);
-    es_rfft16_run(&fe->fft, buf);
+    es_rfft16(&fe->fft, buf);
     es_tflm_filterbank(fe, buf, shift, fe->signal);
     es_tflm_noise_reduction(fe, fe->signal);
     es_tflm_pcan(fe, fe->signal);

@@ -7,7 +7,7 @@
 void es_logmel_frame(es_fe_t *fe, int8_t *out) {
     int32_t *buf = fe->work;
     int s = es_window_normalize32(fe, buf);
-    es_rfft32_run(&fe->fft, buf);
+    es_rfft32(&fe->fft, buf);
     // Powers replace the spectrum in place (uint64 k occupies words 2k, 2k + 1).
     uint64_t *power = (uint64_t *)(void *)buf;
     const uint64_t half = (uint64_t)1 << (fe->power_shift - 1);

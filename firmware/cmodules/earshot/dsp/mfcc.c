@@ -14,7 +14,7 @@ static inline int64_t shift_signed(int64_t v, int shift) {
 void es_mfcc_frame(es_fe_t *fe, int8_t *out) {
     int32_t *buf = fe->work;
     int s = es_window_normalize32(fe, buf);
-    es_rfft32_run(&fe->fft, buf);
+    es_rfft32(&fe->fft, buf);
     // Magnitudes replace the spectrum in place (word k from words 2k, 2k + 1).
     uint32_t *mag = (uint32_t *)buf;
     for (uint32_t k = 0; k <= fe->fft.n; ++k) {

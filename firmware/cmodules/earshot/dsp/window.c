@@ -3,35 +3,39 @@
 
 #include "dsp/dsp.h"
 
-static inline int16_t windowed(const es_fe_t *fe, const int16_t *x, uint32_t i) {
-    return (int16_t)(((int32_t)x[i] * es_tab_i16(&fe->win, i)) >> 12);
+EARSHOT_OPT_SPEED
+
+// Sample i of the window before its int16 truncation: (x[i] * window[i]) >> 12.
+static inline int32_t windowed(const int16_t *x, const uint8_t *win, uint32_t i) {
+    return ((int32_t)x[i] * (int16_t)es_rd_u16(win + 2 * i)) >> 12;
 }
 
-static inline int16_t fft_input(const es_fe_t *fe, const int16_t *x, uint32_t i, int shift) {
-    if (i >= fe->window) {
-        return 0;
-    }
-    return (int16_t)(uint16_t)((uint32_t)(uint16_t)windowed(fe, x, i) << shift);
-}
-
-// Returns the shift: 15 - bit_length(max |w|) (|-32768| wraps negative and is ignored,
-// as in the int16 arithmetic of TensorFlow's front end).
+// Returns the shift: 15 - bit_length(max |w|) over the int16 windowed samples w (|-32768|
+// wraps negative in int16 arithmetic and is ignored, as in TensorFlow's front end). The
+// FFT input is w << shift, truncated to int16.
 int es_tflm_window(const es_fe_t *fe, int16_t *buf) {
     const int16_t *x = fe->frame + 1;
-    int32_t max_abs = 0;
-    for (uint32_t i = 0; i < fe->window; ++i) {
-        int16_t w = windowed(fe, x, i);
-        int16_t a = (int16_t)(w < 0 ? -w : w);
-        if (a > max_abs) {
-            max_abs = a;
-        }
+    const uint8_t *win = fe->win.p;
+    const uint32_t size = fe->window;
+    // bit_length(max) == bit_length(OR of all); & 0x7fff drops the |-32768| case.
+    uint32_t bits = 0;
+    for (uint32_t i = 0; i < size; ++i) {
+        int32_t w = (int16_t)windowed(x, win, i);
+        bits |= (uint32_t)(w < 0 ? -w : w) & 0x7fff;
     }
-    int shift = 15 - es_bit_length32((uint32_t)max_abs);
-    const es_tab_t *perm = &fe->fft.perm;
+    const int shift = 15 - es_bit_length32(bits);
+    const uint8_t *perm = fe->fft.perm.p;
     for (uint32_t j = 0; j < fe->fft.n; ++j) {
-        uint32_t m = 2 * (uint32_t)(uint16_t)es_tab_i16(perm, j);
-        buf[2 * j] = fft_input(fe, x, m, shift);
-        buf[2 * j + 1] = fft_input(fe, x, m + 1, shift);
+        uint32_t m = 2 * (uint32_t)es_rd_u16(perm + 2 * j);
+        uint32_t a = 0, b = 0;
+        if (m + 1 < size) {
+            a = (uint32_t)windowed(x, win, m) << shift;
+            b = (uint32_t)windowed(x, win, m + 1) << shift;
+        } else if (m < size) {
+            a = (uint32_t)windowed(x, win, m) << shift;
+        }
+        buf[2 * j] = (int16_t)a;
+        buf[2 * j + 1] = (int16_t)b;
     }
     return shift;
 }

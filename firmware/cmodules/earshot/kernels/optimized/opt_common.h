@@ -25,14 +25,6 @@ static inline int32_t es_sxtb16_ror8(uint32_t x) {
 #define EARSHOT_OPT_DSP (0)
 #endif
 
-// The firmware is built for size (-Os); the optimized kernels' inner loops need GCC's
-// speed optimizations (register allocation of the blocked accumulators, inlining).
-#if defined(__GNUC__) && !defined(__clang__)
-#define EARSHOT_OPT_SPEED _Pragma("GCC optimize(\"O2\")")
-#else
-#define EARSHOT_OPT_SPEED
-#endif
-
 // Stack scratch of the im2col kernels: int16 entries of each of the two columns.
 // Convolutions whose receptive field needs more fall back to the reference kernel.
 #define ES_OPT_COLUMN_ENTRIES (256)

@@ -1,0 +1,132 @@
+// The 16-bit real FFT with ARMv7E-M SIMD (Cortex-M4/M7): each complex value is one 32-bit
+// word (re in the low half, im in the high half), so a KISS FFT butterfly is a handful of
+// dual 16-bit instructions. Integer for integer the same as es_rfft16_run (dsp/rfft.c,
+// the reference and the specification):
+//   fixdiv(v, p) = sround(v * (MAX / p)):  SMLABB / SMLATB with the rounding constant;
+//   cmul(a, w):  re = SMLSD(a, w, 2**14) >> 15, im = SMLADX(a, w, 2**14) >> 15;
+//   wrapping int16 sums and differences:  SADD16 / SSUB16, the i-rotations SASX / SSAX;
+//   the real split's (x + y) >> 1:  SHADD16 / SHSUB16.
+// Products and sums are those of the reference in 32 bits, so the results are identical.
+// Butterflies of a stage are independent; this version visits them twiddle by twiddle
+// (each twiddle loaded once) instead of block by block.
+
+#include "dsp/dsp.h"
+
+#if ES_RFFT16_SIMD
+
+#include <arm_acle.h>
+
+#define RND (1 << 14)
+#define K2 (32767 / 2)
+#define K4 (32767 / 4)
+
+EARSHOT_OPT_SPEED
+
+static inline uint32_t ld(const int16_t *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void st(int16_t *p, uint32_t v) {
+    memcpy(p, &v, sizeof(v));
+}
+
+// Twiddle i of a table of (re, im) int16 pairs, as one word (any alignment: the tables
+// live in a model buffer; ARMv7-M loads words from any address).
+static inline uint32_t tw(const es_tab_t *t, uint32_t i) {
+    return es_rd_u32(t->p + 4 * i);
+}
+
+// (lo >> 15) in the low half, (hi >> 15) in the high half, each truncated to 16 bits.
+static inline uint32_t pack15(int32_t lo, int32_t hi) {
+    uint32_t r;
+    __asm__ ("pkhtb %0, %1, %2, asr #15" : "=r" (r) : "r" ((uint32_t)hi << 1), "r" (lo));
+    return r;
+}
+
+// sround(x * k) of both halves.
+static inline uint32_t fixdiv(uint32_t x, int32_t k) {
+    return pack15(__smlabb((int32_t)x, k, RND), __smlatb((int32_t)x, k, RND));
+}
+
+// cmul(a, w) with the reference's rounding.
+static inline uint32_t cmul(uint32_t a, uint32_t w) {
+    return pack15(__smlsd((int32_t)a, (int32_t)w, RND), __smladx((int32_t)a, (int32_t)w, RND));
+}
+
+static void stages(const es_rfft_t *f, int16_t *buf) {
+    const uint32_t n = f->n;
+    for (int32_t s = (int32_t)f->stages - 1; s >= 0; --s) {
+        const uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);
+        const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
+        const uint32_t fstride = n / (p * m);
+        const uint32_t step = 2 * p * m; // int16 values from one block to the next
+        if (p == 2) {
+            for (uint32_t k = 0; k < m; ++k) {
+                const uint32_t w1 = tw(&f->twiddles, k * fstride);
+                int16_t *f0 = buf + 2 * k;
+                for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
+                    int16_t *f1 = f0 + 2 * m;
+                    uint32_t a = fixdiv(ld(f0), K2);
+                    uint32_t t = cmul(fixdiv(ld(f1), K2), w1);
+                    st(f1, (uint32_t)__ssub16((int32_t)a, (int32_t)t));
+                    st(f0, (uint32_t)__sadd16((int32_t)a, (int32_t)t));
+                }
+            }
+            continue;
+        }
+        for (uint32_t k = 0; k < m; ++k) {
+            const uint32_t w1 = tw(&f->twiddles, k * fstride);
+            const uint32_t w2 = tw(&f->twiddles, 2 * k * fstride);
+            const uint32_t w3 = tw(&f->twiddles, 3 * k * fstride);
+            int16_t *f0 = buf + 2 * k;
+            for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
+                int16_t *f1 = f0 + 2 * m;
+                int16_t *f2 = f1 + 2 * m;
+                int16_t *f3 = f2 + 2 * m;
+                int32_t a0 = (int32_t)fixdiv(ld(f0), K4);
+                int32_t s0 = (int32_t)cmul(fixdiv(ld(f1), K4), w1);
+                int32_t s1 = (int32_t)cmul(fixdiv(ld(f2), K4), w2);
+                int32_t s2 = (int32_t)cmul(fixdiv(ld(f3), K4), w3);
+                int32_t s5 = __ssub16(a0, s1);
+                int32_t g0 = __sadd16(a0, s1);
+                int32_t s3 = __sadd16(s0, s2);
+                int32_t s4 = __ssub16(s0, s2);
+                st(f2, (uint32_t)__ssub16(g0, s3));
+                st(f0, (uint32_t)__sadd16(g0, s3));
+                st(f1, (uint32_t)__ssax(s5, s4)); // (s5.re + s4.im, s5.im - s4.re)
+                st(f3, (uint32_t)__sasx(s5, s4)); // (s5.re - s4.im, s5.im + s4.re)
+            }
+        }
+    }
+}
+
+void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf) {
+    const uint32_t n = f->n;
+    stages(f, buf);
+    uint32_t d = fixdiv(ld(buf), K2);
+    int16_t dr = (int16_t)d, di = (int16_t)(d >> 16);
+    buf[0] = (int16_t)(dr + di);
+    buf[1] = 0;
+    buf[2 * n] = (int16_t)(dr - di);
+    buf[2 * n + 1] = 0;
+    for (uint32_t k = 1; k <= n / 2; ++k) {
+        int16_t *zk = buf + 2 * k;
+        int16_t *zn = buf + 2 * (n - k);
+        uint32_t vn = ld(zn);
+        // (zn.re, -zn.im), the negation wrapping as in int16
+        uint32_t conj = (vn & 0xFFFFu) | ((uint32_t)__ssub16(0, (int32_t)vn) & 0xFFFF0000u);
+        int32_t a = (int32_t)fixdiv(ld(zk), K2);
+        int32_t b = (int32_t)fixdiv(conj, K2);
+        int32_t f1 = __sadd16(a, b);
+        int32_t t = (int32_t)cmul((uint32_t)__ssub16(a, b), tw(&f->super_twiddles, k - 1));
+        // zk = (f1 + t) >> 1; zn = ((f1.re - t.re) >> 1, (t.im - f1.im) >> 1)
+        uint32_t x = ((uint32_t)f1 & 0xFFFFu) | ((uint32_t)t & 0xFFFF0000u);
+        uint32_t y = ((uint32_t)t & 0xFFFFu) | ((uint32_t)f1 & 0xFFFF0000u);
+        st(zk, (uint32_t)__shadd16(f1, t));
+        st(zn, (uint32_t)__shsub16((int32_t)x, (int32_t)y));
+    }
+}
+
+#endif // ES_RFFT16_SIMD

@@ -178,11 +178,12 @@ test: firmware
 	@$(MAKE) --no-print-directory test-sanitize
 	@$(MAKE) --no-print-directory test-reference
 
-# The optimized kernels' oracle: the engine tests on builds with the reference kernels
-# (bit-exact with LiteRT either way), on the Unix port and the DSP-extension board.
+# The optimized kernels' and FFTs' oracle: the engine and front-end tests on builds with
+# the reference kernels and FFTs (bit-exact either way), on the Unix port and the
+# DSP-extension board.
 REFERENCE_TARGETS ?= unix,qemu_m4
 REFERENCE_TESTS := tests/firmware/test_engine.py tests/firmware/test_models.py \
-	tests/firmware/test_kernels.py
+	tests/firmware/test_kernels.py tests/firmware/test_frontend.py
 test-reference:
 	@$(MAKE) --no-print-directory unix KERNELS=reference
 	@$(MAKE) --no-print-directory qemu BOARD=qemu_m4 KERNELS=reference

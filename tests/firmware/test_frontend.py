@@ -49,13 +49,14 @@ def clip(name: str) -> np.ndarray:
 
 def synthetic(n: int = 8000) -> np.ndarray:
     """Edge cases: full-scale square waves (int16 extremes), a loud chirp, silence, a
-    single-sample click and quiet noise, in 0.5 s."""
+    lone 1, a single-sample click and quiet noise, in 0.5 s."""
     rng = np.random.default_rng(1234)
     t = np.arange(n)
     x = np.zeros(n, dtype=np.int64)
     q = n // 5
     x[:q] = np.where((t[:q] // 7) % 2, 32767, -32768)
     x[q : 2 * q] = np.round(30000 * np.sin(2 * np.pi * (200 + 3 * t[:q]) * t[:q] / 16000))
+    x[2 * q + 100] = 1  # alone in its frames: tiny windowed values (no normalization shift)
     x[3 * q + 100] = -32768
     x[4 * q :] = rng.integers(-40, 41, n - 4 * q)
     return x.astype(np.int16)

@@ -65,7 +65,7 @@ void es_rfft32_run(const es_rfft_t *f, int32_t *buf);
 
 // The optimized FFTs (dsp/optimized/), selected at build time like the kernels
 // (EARSHOT_KERNELS_REFERENCE=1 keeps the reference): the 16-bit one with ARMv7E-M SIMD
-// (Cortex-M4/M7), identical results.
+// (Cortex-M4/M7), identical results;
 #if !EARSHOT_KERNELS_REFERENCE && defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 \
     && EARSHOT_LE_UNALIGNED_OK
 #define ES_RFFT16_SIMD (1)
@@ -75,7 +75,16 @@ void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf);
 #define ES_RFFT16_SIMD (0)
 #define es_rfft16 es_rfft16_run
 #endif
+// The 32-bit one restructured for cores with a 32x32->64 multiply-accumulate.
+#if !EARSHOT_KERNELS_REFERENCE && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) \
+    || !defined(__arm__))
+#define ES_RFFT32_OPT (1)
+void es_rfft32_run_opt(const es_rfft_t *f, int32_t *buf);
+#define es_rfft32 es_rfft32_run_opt
+#else
+#define ES_RFFT32_OPT (0)
 #define es_rfft32 es_rfft32_run
+#endif
 
 // ---------------------------------------------------------------- fixed_math.c
 int es_bit_length32(uint32_t v);

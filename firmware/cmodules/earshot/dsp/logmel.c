@@ -4,6 +4,8 @@
 
 #include "dsp/dsp.h"
 
+EARSHOT_OPT_SPEED
+
 void es_logmel_frame(es_fe_t *fe, int8_t *out) {
     int32_t *buf = fe->work;
     int s = es_window_normalize32(fe, buf);

@@ -4,6 +4,8 @@
 
 #include "dsp/dsp.h"
 
+EARSHOT_OPT_SPEED
+
 static inline int64_t shift_signed(int64_t v, int shift) {
     if (shift >= 0) {
         return (int64_t)((uint64_t)v << shift);

@@ -3,51 +3,85 @@
 
 #include "dsp/dsp.h"
 
-// Sample i (< W) of the frame: the int16 input, or for log-mel the pre-emphasized
-// y = x[i] * 2**preemph_shift - preemph_num * x[i - 1] (x[-1] = frame[0]).
-static inline int32_t frame_sample(const es_fe_t *fe, uint32_t i) {
-    const int16_t *f = fe->frame;
-    if (fe->kind == ES_FE_LOGMEL) {
-        return (int32_t)f[i + 1] * ((int32_t)1 << fe->preemph_shift) - fe->preemph_num * f[i];
-    }
-    return f[i + 1];
+EARSHOT_OPT_SPEED
+
+// The frame as the window stage reads it; locals, so that stores into the FFT buffer
+// cannot alias them.
+typedef struct _window_src_t {
+    const int16_t *f; // frame: f[0] the sample before the window
+    const uint8_t *win; // Q30 int32 window, any alignment
+    uint32_t size;
+    int32_t pre_mult, pre_num; // log-mel pre-emphasis: 2**preemph_shift, preemph_num
+} window_src_t;
+
+// Sample i (< W) of the frame times the window (Q30): the int16 input, or for log-mel
+// (pre = true) the pre-emphasized y = x[i] * 2**preemph_shift - preemph_num * x[i - 1]
+// (x[-1] = frame[0]).
+static inline __attribute__((always_inline)) int64_t windowed(const window_src_t *src,
+    uint32_t i, bool pre) {
+    const int16_t *f = src->f;
+    int32_t y = pre ? (int32_t)f[i + 1] * src->pre_mult - src->pre_num * f[i] : f[i + 1];
+    return (int64_t)y * es_rd_i32(src->win + 4 * i);
 }
 
-static inline int64_t windowed(const es_fe_t *fe, uint32_t i) {
-    return (int64_t)frame_sample(fe, i) * es_tab_i32(&fe->win, i);
-}
-
-static inline int32_t normalized(const es_fe_t *fe, uint32_t i, int shift) {
-    if (i >= fe->window) {
+// Window value i scaled by 2**shift, truncated to int32 (mode 0: shift >= 0), or by
+// 2**-r = 2**shift, rounded (mode 1: 1 <= r <= 31, mode 2: r >= 32): the low word of
+// (v + 2**(r - 1)) >> r from the two words of the sum.
+static inline __attribute__((always_inline)) int32_t normalized(const window_src_t *src,
+    uint32_t i, bool pre, int mode, int shift, int r) {
+    if (i >= src->size) {
         return 0;
     }
-    int64_t v = windowed(fe, i);
-    if (shift >= 0) {
-        return (int32_t)(int64_t)((uint64_t)v << shift);
+    int64_t v = windowed(src, i, pre);
+    if (mode == 0) {
+        return (int32_t)(uint32_t)((uint64_t)v << shift);
     }
-    int r = -shift;
-    return (int32_t)((v + ((int64_t)1 << (r - 1))) >> r);
+    uint64_t w = (uint64_t)v + ((uint64_t)1 << (r - 1));
+    uint32_t lo = (uint32_t)w, hi = (uint32_t)(w >> 32);
+    if (mode == 1) {
+        return (int32_t)((lo >> r) | (hi << (32 - r)));
+    }
+    return (int32_t)hi >> (r - 32);
+}
+
+static inline __attribute__((always_inline)) void permute(const window_src_t *src,
+    const es_fe_t *fe, int32_t *buf, bool pre, int mode, int shift) {
+    const uint8_t *perm = fe->fft.perm.p;
+    const uint32_t n = fe->fft.n;
+    for (uint32_t j = 0; j < n; ++j) {
+        uint32_t m = 2 * (uint32_t)es_rd_u16(perm + 2 * j);
+        buf[2 * j] = normalized(src, m, pre, mode, shift, -shift);
+        buf[2 * j + 1] = normalized(src, m + 1, pre, mode, shift, -shift);
+    }
+}
+
+static inline __attribute__((always_inline)) int window_normalize(const es_fe_t *fe,
+    int32_t *buf, bool pre) {
+    const window_src_t src = {
+        fe->frame, fe->win.p, fe->window, (int32_t)1 << fe->preemph_shift, fe->preemph_num,
+    };
+    // bit_length(max |v|) == bit_length(OR of all |v|)
+    uint64_t bits = 0;
+    for (uint32_t i = 0; i < src.size; ++i) {
+        int64_t v = windowed(&src, i, pre);
+        bits |= (uint64_t)(v < 0 ? -v : v);
+    }
+    const int shift = bits ? fe->norm_bits - es_bit_length64(bits) : 0;
+    if (shift >= 0) {
+        permute(&src, fe, buf, pre, 0, shift);
+    } else if (shift >= -31) {
+        permute(&src, fe, buf, pre, 1, shift);
+    } else {
+        permute(&src, fe, buf, pre, 2, shift);
+    }
+    return shift;
 }
 
 // v[i] = sample * window (Q30); s = norm_bits - bit_length(max |v|) (0 when all zero);
 // v scaled by 2**s (rounded when s < 0), so |v| <= 2**norm_bits. Returns s.
 int es_window_normalize32(const es_fe_t *fe, int32_t *buf) {
-    uint64_t max_abs = 0;
-    for (uint32_t i = 0; i < fe->window; ++i) {
-        int64_t v = windowed(fe, i);
-        uint64_t a = v < 0 ? (uint64_t)-v : (uint64_t)v;
-        if (a > max_abs) {
-            max_abs = a;
-        }
-    }
-    int shift = max_abs ? fe->norm_bits - es_bit_length64(max_abs) : 0;
-    const es_tab_t *perm = &fe->fft.perm;
-    for (uint32_t j = 0; j < fe->fft.n; ++j) {
-        uint32_t m = 2 * (uint32_t)(uint16_t)es_tab_i16(perm, j);
-        buf[2 * j] = normalized(fe, m, shift);
-        buf[2 * j + 1] = normalized(fe, m + 1, shift);
-    }
-    return shift;
+    return fe->kind == ES_FE_LOGMEL ? window_normalize(fe, buf, true)
+        : window_normalize(fe, buf, false);
 }
 
 // mel[j] = sum of weight (Q15) * bin over band j (uint64, wrapping); bins are uint32

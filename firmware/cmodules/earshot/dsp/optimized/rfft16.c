@@ -62,8 +62,41 @@ static void stages(const es_rfft_t *f, int16_t *buf) {
         const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
         const uint32_t fstride = n / (p * m);
         const uint32_t step = 2 * p * m; // int16 values from one block to the next
+        // Twiddle 0 is (MAX, 0) in every table the converter writes; then its products
+        // are the identity (sround(a * MAX) == a for |a| <= 2**14, and fixdiv's results
+        // are smaller): the butterflies of k = 0 skip them.
+        const uint32_t k0 = tw(&f->twiddles, 0) == 32767 ? 1 : 0;
+        if (k0 && p == 2) {
+            int16_t *f0 = buf;
+            for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
+                int16_t *f1 = f0 + 2 * m;
+                uint32_t a = fixdiv(ld(f0), K2);
+                uint32_t t = fixdiv(ld(f1), K2);
+                st(f1, (uint32_t)__ssub16((int32_t)a, (int32_t)t));
+                st(f0, (uint32_t)__sadd16((int32_t)a, (int32_t)t));
+            }
+        } else if (k0) {
+            int16_t *f0 = buf;
+            for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
+                int16_t *f1 = f0 + 2 * m;
+                int16_t *f2 = f1 + 2 * m;
+                int16_t *f3 = f2 + 2 * m;
+                int32_t a0 = (int32_t)fixdiv(ld(f0), K4);
+                int32_t s0 = (int32_t)fixdiv(ld(f1), K4);
+                int32_t s1 = (int32_t)fixdiv(ld(f2), K4);
+                int32_t s2 = (int32_t)fixdiv(ld(f3), K4);
+                int32_t s5 = __ssub16(a0, s1);
+                int32_t g0 = __sadd16(a0, s1);
+                int32_t s3 = __sadd16(s0, s2);
+                int32_t s4 = __ssub16(s0, s2);
+                st(f2, (uint32_t)__ssub16(g0, s3));
+                st(f0, (uint32_t)__sadd16(g0, s3));
+                st(f1, (uint32_t)__ssax(s5, s4));
+                st(f3, (uint32_t)__sasx(s5, s4));
+            }
+        }
         if (p == 2) {
-            for (uint32_t k = 0; k < m; ++k) {
+            for (uint32_t k = k0; k < m; ++k) {
                 const uint32_t w1 = tw(&f->twiddles, k * fstride);
                 int16_t *f0 = buf + 2 * k;
                 for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
@@ -76,7 +109,7 @@ static void stages(const es_rfft_t *f, int16_t *buf) {
             }
             continue;
         }
-        for (uint32_t k = 0; k < m; ++k) {
+        for (uint32_t k = k0; k < m; ++k) {
             const uint32_t w1 = tw(&f->twiddles, k * fstride);
             const uint32_t w2 = tw(&f->twiddles, 2 * k * fstride);
             const uint32_t w3 = tw(&f->twiddles, 3 * k * fstride);

@@ -1,0 +1,182 @@
+// The 32-bit real FFT, restructured for cores with a 32x32->64 multiply-accumulate
+// (Cortex-M3 and up, the Unix port). Integer for integer the same as es_rfft32_run
+// (dsp/rfft.c, the reference and the specification):
+// - fixdiv(v, p) = sround(v * (MAX / p)); with ARMv7E-M's SMMULR this is one instruction,
+//   (v * 2 (MAX / p) + 2**31) >> 32 being the same value;
+// - the butterflies' complex products sround(x.re w.re - x.im w.im) etc. take the doubled
+//   operand 2x (|x| < 2**30 after fixdiv, so 2x fits): (2x.re w.re + 2x.im (-w.im) + 2**31)
+//   >> 32 is the same value and needs no shift (-w.im fits: twiddles lie in [-MAX, MAX]);
+// - butterflies are visited twiddle by twiddle, each twiddle loaded once.
+
+#include "dsp/dsp.h"
+
+#if ES_RFFT32_OPT
+
+EARSHOT_OPT_SPEED
+
+#define MAX32 (0x7FFFFFFF)
+#define K2 (MAX32 / 2)
+#define K4 (MAX32 / 4)
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+static inline int32_t fixdiv(int32_t v, int32_t k) {
+    int32_t r;
+    __asm__ ("smmulr %0, %1, %2" : "=r" (r) : "r" (v), "r" (2 * k));
+    return r;
+}
+#else
+static inline int32_t fixdiv(int32_t v, int32_t k) {
+    return (int32_t)(((int64_t)v * k + ((int64_t)1 << 30)) >> 31);
+}
+#endif
+
+// sround(x * y + u * z) from the doubled x2 = 2x and u2 = 2u: the high word of the
+// 64-bit sum plus the carry of adding 2**31 to its low word (bit 31).
+static inline int32_t dot2(int32_t x2, int32_t y, int32_t u2, int32_t z) {
+    int64_t acc = (int64_t)x2 * y + (int64_t)u2 * z;
+    return (int32_t)((uint32_t)((uint64_t)acc >> 32) + ((uint32_t)acc >> 31));
+}
+
+// sround(x * y + u * z) (operands that may not be doubled).
+static inline int32_t dot(int32_t x, int32_t y, int32_t u, int32_t z) {
+    int64_t acc = ((int64_t)1 << 30) + (int64_t)x * y + (int64_t)u * z;
+    return (int32_t)(acc >> 31);
+}
+
+// Wrapping int32 add / sub (the sample type's arithmetic).
+static inline int32_t add32(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a + (uint32_t)b);
+}
+static inline int32_t sub32(int32_t a, int32_t b) {
+    return (int32_t)((uint32_t)a - (uint32_t)b);
+}
+
+// Twiddle 0 is (MAX, 0) in every table the converter writes; then its products are the
+// identity: sround(a * MAX) == a for |a| <= 2**30, and fixdiv's results are smaller. The
+// butterflies of k = 0 skip them (checked per call: tables come from model files).
+static bool unit_twiddle0(const es_rfft_t *f) {
+    return es_rd_i32(f->twiddles.p) == MAX32 && es_rd_i32(f->twiddles.p + 4) == 0;
+}
+
+static void radix2(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstride) {
+    uint32_t k = 0;
+    if (unit_twiddle0(f)) {
+        int32_t *f0 = buf;
+        for (uint32_t b = 0; b < fstride; ++b, f0 += 4 * m) {
+            int32_t *f1 = f0 + 2 * m;
+            int32_t ar = fixdiv(f0[0], K2), ai = fixdiv(f0[1], K2);
+            int32_t tr = fixdiv(f1[0], K2), ti = fixdiv(f1[1], K2);
+            f1[0] = sub32(ar, tr);
+            f1[1] = sub32(ai, ti);
+            f0[0] = add32(ar, tr);
+            f0[1] = add32(ai, ti);
+        }
+        k = 1;
+    }
+    for (; k < m; ++k) {
+        const uint8_t *w = f->twiddles.p + 8 * k * fstride;
+        const int32_t wr = es_rd_i32(w), wi = es_rd_i32(w + 4), nwi = -wi;
+        int32_t *f0 = buf + 2 * k;
+        for (uint32_t b = 0; b < fstride; ++b, f0 += 4 * m) {
+            int32_t *f1 = f0 + 2 * m;
+            int32_t ar = fixdiv(f0[0], K2), ai = fixdiv(f0[1], K2);
+            int32_t br = 2 * fixdiv(f1[0], K2), bi = 2 * fixdiv(f1[1], K2);
+            int32_t tr = dot2(br, wr, bi, nwi), ti = dot2(br, wi, bi, wr);
+            f1[0] = sub32(ar, tr);
+            f1[1] = sub32(ai, ti);
+            f0[0] = add32(ar, tr);
+            f0[1] = add32(ai, ti);
+        }
+    }
+}
+
+static void radix4(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstride) {
+    uint32_t k = 0;
+    if (unit_twiddle0(f)) {
+        int32_t *f0 = buf;
+        for (uint32_t b = 0; b < fstride; ++b, f0 += 8 * m) {
+            int32_t *f1 = f0 + 2 * m, *f2 = f1 + 2 * m, *f3 = f2 + 2 * m;
+            int32_t a0r = fixdiv(f0[0], K4), a0i = fixdiv(f0[1], K4);
+            int32_t s0r = fixdiv(f1[0], K4), s0i = fixdiv(f1[1], K4);
+            int32_t s1r = fixdiv(f2[0], K4), s1i = fixdiv(f2[1], K4);
+            int32_t s2r = fixdiv(f3[0], K4), s2i = fixdiv(f3[1], K4);
+            int32_t s5r = sub32(a0r, s1r), s5i = sub32(a0i, s1i);
+            int32_t g0r = add32(a0r, s1r), g0i = add32(a0i, s1i);
+            int32_t s3r = add32(s0r, s2r), s3i = add32(s0i, s2i);
+            int32_t s4r = sub32(s0r, s2r), s4i = sub32(s0i, s2i);
+            f2[0] = sub32(g0r, s3r);
+            f2[1] = sub32(g0i, s3i);
+            f0[0] = add32(g0r, s3r);
+            f0[1] = add32(g0i, s3i);
+            f1[0] = add32(s5r, s4i);
+            f1[1] = sub32(s5i, s4r);
+            f3[0] = sub32(s5r, s4i);
+            f3[1] = add32(s5i, s4r);
+        }
+        k = 1;
+    }
+    for (; k < m; ++k) {
+        const uint8_t *w = f->twiddles.p + 8 * k * fstride;
+        const int32_t w1r = es_rd_i32(w), w1i = es_rd_i32(w + 4);
+        const int32_t w2r = es_rd_i32(w + 8 * k * fstride), w2i = es_rd_i32(w + 8 * k * fstride + 4);
+        const int32_t w3r = es_rd_i32(w + 16 * k * fstride), w3i = es_rd_i32(w + 16 * k * fstride + 4);
+        int32_t *f0 = buf + 2 * k;
+        for (uint32_t b = 0; b < fstride; ++b, f0 += 8 * m) {
+            int32_t *f1 = f0 + 2 * m, *f2 = f1 + 2 * m, *f3 = f2 + 2 * m;
+            int32_t a0r = fixdiv(f0[0], K4), a0i = fixdiv(f0[1], K4);
+            int32_t a1r = 2 * fixdiv(f1[0], K4), a1i = 2 * fixdiv(f1[1], K4);
+            int32_t a2r = 2 * fixdiv(f2[0], K4), a2i = 2 * fixdiv(f2[1], K4);
+            int32_t a3r = 2 * fixdiv(f3[0], K4), a3i = 2 * fixdiv(f3[1], K4);
+            int32_t s0r = dot2(a1r, w1r, a1i, -w1i), s0i = dot2(a1r, w1i, a1i, w1r);
+            int32_t s1r = dot2(a2r, w2r, a2i, -w2i), s1i = dot2(a2r, w2i, a2i, w2r);
+            int32_t s2r = dot2(a3r, w3r, a3i, -w3i), s2i = dot2(a3r, w3i, a3i, w3r);
+            int32_t s5r = sub32(a0r, s1r), s5i = sub32(a0i, s1i);
+            int32_t g0r = add32(a0r, s1r), g0i = add32(a0i, s1i);
+            int32_t s3r = add32(s0r, s2r), s3i = add32(s0i, s2i);
+            int32_t s4r = sub32(s0r, s2r), s4i = sub32(s0i, s2i);
+            f2[0] = sub32(g0r, s3r);
+            f2[1] = sub32(g0i, s3i);
+            f0[0] = add32(g0r, s3r);
+            f0[1] = add32(g0i, s3i);
+            f1[0] = add32(s5r, s4i);
+            f1[1] = sub32(s5i, s4r);
+            f3[0] = sub32(s5r, s4i);
+            f3[1] = add32(s5i, s4r);
+        }
+    }
+}
+
+void es_rfft32_run_opt(const es_rfft_t *f, int32_t *buf) {
+    const uint32_t n = f->n;
+    for (int32_t s = (int32_t)f->stages - 1; s >= 0; --s) {
+        const uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);
+        const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
+        if (p == 2) {
+            radix2(f, buf, m, n / (2 * m));
+        } else {
+            radix4(f, buf, m, n / (4 * m));
+        }
+    }
+    int32_t dr = fixdiv(buf[0], K2), di = fixdiv(buf[1], K2);
+    buf[0] = add32(dr, di);
+    buf[1] = 0;
+    buf[2 * n] = sub32(dr, di);
+    buf[2 * n + 1] = 0;
+    const uint8_t *sw = f->super_twiddles.p;
+    for (uint32_t k = 1; k <= n / 2; ++k, sw += 8) {
+        int32_t *zk = buf + 2 * k;
+        int32_t *zn = buf + 2 * (n - k);
+        int32_t ar = fixdiv(zk[0], K2), ai = fixdiv(zk[1], K2);
+        int32_t br = fixdiv(zn[0], K2), bi = fixdiv(sub32(0, zn[1]), K2);
+        int32_t f1r = add32(ar, br), f1i = add32(ai, bi);
+        int32_t f2r = sub32(ar, br), f2i = sub32(ai, bi);
+        const int32_t wr = es_rd_i32(sw), wi = es_rd_i32(sw + 4);
+        int32_t tr = dot(f2r, wr, f2i, -wi), ti = dot(f2r, wi, f2i, wr);
+        zk[0] = (int32_t)(((int64_t)f1r + tr) >> 1);
+        zk[1] = (int32_t)(((int64_t)f1i + ti) >> 1);
+        zn[0] = (int32_t)(((int64_t)f1r - tr) >> 1);
+        zn[1] = (int32_t)(((int64_t)ti - f1i) >> 1);
+    }
+}
+
+#endif // ES_RFFT32_OPT

@@ -186,7 +186,7 @@ def frontend_state_bytes(frontend: dict[str, Any]) -> int:
     channels = int(scalars["channels"])
     tflm = frontend.get("type") == "tflm_micro"
     work = round8((fft + 2) * (2 if tflm else 4))
-    frame = round8((window + 1) * 2)
+    frame = round8((window + 4) * 2)  # frame[0] 2 bytes before an 8-byte boundary
     return frame + work + round8(channels * 8) + FRONTEND_OBJECT_BYTES
 
 

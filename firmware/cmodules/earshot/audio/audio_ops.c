@@ -6,6 +6,13 @@
 #include "audio_ops.h"
 #include "model_check.h"
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#define AUDIO_OPS_DSP (1)
+#else
+#define AUDIO_OPS_DSP (0)
+#endif
+
 int16_t es_audio_peak(const int16_t *x, size_t n) {
     int16_t peak = INT16_MIN;
     for (size_t i = 0; i < n; ++i) {
@@ -22,7 +29,16 @@ uint32_t es_audio_mean_square(const int16_t *x, size_t n) {
     }
     // Squares of int16 fit 31 bits; the sum of up to 65535 of them fits 47 bits.
     uint64_t sum = 0;
-    for (size_t i = 0; i < n; ++i) {
+    size_t i = 0;
+    #if AUDIO_OPS_DSP
+    // Two samples per SMLALD (x is 2-byte aligned; ARMv7-M loads words from any address).
+    for (; i + 2 <= n; i += 2) {
+        int32_t pair;
+        memcpy(&pair, x + i, sizeof(pair));
+        sum = (uint64_t)__smlald(pair, pair, (int64_t)sum);
+    }
+    #endif
+    for (; i < n; ++i) {
         int32_t v = x[i];
         sum += (uint32_t)(v * v);
     }

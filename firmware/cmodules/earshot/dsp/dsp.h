@@ -127,7 +127,8 @@ typedef struct _es_fe_t {
     int32_t zero_point, out_min, out_max;
 
     // State (es_fe_attach): frame[0] is the sample before the window (pre-emphasis),
-    // frame[1..W] the window; `used` counts the samples of frame[1..] filled so far.
+    // frame[1..W] the window (8-byte aligned); `used` counts the samples of frame[1..]
+    // filled so far.
     int16_t *frame;
     uint32_t used;
     void *work; // FFT buffer: N + 2 samples of the FFT's width

@@ -239,8 +239,10 @@ static size_t work_bytes(const es_fe_t *fe) {
     return round8((fe->fft.size + 2) * (fe->kind == ES_FE_TFLM ? 2 : 4));
 }
 
+// frame[0] sits 2 bytes before an 8-byte boundary, so the window frame[1..W] is aligned
+// (whole-word copies of the hops into it and of the overlap within it).
 static size_t frame_bytes(const es_fe_t *fe) {
-    return round8((fe->window + 1) * sizeof(int16_t));
+    return round8((fe->window + 4) * sizeof(int16_t));
 }
 
 size_t es_fe_state_bytes(const es_fe_t *fe) {
@@ -252,7 +254,7 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     uint8_t *p = mem;
     fe->work = p;
     p += work_bytes(fe);
-    fe->frame = (int16_t *)(void *)p;
+    fe->frame = (int16_t *)(void *)(p + 6);
     p += frame_bytes(fe);
     fe->noise = NULL;
     fe->signal = NULL;
@@ -304,7 +306,8 @@ bool es_fe_push_hop(es_fe_t *fe, const uint8_t *samples, int8_t *out, uint8_t *r
             }
             produced = true;
             // Keep the last window - hop samples and the one before them.
-            memmove(fe->frame, fe->frame + hop, (window + 1 - hop) * sizeof(int16_t));
+            fe->frame[0] = fe->frame[hop];
+            memmove(fe->frame + 1, fe->frame + 1 + hop, (window - hop) * sizeof(int16_t));
             fe->used = window - hop;
         }
     }

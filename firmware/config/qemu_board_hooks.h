@@ -3,7 +3,9 @@
 #ifndef EARSHOT_QEMU_BOARD_HOOKS_H
 #define EARSHOT_QEMU_BOARD_HOOKS_H
 
+#ifndef __ASSEMBLER__ // assembly sources get the same flags
 void qemu_board_init(void);
+#endif
 #define MICROPY_PORT_INIT_FUNC qemu_board_init()
 
 #endif // EARSHOT_QEMU_BOARD_HOOKS_H

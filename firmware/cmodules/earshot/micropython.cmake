@@ -6,6 +6,7 @@ file(GLOB EARSHOT_MOD_SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/kernels/optimized/*.c
     ${CMAKE_CURRENT_LIST_DIR}/dsp/*.c
     ${CMAKE_CURRENT_LIST_DIR}/dsp/optimized/*.c
+    ${CMAKE_CURRENT_LIST_DIR}/dsp/optimized/*.S
     ${CMAKE_CURRENT_LIST_DIR}/audio/*.c
 )
 target_sources(usermod_earshot INTERFACE ${EARSHOT_MOD_SOURCES})

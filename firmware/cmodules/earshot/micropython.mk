@@ -5,6 +5,7 @@ EARSHOT_MOD_DIR := $(USERMOD_DIR)
 
 SRC_USERMOD_C += $(wildcard $(EARSHOT_MOD_DIR)/*.c)
 SRC_USERMOD_LIB_C += $(wildcard $(EARSHOT_MOD_DIR)/kernels/*.c $(EARSHOT_MOD_DIR)/kernels/optimized/*.c $(EARSHOT_MOD_DIR)/dsp/*.c $(EARSHOT_MOD_DIR)/dsp/optimized/*.c $(EARSHOT_MOD_DIR)/audio/*.c)
+SRC_USERMOD_LIB_ASM += $(wildcard $(EARSHOT_MOD_DIR)/dsp/optimized/*.S)
 CFLAGS_USERMOD += -I$(EARSHOT_MOD_DIR)
 # EARSHOT_KERNELS=reference (from `make KERNELS=reference`) builds the portable reference
 # kernels only; the default is the optimized kernels for the target core.

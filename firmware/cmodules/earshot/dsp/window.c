@@ -3,6 +3,14 @@
 
 #include "dsp/dsp.h"
 
+// Pairs of samples in words where the core loads them from any address and multiplies
+// halfwords (SMULBB / SMULTT).
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && EARSHOT_LE_UNALIGNED_OK
+#define ES_WINDOW_SIMD (1)
+#else
+#define ES_WINDOW_SIMD (0)
+#endif
+
 EARSHOT_OPT_SPEED
 
 // Sample i of the window before its int16 truncation: (x[i] * window[i]) >> 12.
@@ -25,9 +33,25 @@ int es_tflm_window(const es_fe_t *fe, int16_t *buf) {
     }
     const int shift = 15 - es_bit_length32(bits);
     const uint8_t *perm = fe->fft.perm.p;
-    for (uint32_t j = 0; j < fe->fft.n; ++j) {
+    const uint32_t n = fe->fft.n;
+    for (uint32_t j = 0; j < n; ++j) {
         uint32_t m = 2 * (uint32_t)es_rd_u16(perm + 2 * j);
         uint32_t a = 0, b = 0;
+        #if ES_WINDOW_SIMD
+        if (m + 1 < size) {
+            // Both samples at once: x[m], x[m + 1] and their window values as word pairs
+            // (x + m is 4-byte aligned: the frame's window is, and m is even).
+            uint32_t xs, ws;
+            memcpy(&xs, x + m, sizeof(xs));
+            memcpy(&ws, win + 2 * m, sizeof(ws));
+            a = (uint32_t)(((int32_t)(int16_t)xs * (int16_t)ws) >> 12) << shift;
+            b = (uint32_t)((((int32_t)xs >> 16) * ((int32_t)ws >> 16)) >> 12) << shift;
+            uint32_t pair;
+            __asm__ ("pkhbt %0, %1, %2, lsl #16" : "=r" (pair) : "r" (a), "r" (b));
+            memcpy(buf + 2 * j, &pair, sizeof(pair));
+            continue;
+        }
+        #endif
         if (m + 1 < size) {
             a = (uint32_t)windowed(x, win, m) << shift;
             b = (uint32_t)windowed(x, win, m + 1) << shift;

@@ -45,14 +45,38 @@ static inline uint32_t pack15(int32_t lo, int32_t hi) {
     return r;
 }
 
-// sround(x * k) of both halves.
+// sround(x * k) of both halves. The high half is computed doubled, 2 (x.hi k + 2**14)
+// (no overflow: |x| <= 2**15, k < 2**14), whose top 16 bits are already the result.
 static inline uint32_t fixdiv(uint32_t x, int32_t k) {
-    return pack15(__smlabb((int32_t)x, k, RND), __smlatb((int32_t)x, k, RND));
+    uint32_t r;
+    int32_t hi2 = __smlatb((int32_t)x, 2 * k, 2 * RND);
+    __asm__ ("pkhtb %0, %1, %2, asr #15" : "=r" (r) : "r" (hi2), "r" (__smlabb((int32_t)x, k, RND)));
+    return r;
 }
 
 // cmul(a, w) with the reference's rounding.
 static inline uint32_t cmul(uint32_t a, uint32_t w) {
     return pack15(__smlsd((int32_t)a, (int32_t)w, RND), __smladx((int32_t)a, (int32_t)w, RND));
+}
+
+// One radix-4 butterfly on f0, f0 + m, f0 + 2m, f0 + 3m (complex values).
+static inline __attribute__((always_inline)) void bfly4(int16_t *f0, uint32_t m, uint32_t w1,
+    uint32_t w2, uint32_t w3) {
+    int16_t *f1 = f0 + 2 * m;
+    int16_t *f2 = f1 + 2 * m;
+    int16_t *f3 = f2 + 2 * m;
+    int32_t a0 = (int32_t)fixdiv(ld(f0), K4);
+    int32_t s0 = (int32_t)cmul(fixdiv(ld(f1), K4), w1);
+    int32_t s1 = (int32_t)cmul(fixdiv(ld(f2), K4), w2);
+    int32_t s2 = (int32_t)cmul(fixdiv(ld(f3), K4), w3);
+    int32_t s5 = __ssub16(a0, s1);
+    int32_t g0 = __sadd16(a0, s1);
+    int32_t s3 = __sadd16(s0, s2);
+    int32_t s4 = __ssub16(s0, s2);
+    st(f2, (uint32_t)__ssub16(g0, s3));
+    st(f0, (uint32_t)__sadd16(g0, s3));
+    st(f1, (uint32_t)__ssax(s5, s4)); // (s5.re + s4.im, s5.im - s4.re)
+    st(f3, (uint32_t)__sasx(s5, s4)); // (s5.re - s4.im, s5.im + s4.re)
 }
 
 static void stages(const es_rfft_t *f, int16_t *buf) {
@@ -109,27 +133,22 @@ static void stages(const es_rfft_t *f, int16_t *buf) {
             }
             continue;
         }
+        if (fstride == 1) {
+            // The last stage: one butterfly per twiddle.
+            const uint8_t *w = f->twiddles.p;
+            for (uint32_t k = k0; k < m; ++k) {
+                bfly4(buf + 2 * k, m, es_rd_u32(w + 4 * k), es_rd_u32(w + 8 * k),
+                    es_rd_u32(w + 12 * k));
+            }
+            continue;
+        }
         for (uint32_t k = k0; k < m; ++k) {
             const uint32_t w1 = tw(&f->twiddles, k * fstride);
             const uint32_t w2 = tw(&f->twiddles, 2 * k * fstride);
             const uint32_t w3 = tw(&f->twiddles, 3 * k * fstride);
             int16_t *f0 = buf + 2 * k;
             for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
-                int16_t *f1 = f0 + 2 * m;
-                int16_t *f2 = f1 + 2 * m;
-                int16_t *f3 = f2 + 2 * m;
-                int32_t a0 = (int32_t)fixdiv(ld(f0), K4);
-                int32_t s0 = (int32_t)cmul(fixdiv(ld(f1), K4), w1);
-                int32_t s1 = (int32_t)cmul(fixdiv(ld(f2), K4), w2);
-                int32_t s2 = (int32_t)cmul(fixdiv(ld(f3), K4), w3);
-                int32_t s5 = __ssub16(a0, s1);
-                int32_t g0 = __sadd16(a0, s1);
-                int32_t s3 = __sadd16(s0, s2);
-                int32_t s4 = __ssub16(s0, s2);
-                st(f2, (uint32_t)__ssub16(g0, s3));
-                st(f0, (uint32_t)__sadd16(g0, s3));
-                st(f1, (uint32_t)__ssax(s5, s4)); // (s5.re + s4.im, s5.im - s4.re)
-                st(f3, (uint32_t)__sasx(s5, s4)); // (s5.re - s4.im, s5.im + s4.re)
+                bfly4(f0, m, w1, w2, w3);
             }
         }
     }

@@ -30,6 +30,18 @@ static inline int32_t fixdiv(int32_t v, int32_t k) {
 }
 #endif
 
+#if defined(__ARM_ARCH_7EM__)
+// rfft32_r4_dsp.S: radix-4 butterflies of one twiddle.
+#define ES_RFFT32_R4_ASM (1)
+typedef struct _es_r4_column_t {
+    int32_t w[6]; // w1, w2, w3 as (re, im)
+    uint32_t quarter; // bytes from a butterfly's first value to its second
+} es_r4_column_t;
+void es_rfft32_r4_column(int32_t *f0, uint32_t count, const es_r4_column_t *col);
+#else
+#define ES_RFFT32_R4_ASM (0)
+#endif
+
 // sround(x * y + u * z) from the doubled x2 = 2x and u2 = 2u: the high word of the
 // 64-bit sum plus the carry of adding 2**31 to its low word (bit 31).
 static inline int32_t dot2(int32_t x2, int32_t y, int32_t u2, int32_t z) {
@@ -115,6 +127,19 @@ static void radix4(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstrid
         }
         k = 1;
     }
+    #if ES_RFFT32_R4_ASM
+    for (; k < m; ++k) {
+        // The twiddles into words for the assembly (the table may sit at any address).
+        const uint8_t *w = f->twiddles.p + 8 * k * fstride;
+        const uint32_t t = 8 * k * fstride;
+        const es_r4_column_t col = {
+            { es_rd_i32(w), es_rd_i32(w + 4), es_rd_i32(w + t), es_rd_i32(w + t + 4),
+              es_rd_i32(w + 2 * t), es_rd_i32(w + 2 * t + 4) },
+            8 * m,
+        };
+        es_rfft32_r4_column(buf + 2 * k, fstride, &col);
+    }
+    #endif
     for (; k < m; ++k) {
         const uint8_t *w = f->twiddles.p + 8 * k * fstride;
         const int32_t w1r = es_rd_i32(w), w1i = es_rd_i32(w + 4);

@@ -98,9 +98,25 @@ void es_mel_sums(const es_fe_t *fe, const uint32_t *bins32, const uint64_t *bins
                 acc += (uint64_t)es_tab_u16(&fe->mel_weights, off + i) * bins32[start + i];
             }
         } else {
+            // weight * bin mod 2**64 as weight * low word (UMLAL) plus weight * high word
+            // into the top 32 bits.
+            #if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__)
+            // weight * bin mod 2**64: UMLAL of the low word, the high word's product into
+            // the top (GCC keeps neither in registers on its own).
+            uint32_t lo = 0, hi = 0;
+            const uint8_t *weights = fe->mel_weights.p + 2 * off;
+            const uint32_t *bin = (const uint32_t *)(const void *)(bins64 + start);
+            for (uint32_t i = 0; i < width; ++i, bin += 2) {
+                uint32_t w = es_rd_u16(weights + 2 * i);
+                __asm__ ("umlal %0, %1, %2, %3" : "+r" (lo), "+r" (hi) : "r" (w), "r" (bin[0]));
+                hi += w * bin[1];
+            }
+            acc = (uint64_t)hi << 32 | lo;
+            #else
             for (uint32_t i = 0; i < width; ++i) {
                 acc += (uint64_t)es_tab_u16(&fe->mel_weights, off + i) * bins64[start + i];
             }
+            #endif
         }
         mel[j] = acc;
         off += width;

@@ -3,8 +3,10 @@
 # plain C.
 EARSHOT_MOD_DIR := $(USERMOD_DIR)
 
-SRC_USERMOD_C += $(wildcard $(EARSHOT_MOD_DIR)/*.c)
-SRC_USERMOD_LIB_C += $(wildcard $(EARSHOT_MOD_DIR)/kernels/*.c $(EARSHOT_MOD_DIR)/kernels/optimized/*.c $(EARSHOT_MOD_DIR)/dsp/*.c $(EARSHOT_MOD_DIR)/audio/*.c)
+# dsp/frontend.c holds ES_TEXT error texts (es_text.h): scanned like the bindings.
+SRC_USERMOD_C += $(wildcard $(EARSHOT_MOD_DIR)/*.c) $(EARSHOT_MOD_DIR)/dsp/frontend.c
+SRC_USERMOD_LIB_C += $(wildcard $(EARSHOT_MOD_DIR)/kernels/*.c $(EARSHOT_MOD_DIR)/kernels/optimized/*.c $(EARSHOT_MOD_DIR)/audio/*.c)
+SRC_USERMOD_LIB_C += $(filter-out %/dsp/frontend.c,$(wildcard $(EARSHOT_MOD_DIR)/dsp/*.c))
 CFLAGS_USERMOD += -I$(EARSHOT_MOD_DIR)
 # EARSHOT_KERNELS=reference (from `make KERNELS=reference`) builds the portable reference
 # kernels only; the default is the optimized kernels for the target core.

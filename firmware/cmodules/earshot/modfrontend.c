@@ -38,6 +38,7 @@
 #include "py/binary.h"
 #include "audio/audio_ops.h"
 #include "dsp/dsp.h"
+#include "es_text.h"
 
 typedef struct _frontend_obj_t {
     mp_obj_base_t base;
@@ -236,6 +237,8 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
     const char *bad_table;
     const char *msg = es_fe_check(&fe, &bad_table);
     if (msg) {
+        char buf[ES_TEXT_BUF];
+        msg = es_text_c_str(msg, buf);
         if (bad_table) {
             mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend table %s: %s"),
                 bad_table, msg);
@@ -341,7 +344,7 @@ static mp_obj_t frontend_set_gain(size_t n_args, const mp_obj_t *args) {
     }
     const char *msg = es_fe_check_gain(fe, offset, eps);
     if (msg) {
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s"), msg);
+        mp_raise_ValueError((mp_rom_error_text_t)msg); // an ES_TEXT
     }
     fe->log_offset_q16 = (int32_t)offset;
     fe->eps_q = eps;

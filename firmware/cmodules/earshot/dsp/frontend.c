@@ -7,9 +7,10 @@
 #include "dsp/dsp.h"
 #include "es_text.h"
 
-#define ES_FE_MAX_CHANNELS (256)
-
 // ---------------------------------------------------------------- checks
+// The range of each scalar on its own is checked where it is read (the `fe_fields` table
+// of modfrontend.c: sample_rate, window_size, fft_size 8..4096, channels 1..256, ...);
+// here: what ties the scalars and tables together.
 
 static bool pow2(uint32_t v) {
     return v && !(v & (v - 1));
@@ -118,15 +119,6 @@ static const char *check_tflm(const es_fe_t *fe, const char **table) {
     if (fe->fb_start > fe->fb_end || fe->fb_end > bins) {
         return ES_TEXT("fb_start_index / fb_end_index out of range");
     }
-    if (fe->nr_smoothing_bits > 31 || fe->nr_even > 16384 || fe->nr_odd > 16384
-        || fe->nr_min_remaining > 16384 || fe->pcan_snr_shift > 63 || fe->log_scale_shift > 31
-        || fe->log_correction_bits > 31) {
-        return ES_TEXT("noise reduction / PCAN / log scalars out of range");
-    }
-    if (fe->out_div < 1 || fe->out_div > 65536 || fe->out_scale < 0 || fe->out_scale > 16384
-        || fe->out_offset < -65536 || fe->out_offset > 65536) {
-        return ES_TEXT("out_value_scale / out_value_div / out_offset out of range");
-    }
     return NULL;
 }
 
@@ -182,34 +174,16 @@ static const char *check_spectral(const es_fe_t *fe, const char **table) {
         return ES_TEXT("count is not 257");
     }
     *table = NULL;
-    if (fe->norm_bits < 1 || fe->norm_bits > 30) {
-        return ES_TEXT("norm_bits out of range");
-    }
-    if (fe->zero_point < -128 || fe->zero_point > 127 || fe->out_min < -128
-        || fe->out_max > 127 || fe->out_min > fe->out_max) {
-        return ES_TEXT("input_zero_point / out_min / out_max out of the int8 range");
+    if (fe->out_min > fe->out_max) {
+        return ES_TEXT("out_min is above out_max");
     }
     if (fe->kind == ES_FE_MFCC) {
-        if (fe->coefficients < 1 || (uint32_t)fe->coefficients > fe->channels) {
+        if ((uint32_t)fe->coefficients > fe->channels) {
             return ES_TEXT("coefficients out of range");
         }
         if (fe->dct.count != (uint32_t)fe->coefficients * fe->channels) {
             *table = "dct";
             return ES_TEXT("count is not coefficients * mel_bins");
-        }
-        if (fe->dct_frac_bits < 1 || fe->dct_frac_bits > 46 || fe->eps_frac_bits < 0
-            || fe->eps_frac_bits > 30) {
-            return ES_TEXT("dct_frac_bits / eps_frac_bits out of range");
-        }
-    } else {
-        if (fe->preemph_shift < 0 || fe->preemph_shift > 10 || fe->preemph_num < 0
-            || fe->preemph_num > 1024 || fe->power_shift < 1 || fe->power_shift > 62
-            || fe->frame_shift_mult < 0 || fe->frame_shift_mult > 4) {
-            return ES_TEXT("pre-emphasis / power / frame shift scalars out of range");
-        }
-        if (fe->db_mult_q16 < -((int64_t)1 << 31) || fe->db_mult_q16 > ((int64_t)1 << 31)
-            || fe->db_bias_q32 < -((int64_t)1 << 56) || fe->db_bias_q32 > ((int64_t)1 << 56)) {
-            return ES_TEXT("db_mult_q16 / db_bias_q32 out of range");
         }
     }
     return es_fe_check_gain(fe, fe->log_offset_q16, fe->eps_q);
@@ -217,9 +191,6 @@ static const char *check_spectral(const es_fe_t *fe, const char **table) {
 
 const char *es_fe_check(const es_fe_t *fe, const char **table) {
     *table = NULL;
-    if (fe->channels < 1 || fe->channels > ES_FE_MAX_CHANNELS) {
-        return ES_TEXT("channels / mel_bins must be in 1..256");
-    }
     if (fe->window < 1 || fe->window > fe->fft.size || fe->hop < 1 || fe->hop > fe->window) {
         return ES_TEXT("sizes must satisfy 1 <= window_step <= window_size <= fft_size");
     }

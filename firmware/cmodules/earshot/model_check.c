@@ -23,8 +23,9 @@ uint32_t es_crc32(uint32_t crc, const uint8_t *data, size_t len) {
     return ~crc;
 }
 
-static bool fail(es_error_t *err, const char *code, const char *kind, uint32_t index,
-    const char *text) {
+// Records the first failed check. Not inlined: the many call sites stay small.
+static __attribute__((noinline)) bool fail_kind(es_error_t *err, const char *code,
+    const char *kind, uint32_t index, const char *text) {
     err->code = code;
     err->kind = kind;
     err->index = index;
@@ -32,9 +33,40 @@ static bool fail(es_error_t *err, const char *code, const char *kind, uint32_t i
     return false;
 }
 
-#define FAIL(code, text) return fail(err, code, NULL, 0, text)
-#define FAIL_T(code, i, text) return fail(err, code, "tensor", i, text)
-#define FAIL_O(code, i, text) return fail(err, code, "op", i, text)
+// The same, the record kind following from the code: T* and P1 concern a tensor, O* an
+// op, H* and S* the header (no record).
+static __attribute__((noinline)) bool fail(es_error_t *err, const char *code, uint32_t index,
+    const char *text) {
+    const char *kind = code[0] == 'O' ? "op" : code[0] == 'H' || code[0] == 'S' ? NULL : "tensor";
+    return fail_kind(err, code, kind, index, text);
+}
+
+#define FAIL(code, text) return fail(err, code, 0, text)
+#define FAIL_T(code, i, text) return fail(err, code, i, text)
+#define FAIL_O(code, i, text) return fail(err, code, i, text)
+
+// Declared in model_format.h.
+void es_read_tensor(const uint8_t *model, const es_header_t *h, uint32_t i,
+    es_tensor_t *t) {
+    const uint8_t *r = model + h->tensors_offset + (size_t)i * ES_TENSOR_RECORD_SIZE;
+    t->dtype = r[0];
+    t->kind = r[1];
+    t->rank = r[2];
+    t->flags = r[3];
+    for (int d = 0; d < ES_MAX_RANK; ++d) {
+        t->dims[d] = es_rd_u16(r + 4 + 2 * d);
+    }
+    t->byte_size = es_rd_u32(r + 12);
+    t->offset = es_rd_u32(r + 16);
+    t->zero_point = es_rd_i32(r + 20);
+    t->alias_of = es_rd_u16(r + 28);
+    t->quant_axis = r[30];
+    t->quant_type = r[31];
+    t->quant_count = es_rd_u32(r + 32);
+    t->quant_zero_points_offset = es_rd_u32(r + 36);
+    t->quant_scales_offset = es_rd_u32(r + 40);
+    t->reserved = es_rd_u32(r + 44);
+}
 
 // ---------------------------------------------------------------------------------------
 // Header and sections.
@@ -294,16 +326,16 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
         for (uint32_t k = 0; k < count; ++k) {
             uint32_t index = es_rd_u16(io + 2 * (first + k));
             if (index >= h->tensor_count) {
-                return fail(err, "IO1", kind, k, ES_TEXT("model tensor index is out of range"));
+                return fail_kind(err, "IO1", kind, k, ES_TEXT("model tensor index is out of range"));
             }
             if (mark[index] & flag) {
-                return fail(err, "IO1", kind, k, ES_TEXT("duplicate model tensor"));
+                return fail_kind(err, "IO1", kind, k, ES_TEXT("duplicate model tensor"));
             }
             mark[index] |= flag;
             es_tensor_t t;
             es_read_tensor(model, h, index, &t);
             if (t.kind != ES_KIND_ACTIVATION || !(t.flags & flag)) {
-                return fail(err, "IO1", kind, k, ES_TEXT("model tensor is not an activation flagged as such"));
+                return fail_kind(err, "IO1", kind, k, ES_TEXT("model tensor is not an activation flagged as such"));
             }
         }
         uint32_t flagged = 0;
@@ -313,7 +345,7 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
             flagged += (r.flags & flag) != 0;
         }
         if (flagged != count) {
-            return fail(err, "IO1", kind, 0, ES_TEXT("tensor flags do not match the io list"));
+            return fail_kind(err, "IO1", kind, 0, ES_TEXT("tensor flags do not match the io list"));
         }
     }
     return true;
@@ -380,7 +412,7 @@ static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
 static bool op_tensor(body_t *b, uint32_t op_index, uint16_t index, es_tensor_t *t,
     const char *text) {
     if (index == ES_NO_TENSOR || index >= b->h->tensor_count) {
-        return fail(b->err, "O3", "op", op_index, text);
+        return fail(b->err, "O3", op_index, text);
     }
     es_read_tensor(b->model, b->h, index, t);
     return true;
@@ -736,7 +768,7 @@ bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch
         uint32_t index = es_rd_u16(io + 2 * (h->input_count + k));
         es_read_tensor(model, h, index, &t);
         if (b.first[root_of(&t, index)] == NONE32) {
-            return fail(err, "O5", "output", k, ES_TEXT("model output is never written by an op"));
+            return fail_kind(err, "O5", "output", k, ES_TEXT("model output is never written by an op"));
         }
     }
 

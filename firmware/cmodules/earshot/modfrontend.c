@@ -129,7 +129,7 @@ static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, qstr name,
 // The tables and 32-bit scalars of the frontend metadata, in the order they are read:
 // name, where they go in es_fe_t (in 32-bit words), which kinds have them, and for a
 // scalar its range (refused outside it: "frontend scalar <name> out of range"), for a
-// table its dtype (0: int16 for tflm_micro, int32 for the others).
+// table its dtype.
 #define FE_TFLM (1 << ES_FE_TFLM)
 #define FE_MFCC (1 << ES_FE_MFCC)
 #define FE_LOGMEL (1 << ES_FE_LOGMEL)
@@ -141,12 +141,29 @@ typedef struct _fe_field_t {
     uint16_t name;
     uint8_t word;
     uint8_t kinds;
-    int32_t lo, hi;
+    uint8_t lo, hi; // scalar: its bounds (FB_*); table: its dtype (FD_*)
 } fe_field_t;
 
+// The bounds of the scalars, named by their value (N: negative, 2P28: 2**28).
+#define FE_BOUNDS(X) \
+    X(N2P28, -(1 << 28)) X(N65536, -65536) X(N128, -128) X(0, 0) X(1, 1) X(4, 4) X(8, 8) \
+    X(10, 10) X(30, 30) X(31, 31) X(46, 46) X(62, 62) X(63, 63) X(127, 127) X(256, 256) \
+    X(1024, 1024) X(4096, 4096) X(4097, 4097) X(16384, 16384) X(65536, 65536) \
+    X(2P28, 1 << 28) X(1000000, 1000000)
+#define FB_NAME(name, value) FB_##name,
+#define FB_VALUE(name, value) value,
+enum { FE_BOUNDS(FB_NAME) };
+static const int32_t fe_bounds[] = { FE_BOUNDS(FB_VALUE) };
+
+// Table dtypes; FD_WIDE: int16 for tflm_micro, int32 for the others.
+enum { FD_WIDE, FD_INT16, FD_UINT16, FD_INT32 };
+static const uint16_t fe_dtypes[] = { 0, MP_QSTR_int16, MP_QSTR_uint16, MP_QSTR_int32 };
+
 #define FE_WORD(member) (offsetof(es_fe_t, member) / sizeof(uint32_t))
-#define FE_SCALAR(name, member, kinds, lo, hi) { MP_QSTR_##name, FE_WORD(member), kinds, lo, hi }
-#define FE_TAB(name, member, kinds, dtype) { MP_QSTR_##name, FE_WORD(member), FE_TABLE | kinds, dtype, 0 }
+#define FE_SCALAR(name, member, kinds, lo, hi) \
+    { MP_QSTR_##name, FE_WORD(member), kinds, FB_##lo, FB_##hi }
+#define FE_TAB(name, member, kinds, dtype) \
+    { MP_QSTR_##name, FE_WORD(member), FE_TABLE | kinds, FD_##dtype, 0 }
 
 static const fe_field_t fe_fields[] = {
     FE_SCALAR(sample_rate, sample_rate, FE_ALL, 1, 1000000),
@@ -154,19 +171,19 @@ static const fe_field_t fe_fields[] = {
     FE_SCALAR(window_step, hop, FE_ALL, 1, 4096),
     FE_SCALAR(fft_size, fft.size, FE_ALL, 8, 4096),
     FE_SCALAR(channels, channels, FE_ALL, 1, 256),
-    FE_TAB(window, win, FE_ALL, 0),
-    FE_TAB(fft_twiddles, fft.twiddles, FE_ALL, 0),
-    FE_TAB(fft_super_twiddles, fft.super_twiddles, FE_ALL, 0),
-    FE_TAB(fft_factors, fft.factors, FE_ALL, MP_QSTR_int16),
-    FE_TAB(fft_perm, fft.perm, FE_ALL, MP_QSTR_int16),
+    FE_TAB(window, win, FE_ALL, WIDE),
+    FE_TAB(fft_twiddles, fft.twiddles, FE_ALL, WIDE),
+    FE_TAB(fft_super_twiddles, fft.super_twiddles, FE_ALL, WIDE),
+    FE_TAB(fft_factors, fft.factors, FE_ALL, INT16),
+    FE_TAB(fft_perm, fft.perm, FE_ALL, INT16),
     // tflm_micro
-    FE_TAB(fb_channel_frequency_starts, fb_freq_starts, FE_TFLM, MP_QSTR_int16),
-    FE_TAB(fb_channel_weight_starts, fb_weight_starts, FE_TFLM, MP_QSTR_int16),
-    FE_TAB(fb_channel_widths, fb_widths, FE_TFLM, MP_QSTR_int16),
-    FE_TAB(fb_weights, fb_weights, FE_TFLM, MP_QSTR_int16),
-    FE_TAB(fb_unweights, fb_unweights, FE_TFLM, MP_QSTR_int16),
-    FE_TAB(pcan_gain_lut, pcan_gain_lut, FE_TFLM, MP_QSTR_int16),
-    FE_TAB(log_lut, log_lut, FE_TFLM, MP_QSTR_uint16),
+    FE_TAB(fb_channel_frequency_starts, fb_freq_starts, FE_TFLM, INT16),
+    FE_TAB(fb_channel_weight_starts, fb_weight_starts, FE_TFLM, INT16),
+    FE_TAB(fb_channel_widths, fb_widths, FE_TFLM, INT16),
+    FE_TAB(fb_weights, fb_weights, FE_TFLM, INT16),
+    FE_TAB(fb_unweights, fb_unweights, FE_TFLM, INT16),
+    FE_TAB(pcan_gain_lut, pcan_gain_lut, FE_TFLM, INT16),
+    FE_TAB(log_lut, log_lut, FE_TFLM, UINT16),
     FE_SCALAR(fb_start_index, fb_start, FE_TFLM, 0, 4097),
     FE_SCALAR(fb_end_index, fb_end, FE_TFLM, 0, 4097),
     FE_SCALAR(nr_smoothing_bits, nr_smoothing_bits, FE_TFLM, 0, 31),
@@ -178,18 +195,18 @@ static const fe_field_t fe_fields[] = {
     FE_SCALAR(log_correction_bits, log_correction_bits, FE_TFLM, 0, 31),
     FE_SCALAR(out_value_scale, out_scale, FE_TFLM, 0, 16384),
     FE_SCALAR(out_value_div, out_div, FE_TFLM, 1, 65536),
-    FE_SCALAR(out_offset, out_offset, FE_TFLM, -65536, 65536),
+    FE_SCALAR(out_offset, out_offset, FE_TFLM, N65536, 65536),
     // mfcc and logmel
-    FE_TAB(mel_starts, mel_starts, FE_SPECTRAL, MP_QSTR_int16),
-    FE_TAB(mel_widths, mel_widths, FE_SPECTRAL, MP_QSTR_int16),
-    FE_TAB(mel_weights, mel_weights, FE_SPECTRAL, MP_QSTR_uint16),
-    FE_TAB(log2_lut, log2_lut, FE_SPECTRAL, MP_QSTR_int32),
+    FE_TAB(mel_starts, mel_starts, FE_SPECTRAL, INT16),
+    FE_TAB(mel_widths, mel_widths, FE_SPECTRAL, INT16),
+    FE_TAB(mel_weights, mel_weights, FE_SPECTRAL, UINT16),
+    FE_TAB(log2_lut, log2_lut, FE_SPECTRAL, INT32),
     FE_SCALAR(norm_bits, norm_bits, FE_SPECTRAL, 1, 30),
-    FE_SCALAR(log_offset_q16, log_offset_q16, FE_SPECTRAL, -(1 << 28), 1 << 28),
-    FE_SCALAR(input_zero_point, zero_point, FE_SPECTRAL, -128, 127),
-    FE_SCALAR(out_min, out_min, FE_SPECTRAL, -128, 127),
-    FE_SCALAR(out_max, out_max, FE_SPECTRAL, -128, 127),
-    FE_TAB(dct, dct, FE_MFCC, MP_QSTR_int32),
+    FE_SCALAR(log_offset_q16, log_offset_q16, FE_SPECTRAL, N2P28, 2P28),
+    FE_SCALAR(input_zero_point, zero_point, FE_SPECTRAL, N128, 127),
+    FE_SCALAR(out_min, out_min, FE_SPECTRAL, N128, 127),
+    FE_SCALAR(out_max, out_max, FE_SPECTRAL, N128, 127),
+    FE_TAB(dct, dct, FE_MFCC, INT32),
     FE_SCALAR(coefficients, coefficients, FE_MFCC, 1, 256),
     FE_SCALAR(dct_frac_bits, dct_frac_bits, FE_MFCC, 1, 46),
     FE_SCALAR(eps_frac_bits, eps_frac_bits, FE_MFCC, 0, 30),
@@ -251,10 +268,11 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
         }
         void *field = (uint32_t *)(void *)&fe + f->word;
         if (f->kinds & FE_TABLE) {
-            qstr dtype = f->lo ? (qstr)f->lo : fe.kind == ES_FE_TFLM ? MP_QSTR_int16 : MP_QSTR_int32;
-            *(es_tab_t *)field = table(tables, &model, f->name, dtype);
+            uint32_t dtype = f->lo != FD_WIDE ? f->lo : fe.kind == ES_FE_TFLM ? FD_INT16 : FD_INT32;
+            *(es_tab_t *)field = table(tables, &model, f->name, fe_dtypes[dtype]);
         } else {
-            *(int32_t *)field = (int32_t)scalar(scalars, f->name, f->lo, f->hi);
+            *(int32_t *)field = (int32_t)scalar(scalars, f->name, fe_bounds[f->lo],
+                fe_bounds[f->hi]);
         }
     }
     if (fe.kind == ES_FE_MFCC) {

@@ -216,6 +216,17 @@ static const fe_field_t fe_fields[] = {
     FE_SCALAR(frame_shift_mult, frame_shift_mult, FE_LOGMEL, 0, 4),
 };
 
+// The name of a table of fe (a pointer into it, from es_fe_check).
+static qstr table_name(const es_fe_t *fe, const es_tab_t *t) {
+    size_t word = ((const uint8_t *)t - (const uint8_t *)fe) / sizeof(uint32_t);
+    for (const fe_field_t *f = fe_fields; f < fe_fields + MP_ARRAY_SIZE(fe_fields); ++f) {
+        if ((f->kinds & FE_TABLE) && f->word == word) {
+            return f->name;
+        }
+    }
+    return MP_QSTR_; // not reached: es_fe_check names tables of fe_fields only
+}
+
 // ---------------------------------------------------------------- constructor
 
 static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
@@ -289,14 +300,14 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
     }
     fe.fft.n = fe.fft.size / 2;
     fe.fft.stages = fe.fft.factors.count / 2;
-    const char *bad_table;
+    const es_tab_t *bad_table;
     const char *msg = es_fe_check(&fe, &bad_table);
     if (msg) {
         char buf[ES_TEXT_BUF];
         msg = es_text_c_str(msg, buf);
         if (bad_table) {
-            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend table %s: %s"),
-                bad_table, msg);
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend table %q: %s"),
+                table_name(&fe, bad_table), msg);
         }
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend: %s"), msg);
     }

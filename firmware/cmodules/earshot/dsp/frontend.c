@@ -16,13 +16,13 @@ static bool pow2(uint32_t v) {
     return v && !(v & (v - 1));
 }
 
-static const char *check_fft(const es_fe_t *fe, const char **table) {
+static const char *check_fft(const es_fe_t *fe, const es_tab_t **table) {
     const es_rfft_t *f = &fe->fft;
     const bool wide = fe->kind != ES_FE_TFLM;
     if (!pow2(f->size) || f->size < 8 || f->size > 4096) {
         return ES_TEXT("fft_size must be a power of two in 8..4096");
     }
-    *table = "fft_twiddles";
+    *table = &f->twiddles;
     if (f->twiddles.count != f->size) {
         return ES_TEXT("count is not fft_size (fft_size / 2 complex values)");
     }
@@ -32,7 +32,7 @@ static const char *check_fft(const es_fe_t *fe, const char **table) {
             return ES_TEXT("value out of range");
         }
     }
-    *table = "fft_super_twiddles";
+    *table = &f->super_twiddles;
     if (f->super_twiddles.count != f->n) {
         return ES_TEXT("count is not fft_size / 2 (fft_size / 4 complex values)");
     }
@@ -42,7 +42,7 @@ static const char *check_fft(const es_fe_t *fe, const char **table) {
             return ES_TEXT("value out of range");
         }
     }
-    *table = "fft_factors";
+    *table = &f->factors;
     if (f->factors.count == 0 || (f->factors.count & 1) || f->stages != f->factors.count / 2) {
         return ES_TEXT("count must be 2 per stage");
     }
@@ -58,7 +58,7 @@ static const char *check_fft(const es_fe_t *fe, const char **table) {
     if (rest != 1) {
         return ES_TEXT("not a radix-2/4 factorization of fft_size / 2");
     }
-    *table = "fft_perm";
+    *table = &f->perm;
     if (f->perm.count != f->n) {
         return ES_TEXT("count is not fft_size / 2");
     }
@@ -71,26 +71,26 @@ static const char *check_fft(const es_fe_t *fe, const char **table) {
     return NULL;
 }
 
-static const char *check_tflm(const es_fe_t *fe, const char **table) {
+static const char *check_tflm(const es_fe_t *fe, const es_tab_t **table) {
     const uint32_t slots = fe->channels + 1;
     const uint32_t bins = fe->fft.n + 1;
-    *table = "window";
+    *table = &fe->win;
     if (fe->win.count != fe->window) {
         return ES_TEXT("count is not window_size");
     }
-    *table = "fb_channel_frequency_starts";
+    *table = &fe->fb_freq_starts;
     if (fe->fb_freq_starts.count != slots) {
         return ES_TEXT("count is not channels + 1");
     }
-    *table = "fb_channel_weight_starts";
+    *table = &fe->fb_weight_starts;
     if (fe->fb_weight_starts.count != slots) {
         return ES_TEXT("count is not channels + 1");
     }
-    *table = "fb_channel_widths";
+    *table = &fe->fb_widths;
     if (fe->fb_widths.count != slots) {
         return ES_TEXT("count is not channels + 1");
     }
-    *table = "fb_unweights";
+    *table = &fe->fb_unweights;
     if (fe->fb_unweights.count != fe->fb_weights.count) {
         return ES_TEXT("count is not that of fb_weights");
     }
@@ -99,19 +99,19 @@ static const char *check_tflm(const es_fe_t *fe, const char **table) {
         uint32_t w0 = (uint16_t)es_tab_i16(&fe->fb_weight_starts, c);
         uint32_t width = (uint16_t)es_tab_i16(&fe->fb_widths, c);
         if (f0 + width > bins) {
-            *table = "fb_channel_widths";
+            *table = &fe->fb_widths;
             return ES_TEXT("a channel reaches past the spectrum");
         }
         if (w0 + width > fe->fb_weights.count) {
-            *table = "fb_weights";
+            *table = &fe->fb_weights;
             return ES_TEXT("a channel reaches past the weights");
         }
     }
-    *table = "pcan_gain_lut";
+    *table = &fe->pcan_gain_lut;
     if (fe->pcan_gain_lut.count != 125) {
         return ES_TEXT("count is not 125");
     }
-    *table = "log_lut";
+    *table = &fe->log_lut;
     if (fe->log_lut.count < 129) {
         return ES_TEXT("count is below 129");
     }
@@ -136,9 +136,9 @@ const char *es_fe_check_gain(const es_fe_t *fe, int64_t log_offset_q16, int64_t 
     return NULL;
 }
 
-static const char *check_spectral(const es_fe_t *fe, const char **table) {
+static const char *check_spectral(const es_fe_t *fe, const es_tab_t **table) {
     const uint32_t bins = fe->fft.n + 1;
-    *table = "window";
+    *table = &fe->win;
     if (fe->win.count != fe->window) {
         return ES_TEXT("count is not window_size");
     }
@@ -148,11 +148,11 @@ static const char *check_spectral(const es_fe_t *fe, const char **table) {
             return ES_TEXT("value out of range (Q30, |w| <= 1)");
         }
     }
-    *table = "mel_starts";
+    *table = &fe->mel_starts;
     if (fe->mel_starts.count != fe->channels) {
         return ES_TEXT("count is not mel_bins");
     }
-    *table = "mel_widths";
+    *table = &fe->mel_widths;
     if (fe->mel_widths.count != fe->channels) {
         return ES_TEXT("count is not mel_bins");
     }
@@ -165,11 +165,11 @@ static const char *check_spectral(const es_fe_t *fe, const char **table) {
         }
         total += width;
     }
-    *table = "mel_weights";
+    *table = &fe->mel_weights;
     if (fe->mel_weights.count != total) {
         return ES_TEXT("count is not the sum of mel_widths");
     }
-    *table = "log2_lut";
+    *table = &fe->log2_lut;
     if (fe->log2_lut.count != 257) {
         return ES_TEXT("count is not 257");
     }
@@ -182,14 +182,14 @@ static const char *check_spectral(const es_fe_t *fe, const char **table) {
             return ES_TEXT("coefficients out of range");
         }
         if (fe->dct.count != (uint32_t)fe->coefficients * fe->channels) {
-            *table = "dct";
+            *table = &fe->dct;
             return ES_TEXT("count is not coefficients * mel_bins");
         }
     }
     return es_fe_check_gain(fe, fe->log_offset_q16, fe->eps_q);
 }
 
-const char *es_fe_check(const es_fe_t *fe, const char **table) {
+const char *es_fe_check(const es_fe_t *fe, const es_tab_t **table) {
     *table = NULL;
     if (fe->window < 1 || fe->window > fe->fft.size || fe->hop < 1 || fe->hop > fe->window) {
         return ES_TEXT("sizes must satisfy 1 <= window_step <= window_size <= fft_size");

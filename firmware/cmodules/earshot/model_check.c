@@ -71,14 +71,6 @@ void es_read_tensor(const uint8_t *model, const es_header_t *h, uint32_t i,
 // ---------------------------------------------------------------------------------------
 // Header and sections.
 
-typedef struct _section_t {
-    uint32_t offset;
-    uint64_t length;
-    uint32_t align;
-    const char *unaligned;
-    const char *outside;
-} section_t;
-
 bool es_check_header(const uint8_t *model, size_t len, bool check_crc, es_header_t *h,
     es_error_t *err) {
     if (len < ES_HEADER_SIZE) {
@@ -108,31 +100,53 @@ bool es_check_header(const uint8_t *model, size_t len, bool check_crc, es_header
           && h->input_count >= 1 && h->output_count >= 1)) {
         FAIL("S1", ES_TEXT("bad tensor/op/input/output counts"));
     }
-    const section_t sections[5] = {
-        { h->io_offset, 2 * ((uint64_t)h->input_count + h->output_count), ES_SECTION_ALIGN,
-          ES_TEXT("io list offset is not 4-byte aligned"), ES_TEXT("io list is out of order or outside the file") },
-        { h->tensors_offset, (uint64_t)ES_TENSOR_RECORD_SIZE * h->tensor_count, ES_SECTION_ALIGN,
-          ES_TEXT("tensor table offset is not 4-byte aligned"),
-          ES_TEXT("tensor table is out of order or outside the file") },
-        { h->ops_offset, (uint64_t)ES_OP_RECORD_SIZE * h->op_count, ES_SECTION_ALIGN,
-          ES_TEXT("operator table offset is not 4-byte aligned"),
-          ES_TEXT("operator table is out of order or outside the file") },
-        { h->blob_offset, h->blob_size, ES_CONST_ALIGN,
-          ES_TEXT("constant blob offset is not 16-byte aligned"),
-          ES_TEXT("constant blob is out of order or outside the file") },
-        { h->meta_offset, h->meta_size, ES_SECTION_ALIGN,
-          ES_TEXT("metadata offset is not 4-byte aligned"), ES_TEXT("metadata is out of order or outside the file") },
-    };
+    // The sections in file order: offset, length, alignment.
     uint64_t previous_end = ES_HEADER_SIZE;
     for (int i = 0; i < 5; ++i) {
-        const section_t *s = &sections[i];
-        if (s->offset % s->align) {
-            FAIL("S2", s->unaligned);
+        uint32_t offset;
+        uint64_t length;
+        uint32_t align = ES_SECTION_ALIGN;
+        const char *unaligned, *outside;
+        switch (i) {
+            case 0:
+                offset = h->io_offset;
+                length = 2 * ((uint64_t)h->input_count + h->output_count);
+                unaligned = ES_TEXT("io list offset is not 4-byte aligned");
+                outside = ES_TEXT("io list is out of order or outside the file");
+                break;
+            case 1:
+                offset = h->tensors_offset;
+                length = (uint64_t)ES_TENSOR_RECORD_SIZE * h->tensor_count;
+                unaligned = ES_TEXT("tensor table offset is not 4-byte aligned");
+                outside = ES_TEXT("tensor table is out of order or outside the file");
+                break;
+            case 2:
+                offset = h->ops_offset;
+                length = (uint64_t)ES_OP_RECORD_SIZE * h->op_count;
+                unaligned = ES_TEXT("operator table offset is not 4-byte aligned");
+                outside = ES_TEXT("operator table is out of order or outside the file");
+                break;
+            case 3:
+                offset = h->blob_offset;
+                length = h->blob_size;
+                align = ES_CONST_ALIGN;
+                unaligned = ES_TEXT("constant blob offset is not 16-byte aligned");
+                outside = ES_TEXT("constant blob is out of order or outside the file");
+                break;
+            default:
+                offset = h->meta_offset;
+                length = h->meta_size;
+                unaligned = ES_TEXT("metadata offset is not 4-byte aligned");
+                outside = ES_TEXT("metadata is out of order or outside the file");
+                break;
         }
-        if (s->offset < previous_end || s->offset + s->length > len) {
-            FAIL("S2", s->outside);
+        if (offset % align) {
+            FAIL("S2", unaligned);
         }
-        previous_end = s->offset + s->length;
+        if (offset < previous_end || offset + length > len) {
+            FAIL("S2", outside);
+        }
+        previous_end = offset + length;
     }
     return true;
 }

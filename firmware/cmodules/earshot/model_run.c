@@ -96,8 +96,7 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
 }
 
 static void run_pool(const run_t *r, const es_op_t *op) {
-    es_pool_params_t q;
-    es_read_pool_params(op->params, &q);
+    const uint8_t *q = op->params; // model_format.h es_pool_params_t
     es_tensor_t in, out;
     tensor(r, op->inputs[0], &in);
     tensor(r, op->output, &out);
@@ -108,14 +107,14 @@ static void run_pool(const run_t *r, const es_op_t *op) {
     p.channels = in.dims[3];
     p.out_h = out.dims[1];
     p.out_w = out.dims[2];
-    p.filter_h = q.filter_h;
-    p.filter_w = q.filter_w;
-    p.stride_h = q.stride_h;
-    p.stride_w = q.stride_w;
-    p.pad_top = q.pad_top;
-    p.pad_left = q.pad_left;
-    p.act_min = q.act_min;
-    p.act_max = q.act_max;
+    p.stride_h = es_rd_u16(q + 0);
+    p.stride_w = es_rd_u16(q + 2);
+    p.filter_h = es_rd_u16(q + 4);
+    p.filter_w = es_rd_u16(q + 6);
+    p.pad_top = es_rd_u16(q + 8);
+    p.pad_left = es_rd_u16(q + 10);
+    p.act_min = es_rd_i32(q + 12);
+    p.act_max = es_rd_i32(q + 16);
     if (op->opcode == ES_OP_AVERAGE_POOL_2D) {
         es_avg_pool_s8(&p, data_of(r, &in), output_of(r, &out));
     } else {

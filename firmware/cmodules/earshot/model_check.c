@@ -340,7 +340,8 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
         for (uint32_t k = 0; k < count; ++k) {
             uint32_t index = es_rd_u16(io + 2 * (first + k));
             if (index >= h->tensor_count) {
-                return fail_kind(err, "IO1", kind, k, ES_TEXT("model tensor index is out of range"));
+                return fail_kind(err, "IO1", kind, k,
+                    ES_TEXT("model tensor index is out of range"));
             }
             if (mark[index] & flag) {
                 return fail_kind(err, "IO1", kind, k, ES_TEXT("duplicate model tensor"));
@@ -349,7 +350,8 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
             es_tensor_t t;
             es_read_tensor(model, h, index, &t);
             if (t.kind != ES_KIND_ACTIVATION || !(t.flags & flag)) {
-                return fail_kind(err, "IO1", kind, k, ES_TEXT("model tensor is not an activation flagged as such"));
+                return fail_kind(err, "IO1", kind, k,
+                    ES_TEXT("model tensor is not an activation flagged as such"));
             }
         }
         uint32_t flagged = 0;
@@ -359,7 +361,8 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
             flagged += (r.flags & flag) != 0;
         }
         if (flagged != count) {
-            return fail_kind(err, "IO1", kind, 0, ES_TEXT("tensor flags do not match the io list"));
+            return fail_kind(err, "IO1", kind, 0,
+                ES_TEXT("tensor flags do not match the io list"));
         }
     }
     return true;
@@ -540,7 +543,8 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
         }
         if (bias.kind != ES_KIND_CONST || bias.dtype != ES_DTYPE_INT32
             || es_tensor_elements(&bias) != channels) {
-            FAIL_O("O6", i, ES_TEXT("bias must be a constant INT32 tensor with one value per channel"));
+            FAIL_O("O6", i,
+                ES_TEXT("bias must be a constant INT32 tensor with one value per channel"));
         }
     }
     uint32_t count = p.requant_count;
@@ -564,13 +568,15 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
         }
     } else {
         if (op->opcode != ES_OP_FULLY_CONNECTED) {
-            FAIL_O("O7", i, ES_TEXT("DOUBLE_ROUND requantization is only defined for FULLY_CONNECTED"));
+            FAIL_O("O7", i,
+                ES_TEXT("DOUBLE_ROUND requantization is only defined for FULLY_CONNECTED"));
         }
         if (p.scale_mantissas_offset % 8
             || !in_blob(h, p.scale_mantissas_offset, 8 * (uint64_t)count)
             || p.scale_exponents_offset % 4
             || !in_blob(h, p.scale_exponents_offset, 4 * (uint64_t)count)) {
-            FAIL_O("O6", i, ES_TEXT("scale mantissa/exponent arrays are unaligned or outside the blob"));
+            FAIL_O("O6", i,
+                ES_TEXT("scale mantissa/exponent arrays are unaligned or outside the blob"));
         }
         for (uint32_t c = 0; c < count; ++c) {
             int64_t mantissa = es_rd_i64(b->model + p.scale_mantissas_offset + 8 * c);
@@ -782,7 +788,8 @@ bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch
         uint32_t index = es_rd_u16(io + 2 * (h->input_count + k));
         es_read_tensor(model, h, index, &t);
         if (b.first[root_of(&t, index)] == NONE32) {
-            return fail_kind(err, "O5", "output", k, ES_TEXT("model output is never written by an op"));
+            return fail_kind(err, "O5", "output", k,
+                ES_TEXT("model output is never written by an op"));
         }
     }
 
@@ -826,7 +833,8 @@ bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch
             }
             if ((uint64_t)offset[i] < (uint64_t)offset[j] + size[j]
                 && (uint64_t)offset[j] < (uint64_t)offset[i] + size[i]) {
-                FAIL_T("P1", i, ES_TEXT("live at the same time as another buffer and overlapping it in the arena"));
+                FAIL_T("P1", i,
+                    ES_TEXT("live at the same time as another buffer and overlapping it in the arena"));
             }
         }
     }

@@ -17,14 +17,17 @@
 #include "py/objarray.h"
 #include "earshot_config.h"
 #include "model_check.h"
+#include "es_text.h"
 #include "model_run.h"
 
 static void raise_model_error(const es_error_t *err) {
+    char buf[ES_TEXT_BUF];
+    const char *text = es_text_c_str(err->text, buf);
     if (err->kind) {
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %s %u: %s"), err->code,
-            err->kind, (unsigned)err->index, err->text);
+            err->kind, (unsigned)err->index, text);
     }
-    mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %s"), err->code, err->text);
+    mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %s"), err->code, text);
 }
 
 // True when no other activation buffer of the arena plan overlaps this tensor's bytes

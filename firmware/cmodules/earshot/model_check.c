@@ -4,6 +4,7 @@
 // offset + size arithmetic is done in 64 bits.
 
 #include "model_check.h"
+#include "es_text.h"
 
 #define NONE32 (0xFFFFFFFFu)
 
@@ -22,8 +23,9 @@ uint32_t es_crc32(uint32_t crc, const uint8_t *data, size_t len) {
     return ~crc;
 }
 
-static bool fail(es_error_t *err, const char *code, const char *kind, uint32_t index,
-    const char *text) {
+// Records the first failed check. Not inlined: the many call sites stay small.
+static __attribute__((noinline)) bool fail_kind(es_error_t *err, const char *code,
+    const char *kind, uint32_t index, const char *text) {
     err->code = code;
     err->kind = kind;
     err->index = index;
@@ -31,75 +33,120 @@ static bool fail(es_error_t *err, const char *code, const char *kind, uint32_t i
     return false;
 }
 
-#define FAIL(code, text) return fail(err, code, NULL, 0, text)
-#define FAIL_T(code, i, text) return fail(err, code, "tensor", i, text)
-#define FAIL_O(code, i, text) return fail(err, code, "op", i, text)
+// The same, the record kind following from the code: T* and P1 concern a tensor, O* an
+// op, H* and S* the header (no record).
+static __attribute__((noinline)) bool fail(es_error_t *err, const char *code, uint32_t index,
+    const char *text) {
+    const char *kind = code[0] == 'O' ? "op" : code[0] == 'H' || code[0] == 'S' ? NULL : "tensor";
+    return fail_kind(err, code, kind, index, text);
+}
+
+#define FAIL(code, text) return fail(err, code, 0, text)
+#define FAIL_T(code, i, text) return fail(err, code, i, text)
+#define FAIL_O(code, i, text) return fail(err, code, i, text)
+
+// Declared in model_format.h.
+void es_read_tensor(const uint8_t *model, const es_header_t *h, uint32_t i,
+    es_tensor_t *t) {
+    const uint8_t *r = model + h->tensors_offset + (size_t)i * ES_TENSOR_RECORD_SIZE;
+    t->dtype = r[0];
+    t->kind = r[1];
+    t->rank = r[2];
+    t->flags = r[3];
+    for (int d = 0; d < ES_MAX_RANK; ++d) {
+        t->dims[d] = es_rd_u16(r + 4 + 2 * d);
+    }
+    t->byte_size = es_rd_u32(r + 12);
+    t->offset = es_rd_u32(r + 16);
+    t->zero_point = es_rd_i32(r + 20);
+    t->alias_of = es_rd_u16(r + 28);
+    t->quant_axis = r[30];
+    t->quant_type = r[31];
+    t->quant_count = es_rd_u32(r + 32);
+    t->quant_zero_points_offset = es_rd_u32(r + 36);
+    t->quant_scales_offset = es_rd_u32(r + 40);
+    t->reserved = es_rd_u32(r + 44);
+}
 
 // ---------------------------------------------------------------------------------------
 // Header and sections.
 
-typedef struct _section_t {
-    uint32_t offset;
-    uint64_t length;
-    uint32_t align;
-    const char *unaligned;
-    const char *outside;
-} section_t;
-
 bool es_check_header(const uint8_t *model, size_t len, bool check_crc, es_header_t *h,
     es_error_t *err) {
     if (len < ES_HEADER_SIZE) {
-        FAIL("H1", "file is shorter than the 64-byte header");
+        FAIL("H1", ES_TEXT("file is shorter than the 64-byte header"));
     }
     if (model[0] != 'E' || model[1] != 'S' || model[2] != 'H' || model[3] != 'T') {
-        FAIL("H2", "bad magic, expected ESHT");
+        FAIL("H2", ES_TEXT("bad magic, expected ESHT"));
     }
     es_read_header(model, h);
     if (h->format_version != ES_FORMAT_VERSION) {
-        FAIL("H3", "unsupported format version (this loader reads version 1)");
+        FAIL("H3", ES_TEXT("unsupported format version (this loader reads version 1)"));
     }
     if (h->header_size != ES_HEADER_SIZE || h->tensor_record_size != ES_TENSOR_RECORD_SIZE
         || h->op_record_size != ES_OP_RECORD_SIZE) {
-        FAIL("H4", "header/tensor/op record sizes are not 64/48/72");
+        FAIL("H4", ES_TEXT("header/tensor/op record sizes are not 64/48/72"));
     }
     if ((uint64_t)h->payload_length != (uint64_t)len - ES_HEADER_SIZE) {
-        FAIL("H5", "payload length does not match the file (truncated or padded file)");
+        FAIL("H5", ES_TEXT("payload length does not match the file (truncated or padded file)"));
     }
     if (check_crc && es_crc32(0, model + ES_HEADER_SIZE, len - ES_HEADER_SIZE) != h->payload_crc32) {
-        FAIL("H6", "payload CRC32 mismatch (corrupted file)");
+        FAIL("H6", ES_TEXT("payload CRC32 mismatch (corrupted file)"));
     }
     if (h->flags != 0) {
-        FAIL("H7", "unknown header flags");
+        FAIL("H7", ES_TEXT("unknown header flags"));
     }
     if (!(h->tensor_count >= 1 && h->tensor_count < ES_NO_TENSOR && h->op_count >= 1
           && h->input_count >= 1 && h->output_count >= 1)) {
-        FAIL("S1", "bad tensor/op/input/output counts");
+        FAIL("S1", ES_TEXT("bad tensor/op/input/output counts"));
     }
-    const section_t sections[5] = {
-        { h->io_offset, 2 * ((uint64_t)h->input_count + h->output_count), ES_SECTION_ALIGN,
-          "io list offset is not 4-byte aligned", "io list is out of order or outside the file" },
-        { h->tensors_offset, (uint64_t)ES_TENSOR_RECORD_SIZE * h->tensor_count, ES_SECTION_ALIGN,
-          "tensor table offset is not 4-byte aligned",
-          "tensor table is out of order or outside the file" },
-        { h->ops_offset, (uint64_t)ES_OP_RECORD_SIZE * h->op_count, ES_SECTION_ALIGN,
-          "operator table offset is not 4-byte aligned",
-          "operator table is out of order or outside the file" },
-        { h->blob_offset, h->blob_size, ES_CONST_ALIGN,
-          "constant blob offset is not 16-byte aligned",
-          "constant blob is out of order or outside the file" },
-        { h->meta_offset, h->meta_size, ES_SECTION_ALIGN,
-          "metadata offset is not 4-byte aligned", "metadata is out of order or outside the file" },
-    };
+    // The sections in file order: offset, length, alignment.
     uint64_t previous_end = ES_HEADER_SIZE;
     for (int i = 0; i < 5; ++i) {
-        const section_t *s = &sections[i];
-        if (s->offset % s->align) {
-            FAIL("S2", s->unaligned);
+        uint32_t offset;
+        uint64_t length;
+        uint32_t align = ES_SECTION_ALIGN;
+        const char *unaligned, *outside;
+        switch (i) {
+            case 0:
+                offset = h->io_offset;
+                length = 2 * ((uint64_t)h->input_count + h->output_count);
+                unaligned = ES_TEXT("io list offset is not 4-byte aligned");
+                outside = ES_TEXT("io list is out of order or outside the file");
+                break;
+            case 1:
+                offset = h->tensors_offset;
+                length = (uint64_t)ES_TENSOR_RECORD_SIZE * h->tensor_count;
+                unaligned = ES_TEXT("tensor table offset is not 4-byte aligned");
+                outside = ES_TEXT("tensor table is out of order or outside the file");
+                break;
+            case 2:
+                offset = h->ops_offset;
+                length = (uint64_t)ES_OP_RECORD_SIZE * h->op_count;
+                unaligned = ES_TEXT("operator table offset is not 4-byte aligned");
+                outside = ES_TEXT("operator table is out of order or outside the file");
+                break;
+            case 3:
+                offset = h->blob_offset;
+                length = h->blob_size;
+                align = ES_CONST_ALIGN;
+                unaligned = ES_TEXT("constant blob offset is not 16-byte aligned");
+                outside = ES_TEXT("constant blob is out of order or outside the file");
+                break;
+            default:
+                offset = h->meta_offset;
+                length = h->meta_size;
+                unaligned = ES_TEXT("metadata offset is not 4-byte aligned");
+                outside = ES_TEXT("metadata is out of order or outside the file");
+                break;
         }
-        if (s->offset < previous_end || s->offset + s->length > len) {
-            FAIL("S2", s->outside);
+        if (offset % align) {
+            FAIL("S2", unaligned);
         }
-        previous_end = s->offset + s->length;
+        if (offset < previous_end || offset + length > len) {
+            FAIL("S2", outside);
+        }
+        previous_end = offset + length;
     }
     return true;
 }
@@ -159,23 +206,23 @@ static bool spatial_ok(uint32_t size, uint32_t out, uint32_t filt, uint32_t stri
 
 static bool check_tensor_record(const es_tensor_t *t, uint32_t i, es_error_t *err) {
     if (es_dtype_size(t->dtype) == 0) {
-        FAIL_T("T1", i, "unknown dtype");
+        FAIL_T("T1", i, ES_TEXT("unknown dtype"));
     }
     if (t->kind > ES_KIND_ACTIVATION) {
-        FAIL_T("T2", i, "unknown kind");
+        FAIL_T("T2", i, ES_TEXT("unknown kind"));
     }
     if (t->quant_type > ES_QUANT_PER_CHANNEL) {
-        FAIL_T("T7", i, "unknown quantization type");
+        FAIL_T("T7", i, ES_TEXT("unknown quantization type"));
     }
     if (t->rank > ES_MAX_RANK) {
-        FAIL_T("T3", i, "rank is above 4");
+        FAIL_T("T3", i, ES_TEXT("rank is above 4"));
     }
     bool unused_dims = false;
     for (uint32_t d = t->rank; d < ES_MAX_RANK; ++d) {
         unused_dims |= t->dims[d] != 0;
     }
     if (t->reserved != 0 || unused_dims) {
-        FAIL_T("T9", i, "reserved fields or unused dims are not zero");
+        FAIL_T("T9", i, ES_TEXT("reserved fields or unused dims are not zero"));
     }
     return true;
 }
@@ -184,7 +231,7 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
     uint32_t i, es_error_t *err) {
     for (uint32_t d = 0; d < t->rank; ++d) {
         if (t->dims[d] < 1) {
-            FAIL_T("T3", i, "shape has a zero dimension");
+            FAIL_T("T3", i, ES_TEXT("shape has a zero dimension"));
         }
     }
     uint64_t item = es_dtype_size(t->dtype);
@@ -192,45 +239,45 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
     for (uint32_t d = 0; d < t->rank; ++d) {
         count *= t->dims[d];
         if (count * item > 0xFFFFFFFFu) {
-            FAIL_T("T4", i, "shape overflows 32 bits");
+            FAIL_T("T4", i, ES_TEXT("shape overflows 32 bits"));
         }
     }
     if (t->byte_size != count * item) {
-        FAIL_T("T4", i, "byte size does not match the shape");
+        FAIL_T("T4", i, ES_TEXT("byte size does not match the shape"));
     }
     if (t->flags & ~ES_TFLAGS_KNOWN) {
-        FAIL_T("T9", i, "unknown flags");
+        FAIL_T("T9", i, ES_TEXT("unknown flags"));
     }
     if (t->kind == ES_KIND_CONST) {
         if (t->flags & (ES_TFLAG_INPUT | ES_TFLAG_OUTPUT)) {
-            FAIL_T("T5", i, "a constant cannot be a model input or output");
+            FAIL_T("T5", i, ES_TEXT("a constant cannot be a model input or output"));
         }
         if (t->offset % ES_CONST_ALIGN || !in_blob(h, t->offset, t->byte_size)) {
-            FAIL_T("T5", i, "constant data is unaligned or outside the constant blob");
+            FAIL_T("T5", i, ES_TEXT("constant data is unaligned or outside the constant blob"));
         }
     } else {
         if (t->offset % ES_ARENA_ALIGN || (uint64_t)t->offset + t->byte_size > h->arena_size) {
-            FAIL_T("T6", i, "arena range is unaligned or outside the arena");
+            FAIL_T("T6", i, ES_TEXT("arena range is unaligned or outside the arena"));
         }
     }
     if (t->quant_type == ES_QUANT_PER_CHANNEL) {
         if (t->quant_axis >= t->rank || t->quant_count != t->dims[t->quant_axis]) {
-            FAIL_T("T7", i, "per-channel axis or count does not match the shape");
+            FAIL_T("T7", i, ES_TEXT("per-channel axis or count does not match the shape"));
         }
         uint32_t offsets[2] = { t->quant_zero_points_offset, t->quant_scales_offset };
         for (int k = 0; k < 2; ++k) {
             if (offsets[k] % 4 || !in_blob(h, offsets[k], 4 * (uint64_t)t->quant_count)) {
-                FAIL_T("T7", i, "per-channel array is unaligned or outside the blob");
+                FAIL_T("T7", i, ES_TEXT("per-channel array is unaligned or outside the blob"));
             }
         }
         if (t->zero_point != 0) {
-            FAIL_T("T7", i, "per-channel tensor has a per-tensor zero point");
+            FAIL_T("T7", i, ES_TEXT("per-channel tensor has a per-tensor zero point"));
         }
     } else {
         uint32_t expected = t->quant_type == ES_QUANT_PER_TENSOR ? 1 : 0;
         if (t->quant_count != expected || t->quant_zero_points_offset != 0
             || t->quant_scales_offset != 0 || t->quant_axis != 0) {
-            FAIL_T("T7", i, "per-channel fields set on a per-tensor tensor");
+            FAIL_T("T7", i, ES_TEXT("per-channel fields set on a per-tensor tensor"));
         }
         int64_t low, high;
         switch (t->dtype) {
@@ -252,25 +299,25 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
                 break;
         }
         if (t->zero_point < low || t->zero_point > high) {
-            FAIL_T("T7", i, "zero point outside the dtype's range");
+            FAIL_T("T7", i, ES_TEXT("zero point outside the dtype's range"));
         }
     }
     bool alias_flag = (t->flags & ES_TFLAG_ALIAS) != 0;
     if (alias_flag != (t->alias_of != ES_NO_TENSOR)) {
-        FAIL_T("T8", i, "alias flag and alias_of disagree");
+        FAIL_T("T8", i, ES_TEXT("alias flag and alias_of disagree"));
     }
     if (t->alias_of != ES_NO_TENSOR) {
         if (t->alias_of >= h->tensor_count || t->alias_of == i) {
-            FAIL_T("T8", i, "alias_of is out of range");
+            FAIL_T("T8", i, ES_TEXT("alias_of is out of range"));
         }
         es_tensor_t base;
         es_read_tensor(model, h, t->alias_of, &base);
         if (base.alias_of != ES_NO_TENSOR) {
-            FAIL_T("T8", i, "aliases a tensor that is itself an alias");
+            FAIL_T("T8", i, ES_TEXT("aliases a tensor that is itself an alias"));
         }
         if (base.kind != t->kind || base.dtype != t->dtype || base.offset != t->offset
             || base.byte_size != t->byte_size) {
-            FAIL_T("T8", i, "kind, dtype, offset or size differ from the aliased tensor");
+            FAIL_T("T8", i, ES_TEXT("kind, dtype, offset or size differ from the aliased tensor"));
         }
     }
     return true;
@@ -293,16 +340,18 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
         for (uint32_t k = 0; k < count; ++k) {
             uint32_t index = es_rd_u16(io + 2 * (first + k));
             if (index >= h->tensor_count) {
-                return fail(err, "IO1", kind, k, "model tensor index is out of range");
+                return fail_kind(err, "IO1", kind, k,
+                    ES_TEXT("model tensor index is out of range"));
             }
             if (mark[index] & flag) {
-                return fail(err, "IO1", kind, k, "duplicate model tensor");
+                return fail_kind(err, "IO1", kind, k, ES_TEXT("duplicate model tensor"));
             }
             mark[index] |= flag;
             es_tensor_t t;
             es_read_tensor(model, h, index, &t);
             if (t.kind != ES_KIND_ACTIVATION || !(t.flags & flag)) {
-                return fail(err, "IO1", kind, k, "model tensor is not an activation flagged as such");
+                return fail_kind(err, "IO1", kind, k,
+                    ES_TEXT("model tensor is not an activation flagged as such"));
             }
         }
         uint32_t flagged = 0;
@@ -312,7 +361,8 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
             flagged += (r.flags & flag) != 0;
         }
         if (flagged != count) {
-            return fail(err, "IO1", kind, 0, "tensor flags do not match the io list");
+            return fail_kind(err, "IO1", kind, 0,
+                ES_TEXT("tensor flags do not match the io list"));
         }
     }
     return true;
@@ -333,18 +383,18 @@ static const uint8_t expected_inputs[8] = { 0, 3, 3, 3, 1, 1, 2, 1 };
 
 static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
     if (op->opcode < ES_OP_CONV_2D || op->opcode > ES_OP_SOFTMAX) {
-        FAIL_O("O1", i, "unknown opcode");
+        FAIL_O("O1", i, ES_TEXT("unknown opcode"));
     }
     uint32_t n_in = expected_inputs[op->opcode];
     if (op->input_count != n_in || op->output_count != 1) {
-        FAIL_O("O2", i, "wrong number of inputs or outputs for the opcode");
+        FAIL_O("O2", i, ES_TEXT("wrong number of inputs or outputs for the opcode"));
     }
     bool unused = false;
     for (uint32_t k = n_in; k < 3; ++k) {
         unused |= op->inputs[k] != ES_NO_TENSOR;
     }
     if (op->reserved != 0 || unused) {
-        FAIL_O("O8", i, "reserved fields are not zero");
+        FAIL_O("O8", i, ES_TEXT("reserved fields are not zero"));
     }
     uint32_t used;
     switch (op->opcode) {
@@ -352,7 +402,7 @@ static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
         case ES_OP_DEPTHWISE_CONV_2D:
         case ES_OP_FULLY_CONNECTED:
             if (es_rd_u16(op->params + 18) > ES_REQUANT_DOUBLE_ROUND) {
-                FAIL_O("O7", i, "unknown requant mode");
+                FAIL_O("O7", i, ES_TEXT("unknown requant mode"));
             }
             used = ES_OP_RECORD_SIZE - ES_OP_PARAMS_OFFSET;
             break;
@@ -369,7 +419,7 @@ static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
     }
     for (uint32_t k = used; k < ES_OP_RECORD_SIZE - ES_OP_PARAMS_OFFSET; ++k) {
         if (op->params[k] != 0) {
-            FAIL_O("O8", i, "reserved fields are not zero");
+            FAIL_O("O8", i, ES_TEXT("reserved fields are not zero"));
         }
     }
     return true;
@@ -379,7 +429,7 @@ static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
 static bool op_tensor(body_t *b, uint32_t op_index, uint16_t index, es_tensor_t *t,
     const char *text) {
     if (index == ES_NO_TENSOR || index >= b->h->tensor_count) {
-        return fail(b->err, "O3", "op", op_index, text);
+        return fail(b->err, "O3", op_index, text);
     }
     es_read_tensor(b->model, b->h, index, t);
     return true;
@@ -388,13 +438,13 @@ static bool op_tensor(body_t *b, uint32_t op_index, uint16_t index, es_tensor_t 
 static bool check_data_tensor(body_t *b, uint32_t i, const es_tensor_t *t) {
     es_error_t *err = b->err;
     if (t->dtype != ES_DTYPE_INT8) {
-        FAIL_O("O4", i, "data input or output is not INT8");
+        FAIL_O("O4", i, ES_TEXT("data input or output is not INT8"));
     }
     if (t->rank < 1) {
-        FAIL_O("O6", i, "data input or output has rank 0");
+        FAIL_O("O6", i, ES_TEXT("data input or output has rank 0"));
     }
     if (t->quant_type != ES_QUANT_PER_TENSOR) {
-        FAIL_O("O4", i, "data input or output is not quantized per tensor");
+        FAIL_O("O4", i, ES_TEXT("data input or output is not quantized per tensor"));
     }
     return true;
 }
@@ -404,18 +454,18 @@ static bool check_window(body_t *b, uint32_t i, const es_tensor_t *in, const es_
     uint32_t dilation_h, uint32_t dilation_w, uint32_t pad_top, uint32_t pad_left) {
     es_error_t *err = b->err;
     if (in->rank != 4 || out->rank != 4) {
-        FAIL_O("O6", i, "input/output not 4-D");
+        FAIL_O("O6", i, ES_TEXT("input/output not 4-D"));
     }
     if (in->dims[0] != out->dims[0]) {
-        FAIL_O("O6", i, "batch of input and output differ");
+        FAIL_O("O6", i, ES_TEXT("batch of input and output differ"));
     }
     if (stride_h < 1 || stride_w < 1 || filter_h < 1 || filter_w < 1 || dilation_h < 1
         || dilation_w < 1) {
-        FAIL_O("O7", i, "strides, filter sizes and dilations must be >= 1");
+        FAIL_O("O7", i, ES_TEXT("strides, filter sizes and dilations must be >= 1"));
     }
     if (!spatial_ok(in->dims[1], out->dims[1], filter_h, stride_h, dilation_h, pad_top)
         || !spatial_ok(in->dims[2], out->dims[2], filter_w, stride_w, dilation_w, pad_left)) {
-        FAIL_O("O6", i, "output size / padding are neither SAME nor VALID for the input");
+        FAIL_O("O6", i, ES_TEXT("output size / padding are neither SAME nor VALID for the input"));
     }
     return true;
 }
@@ -427,31 +477,31 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
     es_weighted_params_t p;
     es_read_weighted_params(op->params, &p);
     es_tensor_t filt;
-    if (!op_tensor(b, i, op->inputs[1], &filt, "filter tensor index is out of range")) {
+    if (!op_tensor(b, i, op->inputs[1], &filt, ES_TEXT("filter tensor index is out of range"))) {
         return false;
     }
     if (filt.kind != ES_KIND_CONST || filt.dtype != ES_DTYPE_INT8) {
-        FAIL_O("O4", i, "filter must be a constant INT8 tensor");
+        FAIL_O("O4", i, ES_TEXT("filter must be a constant INT8 tensor"));
     }
     uint32_t channels = out->dims[out->rank - 1];
     if (op->opcode == ES_OP_FULLY_CONNECTED) {
         if (filt.rank != 2) {
-            FAIL_O("O6", i, "filter must be 2-D [out, depth]");
+            FAIL_O("O6", i, ES_TEXT("filter must be 2-D [out, depth]"));
         }
         uint32_t depth = filt.dims[1];
         if (filt.dims[0] != channels) {
-            FAIL_O("O6", i, "filter rows != output depth");
+            FAIL_O("O6", i, ES_TEXT("filter rows != output depth"));
         }
         uint32_t in_elements = es_tensor_elements(in);
         if (in_elements % depth) {
-            FAIL_O("O6", i, "input size not a multiple of depth");
+            FAIL_O("O6", i, ES_TEXT("input size not a multiple of depth"));
         }
         if ((uint64_t)es_tensor_elements(out) != (uint64_t)(in_elements / depth) * channels) {
-            FAIL_O("O6", i, "output size != batches * output depth");
+            FAIL_O("O6", i, ES_TEXT("output size != batches * output depth"));
         }
         if (p.stride_h || p.stride_w || p.dilation_h || p.dilation_w || p.pad_top || p.pad_left
             || p.filter_h || p.filter_w || p.depth_multiplier) {
-            FAIL_O("O8", i, "spatial fields must be zero for FULLY_CONNECTED");
+            FAIL_O("O8", i, ES_TEXT("spatial fields must be zero for FULLY_CONNECTED"));
         }
     } else {
         if (!check_window(b, i, in, out, p.stride_h, p.stride_w, p.filter_h, p.filter_w,
@@ -459,88 +509,91 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
             return false;
         }
         if (filt.rank != 4) {
-            FAIL_O("O6", i, "filter must be 4-D");
+            FAIL_O("O6", i, ES_TEXT("filter must be 4-D"));
         }
         if (filt.dims[1] != p.filter_h || filt.dims[2] != p.filter_w) {
-            FAIL_O("O6", i, "filter_h/filter_w differ from the filter shape");
+            FAIL_O("O6", i, ES_TEXT("filter_h/filter_w differ from the filter shape"));
         }
         if (op->opcode == ES_OP_CONV_2D) {
             if (p.depth_multiplier != 1) {
-                FAIL_O("O6", i, "depth_multiplier must be 1");
+                FAIL_O("O6", i, ES_TEXT("depth_multiplier must be 1"));
             }
             if (filt.dims[0] != channels || filt.dims[3] != in->dims[3]) {
-                FAIL_O("O6", i, "filter shape does not match input/output channels");
+                FAIL_O("O6", i, ES_TEXT("filter shape does not match input/output channels"));
             }
         } else {
             if (filt.dims[0] != 1 || filt.dims[3] != channels) {
-                FAIL_O("O6", i, "filter must be [1, h, w, output channels]");
+                FAIL_O("O6", i, ES_TEXT("filter must be [1, h, w, output channels]"));
             }
             if (p.depth_multiplier < 1 || (uint32_t)in->dims[3] * p.depth_multiplier != channels) {
-                FAIL_O("O6", i, "input channels * depth_multiplier != output channels");
+                FAIL_O("O6", i, ES_TEXT("input channels * depth_multiplier != output channels"));
             }
         }
     }
     if (filt.zero_point != 0 && op->opcode != ES_OP_FULLY_CONNECTED) {
-        FAIL_O("O7", i, "conv filters must be symmetric (zero point 0)");
+        FAIL_O("O7", i, ES_TEXT("conv filters must be symmetric (zero point 0)"));
     }
     if (p.filter_zero_point != filt.zero_point) {
-        FAIL_O("O7", i, "filter zero point mismatch");
+        FAIL_O("O7", i, ES_TEXT("filter zero point mismatch"));
     }
     if (op->inputs[2] != ES_NO_TENSOR) {
         es_tensor_t bias;
-        if (!op_tensor(b, i, op->inputs[2], &bias, "bias tensor index is out of range")) {
+        if (!op_tensor(b, i, op->inputs[2], &bias, ES_TEXT("bias tensor index is out of range"))) {
             return false;
         }
         if (bias.kind != ES_KIND_CONST || bias.dtype != ES_DTYPE_INT32
             || es_tensor_elements(&bias) != channels) {
-            FAIL_O("O6", i, "bias must be a constant INT32 tensor with one value per channel");
+            FAIL_O("O6", i,
+                ES_TEXT("bias must be a constant INT32 tensor with one value per channel"));
         }
     }
     uint32_t count = p.requant_count;
     if (count != 1 && count != channels) {
-        FAIL_O("O6", i, "requant_count is neither 1 nor channels");
+        FAIL_O("O6", i, ES_TEXT("requant_count is neither 1 nor channels"));
     }
     if (p.multipliers_offset % 4 || !in_blob(h, p.multipliers_offset, 4 * (uint64_t)count)
         || p.shifts_offset % 4 || !in_blob(h, p.shifts_offset, 4 * (uint64_t)count)) {
-        FAIL_O("O6", i, "multiplier/shift array is unaligned or outside the blob");
+        FAIL_O("O6", i, ES_TEXT("multiplier/shift array is unaligned or outside the blob"));
     }
     for (uint32_t c = 0; c < count; ++c) {
         int32_t m = es_rd_i32(b->model + p.multipliers_offset + 4 * c);
         int32_t s = es_rd_i32(b->model + p.shifts_offset + 4 * c);
         if (!multiplier_ok(m, s)) {
-            FAIL_O("O7", i, "output multiplier or shift out of range");
+            FAIL_O("O7", i, ES_TEXT("output multiplier or shift out of range"));
         }
     }
     if (p.requant_mode == ES_REQUANT_FIXED_POINT) {
         if (p.scale_mantissas_offset != 0 || p.scale_exponents_offset != 0) {
-            FAIL_O("O8", i, "scale arrays must be 0 in FIXED_POINT mode");
+            FAIL_O("O8", i, ES_TEXT("scale arrays must be 0 in FIXED_POINT mode"));
         }
     } else {
         if (op->opcode != ES_OP_FULLY_CONNECTED) {
-            FAIL_O("O7", i, "DOUBLE_ROUND requantization is only defined for FULLY_CONNECTED");
+            FAIL_O("O7", i,
+                ES_TEXT("DOUBLE_ROUND requantization is only defined for FULLY_CONNECTED"));
         }
         if (p.scale_mantissas_offset % 8
             || !in_blob(h, p.scale_mantissas_offset, 8 * (uint64_t)count)
             || p.scale_exponents_offset % 4
             || !in_blob(h, p.scale_exponents_offset, 4 * (uint64_t)count)) {
-            FAIL_O("O6", i, "scale mantissa/exponent arrays are unaligned or outside the blob");
+            FAIL_O("O6", i,
+                ES_TEXT("scale mantissa/exponent arrays are unaligned or outside the blob"));
         }
         for (uint32_t c = 0; c < count; ++c) {
             int64_t mantissa = es_rd_i64(b->model + p.scale_mantissas_offset + 8 * c);
             int32_t exponent = es_rd_i32(b->model + p.scale_exponents_offset + 4 * c);
             if (mantissa != 0 && (mantissa < ((int64_t)1 << 52) || mantissa >= ((int64_t)1 << 53))) {
-                FAIL_O("O7", i, "scale mantissa is not 0 or in [2^52, 2^53)");
+                FAIL_O("O7", i, ES_TEXT("scale mantissa is not 0 or in [2^52, 2^53)"));
             }
             if (exponent < -256 || exponent > 0) {
-                FAIL_O("O7", i, "scale exponent outside [-256, 0]");
+                FAIL_O("O7", i, ES_TEXT("scale exponent outside [-256, 0]"));
             }
         }
     }
     if (p.input_zero_point != in->zero_point || p.output_zero_point != out->zero_point) {
-        FAIL_O("O7", i, "zero point differs from its tensor's");
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
     }
     if (!act_range_ok(p.act_min, p.act_max)) {
-        FAIL_O("O7", i, "act_min/act_max outside [-128, 127] or inverted");
+        FAIL_O("O7", i, ES_TEXT("act_min/act_max outside [-128, 127] or inverted"));
     }
     return true;
 }
@@ -555,10 +608,10 @@ static bool check_pool(body_t *b, uint32_t i, const es_op_t *op, const es_tensor
         return false;
     }
     if (in->dims[3] != out->dims[3]) {
-        FAIL_O("O6", i, "input and output channels differ");
+        FAIL_O("O6", i, ES_TEXT("input and output channels differ"));
     }
     if (!act_range_ok(p.act_min, p.act_max)) {
-        FAIL_O("O7", i, "act_min/act_max outside [-128, 127] or inverted");
+        FAIL_O("O7", i, ES_TEXT("act_min/act_max outside [-128, 127] or inverted"));
     }
     return true;
 }
@@ -571,10 +624,10 @@ static bool check_add(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_
     es_read_tensor(b->model, b->h, op->inputs[0], &in1);
     es_read_tensor(b->model, b->h, op->inputs[1], &in2);
     if (!same_shape(&in1, &in2) || !same_shape(&in1, out)) {
-        FAIL_O("O6", i, "inputs and output shapes differ");
+        FAIL_O("O6", i, ES_TEXT("inputs and output shapes differ"));
     }
     if (p.left_shift != ES_ADD_LEFT_SHIFT) {
-        FAIL_O("O7", i, "left_shift must be 20");
+        FAIL_O("O7", i, ES_TEXT("left_shift must be 20"));
     }
     const int32_t pairs[3][2] = {
         { p.input1_multiplier, p.input1_shift },
@@ -583,15 +636,15 @@ static bool check_add(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_
     };
     for (int k = 0; k < 3; ++k) {
         if (!multiplier_ok(pairs[k][0], pairs[k][1]) || pairs[k][1] > 0) {
-            FAIL_O("O7", i, "multiplier or shift out of range");
+            FAIL_O("O7", i, ES_TEXT("multiplier or shift out of range"));
         }
     }
     if (p.input1_zero_point != in1.zero_point || p.input2_zero_point != in2.zero_point
         || p.output_zero_point != out->zero_point) {
-        FAIL_O("O7", i, "zero point differs from its tensor's");
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
     }
     if (!act_range_ok(p.act_min, p.act_max)) {
-        FAIL_O("O7", i, "act_min/act_max outside [-128, 127] or inverted");
+        FAIL_O("O7", i, ES_TEXT("act_min/act_max outside [-128, 127] or inverted"));
     }
     return true;
 }
@@ -602,22 +655,22 @@ static bool check_softmax(body_t *b, uint32_t i, const es_op_t *op, const es_ten
     es_softmax_params_t p;
     es_read_softmax_params(op->params, &p);
     if (!same_shape(in, out)) {
-        FAIL_O("O6", i, "input and output shapes differ");
+        FAIL_O("O6", i, ES_TEXT("input and output shapes differ"));
     }
     if (p.output_zero_point != ES_SOFTMAX_OUTPUT_ZERO_POINT) {
-        FAIL_O("O7", i, "output zero point must be -128");
+        FAIL_O("O7", i, ES_TEXT("output zero point must be -128"));
     }
     if (p.input_zero_point != in->zero_point || p.output_zero_point != out->zero_point) {
-        FAIL_O("O7", i, "zero point differs from its tensor's");
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
     }
     if (p.input_beta_multiplier < (1 << 30)) {
-        FAIL_O("O7", i, "input_beta_multiplier outside [2^30, 2^31 - 1]");
+        FAIL_O("O7", i, ES_TEXT("input_beta_multiplier outside [2^30, 2^31 - 1]"));
     }
     if (p.input_beta_left_shift < 0 || p.input_beta_left_shift > 31) {
-        FAIL_O("O7", i, "input_beta_left_shift outside [0, 31]");
+        FAIL_O("O7", i, ES_TEXT("input_beta_left_shift outside [0, 31]"));
     }
     if (p.diff_min == INT32_MIN || p.diff_min > 0) {
-        FAIL_O("O7", i, "diff_min outside [-(2^31 - 1), 0]");
+        FAIL_O("O7", i, ES_TEXT("diff_min outside [-(2^31 - 1), 0]"));
     }
     return true;
 }
@@ -638,14 +691,14 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     memset(&in, 0, sizeof(in));
     uint32_t read_roots[2] = { NONE32, NONE32 };
     for (uint32_t k = 0; k < n_data; ++k) {
-        if (!op_tensor(b, i, op->inputs[k], &t, "data input tensor index is out of range")
+        if (!op_tensor(b, i, op->inputs[k], &t, ES_TEXT("data input tensor index is out of range"))
             || !check_data_tensor(b, i, &t)) {
             return false;
         }
         if (t.kind == ES_KIND_ACTIVATION) {
             uint32_t root = root_of(&t, op->inputs[k]);
             if (b->first[root] == NONE32) {
-                FAIL_O("O5", i, "reads a tensor before any op writes it");
+                FAIL_O("O5", i, ES_TEXT("reads a tensor before any op writes it"));
             }
             read_roots[k] = root;
         }
@@ -653,16 +706,16 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
             in = t;
         }
     }
-    if (!op_tensor(b, i, op->output, &out, "output tensor index is out of range")
+    if (!op_tensor(b, i, op->output, &out, ES_TEXT("output tensor index is out of range"))
         || !check_data_tensor(b, i, &out)) {
         return false;
     }
     if (out.kind != ES_KIND_ACTIVATION) {
-        FAIL_O("O4", i, "output must be an activation");
+        FAIL_O("O4", i, ES_TEXT("output must be an activation"));
     }
     uint32_t out_root = root_of(&out, op->output);
     if (b->first[out_root] != NONE32) {
-        FAIL_O("O5", i, "writes a tensor that is already written");
+        FAIL_O("O5", i, ES_TEXT("writes a tensor that is already written"));
     }
     use(b, out_root, i);
     for (uint32_t k = 0; k < n_data; ++k) {
@@ -735,7 +788,8 @@ bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch
         uint32_t index = es_rd_u16(io + 2 * (h->input_count + k));
         es_read_tensor(model, h, index, &t);
         if (b.first[root_of(&t, index)] == NONE32) {
-            return fail(err, "O5", "output", k, "model output is never written by an op");
+            return fail_kind(err, "O5", "output", k,
+                ES_TEXT("model output is never written by an op"));
         }
     }
 
@@ -779,7 +833,8 @@ bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch
             }
             if ((uint64_t)offset[i] < (uint64_t)offset[j] + size[j]
                 && (uint64_t)offset[j] < (uint64_t)offset[i] + size[i]) {
-                FAIL_T("P1", i, "live at the same time as another buffer and overlapping it in the arena");
+                FAIL_T("P1", i,
+                    ES_TEXT("live at the same time as another buffer and overlapping it in the arena"));
             }
         }
     }

@@ -188,28 +188,9 @@ static inline void es_read_header(const uint8_t *b, es_header_t *h) {
     h->op_record_size = es_rd_u16(b + 62);
 }
 
-// Tensor i of a model whose tensor table lies inside the buffer (S2).
-static inline void es_read_tensor(const uint8_t *model, const es_header_t *h, uint32_t i,
-    es_tensor_t *t) {
-    const uint8_t *r = model + h->tensors_offset + (size_t)i * ES_TENSOR_RECORD_SIZE;
-    t->dtype = r[0];
-    t->kind = r[1];
-    t->rank = r[2];
-    t->flags = r[3];
-    for (int d = 0; d < ES_MAX_RANK; ++d) {
-        t->dims[d] = es_rd_u16(r + 4 + 2 * d);
-    }
-    t->byte_size = es_rd_u32(r + 12);
-    t->offset = es_rd_u32(r + 16);
-    t->zero_point = es_rd_i32(r + 20);
-    t->alias_of = es_rd_u16(r + 28);
-    t->quant_axis = r[30];
-    t->quant_type = r[31];
-    t->quant_count = es_rd_u32(r + 32);
-    t->quant_zero_points_offset = es_rd_u32(r + 36);
-    t->quant_scales_offset = es_rd_u32(r + 40);
-    t->reserved = es_rd_u32(r + 44);
-}
+// Tensor i of a model whose tensor table lies inside the buffer (S2). One copy for the
+// whole engine (model_check.c), not inlined: it is called from many places.
+void es_read_tensor(const uint8_t *model, const es_header_t *h, uint32_t i, es_tensor_t *t);
 
 // Operator i of a model whose operator table lies inside the buffer (S2).
 static inline void es_read_op(const uint8_t *model, const es_header_t *h, uint32_t i,

@@ -3,6 +3,8 @@
 // here records are only decoded (byte-wise, the buffer may be unaligned) into the kernels'
 // parameter structs.
 
+#include <string.h>
+
 #include "model_run.h"
 #include "kernels/kernels.h"
 
@@ -24,17 +26,18 @@ static int8_t *output_of(const run_t *r, const es_tensor_t *t) {
     return (int8_t *)(r->arena + t->offset);
 }
 
-static void fill_requant(const run_t *r, const es_op_t *op, const es_weighted_params_t *w,
-    es_requant_t *rq) {
-    rq->count = w->requant_count;
-    rq->multipliers = r->model + w->multipliers_offset;
-    rq->shifts = r->model + w->shifts_offset;
-    if (w->requant_mode == ES_REQUANT_DOUBLE_ROUND) {
-        rq->mantissas = r->model + w->scale_mantissas_offset;
-        rq->exponents = r->model + w->scale_exponents_offset;
-    } else {
-        rq->mantissas = NULL;
-        rq->exponents = NULL;
+// The output stage of a weighted op, read from its parameter block (model_format.h:
+// es_weighted_params_t gives the byte offsets used here).
+static void fill_requant(const run_t *r, const es_op_t *op, es_requant_t *rq) {
+    const uint8_t *w = op->params;
+    rq->count = es_rd_u32(w + 40);
+    rq->multipliers = r->model + es_rd_u32(w + 44);
+    rq->shifts = r->model + es_rd_u32(w + 48);
+    rq->mantissas = NULL;
+    rq->exponents = NULL;
+    if (es_rd_u16(w + 18) == ES_REQUANT_DOUBLE_ROUND) {
+        rq->mantissas = r->model + es_rd_u32(w + 52);
+        rq->exponents = r->model + es_rd_u32(w + 56);
     }
     rq->bias = NULL;
     if (op->inputs[2] != ES_NO_TENSOR) {
@@ -42,14 +45,13 @@ static void fill_requant(const run_t *r, const es_op_t *op, const es_weighted_pa
         tensor(r, op->inputs[2], &bias);
         rq->bias = r->model + bias.offset;
     }
-    rq->output_offset = w->output_zero_point;
-    rq->act_min = w->act_min;
-    rq->act_max = w->act_max;
+    rq->output_offset = es_rd_i32(w + 28);
+    rq->act_min = es_rd_i32(w + 32);
+    rq->act_max = es_rd_i32(w + 36);
 }
 
 static void run_weighted(const run_t *r, const es_op_t *op) {
-    es_weighted_params_t w;
-    es_read_weighted_params(op->params, &w);
+    const uint8_t *w = op->params;
     es_tensor_t in, filt, out;
     tensor(r, op->inputs[0], &in);
     tensor(r, op->inputs[1], &filt);
@@ -60,10 +62,10 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
         p.depth = filt.dims[1];
         p.out_ch = filt.dims[0];
         p.batches = (int32_t)(es_tensor_elements(&in) / (uint32_t)p.depth);
-        p.input_offset = -w.input_zero_point;
-        p.filter_offset = -w.filter_zero_point;
-        p.double_round = w.requant_mode == ES_REQUANT_DOUBLE_ROUND;
-        fill_requant(r, op, &w, &p.rq);
+        p.input_offset = -es_rd_i32(w + 20);
+        p.filter_offset = -es_rd_i32(w + 24);
+        p.double_round = es_rd_u16(w + 18) == ES_REQUANT_DOUBLE_ROUND;
+        fill_requant(r, op, &p.rq);
         es_run_fully_connected_s8(&p, data_of(r, &in), filter, output_of(r, &out));
         return;
     }
@@ -75,17 +77,17 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
     p.out_h = out.dims[1];
     p.out_w = out.dims[2];
     p.out_ch = out.dims[3];
-    p.filter_h = w.filter_h;
-    p.filter_w = w.filter_w;
-    p.stride_h = w.stride_h;
-    p.stride_w = w.stride_w;
-    p.dilation_h = w.dilation_h;
-    p.dilation_w = w.dilation_w;
-    p.pad_top = w.pad_top;
-    p.pad_left = w.pad_left;
-    p.depth_multiplier = w.depth_multiplier;
-    p.input_offset = -w.input_zero_point;
-    fill_requant(r, op, &w, &p.rq);
+    p.stride_h = es_rd_u16(w + 0);
+    p.stride_w = es_rd_u16(w + 2);
+    p.dilation_h = es_rd_u16(w + 4);
+    p.dilation_w = es_rd_u16(w + 6);
+    p.pad_top = es_rd_u16(w + 8);
+    p.pad_left = es_rd_u16(w + 10);
+    p.filter_h = es_rd_u16(w + 12);
+    p.filter_w = es_rd_u16(w + 14);
+    p.depth_multiplier = es_rd_u16(w + 16);
+    p.input_offset = -es_rd_i32(w + 20);
+    fill_requant(r, op, &p.rq);
     if (op->opcode == ES_OP_CONV_2D) {
         es_run_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
     } else {
@@ -94,8 +96,7 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
 }
 
 static void run_pool(const run_t *r, const es_op_t *op) {
-    es_pool_params_t q;
-    es_read_pool_params(op->params, &q);
+    const uint8_t *q = op->params; // model_format.h es_pool_params_t
     es_tensor_t in, out;
     tensor(r, op->inputs[0], &in);
     tensor(r, op->output, &out);
@@ -106,14 +107,14 @@ static void run_pool(const run_t *r, const es_op_t *op) {
     p.channels = in.dims[3];
     p.out_h = out.dims[1];
     p.out_w = out.dims[2];
-    p.filter_h = q.filter_h;
-    p.filter_w = q.filter_w;
-    p.stride_h = q.stride_h;
-    p.stride_w = q.stride_w;
-    p.pad_top = q.pad_top;
-    p.pad_left = q.pad_left;
-    p.act_min = q.act_min;
-    p.act_max = q.act_max;
+    p.stride_h = es_rd_u16(q + 0);
+    p.stride_w = es_rd_u16(q + 2);
+    p.filter_h = es_rd_u16(q + 4);
+    p.filter_w = es_rd_u16(q + 6);
+    p.pad_top = es_rd_u16(q + 8);
+    p.pad_left = es_rd_u16(q + 10);
+    p.act_min = es_rd_i32(q + 12);
+    p.act_max = es_rd_i32(q + 16);
     if (op->opcode == ES_OP_AVERAGE_POOL_2D) {
         es_avg_pool_s8(&p, data_of(r, &in), output_of(r, &out));
     } else {
@@ -122,26 +123,22 @@ static void run_pool(const run_t *r, const es_op_t *op) {
 }
 
 static void run_add(const run_t *r, const es_op_t *op) {
-    es_add_params_t a;
-    es_read_add_params(op->params, &a);
     es_tensor_t in1, in2, out;
     tensor(r, op->inputs[0], &in1);
     tensor(r, op->inputs[1], &in2);
     tensor(r, op->output, &out);
+    // The kernel's parameters after `size` are the 12 int32 of the parameter block, in
+    // its order (model_format.h es_add_params_t), with the input zero points negated.
     es_add_kernel_params_t p;
+    _Static_assert(offsetof(es_add_kernel_params_t, act_max)
+        - offsetof(es_add_kernel_params_t, input1_offset) == 11 * sizeof(int32_t),
+        "es_add_kernel_params_t follows the ADD parameter block");
+    _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian int32 copy");
     p.size = es_tensor_elements(&out);
-    p.input1_offset = -a.input1_zero_point;
-    p.input2_offset = -a.input2_zero_point;
-    p.output_offset = a.output_zero_point;
-    p.left_shift = a.left_shift;
-    p.input1_multiplier = a.input1_multiplier;
-    p.input1_shift = a.input1_shift;
-    p.input2_multiplier = a.input2_multiplier;
-    p.input2_shift = a.input2_shift;
-    p.output_multiplier = a.output_multiplier;
-    p.output_shift = a.output_shift;
-    p.act_min = a.act_min;
-    p.act_max = a.act_max;
+    memcpy((uint8_t *)&p + offsetof(es_add_kernel_params_t, input1_offset), op->params,
+        ES_ADD_PARAMS_SIZE);
+    p.input1_offset = -p.input1_offset;
+    p.input2_offset = -p.input2_offset;
     es_add_s8(&p, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
 }
 

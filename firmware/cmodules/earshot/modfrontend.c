@@ -38,6 +38,7 @@
 #include "py/binary.h"
 #include "audio/audio_ops.h"
 #include "dsp/dsp.h"
+#include "es_text.h"
 
 typedef struct _frontend_obj_t {
     mp_obj_base_t base;
@@ -123,6 +124,109 @@ static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, qstr name,
     return t;
 }
 
+// ---------------------------------------------------------------- the fields a model brings
+
+// The tables and 32-bit scalars of the frontend metadata, in the order they are read:
+// name, where they go in es_fe_t (in 32-bit words), which kinds have them, and for a
+// scalar its range (refused outside it: "frontend scalar <name> out of range"), for a
+// table its dtype.
+#define FE_TFLM (1 << ES_FE_TFLM)
+#define FE_MFCC (1 << ES_FE_MFCC)
+#define FE_LOGMEL (1 << ES_FE_LOGMEL)
+#define FE_SPECTRAL (FE_MFCC | FE_LOGMEL)
+#define FE_ALL (FE_TFLM | FE_SPECTRAL)
+#define FE_TABLE (0x80)
+
+typedef struct _fe_field_t {
+    uint16_t name;
+    uint8_t word;
+    uint8_t kinds;
+    uint8_t lo, hi; // scalar: its bounds (FB_*); table: its dtype (FD_*)
+} fe_field_t;
+
+// The bounds of the scalars, named by their value (N: negative, 2P28: 2**28).
+#define FE_BOUNDS(X) \
+    X(N2P28, -(1 << 28)) X(N65536, -65536) X(N128, -128) X(0, 0) X(1, 1) X(4, 4) X(8, 8) \
+    X(10, 10) X(30, 30) X(31, 31) X(46, 46) X(62, 62) X(63, 63) X(127, 127) X(256, 256) \
+    X(1024, 1024) X(4096, 4096) X(4097, 4097) X(16384, 16384) X(65536, 65536) \
+    X(2P28, 1 << 28) X(1000000, 1000000)
+#define FB_NAME(name, value) FB_##name,
+#define FB_VALUE(name, value) value,
+enum { FE_BOUNDS(FB_NAME) };
+static const int32_t fe_bounds[] = { FE_BOUNDS(FB_VALUE) };
+
+// Table dtypes; FD_WIDE: int16 for tflm_micro, int32 for the others.
+enum { FD_WIDE, FD_INT16, FD_UINT16, FD_INT32 };
+static const uint16_t fe_dtypes[] = { 0, MP_QSTR_int16, MP_QSTR_uint16, MP_QSTR_int32 };
+
+#define FE_WORD(member) (offsetof(es_fe_t, member) / sizeof(uint32_t))
+#define FE_SCALAR(name, member, kinds, lo, hi) \
+    { MP_QSTR_##name, FE_WORD(member), kinds, FB_##lo, FB_##hi }
+#define FE_TAB(name, member, kinds, dtype) \
+    { MP_QSTR_##name, FE_WORD(member), FE_TABLE | kinds, FD_##dtype, 0 }
+
+static const fe_field_t fe_fields[] = {
+    FE_SCALAR(sample_rate, sample_rate, FE_ALL, 1, 1000000),
+    FE_SCALAR(window_size, window, FE_ALL, 1, 4096),
+    FE_SCALAR(window_step, hop, FE_ALL, 1, 4096),
+    FE_SCALAR(fft_size, fft.size, FE_ALL, 8, 4096),
+    FE_SCALAR(channels, channels, FE_ALL, 1, 256),
+    FE_TAB(window, win, FE_ALL, WIDE),
+    FE_TAB(fft_twiddles, fft.twiddles, FE_ALL, WIDE),
+    FE_TAB(fft_super_twiddles, fft.super_twiddles, FE_ALL, WIDE),
+    FE_TAB(fft_factors, fft.factors, FE_ALL, INT16),
+    FE_TAB(fft_perm, fft.perm, FE_ALL, INT16),
+    // tflm_micro
+    FE_TAB(fb_channel_frequency_starts, fb_freq_starts, FE_TFLM, INT16),
+    FE_TAB(fb_channel_weight_starts, fb_weight_starts, FE_TFLM, INT16),
+    FE_TAB(fb_channel_widths, fb_widths, FE_TFLM, INT16),
+    FE_TAB(fb_weights, fb_weights, FE_TFLM, INT16),
+    FE_TAB(fb_unweights, fb_unweights, FE_TFLM, INT16),
+    FE_TAB(pcan_gain_lut, pcan_gain_lut, FE_TFLM, INT16),
+    FE_TAB(log_lut, log_lut, FE_TFLM, UINT16),
+    FE_SCALAR(fb_start_index, fb_start, FE_TFLM, 0, 4097),
+    FE_SCALAR(fb_end_index, fb_end, FE_TFLM, 0, 4097),
+    FE_SCALAR(nr_smoothing_bits, nr_smoothing_bits, FE_TFLM, 0, 31),
+    FE_SCALAR(nr_even_smoothing, nr_even, FE_TFLM, 0, 16384),
+    FE_SCALAR(nr_odd_smoothing, nr_odd, FE_TFLM, 0, 16384),
+    FE_SCALAR(nr_min_signal_remaining, nr_min_remaining, FE_TFLM, 0, 16384),
+    FE_SCALAR(pcan_snr_shift, pcan_snr_shift, FE_TFLM, 0, 63),
+    FE_SCALAR(log_scale_shift, log_scale_shift, FE_TFLM, 0, 31),
+    FE_SCALAR(log_correction_bits, log_correction_bits, FE_TFLM, 0, 31),
+    FE_SCALAR(out_value_scale, out_scale, FE_TFLM, 0, 16384),
+    FE_SCALAR(out_value_div, out_div, FE_TFLM, 1, 65536),
+    FE_SCALAR(out_offset, out_offset, FE_TFLM, N65536, 65536),
+    // mfcc and logmel
+    FE_TAB(mel_starts, mel_starts, FE_SPECTRAL, INT16),
+    FE_TAB(mel_widths, mel_widths, FE_SPECTRAL, INT16),
+    FE_TAB(mel_weights, mel_weights, FE_SPECTRAL, UINT16),
+    FE_TAB(log2_lut, log2_lut, FE_SPECTRAL, INT32),
+    FE_SCALAR(norm_bits, norm_bits, FE_SPECTRAL, 1, 30),
+    FE_SCALAR(log_offset_q16, log_offset_q16, FE_SPECTRAL, N2P28, 2P28),
+    FE_SCALAR(input_zero_point, zero_point, FE_SPECTRAL, N128, 127),
+    FE_SCALAR(out_min, out_min, FE_SPECTRAL, N128, 127),
+    FE_SCALAR(out_max, out_max, FE_SPECTRAL, N128, 127),
+    FE_TAB(dct, dct, FE_MFCC, INT32),
+    FE_SCALAR(coefficients, coefficients, FE_MFCC, 1, 256),
+    FE_SCALAR(dct_frac_bits, dct_frac_bits, FE_MFCC, 1, 46),
+    FE_SCALAR(eps_frac_bits, eps_frac_bits, FE_MFCC, 0, 30),
+    FE_SCALAR(preemph_num, preemph_num, FE_LOGMEL, 0, 1024),
+    FE_SCALAR(preemph_shift, preemph_shift, FE_LOGMEL, 0, 10),
+    FE_SCALAR(power_shift, power_shift, FE_LOGMEL, 1, 62),
+    FE_SCALAR(frame_shift_mult, frame_shift_mult, FE_LOGMEL, 0, 4),
+};
+
+// The name of a table of fe (a pointer into it, from es_fe_check).
+static qstr table_name(const es_fe_t *fe, const es_tab_t *t) {
+    size_t word = ((const uint8_t *)t - (const uint8_t *)fe) / sizeof(uint32_t);
+    for (const fe_field_t *f = fe_fields; f < fe_fields + MP_ARRAY_SIZE(fe_fields); ++f) {
+        if ((f->kinds & FE_TABLE) && f->word == word) {
+            return f->name;
+        }
+    }
+    return MP_QSTR_; // not reached: es_fe_check names tables of fe_fields only
+}
+
 // ---------------------------------------------------------------- constructor
 
 static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
@@ -168,77 +272,42 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
         frames = (uint32_t)f;
     }
 
-    const int64_t big = (int64_t)1 << 62;
-    fe.sample_rate = (uint32_t)scalar(scalars, MP_QSTR_sample_rate, 1, 1000000);
-    fe.window = (uint32_t)scalar(scalars, MP_QSTR_window_size, 1, 4096);
-    fe.hop = (uint32_t)scalar(scalars, MP_QSTR_window_step, 1, 4096);
-    fe.fft.size = (uint32_t)scalar(scalars, MP_QSTR_fft_size, 8, 4096);
-    fe.fft.n = fe.fft.size / 2;
-    fe.channels = (uint32_t)scalar(scalars, MP_QSTR_channels, 1, 256);
-    fe.features = fe.channels;
-    const bool wide = fe.kind != ES_FE_TFLM;
-    const qstr tw = wide ? MP_QSTR_int32 : MP_QSTR_int16;
-    fe.win = table(tables, &model, MP_QSTR_window, tw);
-    fe.fft.twiddles = table(tables, &model, MP_QSTR_fft_twiddles, tw);
-    fe.fft.super_twiddles = table(tables, &model, MP_QSTR_fft_super_twiddles, tw);
-    fe.fft.factors = table(tables, &model, MP_QSTR_fft_factors, MP_QSTR_int16);
-    fe.fft.stages = fe.fft.factors.count / 2;
-    fe.fft.perm = table(tables, &model, MP_QSTR_fft_perm, MP_QSTR_int16);
-    if (fe.kind == ES_FE_TFLM) {
-        fe.fb_freq_starts = table(tables, &model, MP_QSTR_fb_channel_frequency_starts,
-            MP_QSTR_int16);
-        fe.fb_weight_starts = table(tables, &model, MP_QSTR_fb_channel_weight_starts,
-            MP_QSTR_int16);
-        fe.fb_widths = table(tables, &model, MP_QSTR_fb_channel_widths, MP_QSTR_int16);
-        fe.fb_weights = table(tables, &model, MP_QSTR_fb_weights, MP_QSTR_int16);
-        fe.fb_unweights = table(tables, &model, MP_QSTR_fb_unweights, MP_QSTR_int16);
-        fe.pcan_gain_lut = table(tables, &model, MP_QSTR_pcan_gain_lut, MP_QSTR_int16);
-        fe.log_lut = table(tables, &model, MP_QSTR_log_lut, MP_QSTR_uint16);
-        fe.fb_start = (uint32_t)scalar(scalars, MP_QSTR_fb_start_index, 0, 4097);
-        fe.fb_end = (uint32_t)scalar(scalars, MP_QSTR_fb_end_index, 0, 4097);
-        fe.nr_smoothing_bits = (uint32_t)scalar(scalars, MP_QSTR_nr_smoothing_bits, 0, 31);
-        fe.nr_even = (uint32_t)scalar(scalars, MP_QSTR_nr_even_smoothing, 0, 16384);
-        fe.nr_odd = (uint32_t)scalar(scalars, MP_QSTR_nr_odd_smoothing, 0, 16384);
-        fe.nr_min_remaining = (uint32_t)scalar(scalars, MP_QSTR_nr_min_signal_remaining, 0,
-            16384);
-        fe.pcan_snr_shift = (uint32_t)scalar(scalars, MP_QSTR_pcan_snr_shift, 0, 63);
-        fe.log_scale_shift = (uint32_t)scalar(scalars, MP_QSTR_log_scale_shift, 0, 31);
-        fe.log_correction_bits = (uint32_t)scalar(scalars, MP_QSTR_log_correction_bits, 0, 31);
-        fe.out_scale = (int32_t)scalar(scalars, MP_QSTR_out_value_scale, 0, 16384);
-        fe.out_div = (int32_t)scalar(scalars, MP_QSTR_out_value_div, 1, 65536);
-        fe.out_offset = (int32_t)scalar(scalars, MP_QSTR_out_offset, -65536, 65536);
-    } else {
-        fe.mel_starts = table(tables, &model, MP_QSTR_mel_starts, MP_QSTR_int16);
-        fe.mel_widths = table(tables, &model, MP_QSTR_mel_widths, MP_QSTR_int16);
-        fe.mel_weights = table(tables, &model, MP_QSTR_mel_weights, MP_QSTR_uint16);
-        fe.log2_lut = table(tables, &model, MP_QSTR_log2_lut, MP_QSTR_int32);
-        fe.norm_bits = (int32_t)scalar(scalars, MP_QSTR_norm_bits, 1, 30);
-        fe.log_offset_q16 = (int32_t)scalar(scalars, MP_QSTR_log_offset_q16, -(1 << 28), 1 << 28);
-        fe.zero_point = (int32_t)scalar(scalars, MP_QSTR_input_zero_point, -128, 127);
-        fe.out_min = (int32_t)scalar(scalars, MP_QSTR_out_min, -128, 127);
-        fe.out_max = (int32_t)scalar(scalars, MP_QSTR_out_max, -128, 127);
-        if (fe.kind == ES_FE_MFCC) {
-            fe.dct = table(tables, &model, MP_QSTR_dct, MP_QSTR_int32);
-            fe.coefficients = (int32_t)scalar(scalars, MP_QSTR_coefficients, 1, 256);
-            fe.features = (uint32_t)fe.coefficients;
-            fe.dct_frac_bits = (int32_t)scalar(scalars, MP_QSTR_dct_frac_bits, 1, 46);
-            fe.eps_frac_bits = (int32_t)scalar(scalars, MP_QSTR_eps_frac_bits, 0, 30);
-            fe.eps_q = scalar(scalars, MP_QSTR_eps_q, 0, big);
+    MP_STATIC_ASSERT(sizeof(es_fe_t) < 256 * sizeof(uint32_t)); // fe_field_t.word
+    for (const fe_field_t *f = fe_fields; f < fe_fields + MP_ARRAY_SIZE(fe_fields); ++f) {
+        if (!(f->kinds & (1 << fe.kind))) {
+            continue;
+        }
+        void *field = (uint32_t *)(void *)&fe + f->word;
+        if (f->kinds & FE_TABLE) {
+            uint32_t dtype = f->lo != FD_WIDE ? f->lo : fe.kind == ES_FE_TFLM ? FD_INT16 : FD_INT32;
+            *(es_tab_t *)field = table(tables, &model, f->name, fe_dtypes[dtype]);
         } else {
-            fe.preemph_num = (int32_t)scalar(scalars, MP_QSTR_preemph_num, 0, 1024);
-            fe.preemph_shift = (int32_t)scalar(scalars, MP_QSTR_preemph_shift, 0, 10);
-            fe.power_shift = (int32_t)scalar(scalars, MP_QSTR_power_shift, 1, 62);
-            fe.frame_shift_mult = (int32_t)scalar(scalars, MP_QSTR_frame_shift_mult, 0, 4);
-            fe.db_mult_q16 = scalar(scalars, MP_QSTR_db_mult_q16, -big, big);
-            fe.db_bias_q32 = scalar(scalars, MP_QSTR_db_bias_q32, -big, big);
+            *(int32_t *)field = (int32_t)scalar(scalars, f->name, fe_bounds[f->lo],
+                fe_bounds[f->hi]);
         }
     }
-    const char *bad_table;
+    if (fe.kind == ES_FE_MFCC) {
+        fe.eps_q = scalar(scalars, MP_QSTR_eps_q, 0, (int64_t)1 << 62);
+        fe.features = (uint32_t)fe.coefficients;
+    } else if (fe.kind == ES_FE_LOGMEL) {
+        fe.db_mult_q16 = scalar(scalars, MP_QSTR_db_mult_q16, -((int64_t)1 << 31),
+            (int64_t)1 << 31);
+        fe.db_bias_q32 = scalar(scalars, MP_QSTR_db_bias_q32, -((int64_t)1 << 56),
+            (int64_t)1 << 56);
+    }
+    if (fe.kind != ES_FE_MFCC) {
+        fe.features = fe.channels;
+    }
+    fe.fft.n = fe.fft.size / 2;
+    fe.fft.stages = fe.fft.factors.count / 2;
+    const es_tab_t *bad_table;
     const char *msg = es_fe_check(&fe, &bad_table);
     if (msg) {
+        char buf[ES_TEXT_BUF];
+        msg = es_text_c_str(msg, buf);
         if (bad_table) {
-            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend table %s: %s"),
-                bad_table, msg);
+            mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend table %q: %s"),
+                table_name(&fe, bad_table), msg);
         }
         mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("frontend: %s"), msg);
     }
@@ -359,7 +428,7 @@ static mp_obj_t frontend_set_gain(size_t n_args, const mp_obj_t *args) {
     }
     const char *msg = es_fe_check_gain(fe, offset, eps);
     if (msg) {
-        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s"), msg);
+        mp_raise_ValueError((mp_rom_error_text_t)msg); // an ES_TEXT
     }
     fe->log_offset_q16 = (int32_t)offset;
     fe->eps_q = eps;

@@ -138,9 +138,10 @@ typedef struct _es_fe_t {
 } es_fe_t;
 
 // Checks the sizes, scalars and tables of a filled-in es_fe_t (pointers and counts set,
-// state not yet attached). Returns NULL, or a static message; *table names the table
-// concerned (or NULL).
-const char *es_fe_check(const es_fe_t *fe, const char **table);
+// state not yet attached) whose scalars are each within the range modfrontend.c reads
+// them with (its fe_fields table). Returns NULL, or a static message (ES_TEXT,
+// es_text.h); *table points at the table of fe concerned (or is NULL).
+const char *es_fe_check(const es_fe_t *fe, const es_tab_t **table);
 
 // Checks a gain-dependent pair (es_fe_t.log_offset_q16, eps_q): NULL or a message.
 const char *es_fe_check_gain(const es_fe_t *fe, int64_t log_offset_q16, int64_t eps_q);

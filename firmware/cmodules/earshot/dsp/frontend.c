@@ -5,222 +5,194 @@
 #include <string.h>
 
 #include "dsp/dsp.h"
-
-#define ES_FE_MAX_CHANNELS (256)
+#include "es_text.h"
 
 // ---------------------------------------------------------------- checks
+// The range of each scalar on its own is checked where it is read (the `fe_fields` table
+// of modfrontend.c: sample_rate, window_size, fft_size 8..4096, channels 1..256, ...);
+// here: what ties the scalars and tables together.
 
 static bool pow2(uint32_t v) {
     return v && !(v & (v - 1));
 }
 
-static const char *check_fft(const es_fe_t *fe, const char **table) {
+static const char *check_fft(const es_fe_t *fe, const es_tab_t **table) {
     const es_rfft_t *f = &fe->fft;
     const bool wide = fe->kind != ES_FE_TFLM;
     if (!pow2(f->size) || f->size < 8 || f->size > 4096) {
-        return "fft_size must be a power of two in 8..4096";
+        return ES_TEXT("fft_size must be a power of two in 8..4096");
     }
-    *table = "fft_twiddles";
+    *table = &f->twiddles;
     if (f->twiddles.count != f->size) {
-        return "count is not fft_size (fft_size / 2 complex values)";
+        return ES_TEXT("count is not fft_size (fft_size / 2 complex values)");
     }
     for (uint32_t i = 0; i < f->size; ++i) {
         int32_t v = wide ? es_tab_i32(&f->twiddles, i) : es_tab_i16(&f->twiddles, i);
         if (v == (wide ? INT32_MIN : INT16_MIN)) {
-            return "value out of range";
+            return ES_TEXT("value out of range");
         }
     }
-    *table = "fft_super_twiddles";
+    *table = &f->super_twiddles;
     if (f->super_twiddles.count != f->n) {
-        return "count is not fft_size / 2 (fft_size / 4 complex values)";
+        return ES_TEXT("count is not fft_size / 2 (fft_size / 4 complex values)");
     }
     for (uint32_t i = 0; i < f->n; ++i) {
         int32_t v = wide ? es_tab_i32(&f->super_twiddles, i) : es_tab_i16(&f->super_twiddles, i);
         if (v == (wide ? INT32_MIN : INT16_MIN)) {
-            return "value out of range";
+            return ES_TEXT("value out of range");
         }
     }
-    *table = "fft_factors";
+    *table = &f->factors;
     if (f->factors.count == 0 || (f->factors.count & 1) || f->stages != f->factors.count / 2) {
-        return "count must be 2 per stage";
+        return ES_TEXT("count must be 2 per stage");
     }
     uint32_t rest = f->n;
     for (uint32_t s = 0; s < f->stages; ++s) {
         uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);
         uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
         if ((p != 2 && p != 4) || p * m != rest) {
-            return "not a radix-2/4 factorization of fft_size / 2";
+            return ES_TEXT("not a radix-2/4 factorization of fft_size / 2");
         }
         rest = m;
     }
     if (rest != 1) {
-        return "not a radix-2/4 factorization of fft_size / 2";
+        return ES_TEXT("not a radix-2/4 factorization of fft_size / 2");
     }
-    *table = "fft_perm";
+    *table = &f->perm;
     if (f->perm.count != f->n) {
-        return "count is not fft_size / 2";
+        return ES_TEXT("count is not fft_size / 2");
     }
     for (uint32_t j = 0; j < f->n; ++j) {
         if ((uint16_t)es_tab_i16(&f->perm, j) >= f->n) {
-            return "index out of range";
+            return ES_TEXT("index out of range");
         }
     }
     *table = NULL;
     return NULL;
 }
 
-static const char *check_tflm(const es_fe_t *fe, const char **table) {
+static const char *check_tflm(const es_fe_t *fe, const es_tab_t **table) {
     const uint32_t slots = fe->channels + 1;
     const uint32_t bins = fe->fft.n + 1;
-    *table = "window";
+    *table = &fe->win;
     if (fe->win.count != fe->window) {
-        return "count is not window_size";
+        return ES_TEXT("count is not window_size");
     }
-    *table = "fb_channel_frequency_starts";
+    *table = &fe->fb_freq_starts;
     if (fe->fb_freq_starts.count != slots) {
-        return "count is not channels + 1";
+        return ES_TEXT("count is not channels + 1");
     }
-    *table = "fb_channel_weight_starts";
+    *table = &fe->fb_weight_starts;
     if (fe->fb_weight_starts.count != slots) {
-        return "count is not channels + 1";
+        return ES_TEXT("count is not channels + 1");
     }
-    *table = "fb_channel_widths";
+    *table = &fe->fb_widths;
     if (fe->fb_widths.count != slots) {
-        return "count is not channels + 1";
+        return ES_TEXT("count is not channels + 1");
     }
-    *table = "fb_unweights";
+    *table = &fe->fb_unweights;
     if (fe->fb_unweights.count != fe->fb_weights.count) {
-        return "count is not that of fb_weights";
+        return ES_TEXT("count is not that of fb_weights");
     }
     for (uint32_t c = 0; c < slots; ++c) {
         uint32_t f0 = (uint16_t)es_tab_i16(&fe->fb_freq_starts, c);
         uint32_t w0 = (uint16_t)es_tab_i16(&fe->fb_weight_starts, c);
         uint32_t width = (uint16_t)es_tab_i16(&fe->fb_widths, c);
         if (f0 + width > bins) {
-            *table = "fb_channel_widths";
-            return "a channel reaches past the spectrum";
+            *table = &fe->fb_widths;
+            return ES_TEXT("a channel reaches past the spectrum");
         }
         if (w0 + width > fe->fb_weights.count) {
-            *table = "fb_weights";
-            return "a channel reaches past the weights";
+            *table = &fe->fb_weights;
+            return ES_TEXT("a channel reaches past the weights");
         }
     }
-    *table = "pcan_gain_lut";
+    *table = &fe->pcan_gain_lut;
     if (fe->pcan_gain_lut.count != 125) {
-        return "count is not 125";
+        return ES_TEXT("count is not 125");
     }
-    *table = "log_lut";
+    *table = &fe->log_lut;
     if (fe->log_lut.count < 129) {
-        return "count is below 129";
+        return ES_TEXT("count is below 129");
     }
     *table = NULL;
     if (fe->fb_start > fe->fb_end || fe->fb_end > bins) {
-        return "fb_start_index / fb_end_index out of range";
-    }
-    if (fe->nr_smoothing_bits > 31 || fe->nr_even > 16384 || fe->nr_odd > 16384
-        || fe->nr_min_remaining > 16384 || fe->pcan_snr_shift > 63 || fe->log_scale_shift > 31
-        || fe->log_correction_bits > 31) {
-        return "noise reduction / PCAN / log scalars out of range";
-    }
-    if (fe->out_div < 1 || fe->out_div > 65536 || fe->out_scale < 0 || fe->out_scale > 16384
-        || fe->out_offset < -65536 || fe->out_offset > 65536) {
-        return "out_value_scale / out_value_div / out_offset out of range";
+        return ES_TEXT("fb_start_index / fb_end_index out of range");
     }
     return NULL;
 }
 
 const char *es_fe_check_gain(const es_fe_t *fe, int64_t log_offset_q16, int64_t eps_q) {
     if (log_offset_q16 < -((int64_t)1 << 28) || log_offset_q16 > ((int64_t)1 << 28)) {
-        return "log_offset_q16 out of range";
+        return ES_TEXT("log_offset_q16 out of range");
     }
     if (fe->kind == ES_FE_MFCC) {
         // eps_q << (s - eps_frac_bits) with s < norm_bits must stay below 2**62.
         int up = fe->norm_bits - fe->eps_frac_bits;
         if (eps_q < 0 || eps_q >= ((int64_t)1 << (62 - (up > 0 ? up : 0)))) {
-            return "eps_q out of range";
+            return ES_TEXT("eps_q out of range");
         }
     }
     return NULL;
 }
 
-static const char *check_spectral(const es_fe_t *fe, const char **table) {
+static const char *check_spectral(const es_fe_t *fe, const es_tab_t **table) {
     const uint32_t bins = fe->fft.n + 1;
-    *table = "window";
+    *table = &fe->win;
     if (fe->win.count != fe->window) {
-        return "count is not window_size";
+        return ES_TEXT("count is not window_size");
     }
     for (uint32_t i = 0; i < fe->window; ++i) {
         int32_t w = es_tab_i32(&fe->win, i);
         if (w < -(1 << 30) || w > (1 << 30)) {
-            return "value out of range (Q30, |w| <= 1)";
+            return ES_TEXT("value out of range (Q30, |w| <= 1)");
         }
     }
-    *table = "mel_starts";
+    *table = &fe->mel_starts;
     if (fe->mel_starts.count != fe->channels) {
-        return "count is not mel_bins";
+        return ES_TEXT("count is not mel_bins");
     }
-    *table = "mel_widths";
+    *table = &fe->mel_widths;
     if (fe->mel_widths.count != fe->channels) {
-        return "count is not mel_bins";
+        return ES_TEXT("count is not mel_bins");
     }
     uint32_t total = 0;
     for (uint32_t j = 0; j < fe->channels; ++j) {
         uint32_t start = (uint16_t)es_tab_i16(&fe->mel_starts, j);
         uint32_t width = (uint16_t)es_tab_i16(&fe->mel_widths, j);
         if (start + width > bins) {
-            return "a band reaches past the spectrum";
+            return ES_TEXT("a band reaches past the spectrum");
         }
         total += width;
     }
-    *table = "mel_weights";
+    *table = &fe->mel_weights;
     if (fe->mel_weights.count != total) {
-        return "count is not the sum of mel_widths";
+        return ES_TEXT("count is not the sum of mel_widths");
     }
-    *table = "log2_lut";
+    *table = &fe->log2_lut;
     if (fe->log2_lut.count != 257) {
-        return "count is not 257";
+        return ES_TEXT("count is not 257");
     }
     *table = NULL;
-    if (fe->norm_bits < 1 || fe->norm_bits > 30) {
-        return "norm_bits out of range";
-    }
-    if (fe->zero_point < -128 || fe->zero_point > 127 || fe->out_min < -128
-        || fe->out_max > 127 || fe->out_min > fe->out_max) {
-        return "input_zero_point / out_min / out_max out of the int8 range";
+    if (fe->out_min > fe->out_max) {
+        return ES_TEXT("out_min is above out_max");
     }
     if (fe->kind == ES_FE_MFCC) {
-        if (fe->coefficients < 1 || (uint32_t)fe->coefficients > fe->channels) {
-            return "coefficients out of range";
+        if ((uint32_t)fe->coefficients > fe->channels) {
+            return ES_TEXT("coefficients out of range");
         }
         if (fe->dct.count != (uint32_t)fe->coefficients * fe->channels) {
-            *table = "dct";
-            return "count is not coefficients * mel_bins";
-        }
-        if (fe->dct_frac_bits < 1 || fe->dct_frac_bits > 46 || fe->eps_frac_bits < 0
-            || fe->eps_frac_bits > 30) {
-            return "dct_frac_bits / eps_frac_bits out of range";
-        }
-    } else {
-        if (fe->preemph_shift < 0 || fe->preemph_shift > 10 || fe->preemph_num < 0
-            || fe->preemph_num > 1024 || fe->power_shift < 1 || fe->power_shift > 62
-            || fe->frame_shift_mult < 0 || fe->frame_shift_mult > 4) {
-            return "pre-emphasis / power / frame shift scalars out of range";
-        }
-        if (fe->db_mult_q16 < -((int64_t)1 << 31) || fe->db_mult_q16 > ((int64_t)1 << 31)
-            || fe->db_bias_q32 < -((int64_t)1 << 56) || fe->db_bias_q32 > ((int64_t)1 << 56)) {
-            return "db_mult_q16 / db_bias_q32 out of range";
+            *table = &fe->dct;
+            return ES_TEXT("count is not coefficients * mel_bins");
         }
     }
     return es_fe_check_gain(fe, fe->log_offset_q16, fe->eps_q);
 }
 
-const char *es_fe_check(const es_fe_t *fe, const char **table) {
+const char *es_fe_check(const es_fe_t *fe, const es_tab_t **table) {
     *table = NULL;
-    if (fe->channels < 1 || fe->channels > ES_FE_MAX_CHANNELS) {
-        return "channels / mel_bins must be in 1..256";
-    }
     if (fe->window < 1 || fe->window > fe->fft.size || fe->hop < 1 || fe->hop > fe->window) {
-        return "sizes must satisfy 1 <= window_step <= window_size <= fft_size";
+        return ES_TEXT("sizes must satisfy 1 <= window_step <= window_size <= fft_size");
     }
     const char *msg = check_fft(fe, table);
     if (msg) {

@@ -12,11 +12,23 @@ void es_logmel_frame(es_fe_t *fe, int8_t *out) {
     es_rfft32(&fe->fft, buf);
     // Powers replace the spectrum in place (uint64 k occupies words 2k, 2k + 1).
     uint64_t *power = (uint64_t *)(void *)buf;
-    const uint64_t half = (uint64_t)1 << (fe->power_shift - 1);
-    for (uint32_t k = 0; k <= fe->fft.n; ++k) {
-        int32_t re = buf[2 * k], im = buf[2 * k + 1];
-        uint64_t p = (uint64_t)((int64_t)re * re) + (uint64_t)((int64_t)im * im);
-        power[k] = (p + half) >> fe->power_shift;
+    const int ps = fe->power_shift;
+    const uint64_t half = (uint64_t)1 << (ps - 1);
+    const uint32_t bins = fe->fft.n + 1;
+    if (ps < 32) {
+        // the shift of the two words, without the general 64-bit shift's cases
+        for (uint32_t k = 0; k < bins; ++k) {
+            int32_t re = buf[2 * k], im = buf[2 * k + 1];
+            uint64_t p = (uint64_t)((int64_t)re * re) + (uint64_t)((int64_t)im * im) + half;
+            uint32_t lo = (uint32_t)p, hi = (uint32_t)(p >> 32);
+            power[k] = (uint64_t)(hi >> ps) << 32 | ((lo >> ps) | (hi << (32 - ps)));
+        }
+    } else {
+        for (uint32_t k = 0; k < bins; ++k) {
+            int32_t re = buf[2 * k], im = buf[2 * k + 1];
+            uint64_t p = (uint64_t)((int64_t)re * re) + (uint64_t)((int64_t)im * im);
+            power[k] = (p + half) >> ps;
+        }
     }
     uint64_t *mel = (uint64_t *)fe->logs;
     es_mel_sums(fe, NULL, power, mel);

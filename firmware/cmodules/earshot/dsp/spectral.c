@@ -24,18 +24,14 @@ static inline __attribute__((always_inline)) int64_t windowed(const window_src_t
     return (int64_t)y * es_rd_i32(src->win + 4 * i);
 }
 
-// Window value i scaled by 2**shift, truncated to int32 (mode 0: shift >= 0), or by
-// 2**-r = 2**shift, rounded (mode 1: 1 <= r <= 31, mode 2: r >= 32): the low word of
-// (v + 2**(r - 1)) >> r from the two words of the sum.
-static inline __attribute__((always_inline)) int32_t normalized(const window_src_t *src,
-    uint32_t i, bool pre, int mode, int shift, int r) {
-    if (i >= src->size) {
-        return 0;
-    }
-    int64_t v = windowed(src, i, pre);
+// v scaled by 2**shift, truncated to int32 (mode 0: shift >= 0), or by 2**-r = 2**shift,
+// rounded (mode 1: 1 <= r <= 31, mode 2: r >= 32): the low word of (v + 2**(r - 1)) >> r
+// from the two words of the sum.
+static inline __attribute__((always_inline)) int32_t scaled(int64_t v, int mode, int shift) {
     if (mode == 0) {
         return (int32_t)(uint32_t)((uint64_t)v << shift);
     }
+    const int r = -shift;
     uint64_t w = (uint64_t)v + ((uint64_t)1 << (r - 1));
     uint32_t lo = (uint32_t)w, hi = (uint32_t)(w >> 32);
     if (mode == 1) {
@@ -44,14 +40,27 @@ static inline __attribute__((always_inline)) int32_t normalized(const window_src
     return (int32_t)hi >> (r - 32);
 }
 
+// The FFT's permuted input: pairs of window values (m, m + 1) for m = 2 perm[j]; zero
+// past the window. The pair shares its middle sample (pre-emphasis reads x[m]).
 static inline __attribute__((always_inline)) void permute(const window_src_t *src,
     const es_fe_t *fe, int32_t *buf, bool pre, int mode, int shift) {
     const uint8_t *perm = fe->fft.perm.p;
     const uint32_t n = fe->fft.n;
+    const int16_t *f = src->f;
     for (uint32_t j = 0; j < n; ++j) {
         uint32_t m = 2 * (uint32_t)es_rd_u16(perm + 2 * j);
-        buf[2 * j] = normalized(src, m, pre, mode, shift, -shift);
-        buf[2 * j + 1] = normalized(src, m + 1, pre, mode, shift, -shift);
+        int32_t a = 0, b = 0;
+        if (m + 1 < src->size) {
+            int32_t x0 = f[m], x1 = f[m + 1], x2 = f[m + 2];
+            int32_t y0 = pre ? x1 * src->pre_mult - src->pre_num * x0 : x1;
+            int32_t y1 = pre ? x2 * src->pre_mult - src->pre_num * x1 : x2;
+            a = scaled((int64_t)y0 * es_rd_i32(src->win + 4 * m), mode, shift);
+            b = scaled((int64_t)y1 * es_rd_i32(src->win + 4 * m + 4), mode, shift);
+        } else if (m < src->size) {
+            a = scaled(windowed(src, m, pre), mode, shift);
+        }
+        buf[2 * j] = a;
+        buf[2 * j + 1] = b;
     }
 }
 
@@ -62,6 +71,7 @@ static inline __attribute__((always_inline)) int window_normalize(const es_fe_t 
     };
     // bit_length(max |v|) == bit_length(OR of all |v|)
     uint64_t bits = 0;
+    #pragma GCC unroll 2
     for (uint32_t i = 0; i < src.size; ++i) {
         int64_t v = windowed(&src, i, pre);
         bits |= (uint64_t)(v < 0 ? -v : v);

@@ -31,13 +31,14 @@ static inline int32_t fixdiv(int32_t v, int32_t k) {
 #endif
 
 #if defined(__ARM_ARCH_7EM__)
-// rfft32_r4_dsp.S: radix-4 butterflies of one twiddle.
+// rfft32_dsp.S: the radix-4 butterflies of one twiddle, the real split.
 #define ES_RFFT32_R4_ASM (1)
 typedef struct _es_r4_column_t {
     int32_t w[6]; // w1, w2, w3 as (re, im)
     uint32_t quarter; // bytes from a butterfly's first value to its second
 } es_r4_column_t;
 void es_rfft32_r4_column(int32_t *f0, uint32_t count, const es_r4_column_t *col);
+void es_rfft32_split(int32_t *buf, uint32_t n, const uint8_t *super);
 #else
 #define ES_RFFT32_R4_ASM (0)
 #endif
@@ -187,6 +188,9 @@ void es_rfft32_run_opt(const es_rfft_t *f, int32_t *buf) {
     buf[1] = 0;
     buf[2 * n] = sub32(dr, di);
     buf[2 * n + 1] = 0;
+    #if ES_RFFT32_R4_ASM
+    es_rfft32_split(buf, n, f->super_twiddles.p);
+    #else
     const uint8_t *sw = f->super_twiddles.p;
     for (uint32_t k = 1; k <= n / 2; ++k, sw += 8) {
         int32_t *zk = buf + 2 * k;
@@ -202,6 +206,7 @@ void es_rfft32_run_opt(const es_rfft_t *f, int32_t *buf) {
         zn[0] = (int32_t)(((int64_t)f1r - tr) >> 1);
         zn[1] = (int32_t)(((int64_t)ti - f1i) >> 1);
     }
+    #endif
 }
 
 #endif // ES_RFFT32_OPT

@@ -1,6 +1,8 @@
-// The 32-bit FFT's radix-4 butterflies of one twiddle (ARMv7E-M: Cortex-M4/M7), called by
-// rfft32.c for every twiddle but the first: C leaves too many values live for the core's
-// registers. The same arithmetic as rfft32.c's radix4(), instruction for expression:
+// Two loops of the 32-bit FFT in ARMv7E-M assembly (Cortex-M4/M7), called by rfft32.c:
+// C leaves too many values live for the core's registers there.
+//
+// es_rfft32_r4_column: the radix-4 butterflies of one twiddle (every twiddle but the
+// first). The same arithmetic as rfft32.c's radix4(), instruction for expression:
 //   fixdiv(v, MAX / 4) = SMMULR(v, 2 (MAX / 4));
 //   a complex product from the doubled operand x2 = 2 fixdiv(.):
 //     re = hi + (lo >> 31) of SMULL(x2.re, w.re) + SMLAL(-x2.im, w.im), im likewise;
@@ -112,6 +114,80 @@ es_rfft32_r4_column:
     bne     1b
     pop     {r4-r11, pc}
     .size es_rfft32_r4_column, . - es_rfft32_r4_column
+
+// void es_rfft32_split(int32_t *buf, uint32_t n, const uint8_t *super)
+//   The real split for k = 1 .. n/2 (rfft32.c's es_rfft32_run_opt, after the DC bin):
+//   a = fixdiv(Z[k]), b = fixdiv(conj Z[n-k]) (SMMULR by 2 (MAX / 2)), f1 = a + b,
+//   f2 = a - b, t = cmul(f2, super[k-1]) rounded from 64 bits (f2 may not be doubled),
+//   Z[k] = (f1 + t) >> 1, Z[n-k] = ((f1.re - t.re) >> 1, (t.im - f1.im) >> 1), the halves
+//   of 33-bit sums: ASR 1, with bit 31 flipped where the sum overflowed (V).
+//   super: the super twiddles, any alignment (LDR).
+    .align 2
+    .global es_rfft32_split
+    .type es_rfft32_split, %function
+    .thumb_func
+es_rfft32_split:
+    push    {r4-r11, lr}
+    add     r3, r0, r1, lsl #3
+    sub     r3, r3, #8              // zn = Z[n-1]
+    add     r0, r0, #8              // zk = Z[1]
+    mov     r12, r2                 // super twiddles
+    lsr     r2, r1, #1              // count: n / 2
+    mov     r1, r3
+    mvn     r3, #0x80000000         // 2 (MAX / 2) = 0x7ffffffe
+    sub     r3, r3, #1
+2:
+    ldrd    r4, r5, [r0]            // Z[k]
+    ldrd    r6, r7, [r1]            // Z[n-k]
+    smmulr  r4, r4, r3              // a.re
+    smmulr  r5, r5, r3              // a.im
+    smmulr  r6, r6, r3              // b.re
+    rsb     r7, r7, #0
+    smmulr  r7, r7, r3              // b.im = fixdiv(-Z[n-k].im)
+    add     r8, r4, r6              // f1.re
+    add     r9, r5, r7              // f1.im
+    sub     r4, r4, r6              // f2.re
+    sub     r5, r5, r7              // f2.im
+    ldr     r6, [r12], #4           // w.re
+    ldr     r7, [r12], #4           // w.im
+    // t.re = (f2.re w.re - f2.im w.im + 2**30) >> 31 -> r10
+    mov     r10, #0x40000000
+    mov     r11, #0
+    smlal   r10, r11, r4, r6
+    rsb     lr, r7, #0
+    smlal   r10, r11, r5, lr
+    lsr     r10, r10, #31
+    orr     r10, r10, r11, lsl #1
+    // t.im = (f2.re w.im + f2.im w.re + 2**30) >> 31 -> r11
+    mov     r11, #0x40000000
+    mov     lr, #0
+    smlal   r11, lr, r4, r7
+    smlal   r11, lr, r5, r6
+    lsr     r11, r11, #31
+    orr     r11, r11, lr, lsl #1
+    // halves of 33-bit sums
+    adds    r4, r8, r10
+    asr     r4, r4, #1
+    it      vs
+    eorvs   r4, r4, #0x80000000
+    adds    r5, r9, r11
+    asr     r5, r5, #1
+    it      vs
+    eorvs   r5, r5, #0x80000000
+    subs    r6, r8, r10
+    asr     r6, r6, #1
+    it      vs
+    eorvs   r6, r6, #0x80000000
+    subs    r7, r11, r9
+    asr     r7, r7, #1
+    it      vs
+    eorvs   r7, r7, #0x80000000
+    strd    r4, r5, [r0], #8
+    strd    r6, r7, [r1], #-8
+    subs    r2, r2, #1
+    bne     2b
+    pop     {r4-r11, pc}
+    .size es_rfft32_split, . - es_rfft32_split
 
 #endif
 

@@ -74,8 +74,8 @@ static bool unit_twiddle0(const es_rfft_t *f) {
 static void radix2(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstride) {
     uint32_t k = 0;
     if (unit_twiddle0(f)) {
-        int32_t *f0 = buf;
-        for (uint32_t b = 0; b < fstride; ++b, f0 += 4 * m) {
+        const int32_t *end = buf + 4 * m * fstride;
+        for (int32_t *f0 = buf; f0 != end; f0 += 4 * m) {
             int32_t *f1 = f0 + 2 * m;
             int32_t ar = fixdiv(f0[0], K2), ai = fixdiv(f0[1], K2);
             int32_t tr = fixdiv(f1[0], K2), ti = fixdiv(f1[1], K2);
@@ -129,15 +129,15 @@ static void radix4(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstrid
         k = 1;
     }
     #if ES_RFFT32_R4_ASM
-    for (; k < m; ++k) {
-        // The twiddles into words for the assembly (the table may sit at any address).
-        const uint8_t *w = f->twiddles.p + 8 * k * fstride;
-        const uint32_t t = 8 * k * fstride;
-        const es_r4_column_t col = {
-            { es_rd_i32(w), es_rd_i32(w + 4), es_rd_i32(w + t), es_rd_i32(w + t + 4),
-              es_rd_i32(w + 2 * t), es_rd_i32(w + 2 * t + 4) },
-            8 * m,
-        };
+    // The twiddles into words for the assembly (the table may sit at any address).
+    es_r4_column_t col;
+    col.quarter = 8 * m;
+    const uint32_t t = 8 * fstride;
+    const uint8_t *w1 = f->twiddles.p + k * t, *w2 = w1 + k * t, *w3 = w2 + k * t;
+    for (; k < m; ++k, w1 += t, w2 += 2 * t, w3 += 3 * t) {
+        memcpy(&col.w[0], w1, 8);
+        memcpy(&col.w[2], w2, 8);
+        memcpy(&col.w[4], w3, 8);
         es_rfft32_r4_column(buf + 2 * k, fstride, &col);
     }
     #endif

@@ -19,6 +19,21 @@ int es_bit_length64(uint64_t v) {
 // y = (x + v / x) / 2 from x = 2**ceil(bits / 2) >= sqrt(v), decreases strictly until
 // x = floor(sqrt(v)) (at most 6 steps for 32 bits).
 static uint32_t isqrt32(uint32_t v) {
+    #if defined(__ARM_FP) && (__ARM_FP & 4) && !defined(__SOFTFP__)
+    // With a single-precision FPU: VSQRT of the nearest float (v loses at most 128 in the
+    // conversion, the root then less than 0.003), truncated, then made exact: the
+    // estimate is within 1 of floor(sqrt(v)).
+    float f = (float)v;
+    __asm__ ("vsqrt.f32 %0, %0" : "+t" (f));
+    uint32_t r = (uint32_t)f;
+    if (r > 0xffff) {
+        r = 0xffff;
+    }
+    if (r * r > v) {
+        return r - 1;
+    }
+    return (v - r * r > 2 * r) ? r + 1 : r;
+    #else
     if (v < 2) {
         return v;
     }
@@ -30,6 +45,7 @@ static uint32_t isqrt32(uint32_t v) {
         }
         x = y;
     }
+    #endif
 }
 
 // Above 2**32: y = floor(sqrt(v >> 2t)) for the shift t that leaves 31 or 32 bits, so

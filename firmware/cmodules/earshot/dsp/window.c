@@ -27,7 +27,25 @@ int es_tflm_window(const es_fe_t *fe, int16_t *buf) {
     const uint32_t size = fe->window;
     // bit_length(max) == bit_length(OR of all); & 0x7fff drops the |-32768| case.
     uint32_t bits = 0;
-    for (uint32_t i = 0; i < size; ++i) {
+    uint32_t i = 0;
+    #if ES_WINDOW_SIMD
+    // Two samples per step: the windowed pair packed as int16 lanes (PKHBT takes bits
+    // 12..27 of the second product), |lane| by SSUB16 from zero and SEL (-32768 stays
+    // 0x8000, dropped by the mask like the scalar path's).
+    uint32_t lanes = 0;
+    for (; i + 2 <= size; i += 2) {
+        uint32_t xs, ws, w, abs;
+        memcpy(&xs, x + i, sizeof(xs));
+        memcpy(&ws, win + 2 * i, sizeof(ws));
+        int32_t p0 = (int32_t)(int16_t)xs * (int16_t)ws;
+        int32_t p1 = ((int32_t)xs >> 16) * ((int32_t)ws >> 16);
+        __asm__ ("pkhbt %0, %1, %2, lsl #4" : "=r" (w) : "r" (p0 >> 12), "r" (p1));
+        __asm__ ("ssub16 %0, %2, %1\n\tsel %0, %0, %1" : "=&r" (abs) : "r" (w), "r" (0));
+        lanes |= abs;
+    }
+    bits = (lanes | (lanes >> 16)) & 0x7fff;
+    #endif
+    for (; i < size; ++i) {
         int32_t w = (int16_t)windowed(x, win, i);
         bits |= (uint32_t)(w < 0 ? -w : w) & 0x7fff;
     }

@@ -243,16 +243,18 @@ bool es_opt_conv_supported(const es_conv_params_t *p) {
     return k_len > 0 && k_len <= ES_OPT_COLUMN_ENTRIES;
 }
 
-void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output) {
     const int32_t k_len = p->filter_h * p->filter_w * p->in_ch;
     const int32_t k4 = EARSHOT_OPT_DSP ? (k_len & ~3) : 0;
     const int32_t out_ch = p->out_ch;
     const int32_t pixels = p->out_h * p->out_w;
+    es_opt_table_t table;
+    if (!es_opt_table_init(&p->rq, out_ch, k_len, &table)) {
+        return false;
+    }
     es_opt_out_t o;
     es_opt_out_init(&p->rq, &o);
-    es_opt_table_t table;
-    es_opt_table_init(&p->rq, out_ch, &table);
     es_columns_t cols;
     int32_t acc[2 * ES_OPT_GEMM_CHANNELS];
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -268,42 +270,31 @@ void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
                     &cols, i * ES_OPT_COLUMN_ENTRIES, k4);
             }
             int8_t *out0 = output;
-            int8_t *out1 = output + out_ch;
+            int8_t *out1 = output + (two ? out_ch : 0);
             for (int32_t oc0 = 0; oc0 < out_ch; oc0 += ES_OPT_GEMM_CHANNELS) {
                 const int32_t n = out_ch - oc0 < ES_OPT_GEMM_CHANNELS ? out_ch - oc0
                     : ES_OPT_GEMM_CHANNELS;
                 gemm_block(filter + (size_t)oc0 * k_len, n, k_len, k4, &cols, acc);
-                const int32_t lo = o.lo, hi = o.hi, zp = o.offset;
+                const es_opt_out_t ol = o;
                 for (int32_t i = 0; i < n; ++i) {
-                    const int32_t oc = oc0 + i;
-                    es_opt_ch_t q;
-                    if (oc < table.count) {
-                        q = table.ch[oc];
-                    } else {
-                        es_opt_load_channel(&p->rq, oc, &q);
-                    }
-                    int32_t v0 = es_opt_scale(acc[2 * i], &q);
-                    int32_t v1 = es_opt_scale(acc[2 * i + 1], &q);
-                    v0 = v0 < lo ? lo : (v0 > hi ? hi : v0);
-                    v1 = v1 < lo ? lo : (v1 > hi ? hi : v1);
-                    out0[oc] = (int8_t)(v0 + zp);
-                    if (two) {
-                        out1[oc] = (int8_t)(v1 + zp);
-                    }
+                    es_opt_lean_t spare;
+                    const es_opt_lean_t *q = es_opt_table_get(&p->rq, &table, oc0 + i, &spare);
+                    // out1 == out0 for a last odd pixel: the first result is stored last.
+                    out1[oc0 + i] = es_opt_lean_out(acc[2 * i + 1], q, q->bias, &ol);
+                    out0[oc0 + i] = es_opt_lean_out(acc[2 * i], q, q->bias, &ol);
                 }
             }
             output += (two ? 2 : 1) * out_ch;
         }
     }
+    return true;
 }
 
 void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output) {
-    if (!es_opt_conv_supported(p)) {
+    if (!es_opt_conv_supported(p) || !es_opt_conv_im2col(p, input, filter, output)) {
         es_conv_s8(p, input, filter, output);
-        return;
     }
-    es_opt_conv_im2col(p, input, filter, output);
 }
 
 #endif // !EARSHOT_KERNELS_REFERENCE

@@ -128,15 +128,48 @@ static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
 #define ES_OPT_GEMM_CHANNELS (16)
 #endif
 
-// Channels of the depthwise kernel's stack accumulators (more: the reference kernel).
+// Channels of the depthwise kernel's stack accumulators (more: done in chunks).
 #if EARSHOT_LE_UNALIGNED_OK
-#define ES_OPT_DW_CHANNELS (256)
+#define ES_OPT_DW_CHANNELS (128)
 #else
 #define ES_OPT_DW_CHANNELS (64)
 #endif
 
-// The output stage parameters of up to ES_OPT_TABLE_CHANNELS channels, decoded once per
-// operator into a stack table; channels past the table are decoded where they are used.
+// The lean output stage of the convolution kernels. When every channel's accumulator plus
+// bias, shifted left, provably stays inside (-2^30, 2^30) (checked once per operator from
+// the receptive field k_len: |filter * (input + offset)| <= 128 * 255), es_opt_scale's
+// fast path is all there is: x2 = 2 * ((acc + bias) << left) is acc * scale + bias * scale
+// without overflow (one MLA), SMMULR(x2, multiplier) the doubling high multiply, and the
+// rounding shift needs no range check. Operators that fail the check use the reference
+// kernel.
+typedef struct _es_opt_lean_t {
+    int32_t scale;          // 2 << left
+    int32_t bias;           // bias * scale
+    int32_t multiplier;
+    int32_t round;          // right > 0 ? 1 << (right - 1) : 0
+    int32_t adjust;         // right > 0 ? -1 : 0
+    int32_t right;
+} es_opt_lean_t;
+
+// Channel c's lean parameters; false if its range cannot be proven.
+static inline bool es_opt_lean_load(const es_requant_t *rq, int32_t c, int32_t k_len,
+    es_opt_lean_t *q) {
+    es_channel_t r;
+    es_load_channel(rq, c, &r);
+    const int32_t left = r.shift > 0 ? r.shift : 0;
+    const int32_t right = r.shift > 0 ? 0 : -r.shift;
+    const int64_t bias = r.bias < 0 ? -(int64_t)r.bias : r.bias;
+    q->scale = (int32_t)((uint32_t)2 << left);
+    q->bias = (int32_t)((uint32_t)r.bias * (uint32_t)q->scale);
+    q->multiplier = r.multiplier;
+    q->round = right > 0 ? (int32_t)((uint32_t)1 << (right - 1)) : 0;
+    q->adjust = right > 0 ? -1 : 0;
+    q->right = right;
+    return ((bias + (int64_t)k_len * (128 * 255)) << left) < ((int64_t)1 << 30);
+}
+
+// The lean parameters of up to ES_OPT_TABLE_CHANNELS channels, decoded once per operator
+// into a stack table; channels past the table are decoded where they are used.
 // (Parts that cannot load unaligned words are the small Cortex-M0 ones: a short table.)
 #if EARSHOT_LE_UNALIGNED_OK
 #define ES_OPT_TABLE_CHANNELS (128)
@@ -146,24 +179,59 @@ static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
 
 typedef struct _es_opt_table_t {
     int32_t count;   // channels held
-    es_opt_ch_t ch[ES_OPT_TABLE_CHANNELS];
+    int32_t k_len;
+    es_opt_lean_t ch[ES_OPT_TABLE_CHANNELS];
 } es_opt_table_t;
 
-static inline void es_opt_table_init(const es_requant_t *rq, int32_t channels, es_opt_table_t *t) {
+// Fills the table; false if some channel's range cannot be proven.
+static inline bool es_opt_table_init(const es_requant_t *rq, int32_t channels, int32_t k_len,
+    es_opt_table_t *t) {
     t->count = channels < ES_OPT_TABLE_CHANNELS ? channels : ES_OPT_TABLE_CHANNELS;
-    for (int32_t c = 0; c < t->count; ++c) {
-        es_opt_load_channel(rq, c, &t->ch[c]);
+    t->k_len = k_len;
+    for (int32_t c = 0; c < channels; ++c) {
+        es_opt_lean_t spare;
+        if (!es_opt_lean_load(rq, c, k_len, c < t->count ? &t->ch[c] : &spare)) {
+            return false;
+        }
     }
+    return true;
+}
+
+// Whether every channel's range can be proven (without a table).
+static inline bool es_opt_lean_check(const es_requant_t *rq, int32_t channels, int32_t k_len) {
+    for (int32_t c = 0; c < channels; ++c) {
+        es_opt_lean_t q;
+        if (!es_opt_lean_load(rq, c, k_len, &q)) {
+            return false;
+        }
+    }
+    return true;
 }
 
 // The parameters of channel c: from the table, or decoded into *spare.
-static inline const es_opt_ch_t *es_opt_table_get(const es_requant_t *rq, const es_opt_table_t *t,
-    int32_t c, es_opt_ch_t *spare) {
+static inline const es_opt_lean_t *es_opt_table_get(const es_requant_t *rq,
+    const es_opt_table_t *t, int32_t c, es_opt_lean_t *spare) {
     if (c < t->count) {
         return &t->ch[c];
     }
-    es_opt_load_channel(rq, c, spare);
+    es_opt_lean_load(rq, c, t->k_len, spare);
     return spare;
+}
+
+// acc -> int8 output with channel q's parameters and the scaled bias `bias` (q->bias, or a
+// bias that also holds a folded input offset).
+static inline int8_t es_opt_lean_out(int32_t acc, const es_opt_lean_t *q, int32_t bias,
+    const es_opt_out_t *o) {
+    const int32_t x2 = (int32_t)((uint32_t)acc * (uint32_t)q->scale + (uint32_t)bias);
+    int32_t high;
+    #if EARSHOT_OPT_DSP
+    __asm__ ("smmulr %0, %1, %2" : "=r" (high) : "r" (x2), "r" (q->multiplier));
+    #else
+    high = (int32_t)(((int64_t)x2 * q->multiplier + ((int64_t)1 << 31)) >> 32);
+    #endif
+    int32_t v = (high + q->round + ((high >> 31) & q->adjust)) >> q->right;
+    v = v < o->lo ? o->lo : (v > o->hi ? o->hi : v);
+    return (int8_t)(v + o->offset);
 }
 
 #endif // EARSHOT_KERNELS_OPT_COMMON_H

@@ -170,21 +170,23 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
 }
 
 // acc[2 * i + pixel] = filter row i . column pixel for the n filter rows at w (k_len bytes
-// each) and the two columns of cols: two rows x two columns per pass.
+// each) and the two columns of cols: two rows x two columns per pass, then the entries past
+// k4 (with the DSP extension; all of them without) one by one.
 __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int32_t k_len,
     int32_t k4, const es_columns_t *cols, int32_t *acc) {
-    for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, acc += 4) {
-        const bool pair = i + 1 < n;
-        const int8_t *w0 = w;
-        const int32_t w_step = pair ? k_len : 0;
+    #if EARSHOT_OPT_DSP
+    // Column 1 sits at a fixed distance from column 0, so one pointer walks both. One
+    // pass: two filter words (8 MACs each), LDRD of both columns' int16 pairs. A last odd
+    // row is done twice (w_step 0); acc has room for its second pair.
+    const int32_t steps = k4 >> 2;
+    int32_t *ap = acc;
+    for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, ap += 4) {
+        const int32_t w_step = i + 1 < n ? k_len : 0;
         int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-        int32_t k = 0;
-        #if EARSHOT_OPT_DSP
-        // Column 1 sits at a fixed distance from column 0, so one pointer walks both. One
-        // pass: two filter words (8 MACs each), LDRD of both columns' int16 pairs.
-        const uint32_t *x = cols->w;
-        int32_t steps = k4 >> 2;
         if (steps > 0) {
+            const int8_t *w0 = w;
+            const uint32_t *x = cols->w;
+            int32_t m = steps;
             int32_t wa, wb, t0, t1, c0, c1;
             __asm__ volatile (
                 "1:\n"
@@ -207,20 +209,32 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
                 "subs %[n], %[n], #1\n"
                 "bne 1b\n"
                 : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11),
-                [w] "+r" (w0), [x] "+r" (x), [n] "+r" (steps),
+                [w] "+r" (w0), [x] "+r" (x), [n] "+r" (m),
                 [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1),
                 [c0] "=&r" (c0), [c1] "=&r" (c1)
                 : [step] "r" (w_step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8)
                 : "cc", "memory");
         }
-        k = k4;
-        w0 = w;
-        #else
-        (void)k4;
-        #endif
-        const int8_t *w1 = w0 + w_step;
-        for (; k < k_len; ++k) {
-            const int32_t wa = w0[k];
+        ap[0] = a00;
+        ap[1] = a01;
+        ap[2] = a10;
+        ap[3] = a11;
+    }
+    w -= (n + (n & 1)) * k_len;
+    if (k4 == k_len) {
+        return;
+    }
+    #else
+    (void)k4;
+    for (int32_t i = 0; i < 2 * (n + (n & 1)); ++i) {
+        acc[i] = 0;
+    }
+    #endif
+    for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, acc += 4) {
+        const int8_t *w1 = i + 1 < n ? w + k_len : w;
+        int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+        for (int32_t k = k4; k < k_len; ++k) {
+            const int32_t wa = w[k];
             const int32_t wb = w1[k];
             const int32_t xv = col_get(cols, k);
             const int32_t yv = col_get(cols, ES_OPT_COLUMN_ENTRIES + k);
@@ -231,10 +245,8 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
         }
         acc[0] = a00;
         acc[1] = a01;
-        if (pair) {
-            acc[2] = a10;
-            acc[3] = a11;
-        }
+        acc[2] = a10;
+        acc[3] = a11;
     }
 }
 
@@ -253,8 +265,8 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
     if (!es_opt_table_init(&p->rq, out_ch, k_len, &table)) {
         return false;
     }
-    es_opt_out_t o;
-    es_opt_out_init(&p->rq, &o);
+    es_opt_range_t range;
+    es_opt_range_init(&p->rq, &range);
     es_columns_t cols;
     int32_t acc[2 * ES_OPT_GEMM_CHANNELS];
     for (int32_t b = 0; b < p->batches; ++b) {
@@ -275,13 +287,22 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
                 const int32_t n = out_ch - oc0 < ES_OPT_GEMM_CHANNELS ? out_ch - oc0
                     : ES_OPT_GEMM_CHANNELS;
                 gemm_block(filter + (size_t)oc0 * k_len, n, k_len, k4, &cols, acc);
-                const es_opt_out_t ol = o;
-                for (int32_t i = 0; i < n; ++i) {
+                const es_opt_range_t rl = range;
+                int32_t i = 0;
+                // out1 == out0 for a last odd pixel: the first result is stored last.
+                if (oc0 + n <= table.count) {
+                    const es_opt_lean_t *q = &table.ch[oc0];
+                    for (; i + 4 <= n; i += 4) {
+                        const int32_t *a = &acc[2 * i];
+                        es_opt_lean_out4(a[1], a[3], a[5], a[7], q + i, &rl, out1 + oc0 + i);
+                        es_opt_lean_out4(a[0], a[2], a[4], a[6], q + i, &rl, out0 + oc0 + i);
+                    }
+                }
+                for (; i < n; ++i) {
                     es_opt_lean_t spare;
                     const es_opt_lean_t *q = es_opt_table_get(&p->rq, &table, oc0 + i, &spare);
-                    // out1 == out0 for a last odd pixel: the first result is stored last.
-                    out1[oc0 + i] = es_opt_lean_out(acc[2 * i + 1], q, q->bias, &ol);
-                    out0[oc0 + i] = es_opt_lean_out(acc[2 * i], q, q->bias, &ol);
+                    out1[oc0 + i] = es_opt_lean_out(acc[2 * i + 1], q, &rl);
+                    out0[oc0 + i] = es_opt_lean_out(acc[2 * i], q, &rl);
                 }
             }
             output += (two ? 2 : 1) * out_ch;

@@ -202,8 +202,8 @@ static void depthwise_chunk(const es_conv_params_t *p, const int8_t *input, cons
     t.f_tap = ch;
     t.f_group = 4;
     #endif
-    es_opt_out_t o;
-    es_opt_out_init(&p->rq, &o);
+    es_opt_range_t range;
+    es_opt_range_init(&p->rq, &range);
     // The chunk's output stage, with the folded biases of the channels of whole groups.
     es_opt_lean_t lean[ES_OPT_DW_CHANNELS];
     for (int32_t c = 0; c < n; ++c) {
@@ -271,9 +271,14 @@ static void depthwise_chunk(const es_conv_params_t *p, const int8_t *input, cons
                             p->filter_w * ch, ch, offset);
                     }
                 }
-                const es_opt_out_t ol = o;
-                for (int32_t c = 0; c < n; ++c) {
-                    output[c] = es_opt_lean_out(acc[c], &lean[c], lean[c].bias, &ol);
+                const es_opt_range_t rl = range;
+                int32_t c = 0;
+                for (; c < n4; c += 4) {
+                    es_opt_lean_out4(acc[c], acc[c + 1], acc[c + 2], acc[c + 3], &lean[c], &rl,
+                        output + c);
+                }
+                for (; c < n; ++c) {
+                    output[c] = es_opt_lean_out(acc[c], &lean[c], &rl);
                 }
                 output += ch;
             }

@@ -140,13 +140,14 @@ static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
 // the receptive field k_len: |filter * (input + offset)| <= 128 * 255), es_opt_scale's
 // fast path is all there is: x2 = 2 * ((acc + bias) << left) is acc * scale + bias * scale
 // without overflow (one MLA), SMMULR(x2, multiplier) the doubling high multiply, and the
-// rounding shift needs no range check. Operators that fail the check use the reference
-// kernel.
+// rounding shift needs no range check. The output zero point joins the rounding constant:
+// (h + r) >> e + zp == (h + r + (zp << e)) >> e, and with |h| <= 2^30, e <= 22 nothing
+// overflows. Operators that fail the checks use the reference kernel.
 typedef struct _es_opt_lean_t {
     int32_t scale;          // 2 << left
     int32_t bias;           // bias * scale
     int32_t multiplier;
-    int32_t round;          // right > 0 ? 1 << (right - 1) : 0
+    int32_t round;          // (right > 0 ? 1 << (right - 1) : 0) + (zero point << right)
     int32_t adjust;         // right > 0 ? -1 : 0
     int32_t right;
 } es_opt_lean_t;
@@ -162,10 +163,12 @@ static inline bool es_opt_lean_load(const es_requant_t *rq, int32_t c, int32_t k
     q->scale = (int32_t)((uint32_t)2 << left);
     q->bias = (int32_t)((uint32_t)r.bias * (uint32_t)q->scale);
     q->multiplier = r.multiplier;
-    q->round = right > 0 ? (int32_t)((uint32_t)1 << (right - 1)) : 0;
+    q->round = (int32_t)((right > 0 ? (uint32_t)1 << (right - 1) : 0)
+        + ((uint32_t)rq->output_offset << (right & 31)));
     q->adjust = right > 0 ? -1 : 0;
     q->right = right;
-    return ((bias + (int64_t)k_len * (128 * 255)) << left) < ((int64_t)1 << 30);
+    return right <= 22
+           && ((bias + (int64_t)k_len * (128 * 255)) << left) < ((int64_t)1 << 30);
 }
 
 // The lean parameters of up to ES_OPT_TABLE_CHANNELS channels, decoded once per operator
@@ -218,20 +221,63 @@ static inline const es_opt_lean_t *es_opt_table_get(const es_requant_t *rq,
     return spare;
 }
 
-// acc -> int8 output with channel q's parameters and the scaled bias `bias` (q->bias, or a
-// bias that also holds a folded input offset).
-static inline int8_t es_opt_lean_out(int32_t acc, const es_opt_lean_t *q, int32_t bias,
-    const es_opt_out_t *o) {
-    const int32_t x2 = (int32_t)((uint32_t)acc * (uint32_t)q->scale + (uint32_t)bias);
+// acc -> the scaled value plus the output zero point, with channel q's parameters.
+static inline __attribute__((always_inline)) int32_t es_opt_lean_scale(int32_t acc, const es_opt_lean_t *q) {
+    const int32_t x2 = (int32_t)((uint32_t)acc * (uint32_t)q->scale + (uint32_t)q->bias);
     int32_t high;
     #if EARSHOT_OPT_DSP
     __asm__ ("smmulr %0, %1, %2" : "=r" (high) : "r" (x2), "r" (q->multiplier));
     #else
     high = (int32_t)(((int64_t)x2 * q->multiplier + ((int64_t)1 << 31)) >> 32);
     #endif
-    int32_t v = (high + q->round + ((high >> 31) & q->adjust)) >> q->right;
-    v = v < o->lo ? o->lo : (v > o->hi ? o->hi : v);
-    return (int8_t)(v + o->offset);
+    return (high + q->round + ((high >> 31) & q->adjust)) >> q->right;
+}
+
+// The activation range [lo, hi], also as four bytes each.
+typedef struct _es_opt_range_t {
+    int32_t lo, hi;
+    uint32_t lo4, hi4;
+} es_opt_range_t;
+
+static inline void es_opt_range_init(const es_requant_t *rq, es_opt_range_t *r) {
+    r->lo = rq->act_min;
+    r->hi = rq->act_max;
+    r->lo4 = (uint32_t)(uint8_t)rq->act_min * 0x01010101u;
+    r->hi4 = (uint32_t)(uint8_t)rq->act_max * 0x01010101u;
+}
+
+static inline __attribute__((always_inline)) int8_t es_opt_lean_out(int32_t acc,
+    const es_opt_lean_t *q, const es_opt_range_t *r) {
+    const int32_t v = es_opt_lean_scale(acc, q);
+    return (int8_t)(v < r->lo ? r->lo : (v > r->hi ? r->hi : v));
+}
+
+// Four outputs of channels q[0..3] stored at out: saturated to int8 one by one, then clamped
+// to the activation range four bytes at a time (SSUB8 sets a lane's GE flag where the
+// difference is not negative, SEL picks by it).
+static inline __attribute__((always_inline)) void es_opt_lean_out4(int32_t a0, int32_t a1, int32_t a2, int32_t a3,
+    const es_opt_lean_t *q, const es_opt_range_t *r, int8_t *out) {
+    #if EARSHOT_OPT_DSP
+    const int32_t v0 = __ssat(es_opt_lean_scale(a0, &q[0]), 8);
+    const int32_t v1 = __ssat(es_opt_lean_scale(a1, &q[1]), 8);
+    const int32_t v2 = __ssat(es_opt_lean_scale(a2, &q[2]), 8);
+    const int32_t v3 = __ssat(es_opt_lean_scale(a3, &q[3]), 8);
+    const uint32_t t02 = ((uint32_t)v0 & 0xffffu) | ((uint32_t)v2 << 16);
+    const uint32_t t13 = ((uint32_t)v1 & 0xffffu) | ((uint32_t)v3 << 16);
+    uint32_t w = (t02 & 0x00ff00ffu) | ((t13 & 0x00ff00ffu) << 8);
+    uint32_t d;
+    __asm__ ("ssub8 %1, %0, %2\n"
+        "sel %0, %0, %2\n"
+        "ssub8 %1, %3, %0\n"
+        "sel %0, %0, %3\n"
+        : "+r" (w), "=&r" (d) : "r" (r->lo4), "r" (r->hi4) : "cc");
+    memcpy(out, &w, sizeof(w));
+    #else
+    out[0] = es_opt_lean_out(a0, &q[0], r);
+    out[1] = es_opt_lean_out(a1, &q[1], r);
+    out[2] = es_opt_lean_out(a2, &q[2], r);
+    out[3] = es_opt_lean_out(a3, &q[3], r);
+    #endif
 }
 
 #endif // EARSHOT_KERNELS_OPT_COMMON_H

@@ -108,6 +108,26 @@ __attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_
                 [x] "=&r" (x), [y] "=&r" (y), [w0] "=&r" (w0), [w1] "=&r" (w1)
                 : [sx] "r" (sx), [sy] "r" (sy)
                 : "cc", "memory");
+        } else if (cols == 1) {
+            int32_t n = rows;
+            __asm__ volatile (
+                "1:\n"
+                "ldr %[x], [%[i]]\n"
+                "ldrd %[w0], %[w1], [%[g]], #8\n"
+                "add %[i], %[i], %[sy]\n"
+                "sxtb16 %[y], %[x], ror #8\n"
+                "sxtb16 %[x], %[x]\n"
+                "smlabb %[a0], %[x], %[w0], %[a0]\n"
+                "smlatt %[a2], %[x], %[w0], %[a2]\n"
+                "smlabb %[a1], %[y], %[w1], %[a1]\n"
+                "smlatt %[a3], %[y], %[w1], %[a3]\n"
+                "subs %[n], %[n], #1\n"
+                "bne 1b\n"
+                : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3),
+                [i] "+r" (i), [g] "+r" (g), [n] "+r" (n),
+                [x] "=&r" (x), [y] "=&r" (y), [w0] "=&r" (w0), [w1] "=&r" (w1)
+                : [sy] "r" (sy)
+                : "cc", "memory");
         } else {
             for (int32_t r = rows; r > 0; --r) {
                 const int8_t *p = i;
@@ -217,7 +237,8 @@ static void depthwise_chunk(const es_conv_params_t *p, const int8_t *input, cons
             q->bias = (int32_t)((uint32_t)q->bias + (uint32_t)(sum * offset) * (uint32_t)q->scale);
         }
     }
-    int8_t patch[ES_DW_PATCH_BYTES];
+    uint32_t patch[ES_DW_PATCH_BYTES / 4];
+    const uint32_t zp4 = (uint32_t)(uint8_t)-offset * 0x01010101u;
     const int32_t n4 = groups * 4;
     int32_t acc[ES_OPT_DW_CHANNELS];
     output += c0;
@@ -239,21 +260,26 @@ static void depthwise_chunk(const es_conv_params_t *p, const int8_t *input, cons
                     t.in_step_x = p->dilation_w * ch;
                     taps_groups(in_b + y0 * in_row + x0 * ch, fw, &t, groups, acc);
                 } else if (n4 > 0) {
-                    // The window with the zero point outside the input.
-                    int8_t *d = patch;
+                    // The window with the zero point outside the input, by words.
+                    uint32_t *d = patch;
                     for (int32_t ky = 0; ky < p->filter_h; ++ky) {
-                        for (int32_t kx = 0; kx < p->filter_w; ++kx, d += n4) {
+                        for (int32_t kx = 0; kx < p->filter_w; ++kx) {
                             if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
-                                memcpy(d, in_b + (y0 + ky * p->dilation_h) * in_row
-                                    + (x0 + kx * p->dilation_w) * ch, n4);
+                                const int8_t *src = in_b + (y0 + ky * p->dilation_h) * in_row
+                                    + (x0 + kx * p->dilation_w) * ch;
+                                for (int32_t j = 0; j < n4; j += 4) {
+                                    *d++ = es_opt_rd32(src + j);
+                                }
                             } else {
-                                memset(d, -offset, n4);
+                                for (int32_t j = 0; j < n4; j += 4) {
+                                    *d++ = zp4;
+                                }
                             }
                         }
                     }
                     t.in_step_x = n4;
                     t.in_step_y = n4 * p->filter_w;
-                    taps_groups(patch, fw, &t, groups, acc);
+                    taps_groups((const int8_t *)patch, fw, &t, groups, acc);
                 }
                 if (n4 < n) {
                     // The first valid tap of the window (only formed when there is one).

@@ -20,15 +20,12 @@ typedef struct _es_columns_t {
     uint32_t w[ES_OPT_COLUMN_ENTRIES];
 } es_columns_t;
 
+// The column's int16 entries, read in place.
+typedef int16_t es_col16_t __attribute__((may_alias));
+
 static inline void col_set(es_columns_t *cols, int32_t pos, int32_t v) {
     const int16_t h = (int16_t)v;
     memcpy((uint8_t *)cols->w + 2 * pos, &h, sizeof(h));
-}
-
-static inline int32_t col_get(const es_columns_t *cols, int32_t pos) {
-    int16_t h;
-    memcpy(&h, (const uint8_t *)cols->w + 2 * pos, sizeof(h));
-    return h;
 }
 
 // Position of receptive-field entry k in the column.
@@ -224,20 +221,20 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
     if (k4 == k_len) {
         return;
     }
-    #else
-    (void)k4;
-    for (int32_t i = 0; i < 2 * (n + (n & 1)); ++i) {
-        acc[i] = 0;
-    }
     #endif
+    const es_col16_t *col = (const es_col16_t *)cols->w;
     for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, acc += 4) {
         const int8_t *w1 = i + 1 < n ? w + k_len : w;
+        #if EARSHOT_OPT_DSP
         int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+        #else
+        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+        #endif
         for (int32_t k = k4; k < k_len; ++k) {
             const int32_t wa = w[k];
             const int32_t wb = w1[k];
-            const int32_t xv = col_get(cols, k);
-            const int32_t yv = col_get(cols, ES_OPT_COLUMN_ENTRIES + k);
+            const int32_t xv = col[k];
+            const int32_t yv = col[ES_OPT_COLUMN_ENTRIES + k];
             a00 += wa * xv;
             a01 += wa * yv;
             a10 += wb * xv;
@@ -292,10 +289,16 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
                 // out1 == out0 for a last odd pixel: the first result is stored last.
                 if (oc0 + n <= table.count) {
                     const es_opt_lean_t *q = &table.ch[oc0];
+                    #if EARSHOT_OPT_DSP
                     for (; i + 4 <= n; i += 4) {
                         const int32_t *a = &acc[2 * i];
                         es_opt_lean_out4(a[1], a[3], a[5], a[7], q + i, &rl, out1 + oc0 + i);
                         es_opt_lean_out4(a[0], a[2], a[4], a[6], q + i, &rl, out0 + oc0 + i);
+                    }
+                    #endif
+                    for (; i < n; ++i) {
+                        out1[oc0 + i] = es_opt_lean_out(acc[2 * i + 1], q + i, &rl);
+                        out0[oc0 + i] = es_opt_lean_out(acc[2 * i], q + i, &rl);
                     }
                 }
                 for (; i < n; ++i) {

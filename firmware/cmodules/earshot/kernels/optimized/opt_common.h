@@ -23,6 +23,9 @@ static inline int32_t es_sxtb16_ror8(uint32_t x) {
 }
 #else
 #define EARSHOT_OPT_DSP (0)
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+#include <arm_acle.h>
+#endif
 #endif
 
 // The firmware is built for size (-Os); the optimized kernels' inner loops need GCC's
@@ -228,7 +231,9 @@ static inline __attribute__((always_inline)) int32_t es_opt_lean_scale(int32_t a
     #if EARSHOT_OPT_DSP
     __asm__ ("smmulr %0, %1, %2" : "=r" (high) : "r" (x2), "r" (q->multiplier));
     #else
-    high = (int32_t)(((int64_t)x2 * q->multiplier + ((int64_t)1 << 31)) >> 32);
+    // The rounding half carries into the high word exactly when the low word's top bit is set.
+    const int64_t prod = (int64_t)x2 * q->multiplier;
+    high = (int32_t)(prod >> 32) + (int32_t)((uint32_t)prod >> 31);
     #endif
     return (high + q->round + ((high >> 31) & q->adjust)) >> q->right;
 }
@@ -248,8 +253,12 @@ static inline void es_opt_range_init(const es_requant_t *rq, es_opt_range_t *r) 
 
 static inline __attribute__((always_inline)) int8_t es_opt_lean_out(int32_t acc,
     const es_opt_lean_t *q, const es_opt_range_t *r) {
-    const int32_t v = es_opt_lean_scale(acc, q);
-    return (int8_t)(v < r->lo ? r->lo : (v > r->hi ? r->hi : v));
+    int32_t v = es_opt_lean_scale(acc, q);
+    #if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+    v = __ssat(v, 8);
+    #endif
+    v = v < r->lo ? r->lo : v;
+    return (int8_t)(v > r->hi ? r->hi : v);
 }
 
 // Four outputs of channels q[0..3] stored at out: saturated to int8 one by one, then clamped

@@ -40,7 +40,8 @@ static int32_t end_inside(int32_t start, int32_t begin, int32_t taps, int32_t di
 // The filter words of the four-channel groups. With the DSP extension every group's taps
 // are unpacked once per chunk of channels into a stack scratch, two words per tap (channels
 // 0, 2 and 1, 3 as int16 pairs, SXTB16's order), so a tap costs one input load, one LDRD,
-// two SXTB16 and four SMLAxy; without it the filter is read in place.
+// two SXTB16 and four SMLAxy; without it the four bytes of each tap are gathered into a
+// scratch in the same group-major order (one base pointer, immediate offsets).
 #if EARSHOT_OPT_DSP
 typedef uint32_t es_dw_filter_t;
 #define ES_DW_TAP_WORDS (2)
@@ -52,12 +53,12 @@ typedef int8_t es_dw_filter_t;
 #define ES_DW_PATCH_BYTES (768)
 
 // The window of one output pixel: filter_h x filter_w taps, the strides between them in
-// the input (bytes), and the filter step from one tap to the next and from one group of
-// four channels to the next (es_dw_filter_t units).
+// the input (bytes), and the filter step from one group of four channels to the next
+// (es_dw_filter_t units; the taps of a group follow each other).
 typedef struct _es_taps_t {
     int32_t rows, cols;
     int32_t in_step_y, in_step_x;
-    int32_t f_tap, f_group;
+    int32_t f_group;
 } es_taps_t;
 
 // acc[4 * g + 0..3] = sum over the window of filter * input for `groups` groups of four
@@ -156,16 +157,30 @@ __attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_
         #else
         const int8_t *i = in;
         const int8_t *g = f;
-        const int32_t fx = t->f_tap;
-        for (int32_t r = rows; r > 0; --r, i += sy) {
-            for (int32_t c = 0; c < cols; ++c, g += fx) {
-                const int8_t *x = i + c * sx;
-                a0 += g[0] * x[0];
-                a1 += g[1] * x[1];
-                a2 += g[2] * x[2];
-                a3 += g[3] * x[3];
+        #define ES_TAP4(x, k) do { \
+            a0 += g[(k)] * (x)[0]; \
+            a1 += g[(k) + 1] * (x)[1]; \
+            a2 += g[(k) + 2] * (x)[2]; \
+            a3 += g[(k) + 3] * (x)[3]; \
+} while (0)
+        if (cols == 3) {
+            for (int32_t r = rows; r > 0; --r, i += sy, g += 12) {
+                ES_TAP4(i, 0);
+                ES_TAP4(i + sx, 4);
+                ES_TAP4(i + 2 * sx, 8);
+            }
+        } else if (cols == 1) {
+            for (int32_t r = rows; r > 0; --r, i += sy, g += 4) {
+                ES_TAP4(i, 0);
+            }
+        } else {
+            for (int32_t r = rows; r > 0; --r, i += sy) {
+                for (int32_t c = 0; c < cols; ++c, g += 4) {
+                    ES_TAP4(i + c * sx, 0);
+                }
             }
         }
+        #undef ES_TAP4
         #endif
         acc[0] = a0;
         acc[1] = a1;
@@ -215,12 +230,18 @@ static void depthwise_chunk(const es_conv_params_t *p, const int8_t *input, cons
         }
     }
     const es_dw_filter_t *fw = scratch;
-    t.f_tap = ES_DW_TAP_WORDS;
     t.f_group = ES_DW_TAP_WORDS * taps;
     #else
-    const es_dw_filter_t *fw = filter + c0;
-    t.f_tap = ch;
-    t.f_group = 4;
+    int8_t scratch[ES_DW_PATCH_BYTES];
+    for (int32_t g = 0; g < groups; ++g) {
+        for (int32_t k = 0; k < taps; ++k) {
+            for (int32_t j = 0; j < 4; ++j) {
+                scratch[(g * taps + k) * 4 + j] = filter[k * ch + c0 + 4 * g + j];
+            }
+        }
+    }
+    const es_dw_filter_t *fw = scratch;
+    t.f_group = 4 * taps;
     #endif
     es_opt_range_t range;
     es_opt_range_init(&p->rq, &range);

@@ -34,6 +34,8 @@ CONV_CASES = [
     ConvCase("conv_3x3_valid_batches", (4, 5), 5, 6, (3, 3), same=False, batches=2),
     ConvCase("conv_1x1_150_channels", (2, 3), 8, 150, (1, 1)),
     ConvCase("conv_3x3_k360_fallback", (5, 5), 40, 3, (3, 3)),
+    ConvCase("conv_3x3_in4_same", (6, 5), 4, 6, (3, 3)),
+    ConvCase("conv_3x3_in24_same_long_rows", (4, 4), 24, 5, (3, 3)),
     ConvCase("dw_in1_m8_10x8_s2", (13, 11), 1, 8, (10, 8), stride=(2, 2), multiplier=8),
     ConvCase("dw_in1_m3_3x3", (6, 5), 1, 3, (3, 3), multiplier=3),
     ConvCase("dw_in1_m16_9x9_fallback", (9, 9), 1, 16, (9, 9), multiplier=16),

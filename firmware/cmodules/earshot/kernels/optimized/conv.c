@@ -14,6 +14,9 @@ EARSHOT_OPT_SPEED
 
 #include "kernels/optimized/opt_conv.h"
 
+// Longest window row (bytes) that the DSP column fill copies by words.
+#define ES_OPT_ROW_BYTES (64)
+
 // Two columns of ES_OPT_COLUMN_ENTRIES int16 each, the second right after the first, in
 // words (the DSP kernel reads int16 pairs); single entries go through memcpy.
 typedef struct _es_columns_t {
@@ -109,26 +112,51 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
     while (kx_end > kx_begin && x0 + (kx_end - 1) * dw >= p->in_w) {
         --kx_end;
     }
+    #if EARSHOT_OPT_DSP
+    const bool cols_inside = kx_begin == 0 && kx_end == p->filter_w;
+    if (dw == 1 && (row_len & 3) == 0 && (cols_inside || row_len <= ES_OPT_ROW_BYTES)
+        && k4 == p->filter_h * row_len) {
+        // Rows of row_len contiguous bytes by words. A row that hangs over the left or right
+        // edge is first copied into a row of zero points (input + offset = 0 there); rows
+        // outside the input are zeros.
+        const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+        const int32_t left = kx_begin * in_ch;
+        const int32_t mid = (kx_end - kx_begin) * in_ch;
+        uint32_t row[ES_OPT_ROW_BYTES / 4];
+        uint32_t *d = &cols->w[base >> 1];
+        for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+            const int32_t iy = y0 + ky * p->dilation_h;
+            if (iy < 0 || iy >= p->in_h || mid <= 0) {
+                for (int32_t i = 0; i < row_len; i += 4, d += 2) {
+                    d[0] = 0;
+                    d[1] = 0;
+                }
+                continue;
+            }
+            // The first byte inside the input.
+            const int8_t *src = in_b + (size_t)iy * in_row + (x0 * in_ch + left);
+            if (!cols_inside) {
+                const uint32_t zp4 = (uint32_t)(uint8_t)-offset * 0x01010101u;
+                for (int32_t i = 0; i < row_len / 4; ++i) {
+                    row[i] = zp4;
+                }
+                memcpy((int8_t *)row + left, src, mid);
+                src = (const int8_t *)row;
+            }
+            for (int32_t i = 0; i < row_len; i += 4, d += 2) {
+                const uint32_t x = es_opt_rd32(src + i);
+                d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+                d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+            }
+        }
+        return;
+    }
+    #else
     const bool rows_inside = y0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->in_h;
     if (rows_inside && kx_begin == 0 && kx_end == p->filter_w && dw == 1) {
         // The whole window is inside the input: rows of row_len contiguous bytes.
         const int8_t *src = in_b + (size_t)y0 * in_row + x0 * in_ch;
         const int32_t step = p->dilation_h * in_row;
-        #if EARSHOT_OPT_DSP
-        if ((row_len & 3) == 0 && k4 == p->filter_h * row_len) {
-            const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
-            uint32_t *d = &cols->w[base >> 1];
-            for (int32_t ky = 0; ky < p->filter_h; ++ky, src += step) {
-                for (int32_t i = 0; i < row_len; i += 4) {
-                    const uint32_t x = es_opt_rd32(src + i);
-                    d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
-                    d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
-                    d += 2;
-                }
-            }
-            return;
-        }
-        #else
         int32_t k = 0;
         for (int32_t ky = 0; ky < p->filter_h; ++ky, src += step) {
             for (int32_t i = 0; i < row_len; ++i, ++k) {
@@ -136,8 +164,8 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
             }
         }
         return;
-        #endif
     }
+    #endif
     const int32_t left = kx_begin * in_ch;
     const int32_t mid = (kx_end - kx_begin) * in_ch;
     const int32_t right = row_len - left - mid;

@@ -208,38 +208,45 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
     for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, ap += 4) {
         const int32_t w_step = i + 1 < n ? k_len : 0;
         int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-        if (steps > 0) {
-            const int8_t *w0 = w;
-            const uint32_t *x = cols->w;
-            int32_t m = steps;
-            int32_t wa, wb, t0, t1, c0, c1;
-            __asm__ volatile (
-                "1:\n"
-                "ldr %[wb], [%[w], %[step]]\n"
-                "ldr %[wa], [%[w]], #4\n"
-                "sxtb16 %[t0], %[wa]\n"
-                "sxtb16 %[wa], %[wa], ror #8\n"
-                "sxtb16 %[t1], %[wb]\n"
-                "sxtb16 %[wb], %[wb], ror #8\n"
-                "ldrd %[c0], %[c1], [%[x]], #8\n"
-                "smlad %[a00], %[t0], %[c0], %[a00]\n"
-                "smlad %[a10], %[t1], %[c0], %[a10]\n"
-                "smlad %[a00], %[wa], %[c1], %[a00]\n"
-                "smlad %[a10], %[wb], %[c1], %[a10]\n"
-                "ldrd %[c0], %[c1], [%[x], %[ofs]]\n"
-                "smlad %[a01], %[t0], %[c0], %[a01]\n"
-                "smlad %[a11], %[t1], %[c0], %[a11]\n"
-                "smlad %[a01], %[wa], %[c1], %[a01]\n"
-                "smlad %[a11], %[wb], %[c1], %[a11]\n"
+        const int8_t *w0 = w;
+        const uint32_t *x = cols->w;
+        int32_t wa, wb, t0, t1, c0, c1;
+        #define ES_GEMM_STEP \
+    "ldr %[wb], [%[w], %[step]]\n" \
+    "ldr %[wa], [%[w]], #4\n" \
+    "sxtb16 %[t0], %[wa]\n" \
+    "sxtb16 %[wa], %[wa], ror #8\n" \
+    "sxtb16 %[t1], %[wb]\n" \
+    "sxtb16 %[wb], %[wb], ror #8\n" \
+    "ldrd %[c0], %[c1], [%[x]], #8\n" \
+    "smlad %[a00], %[t0], %[c0], %[a00]\n" \
+    "smlad %[a10], %[t1], %[c0], %[a10]\n" \
+    "smlad %[a00], %[wa], %[c1], %[a00]\n" \
+    "smlad %[a10], %[wb], %[c1], %[a10]\n" \
+    "ldrd %[c0], %[c1], [%[x], %[ofs]]\n" \
+    "smlad %[a01], %[t0], %[c0], %[a01]\n" \
+    "smlad %[a11], %[t1], %[c0], %[a11]\n" \
+    "smlad %[a01], %[wa], %[c1], %[a01]\n" \
+    "smlad %[a11], %[wb], %[c1], %[a11]\n"
+        #define ES_GEMM_OPERANDS \
+    : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11), \
+    [w] "+r" (w0), [x] "+r" (x), [n] "+r" (m), \
+    [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1), \
+    [c0] "=&r" (c0), [c1] "=&r" (c1) \
+    : [step] "r" (w_step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8) \
+    : "cc", "memory"
+        // Eight entries per pass, then a last group of four.
+        int32_t m = steps >> 1;
+        if (m > 0) {
+            __asm__ volatile ("1:\n" ES_GEMM_STEP ES_GEMM_STEP
                 "subs %[n], %[n], #1\n"
-                "bne 1b\n"
-                : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11),
-                [w] "+r" (w0), [x] "+r" (x), [n] "+r" (m),
-                [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1),
-                [c0] "=&r" (c0), [c1] "=&r" (c1)
-                : [step] "r" (w_step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8)
-                : "cc", "memory");
+                "bne 1b\n" ES_GEMM_OPERANDS);
         }
+        if (steps & 1) {
+            __asm__ volatile (ES_GEMM_STEP ES_GEMM_OPERANDS);
+        }
+        #undef ES_GEMM_STEP
+        #undef ES_GEMM_OPERANDS
         ap[0] = a00;
         ap[1] = a01;
         ap[2] = a10;

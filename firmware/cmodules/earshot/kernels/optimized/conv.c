@@ -325,10 +325,13 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
                 if (oc0 + n <= table.count) {
                     const es_opt_lean_t *q = &table.ch[oc0];
                     #if EARSHOT_OPT_DSP
-                    for (; i + 4 <= n; i += 4) {
-                        const int32_t *a = &acc[2 * i];
-                        es_opt_lean_out4(a[1], a[3], a[5], a[7], q + i, &rl, out1 + oc0 + i);
-                        es_opt_lean_out4(a[0], a[2], a[4], a[6], q + i, &rl, out0 + oc0 + i);
+                    // One pixel after the other (fewer live registers than both at once).
+                    for (int32_t px1 = 1; px1 >= 0; --px1) {
+                        int8_t *out = (px1 ? out1 : out0) + oc0;
+                        for (i = 0; i + 4 <= n; i += 4) {
+                            const int32_t *a = &acc[2 * i + px1];
+                            es_opt_lean_out4(a[0], a[2], a[4], a[6], q + i, &rl, out + i);
+                        }
                     }
                     #endif
                     for (; i < n; ++i) {

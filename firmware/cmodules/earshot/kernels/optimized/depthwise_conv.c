@@ -73,66 +73,40 @@ __attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_
         const int8_t *i = in;
         const uint32_t *g = f;
         int32_t x, y, w0, w1;
-        if (cols == 3) {
-            int32_t n = rows;
-            __asm__ volatile (
-                "1:\n"
-                "ldr %[x], [%[i]]\n"
-                "ldrd %[w0], %[w1], [%[g]], #8\n"
-                "sxtb16 %[y], %[x], ror #8\n"
-                "sxtb16 %[x], %[x]\n"
-                "smlabb %[a0], %[x], %[w0], %[a0]\n"
-                "smlatt %[a2], %[x], %[w0], %[a2]\n"
-                "smlabb %[a1], %[y], %[w1], %[a1]\n"
-                "smlatt %[a3], %[y], %[w1], %[a3]\n"
-                "ldr %[x], [%[i], %[sx]]\n"
-                "ldrd %[w0], %[w1], [%[g]], #8\n"
-                "sxtb16 %[y], %[x], ror #8\n"
-                "sxtb16 %[x], %[x]\n"
-                "smlabb %[a0], %[x], %[w0], %[a0]\n"
-                "smlatt %[a2], %[x], %[w0], %[a2]\n"
-                "smlabb %[a1], %[y], %[w1], %[a1]\n"
-                "smlatt %[a3], %[y], %[w1], %[a3]\n"
-                "ldr %[x], [%[i], %[sx], lsl #1]\n"
-                "ldrd %[w0], %[w1], [%[g]], #8\n"
-                "sxtb16 %[y], %[x], ror #8\n"
-                "sxtb16 %[x], %[x]\n"
-                "smlabb %[a0], %[x], %[w0], %[a0]\n"
-                "smlatt %[a2], %[x], %[w0], %[a2]\n"
-                "smlabb %[a1], %[y], %[w1], %[a1]\n"
-                "smlatt %[a3], %[y], %[w1], %[a3]\n"
-                "add %[i], %[i], %[sy]\n"
+        #define ES_DW_TAP(addr) \
+    "ldr %[x], " addr "\n" \
+    "ldrd %[w0], %[w1], [%[g]], #8\n" \
+    "sxtb16 %[y], %[x], ror #8\n" \
+    "sxtb16 %[x], %[x]\n" \
+    "smlabb %[a0], %[x], %[w0], %[a0]\n" \
+    "smlatt %[a2], %[x], %[w0], %[a2]\n" \
+    "smlabb %[a1], %[y], %[w1], %[a1]\n" \
+    "smlatt %[a3], %[y], %[w1], %[a3]\n"
+        #define ES_DW_ROW3 \
+    ES_DW_TAP("[%[i]]") ES_DW_TAP("[%[i], %[sx]]") ES_DW_TAP("[%[i], %[sx], lsl #1]")
+        #define ES_DW_OPERANDS \
+    : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3), \
+    [i] "+r" (i), [g] "+r" (g), [n] "+r" (n), \
+    [x] "=&r" (x), [y] "=&r" (y), [w0] "=&r" (w0), [w1] "=&r" (w1) \
+    : [sx] "r" (sx), [sy] "r" (sy) \
+    : "cc", "memory"
+        int32_t n = rows;
+        if (cols == 3 && rows == 3) {
+            // 3x3 windows: no loop.
+            __asm__ volatile (ES_DW_ROW3 "add %[i], %[i], %[sy]\n" ES_DW_ROW3
+                "add %[i], %[i], %[sy]\n" ES_DW_ROW3 ES_DW_OPERANDS);
+        } else if (cols == 3) {
+            __asm__ volatile ("1:\n" ES_DW_ROW3 "add %[i], %[i], %[sy]\n"
                 "subs %[n], %[n], #1\n"
-                "bne 1b\n"
-                : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3),
-                [i] "+r" (i), [g] "+r" (g), [n] "+r" (n),
-                [x] "=&r" (x), [y] "=&r" (y), [w0] "=&r" (w0), [w1] "=&r" (w1)
-                : [sx] "r" (sx), [sy] "r" (sy)
-                : "cc", "memory");
+                "bne 1b\n" ES_DW_OPERANDS);
         } else if (cols == 1) {
-            int32_t n = rows;
-            __asm__ volatile (
-                "1:\n"
-                "ldr %[x], [%[i]]\n"
-                "ldrd %[w0], %[w1], [%[g]], #8\n"
-                "add %[i], %[i], %[sy]\n"
-                "sxtb16 %[y], %[x], ror #8\n"
-                "sxtb16 %[x], %[x]\n"
-                "smlabb %[a0], %[x], %[w0], %[a0]\n"
-                "smlatt %[a2], %[x], %[w0], %[a2]\n"
-                "smlabb %[a1], %[y], %[w1], %[a1]\n"
-                "smlatt %[a3], %[y], %[w1], %[a3]\n"
+            __asm__ volatile ("1:\n" ES_DW_TAP("[%[i]]") "add %[i], %[i], %[sy]\n"
                 "subs %[n], %[n], #1\n"
-                "bne 1b\n"
-                : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3),
-                [i] "+r" (i), [g] "+r" (g), [n] "+r" (n),
-                [x] "=&r" (x), [y] "=&r" (y), [w0] "=&r" (w0), [w1] "=&r" (w1)
-                : [sy] "r" (sy)
-                : "cc", "memory");
+                "bne 1b\n" ES_DW_OPERANDS);
         } else {
             for (int32_t r = rows; r > 0; --r) {
                 const int8_t *p = i;
-                int32_t n = cols;
+                int32_t m = cols;
                 __asm__ volatile (
                     "1:\n"
                     "ldr %[x], [%[p]]\n"
@@ -147,13 +121,16 @@ __attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_
                     "subs %[n], %[n], #1\n"
                     "bne 1b\n"
                     : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3),
-                    [p] "+r" (p), [g] "+r" (g), [n] "+r" (n),
+                    [p] "+r" (p), [g] "+r" (g), [n] "+r" (m),
                     [x] "=&r" (x), [y] "=&r" (y), [w0] "=&r" (w0), [w1] "=&r" (w1)
                     : [sx] "r" (sx)
                     : "cc", "memory");
                 i += sy;
             }
         }
+        #undef ES_DW_TAP
+        #undef ES_DW_ROW3
+        #undef ES_DW_OPERANDS
         #else
         const int8_t *i = in;
         const int8_t *g = f;

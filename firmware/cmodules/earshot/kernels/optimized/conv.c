@@ -265,7 +265,44 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
         #else
         int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
         #endif
-        for (int32_t k = k4; k < k_len; ++k) {
+        int32_t k = k4;
+        #if !EARSHOT_OPT_DSP && defined(__thumb2__)
+        // Thumb-2 without the DSP extension: two entries per pass, one MLA per MAC.
+        if (k_len - k >= 2) {
+            const int8_t *wp = w + k;
+            const es_col16_t *x = col + k;
+            const int32_t step = (int32_t)(w1 - w);
+            int32_t m = (k_len - k) >> 1;
+            int32_t wa, wb, xv, yv;
+            __asm__ volatile (
+                "1:\n"
+                "ldrsb %[wb], [%[w], %[step]]\n"
+                "ldrsb %[wa], [%[w]], #1\n"
+                "ldrsh %[xv], [%[x]], #2\n"
+                "ldrsh %[yv], [%[x], %[ofs]]\n"
+                "mla %[a00], %[wa], %[xv], %[a00]\n"
+                "mla %[a01], %[wa], %[yv], %[a01]\n"
+                "mla %[a10], %[wb], %[xv], %[a10]\n"
+                "mla %[a11], %[wb], %[yv], %[a11]\n"
+                "ldrsb %[wb], [%[w], %[step]]\n"
+                "ldrsb %[wa], [%[w]], #1\n"
+                "ldrsh %[xv], [%[x]], #2\n"
+                "ldrsh %[yv], [%[x], %[ofs]]\n"
+                "mla %[a00], %[wa], %[xv], %[a00]\n"
+                "mla %[a01], %[wa], %[yv], %[a01]\n"
+                "mla %[a10], %[wb], %[xv], %[a10]\n"
+                "mla %[a11], %[wb], %[yv], %[a11]\n"
+                "subs %[n], %[n], #1\n"
+                "bne 1b\n"
+                : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11),
+                [w] "+r" (wp), [x] "+r" (x), [n] "+r" (m),
+                [wa] "=&r" (wa), [wb] "=&r" (wb), [xv] "=&r" (xv), [yv] "=&r" (yv)
+                : [step] "r" (step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 2)
+                : "cc", "memory");
+            k = k_len - ((k_len - k) & 1);
+        }
+        #endif
+        for (; k < k_len; ++k) {
             const int32_t wa = w[k];
             const int32_t wb = w1[k];
             const int32_t xv = col[k];

@@ -122,8 +122,21 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
         const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
         const int32_t left = kx_begin * in_ch;
         const int32_t mid = (kx_end - kx_begin) * in_ch;
-        uint32_t row[ES_OPT_ROW_BYTES / 4];
         uint32_t *d = &cols->w[base >> 1];
+        if (cols_inside && y0 >= 0 && y0 + (p->filter_h - 1) * p->dilation_h < p->in_h) {
+            // The whole window is inside the input.
+            const int8_t *src = in_b + (size_t)y0 * in_row + x0 * in_ch;
+            const int32_t step = p->dilation_h * in_row - row_len;
+            for (int32_t ky = p->filter_h; ky > 0; --ky, src += step) {
+                for (int32_t i = row_len; i > 0; i -= 4, src += 4, d += 2) {
+                    const uint32_t x = es_opt_rd32(src);
+                    d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+                    d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                }
+            }
+            return;
+        }
+        uint32_t row[ES_OPT_ROW_BYTES / 4];
         for (int32_t ky = 0; ky < p->filter_h; ++ky) {
             const int32_t iy = y0 + ky * p->dilation_h;
             if (iy < 0 || iy >= p->in_h || mid <= 0) {

@@ -61,19 +61,9 @@ typedef struct _es_taps_t {
     int32_t f_group;
 } es_taps_t;
 
-// acc[4 * g + 0..3] = sum over the window of filter * input for `groups` groups of four
-// channels starting at in, f (the input offset is folded into the biases).
-__attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_filter_t *f,
-    const es_taps_t *t, int32_t groups, int32_t *acc) {
-    const int32_t rows = t->rows, cols = t->cols;
-    const int32_t sx = t->in_step_x, sy = t->in_step_y;
-    for (; groups > 0; --groups, in += 4, f += t->f_group, acc += 4) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        #if EARSHOT_OPT_DSP
-        const int8_t *i = in;
-        const uint32_t *g = f;
-        int32_t x, y, w0, w1;
-        #define ES_DW_TAP(addr) \
+#if EARSHOT_OPT_DSP
+// One tap of four channels: input word at addr, filter words at g (post-incremented).
+#define ES_DW_TAP(addr) \
     "ldr %[x], " addr "\n" \
     "ldrd %[w0], %[w1], [%[g]], #8\n" \
     "sxtb16 %[y], %[x], ror #8\n" \
@@ -82,25 +72,77 @@ __attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_
     "smlatt %[a2], %[x], %[w0], %[a2]\n" \
     "smlabb %[a1], %[y], %[w1], %[a1]\n" \
     "smlatt %[a3], %[y], %[w1], %[a3]\n"
-        #define ES_DW_ROW3 \
+#define ES_DW_ROW3 \
     ES_DW_TAP("[%[i]]") ES_DW_TAP("[%[i], %[sx]]") ES_DW_TAP("[%[i], %[sx], lsl #1]")
-        #define ES_DW_OPERANDS \
+#define ES_DW_OPERANDS \
     : [a0] "+r" (a0), [a1] "+r" (a1), [a2] "+r" (a2), [a3] "+r" (a3), \
     [i] "+r" (i), [g] "+r" (g), [n] "+r" (n), \
     [x] "=&r" (x), [y] "=&r" (y), [w0] "=&r" (w0), [w1] "=&r" (w1) \
     : [sx] "r" (sx), [sy] "r" (sy) \
     : "cc", "memory"
+#endif
+
+#if EARSHOT_OPT_DSP
+// 3x3 windows: no row loop; the filter words of the groups follow each other.
+__attribute__((noinline)) static void taps_3x3(const int8_t *in, const uint32_t *g, int32_t sx,
+    int32_t sy, int32_t groups, int32_t *acc) {
+    for (; groups > 0; --groups, in += 4, acc += 4) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int8_t *i = in;
+        int32_t x, y, w0, w1, n = 0;
+        __asm__ volatile (ES_DW_ROW3 "add %[i], %[i], %[sy]\n" ES_DW_ROW3
+            "add %[i], %[i], %[sy]\n" ES_DW_ROW3 ES_DW_OPERANDS);
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+    }
+}
+
+// Windows one tap wide.
+__attribute__((noinline)) static void taps_col(const int8_t *in, const uint32_t *g, int32_t rows,
+    int32_t sy, int32_t groups, int32_t *acc) {
+    const int32_t sx = 0;
+    for (; groups > 0; --groups, in += 4, acc += 4) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int8_t *i = in;
+        int32_t x, y, w0, w1, n = rows;
+        __asm__ volatile ("1:\n" ES_DW_TAP("[%[i]]") "add %[i], %[i], %[sy]\n"
+            "subs %[n], %[n], #1\n"
+            "bne 1b\n" ES_DW_OPERANDS);
+        acc[0] = a0;
+        acc[1] = a1;
+        acc[2] = a2;
+        acc[3] = a3;
+    }
+}
+#endif
+
+// acc[4 * g + 0..3] = sum over the window of filter * input for `groups` groups of four
+// channels starting at in, f (the input offset is folded into the biases).
+__attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_filter_t *f,
+    const es_taps_t *t, int32_t groups, int32_t *acc) {
+    const int32_t rows = t->rows, cols = t->cols;
+    const int32_t sx = t->in_step_x, sy = t->in_step_y;
+    #if EARSHOT_OPT_DSP
+    if (cols == 3 && rows == 3) {
+        taps_3x3(in, f, sx, sy, groups, acc);
+        return;
+    }
+    if (cols == 1) {
+        taps_col(in, f, rows, sy, groups, acc);
+        return;
+    }
+    #endif
+    for (; groups > 0; --groups, in += 4, f += t->f_group, acc += 4) {
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        #if EARSHOT_OPT_DSP
+        const int8_t *i = in;
+        const uint32_t *g = f;
+        int32_t x, y, w0, w1;
         int32_t n = rows;
-        if (cols == 3 && rows == 3) {
-            // 3x3 windows: no loop.
-            __asm__ volatile (ES_DW_ROW3 "add %[i], %[i], %[sy]\n" ES_DW_ROW3
-                "add %[i], %[i], %[sy]\n" ES_DW_ROW3 ES_DW_OPERANDS);
-        } else if (cols == 3) {
+        if (cols == 3) {
             __asm__ volatile ("1:\n" ES_DW_ROW3 "add %[i], %[i], %[sy]\n"
-                "subs %[n], %[n], #1\n"
-                "bne 1b\n" ES_DW_OPERANDS);
-        } else if (cols == 1) {
-            __asm__ volatile ("1:\n" ES_DW_TAP("[%[i]]") "add %[i], %[i], %[sy]\n"
                 "subs %[n], %[n], #1\n"
                 "bne 1b\n" ES_DW_OPERANDS);
         } else {
@@ -128,9 +170,6 @@ __attribute__((noinline)) static void taps_groups(const int8_t *in, const es_dw_
                 i += sy;
             }
         }
-        #undef ES_DW_TAP
-        #undef ES_DW_ROW3
-        #undef ES_DW_OPERANDS
         #else
         const int8_t *i = in;
         const int8_t *g = f;

@@ -220,6 +220,47 @@ static int32_t taps_1(const int8_t *in, const int8_t *f, int32_t rows, int32_t c
     return acc;
 }
 
+// words words from s (any alignment) to d; returns d + words. Aligned sources go by LDM/STM
+// of four words where the core has them.
+static uint32_t *copy_words(uint32_t *d, const int8_t *s, int32_t words) {
+    #if defined(__thumb2__) && EARSHOT_LE_UNALIGNED_OK
+    if (((uintptr_t)s & 3) == 0) {
+        for (; words >= 4; words -= 4) {
+            __asm__ volatile ("ldmia %[s]!, {r0-r3}\n"
+                "stmia %[d]!, {r0-r3}\n"
+                : [s] "+r" (s), [d] "+r" (d) : : "r0", "r1", "r2", "r3", "memory");
+        }
+    }
+    #endif
+    for (; words > 0; --words, s += 4) {
+        *d++ = es_opt_rd32(s);
+    }
+    return d;
+}
+
+// words copies of v at d; returns d + words.
+static uint32_t *fill_words(uint32_t *d, uint32_t v, int32_t words) {
+    #if defined(__thumb2__)
+    int32_t blocks = words >> 2;
+    if (blocks > 0) {
+        __asm__ volatile ("mov r0, %[v]\n"
+            "mov r1, %[v]\n"
+            "mov r2, %[v]\n"
+            "mov r3, %[v]\n"
+            "1:\n"
+            "stmia %[d]!, {r0-r3}\n"
+            "subs %[n], %[n], #1\n"
+            "bne 1b\n"
+            : [d] "+r" (d), [n] "+r" (blocks) : [v] "r" (v) : "r0", "r1", "r2", "r3", "cc", "memory");
+        words &= 3;
+    }
+    #endif
+    for (; words > 0; --words) {
+        *d++ = v;
+    }
+    return d;
+}
+
 // Depth multiplier 1, channels [c0, c0 + n) (n <= ES_OPT_DW_CHANNELS, groups * 4 * taps <=
 // ES_DW_PATCH_BYTES). The input offset of the groups of four channels is folded into their
 // biases: offset * sum of the channel's filter. Pixels whose window hangs over the padding
@@ -304,13 +345,9 @@ static void depthwise_chunk(const es_conv_params_t *p, const int8_t *input, cons
                             if (ky >= ky_begin && ky < ky_end && kx >= kx_begin && kx < kx_end) {
                                 const int8_t *src = in_b + (y0 + ky * p->dilation_h) * in_row
                                     + (x0 + kx * p->dilation_w) * ch;
-                                for (int32_t j = 0; j < n4; j += 4) {
-                                    *d++ = es_opt_rd32(src + j);
-                                }
+                                d = copy_words(d, src, n4 >> 2);
                             } else {
-                                for (int32_t j = 0; j < n4; j += 4) {
-                                    *d++ = zp4;
-                                }
+                                d = fill_words(d, zp4, n4 >> 2);
                             }
                         }
                     }

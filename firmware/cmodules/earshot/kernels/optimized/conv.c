@@ -271,7 +271,57 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
     }
     #endif
     const es_col16_t *col = (const es_col16_t *)cols->w;
-    for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, acc += 4) {
+    int32_t i = 0;
+    #if !EARSHOT_OPT_DSP && defined(__thumb2__)
+    // Thumb-2 without the DSP extension: three rows x two columns, two entries per pass
+    // (each filter byte is loaded once for both columns; 13 registers).
+    if (k_len >= 2) {
+        for (; i + 3 <= n; i += 3, w += 3 * k_len, acc += 6) {
+            int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0;
+            const int8_t *wp = w;
+            const es_col16_t *x = col;
+            int32_t m = k_len >> 1;
+            int32_t xv, yv, t;
+            #define ES_GEMM3_STEP \
+    "ldrsh %[xv], [%[x]], #2\n" \
+    "ldrsh %[yv], [%[x], %[ofs]]\n" \
+    "ldrsb %[t], [%[w], %[k]]\n" \
+    "mla %[a10], %[t], %[xv], %[a10]\n" \
+    "mla %[a11], %[t], %[yv], %[a11]\n" \
+    "ldrsb %[t], [%[w], %[k], lsl #1]\n" \
+    "mla %[a20], %[t], %[xv], %[a20]\n" \
+    "mla %[a21], %[t], %[yv], %[a21]\n" \
+    "ldrsb %[t], [%[w]], #1\n" \
+    "mla %[a00], %[t], %[xv], %[a00]\n" \
+    "mla %[a01], %[t], %[yv], %[a01]\n"
+            __asm__ volatile ("1:\n" ES_GEMM3_STEP ES_GEMM3_STEP
+                "subs %[n], %[n], #1\n"
+                "bne 1b\n"
+                : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11),
+                [a20] "+r" (a20), [a21] "+r" (a21), [w] "+r" (wp), [x] "+r" (x), [n] "+r" (m),
+                [xv] "=&r" (xv), [yv] "=&r" (yv), [t] "=&r" (t)
+                : [k] "r" (k_len), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 2)
+                : "cc", "memory");
+            #undef ES_GEMM3_STEP
+            if (k_len & 1) {
+                const int32_t k = k_len - 1;
+                a00 += w[k] * col[k];
+                a01 += w[k] * col[ES_OPT_COLUMN_ENTRIES + k];
+                a10 += w[k_len + k] * col[k];
+                a11 += w[k_len + k] * col[ES_OPT_COLUMN_ENTRIES + k];
+                a20 += w[2 * k_len + k] * col[k];
+                a21 += w[2 * k_len + k] * col[ES_OPT_COLUMN_ENTRIES + k];
+            }
+            acc[0] = a00;
+            acc[1] = a01;
+            acc[2] = a10;
+            acc[3] = a11;
+            acc[4] = a20;
+            acc[5] = a21;
+        }
+    }
+    #endif
+    for (; i < n; i += 2, w += 2 * k_len, acc += 4) {
         const int8_t *w1 = i + 1 < n ? w + k_len : w;
         #if EARSHOT_OPT_DSP
         int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];

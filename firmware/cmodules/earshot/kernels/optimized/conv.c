@@ -1,9 +1,11 @@
 // Optimized int8 CONV_2D: im2col of two output pixels into a small stack buffer of int16
 // (input + input offset, 0 where the window hangs over the padding), then a blocked
-// matrix kernel that computes two output channels x two pixels per pass. With the DSP
-// extension, filter bytes are unpacked with SXTB16 and multiplied with SMLAD; the column
-// is stored in the order SXTB16 yields (lanes 0, 2, 1, 3 of every group of four), so each
-// 4-deep step costs two filter loads, four SXTB16 and eight SMLAD for 16 MACs.
+// matrix kernel. With the DSP extension it computes two output channels x two pixels per
+// pass: filter bytes are unpacked with SXTB16 and multiplied with SMLAD; the column is
+// stored in the order SXTB16 yields (lanes 0, 2, 1, 3 of every group of four), so each
+// 4-deep step costs two filter loads, four SXTB16, two LDRD and eight SMLAD for 16 MACs.
+// On Thumb-2 without DSP, three channels x two pixels per pass with one MLA per MAC. The
+// output stage is the lean one of opt_common.h.
 // Bit-exact with kernels/conv.c, which it falls back to for shapes it does not cover.
 
 #include "kernels/optimized/opt_common.h"

@@ -1,11 +1,17 @@
 // Optimized int8 DEPTHWISE_CONV_2D.
 // - One input channel (depth multiplier M): a CONV_2D with M output channels whose filter
 //   is the depthwise filter transposed; it runs on the im2col engine of conv.c.
-// - Depth multiplier 1: four channels per pass over the window's valid taps (bounds are
-//   resolved once per output pixel). With the DSP extension one word load brings four
-//   input bytes, SXTB16 unpacks them and SMLABB/SMLATT accumulate per channel.
-// Other shapes (multiplier > 1 with several input channels, large windows) use the
-// reference kernel, kernels/depthwise_conv.c, with which all paths are bit-exact.
+// - Depth multiplier 1: groups of four channels per pass over the window, in chunks of
+//   channels whose filter fits a stack scratch. The input offset is folded into the
+//   per-channel bias (offset * sum of the filter), so the taps multiply raw input bytes;
+//   pixels whose window hangs over the padding run on a copy of the window with the zero
+//   point outside. With the DSP extension one word load brings four input bytes, SXTB16
+//   unpacks them and SMLABB/SMLATT accumulate against the filter unpacked once per chunk
+//   (3x3 and one-tap-wide windows have their own loops). The output stage is the lean one
+//   of opt_common.h.
+// Other shapes (multiplier > 1 with several input channels, windows over ES_OPT_DW_TAPS
+// taps, operators whose output stage range cannot be proven) use the reference kernel,
+// kernels/depthwise_conv.c, with which all paths are bit-exact.
 
 #include "kernels/optimized/opt_common.h"
 

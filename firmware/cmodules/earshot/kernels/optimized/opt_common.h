@@ -135,7 +135,7 @@ static inline int32_t es_opt_scale(int32_t acc, const es_opt_ch_t *ch) {
 #if EARSHOT_LE_UNALIGNED_OK
 #define ES_OPT_DW_CHANNELS (128)
 #else
-#define ES_OPT_DW_CHANNELS (64)
+#define ES_OPT_DW_CHANNELS (32)
 #endif
 
 // The lean output stage of the convolution kernels. When every channel's accumulator plus

@@ -44,6 +44,8 @@ class ConvCase:
     same: bool = True
     multiplier: int = 0
     batches: int = 1
+    shift_up: bool = False  # every other channel with a left shift (shift +1)
+    big_bias: bool = False  # every third channel with a bias near +-2^30 (range not provable)
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,14 @@ def conv_model(case: ConvCase, seed: int) -> bytes:
         filters = rng.integers(-127, 128, size=(case.out_ch, kh, kw, case.in_ch), dtype=np.int8)
         taps = kh * kw * case.in_ch
     filt = _const(writer, filters, DType.INT8)
-    bias = _const(writer, rng.integers(-5000, 5000, size=case.out_ch).astype("<i4"), DType.INT32)
+    biases = rng.integers(-5000, 5000, size=case.out_ch).astype("<i4")
+    if case.big_bias:
+        big = (1 << 30) - 4096
+        biases[::3] = np.where(np.arange(len(biases[::3])) % 2 == 0, big, -big)
+    bias = _const(writer, biases, DType.INT32)
     multipliers, shifts = _requant(rng, case.out_ch, taps)
+    if case.shift_up:
+        shifts[::2] = 1
     mult_offset = writer.add_blob(multipliers)
     shift_offset = writer.add_blob(shifts)
     in_zp = int(rng.integers(-128, 128))

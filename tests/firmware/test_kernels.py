@@ -1,9 +1,12 @@
 """The kernel variant under test, and the kernels on shapes that reach every path of the
 optimized kernels (kernels/optimized/): odd channel counts, depths that are not multiples of
 four, 1x1 convolutions, depthwise with one input channel (the im2col path) or a multiplier
-of 1 (the four-channel path), stride 2, dilation, padding, batches, more output channels
-than the stack table holds, receptive fields too large for the stack column (reference
-fallback), filter zero points and the DOUBLE_ROUND output stage of FULLY_CONNECTED.
+of 1 (the four-channel path: interior pixels, border pixels on a window copy, channel
+counts not a multiple of four, chunks of channels), stride 2, dilation, padding, batches,
+more output channels than the stack table holds, receptive fields too large for the stack
+column (reference fallback), left shifts in the output stage, biases too large for the
+lean output stage (reference fallback), filter zero points and the DOUBLE_ROUND output
+stage of FULLY_CONNECTED.
 
 Expected outputs come from the host's NumPy reference kernels; run with
 EARSHOT_KERNELS=reference (after `make KERNELS=reference ...`) to check the reference
@@ -31,6 +34,8 @@ CONV_CASES = [
     ConvCase("conv_3x3_valid_batches", (4, 5), 5, 6, (3, 3), same=False, batches=2),
     ConvCase("conv_1x1_150_channels", (2, 3), 8, 150, (1, 1)),
     ConvCase("conv_3x3_k360_fallback", (5, 5), 40, 3, (3, 3)),
+    ConvCase("conv_3x3_in4_same", (6, 5), 4, 6, (3, 3)),
+    ConvCase("conv_3x3_in24_same_long_rows", (4, 4), 24, 5, (3, 3)),
     ConvCase("dw_in1_m8_10x8_s2", (13, 11), 1, 8, (10, 8), stride=(2, 2), multiplier=8),
     ConvCase("dw_in1_m3_3x3", (6, 5), 1, 3, (3, 3), multiplier=3),
     ConvCase("dw_in1_m16_9x9_fallback", (9, 9), 1, 16, (9, 9), multiplier=16),
@@ -40,6 +45,13 @@ CONV_CASES = [
     ConvCase("dw_3x3_dilated", (9, 9), 6, 6, (3, 3), dilation=(2, 2), multiplier=1),
     ConvCase("dw_m2_fallback", (6, 6), 5, 10, (3, 3), multiplier=2),
     ConvCase("dw_3x3_133_channels", (3, 3), 133, 133, (3, 3), multiplier=1),
+    ConvCase("dw_3x3_s2_10_channels", (7, 7), 10, 10, (3, 3), stride=(2, 2), multiplier=1),
+    ConvCase("dw_2x2_same", (5, 6), 8, 8, (2, 2), multiplier=1),
+    ConvCase("dw_15x1_142_channels_chunks", (17, 1), 142, 142, (15, 1), same=False, multiplier=1),
+    ConvCase("dw_3x3_shift_up", (6, 5), 8, 8, (3, 3), multiplier=1, shift_up=True),
+    ConvCase("conv_1x1_shift_up", (3, 3), 8, 6, (1, 1), shift_up=True),
+    ConvCase("dw_3x3_big_bias_fallback", (5, 5), 8, 8, (3, 3), multiplier=1, big_bias=True),
+    ConvCase("conv_3x3_big_bias_fallback", (5, 5), 4, 6, (3, 3), big_bias=True),
 ]
 DENSE_CASES = [
     DenseCase("dense_odd", 37, 5),

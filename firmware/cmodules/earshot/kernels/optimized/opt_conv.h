@@ -9,7 +9,8 @@
 bool es_opt_conv_supported(const es_conv_params_t *p);
 
 // CONV_2D with filter [out_ch, filter_h, filter_w, in_ch]; requires es_opt_conv_supported.
-void es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+// False (nothing written) when the lean output stage cannot be proven for the operator.
+bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output);
 
 #endif // EARSHOT_KERNELS_OPT_CONV_H

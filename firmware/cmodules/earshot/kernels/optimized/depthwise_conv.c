@@ -392,7 +392,7 @@ static void depthwise_chunk(const es_conv_params_t *p, const int8_t *input, cons
     }
 }
 
-static void depthwise_mult1(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+__attribute__((noinline)) static void depthwise_mult1(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output) {
     const int32_t taps = p->filter_h * p->filter_w;
     int32_t chunk = ES_DW_PATCH_BYTES / taps & ~3;
@@ -403,20 +403,28 @@ static void depthwise_mult1(const es_conv_params_t *p, const int8_t *input, cons
     }
 }
 
+// One input channel: the filter [1, KH, KW, M] transposed to [M, KH, KW, 1] and run as a
+// CONV_2D. Its own frame (noinline), so that the convolution's stack does not come on top
+// of depthwise_mult1's.
+__attribute__((noinline)) static bool depthwise_as_conv(const es_conv_params_t *p,
+    const int8_t *input, const int8_t *filter, int8_t *output) {
+    const int32_t taps = p->filter_h * p->filter_w;
+    int8_t transposed[ES_OPT_FILTER_BYTES];
+    const int32_t m = p->out_ch;
+    for (int32_t oc = 0; oc < m; ++oc) {
+        for (int32_t k = 0; k < taps; ++k) {
+            transposed[oc * taps + k] = filter[k * m + oc];
+        }
+    }
+    return es_opt_conv_im2col(p, input, transposed, output);
+}
+
 void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output) {
     const int32_t taps = p->filter_h * p->filter_w;
     if (p->in_ch == 1 && es_opt_conv_supported(p)
         && taps * p->out_ch <= ES_OPT_FILTER_BYTES) {
-        // filter [1, KH, KW, M] -> [M, KH, KW, 1].
-        int8_t transposed[ES_OPT_FILTER_BYTES];
-        const int32_t m = p->out_ch;
-        for (int32_t oc = 0; oc < m; ++oc) {
-            for (int32_t k = 0; k < taps; ++k) {
-                transposed[oc * taps + k] = filter[k * m + oc];
-            }
-        }
-        if (es_opt_conv_im2col(p, input, transposed, output)) {
+        if (depthwise_as_conv(p, input, filter, output)) {
             return;
         }
     } else if (p->depth_multiplier == 1 && taps <= ES_OPT_DW_TAPS) {

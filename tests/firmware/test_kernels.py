@@ -38,6 +38,9 @@ CONV_CASES = [
     ConvCase("conv_3x3_in24_same_long_rows", (4, 4), 24, 5, (3, 3)),
     ConvCase("dw_in1_m8_10x8_s2", (13, 11), 1, 8, (10, 8), stride=(2, 2), multiplier=8),
     ConvCase("dw_in1_m3_3x3", (6, 5), 1, 3, (3, 3), multiplier=3),
+    # unpacked filter (DSP) with an odd channel count; one too big to unpack (transposed)
+    ConvCase("dw_in1_m5_4x4_unpacked_odd", (9, 8), 1, 5, (4, 4), stride=(2, 1), multiplier=5),
+    ConvCase("dw_in1_m12_10x8_transposed", (12, 10), 1, 12, (10, 8), stride=(2, 2), multiplier=12),
     ConvCase("dw_in1_m16_9x9_fallback", (9, 9), 1, 16, (9, 9), multiplier=16),
     ConvCase("dw_3x3_s2", (9, 8), 12, 12, (3, 3), stride=(2, 2), multiplier=1),
     ConvCase("dw_3x3_odd_channels_batches", (7, 6), 7, 7, (3, 3), multiplier=1, batches=2),

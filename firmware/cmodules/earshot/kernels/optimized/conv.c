@@ -430,13 +430,86 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
     }
 }
 
+#if EARSHOT_OPT_DSP
+bool es_opt_conv_expand(const int8_t *filter, int32_t out_ch, int32_t k_len, int32_t ch_step,
+    int32_t k_step, uint32_t *x, int32_t words) {
+    const int32_t steps = k_len >> 2;
+    if ((k_len & 3) || ((out_ch + 1) & ~1) * steps * 2 > words) {
+        return false;
+    }
+    for (int32_t i = 0; i < out_ch; i += 2) {
+        for (int32_t s = 0; s < steps; ++s, x += 4) {
+            for (int32_t j = 0; j < 2; ++j) {
+                const int8_t *w = filter + (size_t)(i + j < out_ch ? i + j : i) * ch_step
+                    + (size_t)4 * s * k_step;
+                const uint32_t v = (uint32_t)(uint8_t)w[0] | (uint32_t)(uint8_t)w[k_step] << 8
+                    | (uint32_t)(uint8_t)w[2 * k_step] << 16
+                    | (uint32_t)(uint8_t)w[3 * k_step] << 24;
+                x[2 * j] = (uint32_t)__sxtb16(v);
+                x[2 * j + 1] = (uint32_t)es_sxtb16_ror8(v);
+            }
+        }
+    }
+    return true;
+}
+
+// gemm_block with the filter unpacked (es_opt_conv_expand; k4 == k_len): a 4-deep step of
+// two channels x two columns is four LDRD and eight SMLAD.
+__attribute__((noinline)) static void gemm_block_x(const uint32_t *wx, int32_t n, int32_t steps,
+    const es_columns_t *cols, int32_t *acc) {
+    for (int32_t i = 0; i < n; i += 2, acc += 4) {
+        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+        const uint32_t *x = cols->w;
+        int32_t wa, wb, t0, t1, c0, c1;
+        #define ES_GEMMX_STEP \
+    "ldrd %[t1], %[wb], [%[w], #8]\n" \
+    "ldrd %[t0], %[wa], [%[w]], #16\n" \
+    "ldrd %[c0], %[c1], [%[x]], #8\n" \
+    "smlad %[a00], %[t0], %[c0], %[a00]\n" \
+    "smlad %[a10], %[t1], %[c0], %[a10]\n" \
+    "smlad %[a00], %[wa], %[c1], %[a00]\n" \
+    "smlad %[a10], %[wb], %[c1], %[a10]\n" \
+    "ldrd %[c0], %[c1], [%[x], %[ofs]]\n" \
+    "smlad %[a01], %[t0], %[c0], %[a01]\n" \
+    "smlad %[a11], %[t1], %[c0], %[a11]\n" \
+    "smlad %[a01], %[wa], %[c1], %[a01]\n" \
+    "smlad %[a11], %[wb], %[c1], %[a11]\n"
+        #define ES_GEMMX_OPERANDS \
+    : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11), \
+    [w] "+r" (wx), [x] "+r" (x), [n] "+r" (m), \
+    [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1), \
+    [c0] "=&r" (c0), [c1] "=&r" (c1) \
+    : [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8) \
+    : "cc", "memory"
+        int32_t m = steps >> 1;
+        if (m > 0) {
+            __asm__ volatile ("1:\n" ES_GEMMX_STEP ES_GEMMX_STEP
+                "subs %[n], %[n], #1\n"
+                "bne 1b\n" ES_GEMMX_OPERANDS);
+        }
+        if (steps & 1) {
+            __asm__ volatile (ES_GEMMX_STEP ES_GEMMX_OPERANDS);
+        }
+        #undef ES_GEMMX_STEP
+        #undef ES_GEMMX_OPERANDS
+        acc[0] = a00;
+        acc[1] = a01;
+        acc[2] = a10;
+        acc[3] = a11;
+    }
+}
+#endif
+
 bool es_opt_conv_supported(const es_conv_params_t *p) {
     const int32_t k_len = p->filter_h * p->filter_w * p->in_ch;
     return k_len > 0 && k_len <= ES_OPT_COLUMN_ENTRIES;
 }
 
 bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
-    int8_t *output) {
+    const uint32_t *xfilter, int8_t *output) {
+    #if !EARSHOT_OPT_DSP
+    (void)xfilter;
+    #endif
     const int32_t k_len = p->filter_h * p->filter_w * p->in_ch;
     const int32_t k4 = EARSHOT_OPT_DSP ? (k_len & ~3) : 0;
     const int32_t out_ch = p->out_ch;
@@ -466,7 +539,14 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
             for (int32_t oc0 = 0; oc0 < out_ch; oc0 += ES_OPT_GEMM_CHANNELS) {
                 const int32_t n = out_ch - oc0 < ES_OPT_GEMM_CHANNELS ? out_ch - oc0
                     : ES_OPT_GEMM_CHANNELS;
-                gemm_block(filter + (size_t)oc0 * k_len, n, k_len, k4, &cols, acc);
+                #if EARSHOT_OPT_DSP
+                if (xfilter) {
+                    gemm_block_x(xfilter + (size_t)oc0 * (k_len >> 1), n, k_len >> 2, &cols, acc);
+                } else
+                #endif
+                {
+                    gemm_block(filter + (size_t)oc0 * k_len, n, k_len, k4, &cols, acc);
+                }
                 const es_opt_range_t rl = range;
                 int32_t i = 0;
                 // out1 == out0 for a last odd pixel: the first result is stored last.
@@ -502,7 +582,7 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
 
 void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output) {
-    if (!es_opt_conv_supported(p) || !es_opt_conv_im2col(p, input, filter, output)) {
+    if (!es_opt_conv_supported(p) || !es_opt_conv_im2col(p, input, filter, NULL, output)) {
         es_conv_s8(p, input, filter, output);
     }
 }

@@ -403,20 +403,31 @@ __attribute__((noinline)) static void depthwise_mult1(const es_conv_params_t *p,
     }
 }
 
-// One input channel: the filter [1, KH, KW, M] transposed to [M, KH, KW, 1] and run as a
-// CONV_2D. Its own frame (noinline), so that the convolution's stack does not come on top
+// One input channel: the filter [1, KH, KW, M] transposed to [M, KH, KW, 1] (or unpacked)
+// and run as a CONV_2D. Its own frame (noinline), so that the convolution's stack does not come on top
 // of depthwise_mult1's.
 __attribute__((noinline)) static bool depthwise_as_conv(const es_conv_params_t *p,
     const int8_t *input, const int8_t *filter, int8_t *output) {
     const int32_t taps = p->filter_h * p->filter_w;
-    int8_t transposed[ES_OPT_FILTER_BYTES];
     const int32_t m = p->out_ch;
+    #if EARSHOT_OPT_DSP
+    // Small filters (micro_speech's 8 x 80) are unpacked straight from [1, KH, KW, M], so the
+    // GEMM skips its SXTB16s; the same words hold the transposed filter otherwise.
+    uint32_t words[ES_OPT_XFILTER_WORDS];
+    if (es_opt_conv_expand(filter, m, taps, 1, m, words, ES_OPT_XFILTER_WORDS)) {
+        return es_opt_conv_im2col(p, input, NULL, words, output);
+    }
+    _Static_assert(sizeof(words) >= ES_OPT_FILTER_BYTES, "room for the transposed filter");
+    int8_t *transposed = (int8_t *)words;
+    #else
+    int8_t transposed[ES_OPT_FILTER_BYTES];
+    #endif
     for (int32_t oc = 0; oc < m; ++oc) {
         for (int32_t k = 0; k < taps; ++k) {
             transposed[oc * taps + k] = filter[k * m + oc];
         }
     }
-    return es_opt_conv_im2col(p, input, transposed, output);
+    return es_opt_conv_im2col(p, input, transposed, NULL, output);
 }
 
 void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,

@@ -6,7 +6,9 @@
 // - the butterflies' complex products sround(x.re w.re - x.im w.im) etc. take the doubled
 //   operand 2x (|x| < 2**30 after fixdiv, so 2x fits): (2x.re w.re + 2x.im (-w.im) + 2**31)
 //   >> 32 is the same value and needs no shift (-w.im fits: twiddles lie in [-MAX, MAX]);
-// - butterflies are visited twiddle by twiddle, each twiddle loaded once.
+// - butterflies are visited twiddle by twiddle, each twiddle loaded once; those of twiddle 0
+//   = (MAX, 0) skip its products (the identity for the values fixdiv leaves);
+// - on ARMv7E-M the other radix-4 butterflies and the real split are in rfft32_dsp.S.
 
 #include "dsp/dsp.h"
 

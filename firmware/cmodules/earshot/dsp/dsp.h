@@ -58,10 +58,13 @@ typedef struct _es_rfft_t {
     es_tab_t super_twiddles; // [n/2][2]
     es_tab_t factors; // int16 [stages][2]: (radix, m), outermost first
     es_tab_t perm; // int16 [n]
+    uint32_t unit_twiddle0; // 1 if twiddle 0 is (MAX, 0): its products are skipped (es_fe_attach)
 } es_rfft_t;
 
 void es_rfft16_run(const es_rfft_t *f, int16_t *buf);
 void es_rfft32_run(const es_rfft_t *f, int32_t *buf);
+// es_rfft32_run's last step: the DC bin and the real split of the complex FFT's output.
+void es_rfft32_real_split(const es_rfft_t *f, int32_t *buf);
 
 // The optimized FFTs (dsp/optimized/), selected at build time like the kernels
 // (EARSHOT_KERNELS_REFERENCE=1 keeps the reference): the 16-bit one with ARMv7E-M SIMD

@@ -237,6 +237,12 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     } else {
         fe->logs = (int64_t *)(void *)p;
     }
+    // Twiddle 0 is (MAX, 0) in every table the converter writes; then its products are the
+    // identity for the values the stages multiply (the optimized FFTs skip them).
+    const uint8_t *w0 = fe->fft.twiddles.p;
+    fe->fft.unit_twiddle0 = fe->kind == ES_FE_TFLM
+        ? es_rd_u16(w0) == 32767 && es_rd_u16(w0 + 2) == 0
+        : es_rd_i32(w0) == 0x7fffffff && es_rd_i32(w0 + 4) == 0;
     fe->dct_row0_sum = 0;
     if (fe->kind == ES_FE_MFCC) {
         for (uint32_t j = 0; j < fe->channels; ++j) {

@@ -197,8 +197,12 @@ static void stages32(const es_rfft_t *f, int32_t *buf) {
 }
 
 void es_rfft32_run(const es_rfft_t *f, int32_t *buf) {
-    const uint32_t n = f->n;
     stages32(f, buf);
+    es_rfft32_real_split(f, buf);
+}
+
+void es_rfft32_real_split(const es_rfft_t *f, int32_t *buf) {
+    const uint32_t n = f->n;
     int32_t dr = fixdiv32(buf[0], MAX32 / 2), di = fixdiv32(buf[1], MAX32 / 2);
     buf[0] = add32(dr, di);
     buf[1] = 0;

@@ -59,16 +59,10 @@ static inline uint32_t cmul(uint32_t a, uint32_t w) {
     return pack15(__smlsd((int32_t)a, (int32_t)w, RND), __smladx((int32_t)a, (int32_t)w, RND));
 }
 
-// One radix-4 butterfly on f0, f0 + m, f0 + 2m, f0 + 3m (complex values).
-static inline __attribute__((always_inline)) void bfly4(int16_t *f0, uint32_t m, uint32_t w1,
-    uint32_t w2, uint32_t w3) {
-    int16_t *f1 = f0 + 2 * m;
-    int16_t *f2 = f1 + 2 * m;
-    int16_t *f3 = f2 + 2 * m;
-    int32_t a0 = (int32_t)fixdiv(ld(f0), K4);
-    int32_t s0 = (int32_t)cmul(fixdiv(ld(f1), K4), w1);
-    int32_t s1 = (int32_t)cmul(fixdiv(ld(f2), K4), w2);
-    int32_t s2 = (int32_t)cmul(fixdiv(ld(f3), K4), w3);
+// A radix-4 butterfly's outputs from a0 = fixdiv(f0) and s0, s1, s2 = the products of f1,
+// f2, f3 with their twiddles.
+static inline __attribute__((always_inline)) void store4(int16_t *f0, int16_t *f1, int16_t *f2,
+    int16_t *f3, int32_t a0, int32_t s0, int32_t s1, int32_t s2) {
     int32_t s5 = __ssub16(a0, s1);
     int32_t g0 = __sadd16(a0, s1);
     int32_t s3 = __sadd16(s0, s2);
@@ -79,6 +73,19 @@ static inline __attribute__((always_inline)) void bfly4(int16_t *f0, uint32_t m,
     st(f3, (uint32_t)__sasx(s5, s4)); // (s5.re - s4.im, s5.im + s4.re)
 }
 
+// One radix-4 butterfly on f0, f0 + m, f0 + 2m, f0 + 3m (complex values).
+static inline __attribute__((always_inline)) void bfly4(int16_t *f0, uint32_t m, uint32_t w1,
+    uint32_t w2, uint32_t w3) {
+    int16_t *f1 = f0 + 2 * m;
+    int16_t *f2 = f1 + 2 * m;
+    int16_t *f3 = f2 + 2 * m;
+    int32_t a0 = (int32_t)fixdiv(ld(f0), K4);
+    int32_t s0 = (int32_t)cmul(fixdiv(ld(f1), K4), w1);
+    int32_t s1 = (int32_t)cmul(fixdiv(ld(f2), K4), w2);
+    int32_t s2 = (int32_t)cmul(fixdiv(ld(f3), K4), w3);
+    store4(f0, f1, f2, f3, a0, s0, s1, s2);
+}
+
 static void stages(const es_rfft_t *f, int16_t *buf) {
     const uint32_t n = f->n;
     for (int32_t s = (int32_t)f->stages - 1; s >= 0; --s) {
@@ -86,10 +93,9 @@ static void stages(const es_rfft_t *f, int16_t *buf) {
         const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
         const uint32_t fstride = n / (p * m);
         const uint32_t step = 2 * p * m; // int16 values from one block to the next
-        // Twiddle 0 is (MAX, 0) in every table the converter writes; then its products
-        // are the identity (sround(a * MAX) == a for |a| <= 2**14, and fixdiv's results
-        // are smaller): the butterflies of k = 0 skip them.
-        const uint32_t k0 = tw(&f->twiddles, 0) == 32767 ? 1 : 0;
+        // The butterflies of twiddle 0 when it is (MAX, 0) (es_rfft_t.unit_twiddle0) skip
+        // its products: the identity for |a| <= 2**14, and fixdiv's results are smaller.
+        const uint32_t k0 = f->unit_twiddle0;
         if (k0 && p == 2) {
             int16_t *f0 = buf;
             for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
@@ -105,18 +111,8 @@ static void stages(const es_rfft_t *f, int16_t *buf) {
                 int16_t *f1 = f0 + 2 * m;
                 int16_t *f2 = f1 + 2 * m;
                 int16_t *f3 = f2 + 2 * m;
-                int32_t a0 = (int32_t)fixdiv(ld(f0), K4);
-                int32_t s0 = (int32_t)fixdiv(ld(f1), K4);
-                int32_t s1 = (int32_t)fixdiv(ld(f2), K4);
-                int32_t s2 = (int32_t)fixdiv(ld(f3), K4);
-                int32_t s5 = __ssub16(a0, s1);
-                int32_t g0 = __sadd16(a0, s1);
-                int32_t s3 = __sadd16(s0, s2);
-                int32_t s4 = __ssub16(s0, s2);
-                st(f2, (uint32_t)__ssub16(g0, s3));
-                st(f0, (uint32_t)__sadd16(g0, s3));
-                st(f1, (uint32_t)__ssax(s5, s4));
-                st(f3, (uint32_t)__sasx(s5, s4));
+                store4(f0, f1, f2, f3, (int32_t)fixdiv(ld(f0), K4), (int32_t)fixdiv(ld(f1), K4),
+                    (int32_t)fixdiv(ld(f2), K4), (int32_t)fixdiv(ld(f3), K4));
             }
         }
         if (p == 2) {

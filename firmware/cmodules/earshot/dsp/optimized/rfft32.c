@@ -8,7 +8,8 @@
 //   >> 32 is the same value and needs no shift (-w.im fits: twiddles lie in [-MAX, MAX]);
 // - butterflies are visited twiddle by twiddle, each twiddle loaded once; those of twiddle 0
 //   = (MAX, 0) skip its products (the identity for the values fixdiv leaves);
-// - on ARMv7E-M the other radix-4 butterflies and the real split are in rfft32_dsp.S.
+// - on ARMv7E-M the other radix-4 butterflies and the real split are in rfft32_dsp.S;
+//   elsewhere the real split is the reference's.
 
 #include "dsp/dsp.h"
 
@@ -52,12 +53,6 @@ static inline int32_t dot2(int32_t x2, int32_t y, int32_t u2, int32_t z) {
     return (int32_t)((uint32_t)((uint64_t)acc >> 32) + ((uint32_t)acc >> 31));
 }
 
-// sround(x * y + u * z) (operands that may not be doubled).
-static inline int32_t dot(int32_t x, int32_t y, int32_t u, int32_t z) {
-    int64_t acc = ((int64_t)1 << 30) + (int64_t)x * y + (int64_t)u * z;
-    return (int32_t)(acc >> 31);
-}
-
 // Wrapping int32 add / sub (the sample type's arithmetic).
 static inline int32_t add32(int32_t a, int32_t b) {
     return (int32_t)((uint32_t)a + (uint32_t)b);
@@ -66,25 +61,52 @@ static inline int32_t sub32(int32_t a, int32_t b) {
     return (int32_t)((uint32_t)a - (uint32_t)b);
 }
 
-// Twiddle 0 is (MAX, 0) in every table the converter writes; then its products are the
-// identity: sround(a * MAX) == a for |a| <= 2**30, and fixdiv's results are smaller. The
-// butterflies of k = 0 skip them (checked per call: tables come from model files).
-static bool unit_twiddle0(const es_rfft_t *f) {
-    return es_rd_i32(f->twiddles.p) == MAX32 && es_rd_i32(f->twiddles.p + 4) == 0;
+// A radix-2 butterfly's outputs from a = fixdiv(f0) and t = f1's product with its twiddle.
+static inline void store2(int32_t *f0, int32_t *f1, int32_t ar, int32_t ai, int32_t tr,
+    int32_t ti) {
+    f1[0] = sub32(ar, tr);
+    f1[1] = sub32(ai, ti);
+    f0[0] = add32(ar, tr);
+    f0[1] = add32(ai, ti);
 }
+
+// A radix-4 butterfly's outputs from a0 = fixdiv(f0) and s0, s1, s2 = the products of
+// f1, f2, f3 with their twiddles (each as re, im).
+static inline void store4(int32_t *f0, int32_t *f1, int32_t *f2, int32_t *f3, const int32_t a0[2],
+    const int32_t s0[2], const int32_t s1[2], const int32_t s2[2]) {
+    int32_t s5r = sub32(a0[0], s1[0]), s5i = sub32(a0[1], s1[1]);
+    int32_t g0r = add32(a0[0], s1[0]), g0i = add32(a0[1], s1[1]);
+    int32_t s3r = add32(s0[0], s2[0]), s3i = add32(s0[1], s2[1]);
+    int32_t s4r = sub32(s0[0], s2[0]), s4i = sub32(s0[1], s2[1]);
+    f2[0] = sub32(g0r, s3r);
+    f2[1] = sub32(g0i, s3i);
+    f0[0] = add32(g0r, s3r);
+    f0[1] = add32(g0i, s3i);
+    f1[0] = add32(s5r, s4i);
+    f1[1] = sub32(s5i, s4r);
+    f3[0] = sub32(s5r, s4i);
+    f3[1] = add32(s5i, s4r);
+}
+
+// fixdiv(x, K4) of a complex value, times twiddle w (re, im at w, any alignment).
+static inline void twiddled4(const int32_t *x, const uint8_t *w, int32_t out[2]) {
+    const int32_t wr = es_rd_i32(w), wi = es_rd_i32(w + 4);
+    const int32_t xr = 2 * fixdiv(x[0], K4), xi = 2 * fixdiv(x[1], K4);
+    out[0] = dot2(xr, wr, xi, -wi);
+    out[1] = dot2(xr, wi, xi, wr);
+}
+
+// The butterflies of twiddle 0 when it is (MAX, 0) (es_rfft_t.unit_twiddle0): its products
+// are the identity (sround(a * MAX) == a for |a| <= 2**30; fixdiv's results are smaller).
 
 static void radix2(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstride) {
     uint32_t k = 0;
-    if (unit_twiddle0(f)) {
+    if (f->unit_twiddle0) {
         const int32_t *end = buf + 4 * m * fstride;
         for (int32_t *f0 = buf; f0 != end; f0 += 4 * m) {
             int32_t *f1 = f0 + 2 * m;
-            int32_t ar = fixdiv(f0[0], K2), ai = fixdiv(f0[1], K2);
-            int32_t tr = fixdiv(f1[0], K2), ti = fixdiv(f1[1], K2);
-            f1[0] = sub32(ar, tr);
-            f1[1] = sub32(ai, ti);
-            f0[0] = add32(ar, tr);
-            f0[1] = add32(ai, ti);
+            store2(f0, f1, fixdiv(f0[0], K2), fixdiv(f0[1], K2), fixdiv(f1[0], K2),
+                fixdiv(f1[1], K2));
         }
         k = 1;
     }
@@ -94,47 +116,32 @@ static void radix2(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstrid
         int32_t *f0 = buf + 2 * k;
         for (uint32_t b = 0; b < fstride; ++b, f0 += 4 * m) {
             int32_t *f1 = f0 + 2 * m;
-            int32_t ar = fixdiv(f0[0], K2), ai = fixdiv(f0[1], K2);
             int32_t br = 2 * fixdiv(f1[0], K2), bi = 2 * fixdiv(f1[1], K2);
-            int32_t tr = dot2(br, wr, bi, nwi), ti = dot2(br, wi, bi, wr);
-            f1[0] = sub32(ar, tr);
-            f1[1] = sub32(ai, ti);
-            f0[0] = add32(ar, tr);
-            f0[1] = add32(ai, ti);
+            store2(f0, f1, fixdiv(f0[0], K2), fixdiv(f0[1], K2), dot2(br, wr, bi, nwi),
+                dot2(br, wi, bi, wr));
         }
     }
 }
 
 static void radix4(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstride) {
     uint32_t k = 0;
-    if (unit_twiddle0(f)) {
+    if (f->unit_twiddle0) {
         int32_t *f0 = buf;
         for (uint32_t b = 0; b < fstride; ++b, f0 += 8 * m) {
             int32_t *f1 = f0 + 2 * m, *f2 = f1 + 2 * m, *f3 = f2 + 2 * m;
-            int32_t a0r = fixdiv(f0[0], K4), a0i = fixdiv(f0[1], K4);
-            int32_t s0r = fixdiv(f1[0], K4), s0i = fixdiv(f1[1], K4);
-            int32_t s1r = fixdiv(f2[0], K4), s1i = fixdiv(f2[1], K4);
-            int32_t s2r = fixdiv(f3[0], K4), s2i = fixdiv(f3[1], K4);
-            int32_t s5r = sub32(a0r, s1r), s5i = sub32(a0i, s1i);
-            int32_t g0r = add32(a0r, s1r), g0i = add32(a0i, s1i);
-            int32_t s3r = add32(s0r, s2r), s3i = add32(s0i, s2i);
-            int32_t s4r = sub32(s0r, s2r), s4i = sub32(s0i, s2i);
-            f2[0] = sub32(g0r, s3r);
-            f2[1] = sub32(g0i, s3i);
-            f0[0] = add32(g0r, s3r);
-            f0[1] = add32(g0i, s3i);
-            f1[0] = add32(s5r, s4i);
-            f1[1] = sub32(s5i, s4r);
-            f3[0] = sub32(s5r, s4i);
-            f3[1] = add32(s5i, s4r);
+            const int32_t a0[2] = { fixdiv(f0[0], K4), fixdiv(f0[1], K4) };
+            const int32_t s0[2] = { fixdiv(f1[0], K4), fixdiv(f1[1], K4) };
+            const int32_t s1[2] = { fixdiv(f2[0], K4), fixdiv(f2[1], K4) };
+            const int32_t s2[2] = { fixdiv(f3[0], K4), fixdiv(f3[1], K4) };
+            store4(f0, f1, f2, f3, a0, s0, s1, s2);
         }
         k = 1;
     }
+    const uint32_t t = 8 * fstride; // twiddle bytes per k
     #if ES_RFFT32_R4_ASM
     // The twiddles into words for the assembly (the table may sit at any address).
     es_r4_column_t col;
     col.quarter = 8 * m;
-    const uint32_t t = 8 * fstride;
     const uint8_t *w1 = f->twiddles.p + k * t, *w2 = w1 + k * t, *w3 = w2 + k * t;
     for (; k < m; ++k, w1 += t, w2 += 2 * t, w3 += 3 * t) {
         memcpy(&col.w[0], w1, 8);
@@ -142,36 +149,21 @@ static void radix4(const es_rfft_t *f, int32_t *buf, uint32_t m, uint32_t fstrid
         memcpy(&col.w[4], w3, 8);
         es_rfft32_r4_column(buf + 2 * k, fstride, &col);
     }
-    #endif
+    #else
     for (; k < m; ++k) {
-        const uint8_t *w = f->twiddles.p + 8 * k * fstride;
-        const int32_t w1r = es_rd_i32(w), w1i = es_rd_i32(w + 4);
-        const int32_t w2r = es_rd_i32(w + 8 * k * fstride), w2i = es_rd_i32(w + 8 * k * fstride + 4);
-        const int32_t w3r = es_rd_i32(w + 16 * k * fstride), w3i = es_rd_i32(w + 16 * k * fstride + 4);
+        const uint8_t *w1 = f->twiddles.p + k * t, *w2 = w1 + k * t, *w3 = w2 + k * t;
         int32_t *f0 = buf + 2 * k;
         for (uint32_t b = 0; b < fstride; ++b, f0 += 8 * m) {
             int32_t *f1 = f0 + 2 * m, *f2 = f1 + 2 * m, *f3 = f2 + 2 * m;
-            int32_t a0r = fixdiv(f0[0], K4), a0i = fixdiv(f0[1], K4);
-            int32_t a1r = 2 * fixdiv(f1[0], K4), a1i = 2 * fixdiv(f1[1], K4);
-            int32_t a2r = 2 * fixdiv(f2[0], K4), a2i = 2 * fixdiv(f2[1], K4);
-            int32_t a3r = 2 * fixdiv(f3[0], K4), a3i = 2 * fixdiv(f3[1], K4);
-            int32_t s0r = dot2(a1r, w1r, a1i, -w1i), s0i = dot2(a1r, w1i, a1i, w1r);
-            int32_t s1r = dot2(a2r, w2r, a2i, -w2i), s1i = dot2(a2r, w2i, a2i, w2r);
-            int32_t s2r = dot2(a3r, w3r, a3i, -w3i), s2i = dot2(a3r, w3i, a3i, w3r);
-            int32_t s5r = sub32(a0r, s1r), s5i = sub32(a0i, s1i);
-            int32_t g0r = add32(a0r, s1r), g0i = add32(a0i, s1i);
-            int32_t s3r = add32(s0r, s2r), s3i = add32(s0i, s2i);
-            int32_t s4r = sub32(s0r, s2r), s4i = sub32(s0i, s2i);
-            f2[0] = sub32(g0r, s3r);
-            f2[1] = sub32(g0i, s3i);
-            f0[0] = add32(g0r, s3r);
-            f0[1] = add32(g0i, s3i);
-            f1[0] = add32(s5r, s4i);
-            f1[1] = sub32(s5i, s4r);
-            f3[0] = sub32(s5r, s4i);
-            f3[1] = add32(s5i, s4r);
+            const int32_t a0[2] = { fixdiv(f0[0], K4), fixdiv(f0[1], K4) };
+            int32_t s0[2], s1[2], s2[2];
+            twiddled4(f1, w1, s0);
+            twiddled4(f2, w2, s1);
+            twiddled4(f3, w3, s2);
+            store4(f0, f1, f2, f3, a0, s0, s1, s2);
         }
     }
+    #endif
 }
 
 void es_rfft32_run_opt(const es_rfft_t *f, int32_t *buf) {
@@ -185,29 +177,15 @@ void es_rfft32_run_opt(const es_rfft_t *f, int32_t *buf) {
             radix4(f, buf, m, n / (4 * m));
         }
     }
+    #if ES_RFFT32_R4_ASM
     int32_t dr = fixdiv(buf[0], K2), di = fixdiv(buf[1], K2);
     buf[0] = add32(dr, di);
     buf[1] = 0;
     buf[2 * n] = sub32(dr, di);
     buf[2 * n + 1] = 0;
-    #if ES_RFFT32_R4_ASM
     es_rfft32_split(buf, n, f->super_twiddles.p);
     #else
-    const uint8_t *sw = f->super_twiddles.p;
-    for (uint32_t k = 1; k <= n / 2; ++k, sw += 8) {
-        int32_t *zk = buf + 2 * k;
-        int32_t *zn = buf + 2 * (n - k);
-        int32_t ar = fixdiv(zk[0], K2), ai = fixdiv(zk[1], K2);
-        int32_t br = fixdiv(zn[0], K2), bi = fixdiv(sub32(0, zn[1]), K2);
-        int32_t f1r = add32(ar, br), f1i = add32(ai, bi);
-        int32_t f2r = sub32(ar, br), f2i = sub32(ai, bi);
-        const int32_t wr = es_rd_i32(sw), wi = es_rd_i32(sw + 4);
-        int32_t tr = dot(f2r, wr, f2i, -wi), ti = dot(f2r, wi, f2i, wr);
-        zk[0] = (int32_t)(((int64_t)f1r + tr) >> 1);
-        zk[1] = (int32_t)(((int64_t)f1i + ti) >> 1);
-        zn[0] = (int32_t)(((int64_t)f1r - tr) >> 1);
-        zn[1] = (int32_t)(((int64_t)ti - f1i) >> 1);
-    }
+    es_rfft32_real_split(f, buf); // the reference's: nothing to gain in C
     #endif
 }
 

@@ -20,6 +20,35 @@
     .syntax unified
     .thumb
     .text
+
+// (re, im) = 2 fixdiv(the complex value at ptr) times the twiddle at col + woff, rounded:
+// hi + (lo >> 31) of SMULL(x2.re, w.re) + SMLAL(-x2.im, w.im), and likewise for im. Uses
+// r4-r8; im doubles as the -x2.im temporary (ptr may be im: it is read first).
+.macro TWIDDLED ptr, woff, re, im
+    ldrd    r4, r5, [\ptr]
+    smmulr  r4, r4, r12
+    smmulr  r5, r5, r12
+    lsl     r4, r4, #1
+    lsl     r5, r5, #1
+    ldrd    r6, r7, [r2, #\woff]
+    rsb     \im, r5, #0
+    smull   r8, \re, r4, r6
+    smlal   r8, \re, \im, r7
+    add     \re, \re, r8, lsr #31
+    smull   r8, \im, r4, r7
+    smlal   r8, \im, r5, r6
+    add     \im, \im, r8, lsr #31
+.endm
+
+// rd = (rn op rm) >> 1 of the 33-bit sum or difference (op: adds or subs): ASR 1, with
+// bit 31 flipped where the 32-bit result overflowed (V).
+.macro HALF op, rd, rn, rm
+    \op     \rd, \rn, \rm
+    asr     \rd, \rd, #1
+    it      vs
+    eorvs   \rd, \rd, #0x80000000
+.endm
+
     .align 2
     .global es_rfft32_r4_column
     .type es_rfft32_r4_column, %function
@@ -32,19 +61,7 @@ es_rfft32_r4_column:
 1:
     // s1 = a2 w2 -> (r9, r10)
     add     lr, r0, r3, lsl #1      // f2
-    ldrd    r4, r5, [lr]
-    smmulr  r4, r4, r12
-    smmulr  r5, r5, r12
-    lsl     r4, r4, #1
-    lsl     r5, r5, #1
-    ldrd    r6, r7, [r2, #8]        // w2
-    rsb     r10, r5, #0
-    smull   r8, r9, r4, r6
-    smlal   r8, r9, r10, r7
-    add     r9, r9, r8, lsr #31
-    smull   r8, r10, r4, r7
-    smlal   r8, r10, r5, r6
-    add     r10, r10, r8, lsr #31
+    TWIDDLED lr, 8, r9, r10
     // a0; g0 = a0 + s1 -> slot f0, s5 = a0 - s1 -> slot f2
     ldrd    r4, r5, [r0]
     smmulr  r4, r4, r12
@@ -57,34 +74,10 @@ es_rfft32_r4_column:
     strd    r4, r5, [lr]
     // s0 = a1 w1 -> (r9, r10)
     add     lr, r0, r3              // f1
-    ldrd    r4, r5, [lr]
-    smmulr  r4, r4, r12
-    smmulr  r5, r5, r12
-    lsl     r4, r4, #1
-    lsl     r5, r5, #1
-    ldrd    r6, r7, [r2, #0]        // w1
-    rsb     r10, r5, #0
-    smull   r8, r9, r4, r6
-    smlal   r8, r9, r10, r7
-    add     r9, r9, r8, lsr #31
-    smull   r8, r10, r4, r7
-    smlal   r8, r10, r5, r6
-    add     r10, r10, r8, lsr #31
+    TWIDDLED lr, 0, r9, r10
     // s2 = a3 w3 -> (r11, lr)
     add     lr, lr, r3, lsl #1      // f3
-    ldrd    r4, r5, [lr]
-    smmulr  r4, r4, r12
-    smmulr  r5, r5, r12
-    lsl     r4, r4, #1
-    lsl     r5, r5, #1
-    ldrd    r6, r7, [r2, #16]       // w3
-    rsb     lr, r5, #0
-    smull   r8, r11, r4, r6
-    smlal   r8, r11, lr, r7
-    add     r11, r11, r8, lsr #31
-    smull   r8, lr, r4, r7
-    smlal   r8, lr, r5, r6
-    add     lr, lr, r8, lsr #31
+    TWIDDLED lr, 16, r11, lr
     // s3 = s0 + s2 -> (r4, r5), s4 = s0 - s2 -> (r9, r10)
     add     r4, r9, r11
     add     r5, r10, lr
@@ -165,23 +158,10 @@ es_rfft32_split:
     smlal   r11, lr, r5, r6
     lsr     r11, r11, #31
     orr     r11, r11, lr, lsl #1
-    // halves of 33-bit sums
-    adds    r4, r8, r10
-    asr     r4, r4, #1
-    it      vs
-    eorvs   r4, r4, #0x80000000
-    adds    r5, r9, r11
-    asr     r5, r5, #1
-    it      vs
-    eorvs   r5, r5, #0x80000000
-    subs    r6, r8, r10
-    asr     r6, r6, #1
-    it      vs
-    eorvs   r6, r6, #0x80000000
-    subs    r7, r11, r9
-    asr     r7, r7, #1
-    it      vs
-    eorvs   r7, r7, #0x80000000
+    HALF    adds, r4, r8, r10       // zk.re = (f1.re + t.re) >> 1
+    HALF    adds, r5, r9, r11       // zk.im = (f1.im + t.im) >> 1
+    HALF    subs, r6, r8, r10       // zn.re = (f1.re - t.re) >> 1
+    HALF    subs, r7, r11, r9       // zn.im = (t.im - f1.im) >> 1
     strd    r4, r5, [r0], #8
     strd    r6, r7, [r1], #-8
     subs    r2, r2, #1

@@ -45,6 +45,20 @@ static inline int32_t column_pos(int32_t k, int32_t k4) {
     return k;
 }
 
+#if EARSHOT_OPT_DSP
+// The input offset in both int16 lanes.
+static inline int32_t offset_pair(int32_t offset) {
+    return (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+}
+
+// Four input bytes x plus the offset, as the two int16-pair words of the DSP column order
+// (lanes 0, 2 then 1, 3).
+static inline void put_word(uint32_t *d, uint32_t x, int32_t off2) {
+    d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
+    d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+}
+#endif
+
 // Entries k .. k + n - 1 of the column starting at entry base: the n input bytes at src
 // plus offset, or zeros (padding) when src is NULL. Whole aligned groups of four go by
 // words, in the lane order of the DSP kernel.
@@ -62,12 +76,11 @@ static void column_run(es_columns_t *cols, int32_t base, int32_t k, const int8_t
     if (words > 0) {
         uint32_t *d = &cols->w[(base + k + i) >> 1];
         if (src) {
-            const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+            const int32_t off2 = offset_pair(offset);
             const int8_t *s = src + i;
             for (int32_t j = 0; j < words; ++j) {
                 const uint32_t x = es_opt_rd32(s);
-                d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
-                d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                put_word(d, x, off2);
                 d += 2;
                 s += 4;
             }
@@ -121,7 +134,7 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
         // Rows of row_len contiguous bytes by words. A row that hangs over the left or right
         // edge is first copied into a row of zero points (input + offset = 0 there); rows
         // outside the input are zeros.
-        const int32_t off2 = (int32_t)(((uint32_t)offset & 0xffffu) | ((uint32_t)offset << 16));
+        const int32_t off2 = offset_pair(offset);
         const int32_t left = kx_begin * in_ch;
         const int32_t mid = (kx_end - kx_begin) * in_ch;
         uint32_t *d = &cols->w[base >> 1];
@@ -135,10 +148,8 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
                 for (int32_t ky = p->filter_h; ky > 0; --ky, src += step, d += 4) {
                     const uint32_t x = es_opt_rd32(src);
                     const uint32_t y = es_opt_rd32(src + 4);
-                    d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
-                    d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
-                    d[2] = (uint32_t)__sadd16(__sxtb16(y), off2);
-                    d[3] = (uint32_t)__sadd16(es_sxtb16_ror8(y), off2);
+                    put_word(d, x, off2);
+                    put_word(d + 2, y, off2);
                 }
                 return;
             }
@@ -146,8 +157,7 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
             for (int32_t ky = p->filter_h; ky > 0; --ky, src += step) {
                 for (int32_t i = row_len; i > 0; i -= 4, src += 4, d += 2) {
                     const uint32_t x = es_opt_rd32(src);
-                    d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
-                    d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                    put_word(d, x, off2);
                 }
             }
             return;
@@ -174,10 +184,8 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
                         r[i] = src[i];
                     }
                 }
-                d[0] = (uint32_t)__sadd16(__sxtb16(w[0]), off2);
-                d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(w[0]), off2);
-                d[2] = (uint32_t)__sadd16(__sxtb16(w[1]), off2);
-                d[3] = (uint32_t)__sadd16(es_sxtb16_ror8(w[1]), off2);
+                put_word(d, w[0], off2);
+                put_word(d + 2, w[1], off2);
             }
             return;
         }
@@ -206,8 +214,7 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
             }
             for (int32_t i = 0; i < row_len; i += 4, d += 2) {
                 const uint32_t x = es_opt_rd32(src + i);
-                d[0] = (uint32_t)__sadd16(__sxtb16(x), off2);
-                d[1] = (uint32_t)__sadd16(es_sxtb16_ror8(x), off2);
+                put_word(d, x, off2);
             }
         }
         return;
@@ -255,6 +262,53 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
     }
 }
 
+#if EARSHOT_OPT_DSP
+// The DSP GEMM's 4-deep step of two filter rows x two columns: a load of the rows' int16
+// pairs into t0, wa (row 0) and t1, wb (row 1), then ES_GEMM_MACS: LDRD of each column's
+// two int16 pairs (column 1 at [x, ofs]) and eight SMLAD. Rows as filter bytes (w and
+// w + step) unpacked with SXTB16, or already unpacked (es_opt_conv_expand, 4 words a step).
+#define ES_GEMM_LOAD_BYTES \
+    "ldr %[wb], [%[w], %[step]]\n" \
+    "ldr %[wa], [%[w]], #4\n" \
+    "sxtb16 %[t0], %[wa]\n" \
+    "sxtb16 %[wa], %[wa], ror #8\n" \
+    "sxtb16 %[t1], %[wb]\n" \
+    "sxtb16 %[wb], %[wb], ror #8\n"
+#define ES_GEMM_LOAD_WORDS \
+    "ldrd %[t1], %[wb], [%[w], #8]\n" \
+    "ldrd %[t0], %[wa], [%[w]], #16\n"
+#define ES_GEMM_MACS \
+    "ldrd %[c0], %[c1], [%[x]], #8\n" \
+    "smlad %[a00], %[t0], %[c0], %[a00]\n" \
+    "smlad %[a10], %[t1], %[c0], %[a10]\n" \
+    "smlad %[a00], %[wa], %[c1], %[a00]\n" \
+    "smlad %[a10], %[wb], %[c1], %[a10]\n" \
+    "ldrd %[c0], %[c1], [%[x], %[ofs]]\n" \
+    "smlad %[a01], %[t0], %[c0], %[a01]\n" \
+    "smlad %[a11], %[t1], %[c0], %[a11]\n" \
+    "smlad %[a01], %[wa], %[c1], %[a01]\n" \
+    "smlad %[a11], %[wb], %[c1], %[a11]\n"
+#define ES_GEMM_OUTPUTS \
+    [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11), \
+    [w] "+r" (wp), [x] "+r" (x), [n] "+r" (m), \
+    [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1), \
+    [c0] "=&r" (c0), [c1] "=&r" (c1)
+// `steps` steps with the given row load (inputs: its operands), two per loop pass.
+#define ES_GEMM_RUN(load, ...) \
+    do { \
+        int32_t m = steps >> 1; \
+        if (m > 0) { \
+            __asm__ volatile ("1:\n" load ES_GEMM_MACS load ES_GEMM_MACS \
+                "subs %[n], %[n], #1\n" \
+                "bne 1b\n" : ES_GEMM_OUTPUTS : __VA_ARGS__ : "cc", "memory"); \
+        } \
+        if (steps & 1) { \
+            __asm__ volatile (load ES_GEMM_MACS : ES_GEMM_OUTPUTS : __VA_ARGS__ : "cc", \
+                "memory"); \
+        } \
+    } while (0)
+#endif
+
 // acc[2 * i + pixel] = filter row i . column pixel for the n filter rows at w (k_len bytes
 // each) and the two columns of cols: two rows x two columns per pass, then the entries past
 // k4 (with the DSP extension; all of them without) one by one.
@@ -269,45 +323,12 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
     for (int32_t i = 0; i < n; i += 2, w += 2 * k_len, ap += 4) {
         const int32_t w_step = i + 1 < n ? k_len : 0;
         int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
-        const int8_t *w0 = w;
+        const int8_t *wp = w;
         const uint32_t *x = cols->w;
         int32_t wa, wb, t0, t1, c0, c1;
-        #define ES_GEMM_STEP \
-    "ldr %[wb], [%[w], %[step]]\n" \
-    "ldr %[wa], [%[w]], #4\n" \
-    "sxtb16 %[t0], %[wa]\n" \
-    "sxtb16 %[wa], %[wa], ror #8\n" \
-    "sxtb16 %[t1], %[wb]\n" \
-    "sxtb16 %[wb], %[wb], ror #8\n" \
-    "ldrd %[c0], %[c1], [%[x]], #8\n" \
-    "smlad %[a00], %[t0], %[c0], %[a00]\n" \
-    "smlad %[a10], %[t1], %[c0], %[a10]\n" \
-    "smlad %[a00], %[wa], %[c1], %[a00]\n" \
-    "smlad %[a10], %[wb], %[c1], %[a10]\n" \
-    "ldrd %[c0], %[c1], [%[x], %[ofs]]\n" \
-    "smlad %[a01], %[t0], %[c0], %[a01]\n" \
-    "smlad %[a11], %[t1], %[c0], %[a11]\n" \
-    "smlad %[a01], %[wa], %[c1], %[a01]\n" \
-    "smlad %[a11], %[wb], %[c1], %[a11]\n"
-        #define ES_GEMM_OPERANDS \
-    : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11), \
-    [w] "+r" (w0), [x] "+r" (x), [n] "+r" (m), \
-    [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1), \
-    [c0] "=&r" (c0), [c1] "=&r" (c1) \
-    : [step] "r" (w_step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8) \
-    : "cc", "memory"
         // Eight entries per pass, then a last group of four.
-        int32_t m = steps >> 1;
-        if (m > 0) {
-            __asm__ volatile ("1:\n" ES_GEMM_STEP ES_GEMM_STEP
-                "subs %[n], %[n], #1\n"
-                "bne 1b\n" ES_GEMM_OPERANDS);
-        }
-        if (steps & 1) {
-            __asm__ volatile (ES_GEMM_STEP ES_GEMM_OPERANDS);
-        }
-        #undef ES_GEMM_STEP
-        #undef ES_GEMM_OPERANDS
+        ES_GEMM_RUN(ES_GEMM_LOAD_BYTES, [step] "r" (w_step),
+            [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8));
         ap[0] = a00;
         ap[1] = a01;
         ap[2] = a10;
@@ -457,41 +478,12 @@ bool es_opt_conv_expand(const int8_t *filter, int32_t out_ch, int32_t k_len, int
 // two channels x two columns is four LDRD and eight SMLAD.
 __attribute__((noinline)) static void gemm_block_x(const uint32_t *wx, int32_t n, int32_t steps,
     const es_columns_t *cols, int32_t *acc) {
+    const uint32_t *wp = wx;
     for (int32_t i = 0; i < n; i += 2, acc += 4) {
         int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
         const uint32_t *x = cols->w;
         int32_t wa, wb, t0, t1, c0, c1;
-        #define ES_GEMMX_STEP \
-    "ldrd %[t1], %[wb], [%[w], #8]\n" \
-    "ldrd %[t0], %[wa], [%[w]], #16\n" \
-    "ldrd %[c0], %[c1], [%[x]], #8\n" \
-    "smlad %[a00], %[t0], %[c0], %[a00]\n" \
-    "smlad %[a10], %[t1], %[c0], %[a10]\n" \
-    "smlad %[a00], %[wa], %[c1], %[a00]\n" \
-    "smlad %[a10], %[wb], %[c1], %[a10]\n" \
-    "ldrd %[c0], %[c1], [%[x], %[ofs]]\n" \
-    "smlad %[a01], %[t0], %[c0], %[a01]\n" \
-    "smlad %[a11], %[t1], %[c0], %[a11]\n" \
-    "smlad %[a01], %[wa], %[c1], %[a01]\n" \
-    "smlad %[a11], %[wb], %[c1], %[a11]\n"
-        #define ES_GEMMX_OPERANDS \
-    : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11), \
-    [w] "+r" (wx), [x] "+r" (x), [n] "+r" (m), \
-    [wa] "=&r" (wa), [wb] "=&r" (wb), [t0] "=&r" (t0), [t1] "=&r" (t1), \
-    [c0] "=&r" (c0), [c1] "=&r" (c1) \
-    : [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8) \
-    : "cc", "memory"
-        int32_t m = steps >> 1;
-        if (m > 0) {
-            __asm__ volatile ("1:\n" ES_GEMMX_STEP ES_GEMMX_STEP
-                "subs %[n], %[n], #1\n"
-                "bne 1b\n" ES_GEMMX_OPERANDS);
-        }
-        if (steps & 1) {
-            __asm__ volatile (ES_GEMMX_STEP ES_GEMMX_OPERANDS);
-        }
-        #undef ES_GEMMX_STEP
-        #undef ES_GEMMX_OPERANDS
+        ES_GEMM_RUN(ES_GEMM_LOAD_WORDS, [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 8));
         acc[0] = a00;
         acc[1] = a01;
         acc[2] = a10;

@@ -135,6 +135,27 @@ typedef struct _es_weighted_params_t {
     uint32_t scale_mantissas_offset;
     uint32_t scale_exponents_offset;
 } es_weighted_params_t;
+// Byte offsets of its fields in the parameter block (FORMAT.md), for readers of one field.
+#define ES_WP_STRIDE_H (0)
+#define ES_WP_STRIDE_W (2)
+#define ES_WP_DILATION_H (4)
+#define ES_WP_DILATION_W (6)
+#define ES_WP_PAD_TOP (8)
+#define ES_WP_PAD_LEFT (10)
+#define ES_WP_FILTER_H (12)
+#define ES_WP_FILTER_W (14)
+#define ES_WP_DEPTH_MULTIPLIER (16)
+#define ES_WP_REQUANT_MODE (18)
+#define ES_WP_INPUT_ZERO_POINT (20)
+#define ES_WP_FILTER_ZERO_POINT (24)
+#define ES_WP_OUTPUT_ZERO_POINT (28)
+#define ES_WP_ACT_MIN (32)
+#define ES_WP_ACT_MAX (36)
+#define ES_WP_REQUANT_COUNT (40)
+#define ES_WP_MULTIPLIERS (44)
+#define ES_WP_SHIFTS (48)
+#define ES_WP_SCALE_MANTISSAS (52)
+#define ES_WP_SCALE_EXPONENTS (56)
 
 // Parameters of AVERAGE_POOL_2D and MAX_POOL_2D.
 typedef struct _es_pool_params_t {
@@ -143,6 +164,14 @@ typedef struct _es_pool_params_t {
     uint16_t pad_top, pad_left;
     int32_t act_min, act_max;
 } es_pool_params_t;
+#define ES_PP_STRIDE_H (0)
+#define ES_PP_STRIDE_W (2)
+#define ES_PP_FILTER_H (4)
+#define ES_PP_FILTER_W (6)
+#define ES_PP_PAD_TOP (8)
+#define ES_PP_PAD_LEFT (10)
+#define ES_PP_ACT_MIN (12)
+#define ES_PP_ACT_MAX (16)
 #define ES_POOL_PARAMS_SIZE (20)
 
 // Parameters of ADD (12 int32 in FORMAT order).
@@ -209,37 +238,37 @@ static inline void es_read_op(const uint8_t *model, const es_header_t *h, uint32
 
 static inline void es_read_weighted_params(const uint8_t *p, es_weighted_params_t *w) {
     // p is the parameter block, which starts at byte 12 of the record.
-    w->stride_h = es_rd_u16(p + 0);
-    w->stride_w = es_rd_u16(p + 2);
-    w->dilation_h = es_rd_u16(p + 4);
-    w->dilation_w = es_rd_u16(p + 6);
-    w->pad_top = es_rd_u16(p + 8);
-    w->pad_left = es_rd_u16(p + 10);
-    w->filter_h = es_rd_u16(p + 12);
-    w->filter_w = es_rd_u16(p + 14);
-    w->depth_multiplier = es_rd_u16(p + 16);
-    w->requant_mode = es_rd_u16(p + 18);
-    w->input_zero_point = es_rd_i32(p + 20);
-    w->filter_zero_point = es_rd_i32(p + 24);
-    w->output_zero_point = es_rd_i32(p + 28);
-    w->act_min = es_rd_i32(p + 32);
-    w->act_max = es_rd_i32(p + 36);
-    w->requant_count = es_rd_u32(p + 40);
-    w->multipliers_offset = es_rd_u32(p + 44);
-    w->shifts_offset = es_rd_u32(p + 48);
-    w->scale_mantissas_offset = es_rd_u32(p + 52);
-    w->scale_exponents_offset = es_rd_u32(p + 56);
+    w->stride_h = es_rd_u16(p + ES_WP_STRIDE_H);
+    w->stride_w = es_rd_u16(p + ES_WP_STRIDE_W);
+    w->dilation_h = es_rd_u16(p + ES_WP_DILATION_H);
+    w->dilation_w = es_rd_u16(p + ES_WP_DILATION_W);
+    w->pad_top = es_rd_u16(p + ES_WP_PAD_TOP);
+    w->pad_left = es_rd_u16(p + ES_WP_PAD_LEFT);
+    w->filter_h = es_rd_u16(p + ES_WP_FILTER_H);
+    w->filter_w = es_rd_u16(p + ES_WP_FILTER_W);
+    w->depth_multiplier = es_rd_u16(p + ES_WP_DEPTH_MULTIPLIER);
+    w->requant_mode = es_rd_u16(p + ES_WP_REQUANT_MODE);
+    w->input_zero_point = es_rd_i32(p + ES_WP_INPUT_ZERO_POINT);
+    w->filter_zero_point = es_rd_i32(p + ES_WP_FILTER_ZERO_POINT);
+    w->output_zero_point = es_rd_i32(p + ES_WP_OUTPUT_ZERO_POINT);
+    w->act_min = es_rd_i32(p + ES_WP_ACT_MIN);
+    w->act_max = es_rd_i32(p + ES_WP_ACT_MAX);
+    w->requant_count = es_rd_u32(p + ES_WP_REQUANT_COUNT);
+    w->multipliers_offset = es_rd_u32(p + ES_WP_MULTIPLIERS);
+    w->shifts_offset = es_rd_u32(p + ES_WP_SHIFTS);
+    w->scale_mantissas_offset = es_rd_u32(p + ES_WP_SCALE_MANTISSAS);
+    w->scale_exponents_offset = es_rd_u32(p + ES_WP_SCALE_EXPONENTS);
 }
 
 static inline void es_read_pool_params(const uint8_t *p, es_pool_params_t *q) {
-    q->stride_h = es_rd_u16(p + 0);
-    q->stride_w = es_rd_u16(p + 2);
-    q->filter_h = es_rd_u16(p + 4);
-    q->filter_w = es_rd_u16(p + 6);
-    q->pad_top = es_rd_u16(p + 8);
-    q->pad_left = es_rd_u16(p + 10);
-    q->act_min = es_rd_i32(p + 12);
-    q->act_max = es_rd_i32(p + 16);
+    q->stride_h = es_rd_u16(p + ES_PP_STRIDE_H);
+    q->stride_w = es_rd_u16(p + ES_PP_STRIDE_W);
+    q->filter_h = es_rd_u16(p + ES_PP_FILTER_H);
+    q->filter_w = es_rd_u16(p + ES_PP_FILTER_W);
+    q->pad_top = es_rd_u16(p + ES_PP_PAD_TOP);
+    q->pad_left = es_rd_u16(p + ES_PP_PAD_LEFT);
+    q->act_min = es_rd_i32(p + ES_PP_ACT_MIN);
+    q->act_max = es_rd_i32(p + ES_PP_ACT_MAX);
 }
 
 static inline void es_read_add_params(const uint8_t *p, es_add_params_t *a) {

@@ -26,18 +26,18 @@ static int8_t *output_of(const run_t *r, const es_tensor_t *t) {
     return (int8_t *)(r->arena + t->offset);
 }
 
-// The output stage of a weighted op, read from its parameter block (model_format.h:
-// es_weighted_params_t gives the byte offsets used here).
+// The output stage of a weighted op, read from its parameter block (the ES_WP_* offsets
+// of model_format.h).
 static void fill_requant(const run_t *r, const es_op_t *op, es_requant_t *rq) {
     const uint8_t *w = op->params;
-    rq->count = es_rd_u32(w + 40);
-    rq->multipliers = r->model + es_rd_u32(w + 44);
-    rq->shifts = r->model + es_rd_u32(w + 48);
+    rq->count = es_rd_u32(w + ES_WP_REQUANT_COUNT);
+    rq->multipliers = r->model + es_rd_u32(w + ES_WP_MULTIPLIERS);
+    rq->shifts = r->model + es_rd_u32(w + ES_WP_SHIFTS);
     rq->mantissas = NULL;
     rq->exponents = NULL;
-    if (es_rd_u16(w + 18) == ES_REQUANT_DOUBLE_ROUND) {
-        rq->mantissas = r->model + es_rd_u32(w + 52);
-        rq->exponents = r->model + es_rd_u32(w + 56);
+    if (es_rd_u16(w + ES_WP_REQUANT_MODE) == ES_REQUANT_DOUBLE_ROUND) {
+        rq->mantissas = r->model + es_rd_u32(w + ES_WP_SCALE_MANTISSAS);
+        rq->exponents = r->model + es_rd_u32(w + ES_WP_SCALE_EXPONENTS);
     }
     rq->bias = NULL;
     if (op->inputs[2] != ES_NO_TENSOR) {
@@ -45,9 +45,9 @@ static void fill_requant(const run_t *r, const es_op_t *op, es_requant_t *rq) {
         tensor(r, op->inputs[2], &bias);
         rq->bias = r->model + bias.offset;
     }
-    rq->output_offset = es_rd_i32(w + 28);
-    rq->act_min = es_rd_i32(w + 32);
-    rq->act_max = es_rd_i32(w + 36);
+    rq->output_offset = es_rd_i32(w + ES_WP_OUTPUT_ZERO_POINT);
+    rq->act_min = es_rd_i32(w + ES_WP_ACT_MIN);
+    rq->act_max = es_rd_i32(w + ES_WP_ACT_MAX);
 }
 
 static void run_weighted(const run_t *r, const es_op_t *op) {
@@ -62,9 +62,9 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
         p.depth = filt.dims[1];
         p.out_ch = filt.dims[0];
         p.batches = (int32_t)(es_tensor_elements(&in) / (uint32_t)p.depth);
-        p.input_offset = -es_rd_i32(w + 20);
-        p.filter_offset = -es_rd_i32(w + 24);
-        p.double_round = es_rd_u16(w + 18) == ES_REQUANT_DOUBLE_ROUND;
+        p.input_offset = -es_rd_i32(w + ES_WP_INPUT_ZERO_POINT);
+        p.filter_offset = -es_rd_i32(w + ES_WP_FILTER_ZERO_POINT);
+        p.double_round = es_rd_u16(w + ES_WP_REQUANT_MODE) == ES_REQUANT_DOUBLE_ROUND;
         fill_requant(r, op, &p.rq);
         es_run_fully_connected_s8(&p, data_of(r, &in), filter, output_of(r, &out));
         return;
@@ -77,16 +77,16 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
     p.out_h = out.dims[1];
     p.out_w = out.dims[2];
     p.out_ch = out.dims[3];
-    p.stride_h = es_rd_u16(w + 0);
-    p.stride_w = es_rd_u16(w + 2);
-    p.dilation_h = es_rd_u16(w + 4);
-    p.dilation_w = es_rd_u16(w + 6);
-    p.pad_top = es_rd_u16(w + 8);
-    p.pad_left = es_rd_u16(w + 10);
-    p.filter_h = es_rd_u16(w + 12);
-    p.filter_w = es_rd_u16(w + 14);
-    p.depth_multiplier = es_rd_u16(w + 16);
-    p.input_offset = -es_rd_i32(w + 20);
+    p.stride_h = es_rd_u16(w + ES_WP_STRIDE_H);
+    p.stride_w = es_rd_u16(w + ES_WP_STRIDE_W);
+    p.dilation_h = es_rd_u16(w + ES_WP_DILATION_H);
+    p.dilation_w = es_rd_u16(w + ES_WP_DILATION_W);
+    p.pad_top = es_rd_u16(w + ES_WP_PAD_TOP);
+    p.pad_left = es_rd_u16(w + ES_WP_PAD_LEFT);
+    p.filter_h = es_rd_u16(w + ES_WP_FILTER_H);
+    p.filter_w = es_rd_u16(w + ES_WP_FILTER_W);
+    p.depth_multiplier = es_rd_u16(w + ES_WP_DEPTH_MULTIPLIER);
+    p.input_offset = -es_rd_i32(w + ES_WP_INPUT_ZERO_POINT);
     fill_requant(r, op, &p.rq);
     if (op->opcode == ES_OP_CONV_2D) {
         es_run_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
@@ -96,7 +96,7 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
 }
 
 static void run_pool(const run_t *r, const es_op_t *op) {
-    const uint8_t *q = op->params; // model_format.h es_pool_params_t
+    const uint8_t *q = op->params; // the ES_PP_* offsets of model_format.h
     es_tensor_t in, out;
     tensor(r, op->inputs[0], &in);
     tensor(r, op->output, &out);
@@ -107,14 +107,14 @@ static void run_pool(const run_t *r, const es_op_t *op) {
     p.channels = in.dims[3];
     p.out_h = out.dims[1];
     p.out_w = out.dims[2];
-    p.stride_h = es_rd_u16(q + 0);
-    p.stride_w = es_rd_u16(q + 2);
-    p.filter_h = es_rd_u16(q + 4);
-    p.filter_w = es_rd_u16(q + 6);
-    p.pad_top = es_rd_u16(q + 8);
-    p.pad_left = es_rd_u16(q + 10);
-    p.act_min = es_rd_i32(q + 12);
-    p.act_max = es_rd_i32(q + 16);
+    p.stride_h = es_rd_u16(q + ES_PP_STRIDE_H);
+    p.stride_w = es_rd_u16(q + ES_PP_STRIDE_W);
+    p.filter_h = es_rd_u16(q + ES_PP_FILTER_H);
+    p.filter_w = es_rd_u16(q + ES_PP_FILTER_W);
+    p.pad_top = es_rd_u16(q + ES_PP_PAD_TOP);
+    p.pad_left = es_rd_u16(q + ES_PP_PAD_LEFT);
+    p.act_min = es_rd_i32(q + ES_PP_ACT_MIN);
+    p.act_max = es_rd_i32(q + ES_PP_ACT_MAX);
     if (op->opcode == ES_OP_AVERAGE_POOL_2D) {
         es_avg_pool_s8(&p, data_of(r, &in), output_of(r, &out));
     } else {

@@ -406,24 +406,17 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
             const int32_t step = (int32_t)(w1 - w);
             int32_t m = (k_len - k) >> 1;
             int32_t wa, wb, xv, yv;
+            #define ES_GEMM2_STEP \
+    "ldrsb %[wb], [%[w], %[step]]\n" \
+    "ldrsb %[wa], [%[w]], #1\n" \
+    "ldrsh %[xv], [%[x]], #2\n" \
+    "ldrsh %[yv], [%[x], %[ofs]]\n" \
+    "mla %[a00], %[wa], %[xv], %[a00]\n" \
+    "mla %[a01], %[wa], %[yv], %[a01]\n" \
+    "mla %[a10], %[wb], %[xv], %[a10]\n" \
+    "mla %[a11], %[wb], %[yv], %[a11]\n"
             __asm__ volatile (
-                "1:\n"
-                "ldrsb %[wb], [%[w], %[step]]\n"
-                "ldrsb %[wa], [%[w]], #1\n"
-                "ldrsh %[xv], [%[x]], #2\n"
-                "ldrsh %[yv], [%[x], %[ofs]]\n"
-                "mla %[a00], %[wa], %[xv], %[a00]\n"
-                "mla %[a01], %[wa], %[yv], %[a01]\n"
-                "mla %[a10], %[wb], %[xv], %[a10]\n"
-                "mla %[a11], %[wb], %[yv], %[a11]\n"
-                "ldrsb %[wb], [%[w], %[step]]\n"
-                "ldrsb %[wa], [%[w]], #1\n"
-                "ldrsh %[xv], [%[x]], #2\n"
-                "ldrsh %[yv], [%[x], %[ofs]]\n"
-                "mla %[a00], %[wa], %[xv], %[a00]\n"
-                "mla %[a01], %[wa], %[yv], %[a01]\n"
-                "mla %[a10], %[wb], %[xv], %[a10]\n"
-                "mla %[a11], %[wb], %[yv], %[a11]\n"
+                "1:\n" ES_GEMM2_STEP ES_GEMM2_STEP
                 "subs %[n], %[n], #1\n"
                 "bne 1b\n"
                 : [a00] "+r" (a00), [a01] "+r" (a01), [a10] "+r" (a10), [a11] "+r" (a11),
@@ -431,6 +424,7 @@ __attribute__((noinline)) static void gemm_block(const int8_t *w, int32_t n, int
                 [wa] "=&r" (wa), [wb] "=&r" (wb), [xv] "=&r" (xv), [yv] "=&r" (yv)
                 : [step] "r" (step), [ofs] "I" (2 * ES_OPT_COLUMN_ENTRIES - 2)
                 : "cc", "memory");
+            #undef ES_GEMM2_STEP
             k = k_len - ((k_len - k) & 1);
         }
         #endif

@@ -77,7 +77,8 @@ static void run_case(uint32_t id, const uint8_t *model, uint32_t len, const uint
         }
         pos += t.byte_size;
     }
-    es_model_run(model, arena);
+    es_model_reset(model, model, arena);
+    es_model_run(model, model, arena, NULL);
     uint32_t crc = 0;
     for (uint32_t k = 0; k < h.output_count; ++k) {
         es_tensor_t t;

@@ -142,10 +142,10 @@ static mp_obj_t earshot_invoke(size_t n_args, const mp_obj_t *args) {
         if ((uintptr_t)profile.buf % sizeof(uint32_t)) {
             mp_raise_ValueError(MP_ERROR_TEXT("profile buffer is not 4-byte aligned"));
         }
-        es_model_run_profiled(m, arena.buf, profile.buf);
+        es_model_run(m, m, arena.buf, profile.buf);
         return mp_const_none;
     }
-    es_model_run(m, arena.buf);
+    es_model_run(m, m, arena.buf, NULL);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_invoke_obj, 2, 3, earshot_invoke);

@@ -1,7 +1,8 @@
 // The operator loop of the inference engine. The model has been validated (model_check.c),
 // so every tensor index, shape and array below is known to be in bounds and consistent;
 // here records are only decoded (byte-wise, the buffer may be unaligned) into the kernels'
-// parameter structs.
+// parameter structs. Records come from the caller's copy of the tables, constant data
+// from the model file (model_run.h).
 
 #include <string.h>
 
@@ -9,13 +10,14 @@
 #include "kernels/kernels.h"
 
 typedef struct _run_t {
-    const uint8_t *model;
+    const uint8_t *tables; // header, io list, tensor and operator records
+    const uint8_t *model; // the file: constant data
     uint8_t *arena;
     es_header_t h;
 } run_t;
 
 static void tensor(const run_t *r, uint16_t index, es_tensor_t *t) {
-    es_read_tensor(r->model, &r->h, index, t);
+    es_read_tensor(r->tables, &r->h, index, t);
 }
 
 static const int8_t *data_of(const run_t *r, const es_tensor_t *t) {
@@ -161,19 +163,22 @@ __attribute__((weak)) uint32_t earshot_cycles(void) {
     return 0;
 }
 
-void es_model_run(const uint8_t *model, uint8_t *arena) {
-    es_model_run_profiled(model, arena, NULL);
+void es_model_reset(const uint8_t *tables, const uint8_t *data, uint8_t *arena) {
+    (void)tables;
+    (void)data;
+    (void)arena;
 }
 
-void es_model_run_profiled(const uint8_t *model, uint8_t *arena, uint32_t *ticks) {
+void es_model_run(const uint8_t *tables, const uint8_t *data, uint8_t *arena, uint32_t *ticks) {
     run_t r;
-    r.model = model;
+    r.tables = tables;
+    r.model = data;
     r.arena = arena;
-    es_read_header(model, &r.h);
+    es_read_header(tables, &r.h);
     for (uint32_t i = 0; i < r.h.op_count; ++i) {
         uint32_t start = ticks ? earshot_cycles() : 0;
         es_op_t op;
-        es_read_op(model, &r.h, i, &op);
+        es_read_op(tables, &r.h, i, &op);
         switch (op.opcode) {
             case ES_OP_CONV_2D:
             case ES_OP_DEPTHWISE_CONV_2D:

@@ -87,7 +87,8 @@ help:
 	@sed -n '2,24p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
-deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
+deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md \
+	$(DEPS)/umqtt/umqtt/simple.py
 
 deps-apt:
 	@firmware/deps/apt-packages.sh
@@ -110,6 +111,10 @@ $(VENV)/.installed: host_tools/requirements.txt pyproject.toml
 	@$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
 		|| { echo "earshot deps: error: pip could not install the earshot host package" >&2; exit 1; }
 	@touch $@
+
+# micropython-lib's umqtt.simple (PyPI sdist, pinned): frozen into the Unix port for --mqtt.
+$(DEPS)/umqtt/umqtt/simple.py: firmware/deps/versions.env
+	@firmware/deps/umqtt.sh $(DEPS)/umqtt
 
 $(BUILD)/mpy-lib/README.md:
 	@mkdir -p $(@D) && echo "Stands in for micropython-lib: earshot freezes nothing from it." > $@

@@ -21,7 +21,8 @@ USAGE = (
     " [--stats-ms N] [--human] [--realtime]"
 )
 FLAGS = ("--stdin", "--mic", "--human", "--realtime")
-VALUES = ("--model", "--model-file", "--wav", "--every", "--threshold", "--gate", "--stats-ms")
+VALUES = ("--model", "--model-file", "--wav", "--every", "--threshold", "--gate", "--stats-ms",
+          "--mqtt", "--mqtt-queue")
 
 
 def parse(argv):
@@ -71,6 +72,11 @@ def main(argv):
         print(USAGE, file=sys.stderr)
         return 2
     console = Console(human="--human" in opts)
+    if "--mqtt" in opts:
+        from earshot.mqtt import MqttConsole
+
+        device = earshot.device_id() if hasattr(earshot, "device_id") else "unix"
+        console = MqttConsole(console, opts["--mqtt"], device, int(opts.get("--mqtt-queue", 16)))
     source = None
     try:
         if "--model" in opts:

@@ -28,8 +28,13 @@ class Console:
     # Writes the messages to stdout (the board's console UART or USB, the Unix port's
     # standard output). Each message is one print() call: pieces passed as arguments,
     # not joined into a new string.
-    def __init__(self, human=False):
+    def __init__(self, human=False, device=None):
         self.human = human
+        self.device = device  # the board's id, said in hello and stats (fleet topics)
+        # Who is speaking, repeated in every stats line (made once, at hello): a listener
+        # that missed the hello (a streamer held the port then) still learns it.
+        self.identity = ""
+        self.mqtt = None  # an earshot.mqtt.MqttConsole publishing these messages too
 
     def hello(self, model, labels, hop_ms, sample_rate, source=None):
         if self.human:
@@ -37,7 +42,9 @@ class Console:
                   "" if source is None else " from " + source, sep="")  # fmt: skip
             return
         names = ",".join(_json_string(label) for label in labels)
-        extra = "" if source is None else ',"source":' + _json_string(source)
+        device = "" if self.device is None else ',"device":' + _json_string(self.device)
+        self.identity = device + ',"model":' + _json_string(model) + ',"labels":[' + names + "]"
+        extra = ("" if source is None else ',"source":' + _json_string(source)) + device
         print('{"v":1,"type":"hello","model":', _json_string(model), ',"labels":[', names,
               '],"hop_ms":', hop_ms, ',"sample_rate":', sample_rate, extra, "}",
               sep="")  # fmt: skip
@@ -64,7 +71,20 @@ class Console:
         print('{"v":1,"type":"stats","t_ms":', t_ms, ',"hops":', hops, ',"inferences":',
               inferences, ',"gated":', gated, sep="", end="")  # fmt: skip
         print(',"overruns":', overruns, ',"dropped":', dropped, ',"malformed":', malformed,
-              ',"heap_free":', heap_free, "}", sep="")  # fmt: skip
+              ',"heap_free":', heap_free, self.identity, sep="", end="")  # fmt: skip
+        if self.mqtt is not None:  # detections the MQTT queue had to drop (broker away)
+            print(',"mqtt_dropped":', self.mqtt.dropped, sep="", end="")
+        print("}")
+
+    def stats_json(self, t_ms, hops, inferences, gated, overruns, dropped, malformed, heap_free):
+        # The stats line as a string (allocates: for publishing, not for the console).
+        return (
+            '{{"v":1,"type":"stats","t_ms":{},"hops":{},"inferences":{},"gated":{},'
+            '"overruns":{},"dropped":{},"malformed":{},"heap_free":{}{}{}}}'
+        ).format(t_ms, hops, inferences, gated, overruns, dropped, malformed, heap_free,
+                 self.identity,
+                 "" if self.mqtt is None else ',"mqtt_dropped":{}'.format(self.mqtt.dropped),
+                 )  # fmt: skip
 
     def error(self, message):
         if self.human:

@@ -8,6 +8,7 @@ import argparse
 
 from . import (
     boards,
+    bridge,
     convert,
     features,
     flash_firmware,
@@ -30,6 +31,7 @@ COMMANDS = (
     stream,
     watch,
     profile,
+    bridge,
 )
 
 

@@ -6,18 +6,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fleet_support import Broker, Subscriber
+from fleet_support import Subscriber
+
+from earshot_host.fleet.local_broker import LocalBroker
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Broker]:
-    b = Broker(tmp_path)
+def broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    b = LocalBroker(tmp_path)
     yield b
     b.stop()
 
 
 @pytest.fixture
-def subscriber(broker: Broker) -> Iterator[Subscriber]:
+def subscriber(broker: LocalBroker) -> Iterator[Subscriber]:
     s = Subscriber(broker)
     yield s
     s.close()

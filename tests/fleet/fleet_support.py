@@ -1,78 +1,22 @@
-"""Helpers of the fleet tests: a real MQTT broker: Debian's mosquitto (installed by `make deps`) on
-a free loopback port, with persistence, so that a restart keeps what it owes a durable
-subscriber; and a subscriber (paho-mqtt) that records everything it receives."""
+"""Helpers of the fleet tests: a subscriber (paho-mqtt) that records everything it receives
+on a durable session, and what a newcomer gets as retained messages. The broker is
+earshot_host.fleet.local_broker's mosquitto."""
 
 from __future__ import annotations
 
-import getpass
 import json
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from earshot_host.fleet.local_broker import LocalBroker
 
 
-class Broker:
-    def __init__(self, workdir: Path) -> None:
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not Path(binary).exists():
-            pytest.fail("mosquitto is not installed (make deps installs it)", pytrace=False)
-        self.binary = binary
-        self.port = free_port()
-        self.dir = workdir
-        self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence true\npersistence_location {workdir}/\n"
-            f"log_dest file {workdir}/mosquitto.log\n"
-            # Run as root, mosquitto would drop to user "mosquitto", which cannot write here.
-            f"user {getpass.getuser()}\n"
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([self.binary, "-c", str(self.conf)])
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail(f"mosquitto did not listen on port {self.port}", pytrace=False)
-
-    def stop(self) -> None:
-        # SIGTERM: mosquitto saves its persistence file (sessions, queued messages) on exit.
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.proc = None
-
-    def restart(self, down_s: float = 1.0) -> None:
-        self.stop()
-        time.sleep(down_s)
-        self.start()
-
-
-def retained(broker: Broker, topic_filter: str, wait_s: float = 1.0) -> dict[str, str]:
+def retained(broker: LocalBroker, topic_filter: str, wait_s: float = 1.0) -> dict[str, str]:
     """What a new subscriber gets as retained messages on topic_filter: topic -> payload."""
     got: dict[str, str] = {}
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="earshot-test-retained")
@@ -106,7 +50,7 @@ class Subscriber:
     """Subscribes to `topics` with QoS 1 on a durable session (clean_session False), so that
     a broker restart loses nothing owed to it; records every message."""
 
-    broker: Broker
+    broker: LocalBroker
     topics: tuple[str, ...] = ("#",)
     client_id: str = "earshot-test-subscriber"
     messages: list[Received] = field(default_factory=list)

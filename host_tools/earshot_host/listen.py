@@ -124,7 +124,11 @@ def listen_unix(
 
 
 def listen_unix_stream(
-    board: Board, model: str, lines: Iterable[bytes], stats_ms: int = 10_000
+    board: Board,
+    model: str,
+    lines: Iterable[bytes],
+    stats_ms: int = 10_000,
+    device_args: Iterable[str] = (),
 ) -> Session:
     """The Unix firmware's detector hearing protocol lines on standard input, as a board
     hears them on its UART."""
@@ -132,7 +136,7 @@ def listen_unix_stream(
     firmware = board.firmware_path(project_root())
     if not firmware.is_file():
         raise EarshotError(f"no firmware at {firmware} (run `make unix`)")
-    code = listen_code(model, stats_ms)
+    code = listen_code(model, stats_ms, device_args)
     proc = subprocess.run(
         [str(firmware), "-c", code], input=b"".join(lines), capture_output=True, check=False
     )
@@ -144,29 +148,26 @@ def listen_unix_stream(
 
 
 LISTEN_CODE = """
-import earshot
-from earshot.stream import Listener
-from earshot.sources.uart import LineSource
-_l = Listener({model}, stats_ms={stats_ms}{options})
-_s = LineSource(_l.frontend.sample_rate, _l.frontend.hop)
-try:
-    _l.run(_s)
-finally:
-    _s.close()
+from earshot.cli import main
+main({args!r})
 """
 
 
-def model_expression(model: str | None) -> str:
-    """The board-side expression of a model: a frozen one by name, or (None) the board's
-    active model (its newest valid model slot, else the frozen default)."""
-    if model is None:
-        return "earshot.active_model()"
-    return f"earshot.Model.frozen({model!r})"
+def listen_args(
+    model: str | None, stats_ms: int = 10_000, device_args: Iterable[str] = ()
+) -> list[str]:
+    """The device command line (earshot.cli) of a board hearing protocol lines on its
+    console: the model (None: the board's active model), then device_args (detector
+    settings, --t0-ms, ...) passed through unchanged."""
+    args = ["--uart", "--stats-ms", str(stats_ms)]
+    if model is not None:
+        args += ["--model", model]
+    return args + list(device_args)
 
 
-def listen_code(model: str | None, stats_ms: int = 10_000, options: str = "") -> str:
+def listen_code(model: str | None, stats_ms: int = 10_000, device_args: Iterable[str] = ()) -> str:
     """The program that runs the detector on a board, hearing protocol lines on its console."""
-    return LISTEN_CODE.format(model=model_expression(model), stats_ms=stats_ms, options=options)
+    return LISTEN_CODE.format(args=listen_args(model, stats_ms, device_args))
 
 
 def hello_hop(hello: Message) -> tuple[int, int]:
@@ -185,7 +186,7 @@ def listen_serial(
     realtime: bool = False,
     on_message: OnMessage | None = None,
     stats_ms: int = 10_000,
-    options: str = "",
+    device_args: Iterable[str] = (),
     timeout: float = 600.0,
     lines: Iterable[bytes] | None = None,
     sample_rate: int | None = None,
@@ -198,7 +199,7 @@ def listen_serial(
     `code` replaces the listening program (listen_code)."""
     session = Session()
     transport.exec_raw_no_follow(
-        code if code is not None else listen_code(model, stats_ms, options)
+        code if code is not None else listen_code(model, stats_ms, device_args)
     )
     serial = transport.serial
     done = threading.Event()

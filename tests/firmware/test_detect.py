@@ -5,8 +5,8 @@ from __future__ import annotations
 
 SETUP = """
 from earshot.detect import Detector
-d = Detector(("silence", "unknown", "yes", "no"), hop_ms=40, average_window_ms=1000,
-             threshold=0.784, suppression_ms=1500, minimum_count=3,
+d = Detector(("silence", "unknown", "yes", "no"), hop_ms=20, every=2, average_ms=1000,
+             threshold=0.784, suppress_ms=1500, min_count=3,
              ignore=("silence", "unknown"))
 SIL = bytes((127, 0x80, 0x80, 0x80))          # int8 [127, -128, -128, -128]
 YES = bytes((0x80, 0x80, 127, 0x80))
@@ -14,7 +14,7 @@ UNKNOWN = bytes((0x80, 127, 0x80, 0x80))
 LOW_NO = bytes((0x80, 0x80 + 76, 0x80, 52))   # int8 [-128, -52, -128, 52]: "no" at 180/256
 def feed(score, start, stop, found):
     for t in range(start, stop, 40):
-        c = d.update(t, score)
+        c = d.update(2, score)
         if c >= 0:
             found.append((t, d.labels[c]))
 """
@@ -54,14 +54,14 @@ def test_suppression_keeps_one_detection_per_word(target):
 
 def test_minimum_count_is_required(target):
     # Two results are not enough, even at full score.
-    assert detections(target, "d.minimum_count = 3\nfeed(YES, 0, 80, found)") == []
+    assert detections(target, "d.min_count = 3\nfeed(YES, 0, 80, found)") == []
 
 
 def test_update_allocates_nothing(target):
     code = SETUP + (
         "import gc\nfound = []\nfeed(YES, 0, 400, found)\nt = 400\nbefore = 0\n"
         "gc.collect()\nbefore = gc.mem_alloc()\n"
-        "while t < 40400:\n    d.update(t, YES)\n    t += 40\n"
+        "while t < 40400:\n    d.update(2, YES)\n    t += 40\n"
         "print(gc.mem_alloc() - before)"
     )
     assert int(target.exec(code).strip()) == 0

@@ -62,7 +62,7 @@ def steady_state_allocation(target, model: str) -> None:
         "src = Burst(l.frontend.hop, 1, 1100)\n"
         "src.mark_at = (1000, 0)\n"
         "l.run(src)\n"
-        "print(src.marks[1] - src.marks[0], l.hops, l.inferences)"
+        "print(src.marks[1] - src.marks[0], l.total('hops'), l.total('inferences'))"
     )
     out = run_pipeline(target, code)
     delta, hops, inferences = (int(v) for v in out.split())
@@ -86,7 +86,7 @@ def test_overruns_are_counted_when_a_live_source_outruns_the_pipeline(target):
     # 7 hops arrive per call, the ring holds 2: 5 are dropped each time, and counted.
     code = SETUP.format(model="micro_speech") + (
         "l.run(Burst(l.frontend.hop, 7, 20))\n"
-        "print(l.hops, l.ring.overruns, l.ring.dropped_samples, l.frontend.hop)"
+        "print(l.total('hops'), l.ring.overruns, l.ring.dropped_samples, l.frontend.hop)"
     )
     out = run_pipeline(target, code)
     hops, overruns, dropped, hop = (int(v) for v in out.split())

@@ -1,7 +1,7 @@
 """A short soak of the always-on pipeline (earshot_host.soak; `make soak` runs an hour): a
 few minutes of generated audio with planted words, streamed to the Unix firmware. The heap
-in use after every minute equals the heap after the first, no block is lost, and exactly
-the planted words are detected, each within 0.5 s."""
+in use after every minute equals the heap after the first (and is no more at the end), no
+block is lost, and exactly the planted words are detected, each within 0.5 s."""
 
 from __future__ import annotations
 
@@ -30,5 +30,6 @@ def test_short_soak_keeps_the_heap_flat_and_hears_every_word(target):
     assert figures["planted"] == 3 * MINUTES == figures["detected"]
     heap = session.of_type("heap")
     assert len(heap) == MINUTES + 1  # every minute, and at the end
-    assert {h["alloc"] for h in heap} == {heap[0]["alloc"]}
+    assert {h["alloc"] for h in heap[:-1]} == {heap[0]["alloc"]}
+    assert heap[-1]["alloc"] <= heap[0]["alloc"]
     assert figures["overruns"] == 0 and figures["malformed"] == 0

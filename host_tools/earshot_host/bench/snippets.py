@@ -167,7 +167,7 @@ _lis = _main = _err = _made = err = None  # every global exists before the idle 
 gc.collect()
 _idle = gc.mem_alloc()
 try:
-    _lis = Listener(Model.frozen({model!r}), console=_Quiet(), gate_dbfs={gate!r}, stats_ms=0)
+    _lis = Listener(Model.frozen({model!r}), _Quiet(), {{'gate': {gate!r}}}, stats_ms=0)
     _err = None
 except (ValueError, MemoryError) as err:
     _err = str(err)
@@ -199,8 +199,8 @@ def _main(lis):
         _runs[r] = time.ticks_diff(time.ticks_cpu(), s) - o
         peak = max(peak, gc.mem_alloc())
         r += 1
-    return {{'cycles': _runs, 'heap_bytes': _made - _idle + peak - base, 'hops': lis.hops,
-            'inferences': lis.inferences, 'gated': lis.gated}}
+    return {{'cycles': _runs, 'heap_bytes': _made - _idle + peak - base, 'hops': lis.total('hops'),
+            'inferences': lis.total('inferences'), 'gated': lis.total('gated')}}
 print('{MARK}' + json.dumps({{'error': _err}} if _err else _main(_lis)))
 """
     return [definitions, pipeline, measure]

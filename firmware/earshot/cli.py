@@ -17,7 +17,8 @@
 # Output: --human (readable lines instead of JSON), --stats-ms N (0: off), --t0-ms N (the
 # audio clock starts at N ms), --device ID (the hello's device id), --realtime (play a
 # file at the speed of audio), --record (send the audio heard as protocol lines) or
-# --record-on-detection (the 2 s around each detection).
+# --record-on-detection (the 2 s around each detection), --scores (every inference's raw
+# output as a "scores" line).
 # With no arguments it prints the banner. main() returns the exit status: 0, 1 (an error,
 # reported as an error message), 2 (bad arguments, with the usage on stderr).
 
@@ -29,11 +30,11 @@ USAGE = (
     "usage: micropython -m earshot [--model NAME|PATH] (--wav FILE | --stdin | --mic | --uart)"
     " [--threshold P] [--average-ms N] [--min-count N] [--suppress-ms N] [--every N]"
     " [--gate DBFS] [--settings FILE] [--t0-ms N] [--stats-ms N] [--device ID] [--human]"
-    " [--realtime] [--record | --record-on-detection] [--mic-shift N]"
+    " [--realtime] [--record | --record-on-detection] [--scores] [--mic-shift N]"
 )
 SOURCES = ("--wav", "--stdin", "--mic", "--uart")
 FLAGS = ("--stdin", "--mic", "--uart", "--human", "--realtime", "--record",
-         "--record-on-detection")  # fmt: skip
+         "--record-on-detection", "--scores")  # fmt: skip
 VALUES = ("--model", "--model-file", "--wav", "--settings", "--t0-ms", "--stats-ms",
           "--device", "--mic-shift")  # fmt: skip
 # The detector settings' options (earshot.settings.OPTIONS, not imported unless used).
@@ -212,6 +213,7 @@ def main(argv):
 
             listener.tap = Recorder(listener.frontend.hop, listener.hop_ms,
                                     on_detection="--record-on-detection" in opts)  # fmt: skip
+        listener.trace = "--scores" in opts
         source = open_source(opts, listener.frontend.sample_rate, listener.frontend.hop)
         listener.run(source, pacer(listener.hop_ms) if "--realtime" in opts else None)
     except (ValueError, OSError, ImportError) as err:

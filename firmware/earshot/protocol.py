@@ -9,6 +9,7 @@
 #   {"v":1,"type":"stats","t_ms":10000,"hops":500,"inferences":250,"gated":0,
 #    "overruns":0,"dropped":0,"malformed":0,"heap_free":41232}
 #   {"v":1,"type":"audio","t_ms":2340,"crc":305419896,"pcm":"<base64>"}   (--record)
+#   {"v":1,"type":"scores","t_ms":2340,"q":[-128,-120,127,-128]}            (--scores)
 #   {"v":1,"type":"error","message":"..."}
 #   {"v":1,"type":"end","t_ms":12000}
 # source (optional): where the model came from (earshot.Model.source: "frozen NAME",
@@ -18,7 +19,8 @@
 # plus --t0-ms), not wall time, exact for any uptime (it may pass 2**32). score is 0..1.
 # overruns: audio blocks lost (the pipeline fell behind, or the host's stream had gaps);
 # dropped: the samples in them; malformed: input lines ignored (garbage, bad CRC, too long).
-# audio: one hop of int16 little-endian samples heard from t_ms on, its CRC-32.
+# audio: one hop of int16 little-endian samples heard from t_ms on, its CRC-32. scores:
+# the raw output of the inference that ended at t_ms (the tensor's int8 or uint8 values).
 # Human mode prints the same events as aligned text. Lines are written with print() of
 # constant strings and small ints (a count as two of them: earshot.clock), so the periodic
 # stats line and a detection line allocate nothing.
@@ -136,6 +138,15 @@ class Console:
         put(c, GATED)
         print(',"overruns":', overruns, ',"dropped":', dropped, ',"malformed":', malformed,
               ',"heap_free":', heap_free, "}", sep="")  # fmt: skip
+
+    def scores(self, counts, output):
+        print('{"v":1,"type":"scores","t_ms":', end="")
+        put(counts, MS)
+        sep = ',"q":['
+        for q in output:
+            print(sep, q, sep="", end="")
+            sep = ","
+        print("]}")
 
     def error(self, message):
         if self.human:

@@ -39,8 +39,10 @@ class Listener:
     # settings: detector settings over the model's defaults (earshot.settings: a dict of
     # some of its KEYS, checked); self.settings holds those in force. t0_ms: the audio
     # time of the first sample. tap: an object with hop(samples, counts) and
-    # detection(counts), told about every hop's audio (earshot.record), or None.
+    # detection(counts), told about every hop's audio (earshot.record), or None. trace:
+    # print every inference's raw output (a "scores" line: `earshot calibrate`, plots).
     tap = None
+    trace = False
 
     def __init__(self, model, console=None, settings=None, stats_ms=10000, ring_slots=2,
                  t0_ms=0):  # fmt: skip
@@ -161,6 +163,8 @@ class Listener:
                 output = self.infer()
         detector = self.detector
         if output is not None:
+            if self.trace:
+                self.console.scores(counts, output)
             found = detector.update(self.since, output)
             self.since = 0
         elif detector.every_hop:

@@ -17,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
@@ -176,10 +177,16 @@ def flash_model(
     *,
     tamper: Tamper | None = None,
     checkpoint: Checkpoint | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> FlashResult:
     """Put a model (.esm, .tflite or a name of models/) into the board on port and make it
-    the active model; progress(bytes sent, total) after each chunk."""
+    the active model; progress(bytes sent, total) after each chunk. settings: detector
+    settings the board then uses with it (carried in the model's metadata)."""
     name, blob = load_model_file(model)
+    if settings:
+        from .detector_settings import with_settings
+
+        blob = with_settings(blob, settings)
     crc = zlib.crc32(blob)
     step = checkpoint or (lambda _: None)
     board = _Board(port)

@@ -19,12 +19,14 @@ from typing import Any
 import numpy as np
 from mpremote.transport import TransportError
 
-from .boards import Board
+from .boards import Board, get_board
 from .catalog import load_catalog
 from .errors import EarshotError
 from .frontend.wav import WavFormatError, read_wav
 from .paths import project_root
+from .runner import open_runner
 from .runner.qemu import QemuRunner
+from .serial_port import looks_like_port
 from .uart_stream import END_LINE, Pacer, audio_lines
 
 Message = dict[str, Any]
@@ -341,3 +343,32 @@ def listen_port(
         raise EarshotError(f"{port}: {err}") from err
     finally:
         close_board(transport)
+
+
+def listen_target(
+    target: str,
+    model: str | None,
+    wav: Path,
+    realtime: bool = False,
+    on_message: OnMessage | None = None,
+    device_args: Iterable[str] = (),
+) -> Session:
+    """The detector of a target (a boards.toml name that runs here, or a serial port)
+    on a WAV, with device_args (detector settings, --t0-ms, --scores) passed through."""
+    extra = tuple(device_args)
+    if looks_like_port(target):
+        return listen_port(target, model, wav, realtime, on_message, device_args=extra)
+    board = get_board(target)
+    if not board.emulated:
+        raise EarshotError(
+            f"{board.name} is a real board: give its serial port as --target (e.g. /dev/ttyACM0)"
+        )
+    if model is None:
+        raise EarshotError(f"--model is needed on {board.name}")
+    if board.kind == "unix":
+        return listen_unix(board, model, wav, realtime, on_message, extra_args=extra)
+    runner = open_runner(board)
+    try:
+        return listen_qemu(runner, model, wav, realtime, on_message, device_args=extra)
+    finally:
+        runner.close()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,11 @@ def close_board(transport: SerialTransport) -> None:
 
 
 def start_listening(
-    transport: SerialTransport, model: str | None, stats_ms: int = 10_000, timeout: float = 60.0
+    transport: SerialTransport,
+    model: str | None,
+    stats_ms: int = 10_000,
+    timeout: float = 60.0,
+    device_args: Sequence[str] = (),
 ) -> Message:
     """Start the detector on the board (raw REPL) and read until its hello, under the
     port's exclusive lock; returns the hello."""
@@ -72,7 +76,7 @@ def start_listening(
     with exclusive_access(port.fileno()):
         try:
             transport.enter_raw_repl(soft_reset=True)
-            transport.exec_raw_no_follow(listen_code(model, stats_ms))
+            transport.exec_raw_no_follow(listen_code(model, stats_ms, device_args))
         except (TransportError, serial.SerialException, OSError) as err:
             raise EarshotError(
                 f"{transport.device_name}: the board does not answer: {err}"
@@ -156,6 +160,7 @@ def stream_wav(
     progress: Progress | None = None,
     stats_ms: int = 10_000,
     on_hello: Callable[[Message], None] | None = None,
+    device_args: Sequence[str] = (),
 ) -> StreamResult:
     """Play a WAV to the detector of the board on a port. With on_message the streamer
     reads all the board prints (stream --watch) and waits for the board's end; without,
@@ -185,6 +190,7 @@ def stream_wav(
                     on_any,
                     stats_ms=stats_ms,
                     sample_rate=wav_rate,
+                    device_args=device_args,
                 )
             except (TransportError, serial.SerialException, OSError) as err:
                 raise EarshotError(f"{port}: {err}") from err
@@ -196,7 +202,7 @@ def stream_wav(
             return StreamResult(
                 count, len(samples) / rate, time.monotonic() - started, hello, session
             )
-        hello = start_listening(transport, model, stats_ms)
+        hello = start_listening(transport, model, stats_ms, device_args=device_args)
         rate, hop = hello_hop(hello)
         if wav_rate is not None and wav_rate != rate:
             transport.serial.write(END_LINE)

@@ -8,13 +8,16 @@ import argparse
 
 from . import (
     boards,
+    calibrate,
     convert,
+    evaluate,
     features,
     flash_firmware,
     flash_model,
     infer,
     listen,
     profile,
+    record,
     stream,
     watch,
 )
@@ -30,6 +33,9 @@ COMMANDS = (
     stream,
     watch,
     profile,
+    evaluate,
+    calibrate,
+    record,
 )
 
 

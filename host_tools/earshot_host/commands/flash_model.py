@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from .. import detector_settings
 from ..flash_model import board_model, flash_model
 
 EXAMPLES = """examples:
@@ -12,13 +14,16 @@ EXAMPLES = """examples:
   earshot flash-model my_model.tflite --port /dev/ttyUSB0
   earshot flash-model micro_speech --port /dev/pts/5
   earshot flash-model --status --port /dev/ttyACM0
+  earshot flash-model mlperf_sww --port /dev/pts/5 --settings sww.json
 
 MODEL is an earshot model (.esm), a .tflite (converted first) or a model of models/.
 The board keeps two model slots; the model goes into the one not in use and becomes
 active only once the board has read it back with the right size and CRC. An interrupted
 or corrupted transfer leaves the previous model active (or the frozen default). The
 board is soft-reset at the end and must report the new model. Boards without model
-slots (qemu_m0) are refused. See docs/MODEL_STORE.md.
+slots (qemu_m0) are refused. See docs/MODEL_STORE.md. --settings FILE (from `earshot
+calibrate`) ships detector settings with the model: the board uses them over the model's
+defaults (its hello shows them).
 """
 
 
@@ -34,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", nargs="?", help="a .esm, a .tflite or a model of models/")
     parser.add_argument("--port", required=True, help="the board's serial port")
     parser.add_argument("--status", action="store_true", help="only print the board's active model")
+    parser.add_argument(
+        "--settings", type=Path, metavar="FILE", help="detector settings to ship with the model"
+    )
 
 
 def bar(done: int, total: int, width: int = 30) -> str:
@@ -52,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\r{args.port}: {bar(done, total)}", end="", file=sys.stderr, flush=True)
 
     try:
-        result = flash_model(args.port, args.model, progress)
+        settings = detector_settings.load(args.settings) if args.settings else None
+        result = flash_model(args.port, args.model, progress, settings=settings)
     finally:
         print(file=sys.stderr)
     print(

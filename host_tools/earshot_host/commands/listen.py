@@ -5,17 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..boards import get_board, load_boards
+from .. import detector_settings
+from ..boards import load_boards
 from ..errors import EarshotError
-from ..listen import Message, Session, listen_port, listen_qemu, listen_unix
-from ..runner import open_runner
-from ..serial_port import looks_like_port
+from ..listen import Message, Session, listen_target
 
 EXAMPLES = """examples:
   earshot listen --target unix --model micro_speech --wav speech.wav
   earshot listen --target qemu_m4 --model mlperf_sww --wav marvin.wav --realtime
   earshot listen --target unix --model micro_speech --wav speech.wav --json
   earshot listen --target /dev/ttyACM0 --model micro_speech --wav speech.wav
+  earshot listen --target unix --model mlperf_sww --wav marvin.wav --threshold 0.6
+  earshot listen --target qemu_m4 --model micro_speech --wav speech.wav --settings s.json
+  earshot listen --target unix --model micro_speech --wav speech.wav --t0-ms 2592000000
 
 TARGET is a target of boards/boards.toml that runs here (unix, qemu_m0..qemu_m7) or the
 serial port of a board already running the earshot firmware (a USB board, or a QEMU
@@ -38,6 +40,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV, mono or stereo")
     parser.add_argument("--realtime", action="store_true", help="play at the speed of audio")
     parser.add_argument("--json", action="store_true", help="print the JSON lines as they come")
+    parser.add_argument(
+        "--t0-ms",
+        type=int,
+        default=None,
+        metavar="N",
+        help="start the board's audio clock at N ms (every t_ms is then N later)",
+    )
+    detector_settings.add_arguments(parser)
+
+
+def device_args(args: argparse.Namespace) -> list[str]:
+    """The device command line's detector settings and --t0-ms of the arguments."""
+    extra = detector_settings.device_args(detector_settings.from_args(args))
+    if args.t0_ms is not None:
+        if args.t0_ms < 0:
+            raise EarshotError("--t0-ms must be 0 or more")
+        extra += ["--t0-ms", str(args.t0_ms)]
+    return extra
 
 
 def show(message: Message, as_json: bool) -> None:
@@ -54,26 +74,12 @@ def show(message: Message, as_json: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.wav.is_file():
         raise EarshotError(f"no WAV file {args.wav}")
+    extra = device_args(args)
 
     def on_message(message: Message) -> None:
         show(message, args.json)
 
-    if looks_like_port(args.target):
-        session = listen_port(args.target, args.model, args.wav, args.realtime, on_message)
-        return check_session(session)
-    board = get_board(args.target)
-    if not board.emulated:
-        raise EarshotError(
-            f"{board.name} is a real board: give its serial port as --target (e.g. /dev/ttyACM0)"
-        )
-    if board.kind == "unix":
-        session: Session = listen_unix(board, args.model, args.wav, args.realtime, on_message)
-    else:
-        runner = open_runner(board)
-        try:
-            session = listen_qemu(runner, args.model, args.wav, args.realtime, on_message)
-        finally:
-            runner.close()
+    session = listen_target(args.target, args.model, args.wav, args.realtime, on_message, extra)
     return check_session(session)
 
 

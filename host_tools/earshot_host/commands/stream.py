@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import detector_settings
 from ..errors import EarshotError
 from ..stream import stream_wav
 from ..watch import EventLog, Message, Watcher, render_plot
@@ -14,6 +15,7 @@ EXAMPLES = """examples:
   earshot stream speech.wav --port /dev/ttyACM0
   earshot stream marvin.wav --port /dev/pts/5 --model mlperf_sww --realtime
   earshot stream speech.wav --port /dev/pts/5 --watch --log session.jsonl --plot session.png
+  earshot stream marvin.wav --port /dev/pts/5 --model mlperf_sww --settings calibrated.json
 
 The board (a board without a microphone, or a QEMU board started with `earshot
 flash-firmware`) runs its detector from the raw REPL and hears the WAV as protocol lines.
@@ -61,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PNG",
         help="with --watch: plot the session's detections at the end",
     )
+    detector_settings.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -102,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             progress=None if watcher else progress,
             stats_ms=args.stats_ms,
             on_hello=on_hello,
+            device_args=detector_settings.device_args(detector_settings.from_args(args)),
         )
     finally:
         if shown:

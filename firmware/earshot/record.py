@@ -13,6 +13,7 @@
 # diagnostic mode, not the always-on path.
 
 import binascii
+import sys
 
 import _earshot
 
@@ -21,14 +22,20 @@ from .protocol import put
 
 BEFORE_MS = 1500
 AFTER_MS = 500
+PIECE = 96
 
 
 def send(samples, c, at):
-    # One audio line: samples heard from the audio time of the count at `at` of c on.
-    pcm = binascii.b2a_base64(samples, newline=False).decode()
+    # One audio line: samples heard from the audio time of the count at `at` of c on. The
+    # base64 text goes out in pieces of PIECE bytes (a multiple of 3: the pieces' text
+    # joins into the whole's), so a small heap never needs a block for all of it.
     print('{"v":1,"type":"audio","t_ms":', end="")
     put(c, at)
-    print(',"crc":', _earshot.crc32(samples), ',"pcm":"', pcm, '"}', sep="")
+    print(',"crc":', _earshot.crc32(samples), ',"pcm":"', sep="", end="")
+    view = memoryview(samples)
+    for i in range(0, len(view), PIECE):
+        sys.stdout.write(binascii.b2a_base64(view[i : i + PIECE], newline=False))
+    print('"}')
 
 
 class Recorder:

@@ -16,7 +16,7 @@ import itertools
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +71,23 @@ class Point:
 
 
 def truth_beside(wav: Path, label: str | None) -> Truth:
-    """The truth of a positives WAV: its .csv, else its MLPerf spec .json, beside it."""
-    for suffix in (".csv", ".json"):
-        path = wav.with_suffix(suffix)
-        if path.is_file():
-            return read_truth(path, label)
-    raise EarshotError(f"{wav}: no truth beside it ({wav.with_suffix('.csv').name} or .json)")
+    """The truth of a positives WAV: its .csv (labels), else its MLPerf spec .json (the
+    wake word), beside it; with both, the words' gains come from the spec."""
+    csv, spec = wav.with_suffix(".csv"), wav.with_suffix(".json")
+    if csv.is_file():
+        truth = read_truth(csv)
+        if spec.is_file():
+            gains = {round(w.start_s, 3): w for w in read_truth(spec, "word").words}
+            words = [replace(w, gain=gains[round(w.start_s, 3)].gain,
+                             clip=gains[round(w.start_s, 3)].clip)
+                     if round(w.start_s, 3) in gains else w for w in truth.words]  # fmt: skip
+            truth = Truth(words, truth.length_s)
+        return truth
+    if spec.is_file():
+        if not label:
+            raise EarshotError(f"{spec}: an MLPerf spec's words need --label")
+        return read_truth(spec, label)
+    raise EarshotError(f"{wav}: no truth beside it ({csv.name} or {spec.name})")
 
 
 def trace_stream(target: str, model: str, wav: Path, device_args: Sequence[str] = ()) -> ScoreTrace:

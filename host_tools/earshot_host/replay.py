@@ -74,9 +74,12 @@ def settings_in_force(meta: dict[str, Any], settings: dict[str, Any]) -> dict[st
         raise EarshotError(str(err)) from err
 
 
-def replay(trace: ScoreTrace, meta: dict[str, Any], settings: dict[str, Any]) -> list[Detection]:
+def replay(
+    trace: ScoreTrace, meta: dict[str, Any], settings: dict[str, Any], whole: bool = False
+) -> list[Detection]:
     """The detections of the model's detector with settings (over its defaults) on the
-    trace, as a board with those settings prints them."""
+    trace, as a board with those settings prints them. The average rule replays only the
+    stretches that can detect (_active), unless whole."""
     force = settings_in_force(meta, settings)
     every = force["every"]
     if every % trace.every:
@@ -88,18 +91,73 @@ def replay(trace: ScoreTrace, meta: dict[str, Any], settings: dict[str, Any]) ->
     detect = device_module("detect")
     ignore = tuple(meta.get("detector", {}).get("ignore", ()))
     zero_point = int(meta["outputs"][0]["zero_point"])
-    detector = detect.make_detector(force, meta["labels"], trace.hop_ms, ignore, zero_point)
+
+    def fresh() -> Any:
+        return detect.make_detector(force, meta["labels"], trace.hop_ms, ignore, zero_point)
+
     runs = {h: o for h, o in zip(trace.hops, trace.outputs, strict=True) if h % every == 0}
+    detector = fresh()
+    if detector.every_hop:
+        return _feed(detector, range(1, trace.end_hop + 1), runs, trace.hop_ms)
+    if whole:
+        return _feed(detector, sorted(runs), runs, trace.hop_ms)
     found: list[Detection] = []
-    last = 0
-    for hop in range(1, trace.end_hop + 1) if detector.every_hop else sorted(runs):
+    for hops in _active(runs, force, meta, ignore, zero_point, trace.hop_ms):
+        found += _feed(fresh(), hops, runs, trace.hop_ms)
+    return found
+
+
+def _active(
+    runs: dict[int, list[int]],
+    force: dict[str, Any],
+    meta: dict[str, Any],
+    ignore: tuple[str, ...],
+    zero_point: int,
+    hop_ms: int,
+) -> list[list[int]]:
+    """The inference hops to replay (the average rule), in runs that a fresh detector
+    replays exactly as the whole trace: a detection needs a score above the threshold in
+    its window, so only stretches around such scores matter; and a stretch that starts
+    more than a window plus the suppression after the last such score starts from the
+    state of a new detector (every result evicted, no detection within suppress_ms)."""
+    labels = meta["labels"]
+    reported = [i for i, label in enumerate(labels) if label not in ignore]
+    limit = int(force["threshold"] * 256)
+    hops = sorted(runs)
+    lead = -(-force["average_ms"] // hop_ms) + force["suppress_ms"] // hop_ms + 1
+    groups: list[list[int]] = []
+    last_high = None
+    start = 0
+    for hop in hops:
+        if not any(runs[hop][i] - zero_point > limit for i in reported):
+            continue
+        if last_high is None or hop - last_high > 2 * lead:
+            if last_high is not None:
+                groups.append(_span(hops, start, last_high + lead))
+            start = hop - lead
+        last_high = hop
+    if last_high is not None:
+        groups.append(_span(hops, start, last_high + lead))
+    return groups
+
+
+def _span(hops: list[int], first: int, last: int) -> list[int]:
+    return [h for h in hops if first <= h <= last]
+
+
+def _feed(detector: Any, hops: Any, runs: dict[int, list[int]], hop_ms: int) -> list[Detection]:
+    """Feed the detector the runs at these hops (every hop for a rule that sees them all)."""
+    found: list[Detection] = []
+    last = None
+    for hop in hops:
         output = runs.get(hop)
         if output is not None:
-            hit = detector.update(hop - last, bytes(q & 0xFF for q in output))
+            elapsed = hop if last is None else hop - last
+            hit = detector.update(elapsed, bytes(q & 0xFF for q in output))
             last = hop
         else:
             hit = detector.update(1, None)
         if hit >= 0:
             score = round((detector.score * 100 + 128) // 256 / 100, 2)
-            found.append(Detection(hop * trace.hop_ms / 1000.0, detector.labels[hit], score))
+            found.append(Detection(hop * hop_ms / 1000.0, detector.labels[hit], score))
     return found

@@ -166,3 +166,26 @@ def test_flash_model_carries_the_settings_to_the_board(request, tmp_path):
     assert hello["model"] == "micro_speech" and hello["source"].startswith("slot A seq 1")
     assert {k: hello["settings"][k] for k in settings} == settings
     assert hello["settings"]["every"] == 2 and hello["settings"]["rule"] == "average"
+
+
+def test_replaying_only_the_active_stretches_is_exact():
+    # Random traces of a 4-class softmax model: quiet stretches with bursts of high
+    # scores; the sweep's shortcut (replay) against the whole trace (whole=True).
+    import numpy as np
+
+    meta = model_metadata("micro_speech")
+    rng = np.random.default_rng(5)
+    hops = list(range(2, 20_000, 2))
+    outputs = []
+    for _ in hops:
+        q = [-128 + int(v) for v in rng.integers(0, 60, 4)]
+        if rng.random() < 0.03:
+            q[int(rng.integers(2, 4))] = int(rng.integers(0, 128))
+        outputs.append(q)
+    trace = ScoreTrace(20, 2, hops, outputs, hops[-1])
+    checked = 0
+    for settings in SETTINGS[:3] + [{"threshold": 0.3, "min_count": 1, "average_ms": 200}]:
+        fast = replay(trace, meta, settings)
+        assert fast == replay(trace, meta, settings, whole=True), settings
+        checked += len(fast)
+    assert checked > 20

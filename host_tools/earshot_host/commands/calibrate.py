@@ -57,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
         raise EarshotError("--max-false-per-hour must be 0 or more")
     meta = model_metadata(args.model)
     label = args.label
-    if label is None and any(w.with_suffix(".json").is_file() for w in args.positives):
+    if label is None and any(
+        w.with_suffix(".json").is_file() and not w.with_suffix(".csv").is_file()
+        for w in args.positives
+    ):
         from .evaluate import wake_label
 
         label = wake_label(meta, None)

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from scripted_pipeline import SNIPPET
 
 from earshot_host.esphome_rule import EsphomeRule, cutoff_u8, detection_frames
 
@@ -82,53 +83,27 @@ def test_device_rule_matches_the_transcription(target, case):
     assert got == expected
 
 
-# A pipeline with the rule: micro_speech's front end and window, with a stand-in model
-# whose uint8 output follows a script (one value per inference), and metadata naming the
-# esphome rule with micro_speech's window of 49 frames and an inference every 3 hops.
-PIPELINE = """
-import earshot
-from earshot.stream import Listener
-real = earshot.Model.frozen('micro_speech')
-class Scripted:
-    name = 'scripted'
-    source = 'test'
+# A pipeline with the rule: micro_speech's front end and window of 49 frames, a stand-in
+# model whose uint8 output follows a script (one value per inference), and metadata
+# naming the esphome rule with an inference every 3 hops (tests/scripted_pipeline.py).
+PIPELINE = (
+    SNIPPET
+    + """
+class Script(Scripted):
     labels = ['ww']
     output_quant = (0.00390625, 0)
-    input_persists = True
-    def __init__(self, script):
-        self._buffer = real._buffer
-        self.input = real.input
-        self.output = bytearray(1)
-        self.script = script
-        self.at = 0
     @property
     def metadata(self):
-        return {
-            'name': 'scripted', 'labels': ['ww'], 'frontend': real.metadata['frontend'],
-            'streaming': {'hops_per_inference': 3},
-            'detector': {'rule': 'esphome', 'threshold': 0.9, 'sliding_window': 2,
-                         'holdoff_frames': 4}}
-    def invoke(self):
-        self.output[0] = self.script[self.at] if self.at < len(self.script) else 0
-        self.at += 1
-    def release_metadata(self):
-        real.release_metadata()
-class Zeros:
-    sample_rate = 16000
-    def __init__(self, hops):
-        self.hops = hops
-    def fill(self, ring):
-        if not self.hops:
-            return False
-        self.hops -= 1
-        ring.slot_for_write()
-        ring.commit()
-        return True
-    def close(self):
-        pass
-l = Listener(Scripted(SCRIPT), stats_ms=0)
-l.run(Zeros(HOPS))
+        return {'name': 'scripted', 'labels': ['ww'], 'frontend': real.metadata['frontend'],
+                'streaming': {'hops_per_inference': 3},
+                'detector': {'rule': 'esphome', 'threshold': 0.9, 'sliding_window': 2,
+                             'holdoff_frames': 4}}
+    def score(self, n):
+        return bytes((SCRIPT[n - 1] if n <= len(SCRIPT) else 0,))
+l = Listener(Script(), stats_ms=0)
+l.run(Silence(HOPS))
 """
+)
 
 
 def test_a_pipeline_runs_the_rule_on_every_hop(target):

@@ -125,13 +125,13 @@ def cached_trace(cache: Path | None, target: str, model: str, wav: Path) -> Scor
 
 
 def candidates(meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """The sweep: thresholds, windows (around the model's), minimum counts."""
+    """The sweep: thresholds 0.30-0.99, windows of 1-8 inferences and around the
+    model's own, minimum counts 1-4."""
     defaults = settings_in_force(meta, {})
     hop = int(meta["frontend"]["hop_ms"])
     period = hop * defaults["every"]
-    thresholds = [round(0.3 + 0.05 * i, 2) for i in range(14)]
+    thresholds = [round(0.3 + 0.05 * i, 2) for i in range(14)] + [0.97, 0.99]
     if defaults["rule"] == "esphome":
-        thresholds = sorted({*thresholds, 0.97, 0.99})
         windows = [period * n for n in range(1, 11)]
         return [
             {"threshold": t, "average_ms": w} for t, w in itertools.product(thresholds, windows)
@@ -139,6 +139,7 @@ def candidates(meta: dict[str, Any]) -> list[dict[str, Any]]:
     base = defaults["average_ms"]
     windows = sorted(
         {max(period, round(base * f / period) * period) for f in (0.5, 0.75, 1.0, 1.5)}
+        | {period * n for n in (1, 2, 3, 4, 6, 8)}
     )
     counts = (1, 2, 3, 4)
     return [
@@ -216,7 +217,7 @@ def calibrate(
         log(
             f"earshot calibrate: {model} on {target}: scores of {wav} ({len(samples) / rate:.0f} s)"
         )
-        trace = trace_stream(target, model, wav)
+        trace = cached_trace(cache, target, model, wav)
         streams.append(Stream(wav, truth, len(samples) / rate, trace, positive))
     ignore = set(meta.get("detector", {}).get("ignore", ()))
     labels = {x for x in meta["labels"] if x not in ignore}

@@ -119,7 +119,7 @@ def test_suppression_holds_across_the_wrap(target):
 def test_updates_across_the_wrap_allocate_nothing(target):
     code = SETUP + (
         "import gc\nfrom earshot.detect import TICK_MASK\n"
-        "d.now = TICK_MASK - 400\nfound = []\nfeed(YES, 0, 400, found)\nt = 0\n"
+        "d.now = TICK_MASK - 400\nfound = []\nfeed(YES, 0, 400, found)\nt = 0\nbefore = 0\n"
         "gc.collect()\nbefore = gc.mem_alloc()\n"
         "while t < 800:\n    d.update(2, YES if t % 200 < 120 else SIL)\n    t += 1\n"
         "d.update(2**31, SIL)\n"

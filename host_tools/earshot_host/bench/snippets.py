@@ -140,11 +140,11 @@ from earshot.stream import Listener
 class _Quiet:
     # A console that prints nothing (UART output is not part of the figure) and allocates
     # nothing (no *args tuples).
-    def hello(self, model, labels, hop_ms, sample_rate):
+    def hello(self, model, labels, hop_ms, sample_rate, source=None, settings=None):
         pass
-    def detection(self, t_ms, label, score_256):
+    def detection(self, counts, label, score_256):
         pass
-    def stats(self, t_ms, hops, inferences, gated, overruns, dropped, malformed, heap_free):
+    def stats(self, counts, overruns, dropped, malformed, heap_free):
         pass
     def end(self, t_ms):
         pass

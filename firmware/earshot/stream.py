@@ -130,6 +130,10 @@ class Listener:
         for i in range(len(self.window)):
             self.window[i] = 0
 
+    @property
+    def every(self):
+        return self.settings["every"]
+
     def total(self, name):
         # A count as an int: "ms" (audio time, t0 included), "hops", "inferences" or
         # "gated" (a big int past 2**30: for tests and tools, not the hop path).

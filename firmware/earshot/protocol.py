@@ -99,6 +99,10 @@ class Console:
                 print(sep, '"', key, '":', sep="", end="")
                 if isinstance(value, str):
                     print('"', value, '"', sep="", end="")
+                elif isinstance(value, float):
+                    # 6 digits: the value as given (a port's float parsing may not round
+                    # "0.97" to the nearest double: 0.9699999999999999).
+                    print("{:.6g}".format(value), end="")
                 else:
                     print("null" if value is None else value, end="")
                 sep = ","

@@ -25,8 +25,10 @@ gain] are words of the model's wake word label, or --label; each ends 1 s after 
 start) or a CSV with the header line label,start_s,end_s. A word is found when a
 detection of its label falls in [start, end + 0.5 s]; further detections inside that
 interval are neither found again nor false; every other detection of a truth label is
-false; detections of other labels are reported apart. false_per_hour is over the WAV's
-whole duration; latency is each finding detection's time minus its word's end.
+false; detections of other labels are reported apart (a truth without words, a stream
+of negatives: every detection of a label the model reports is false). false_per_hour is
+over the WAV's whole duration; latency is each finding detection's time minus its word's
+end.
 With --json the last line of stdout is one JSON object (found, missed, false,
 false_per_hour, frr, latencies_s, ...); other messages go to stderr.
 """
@@ -103,7 +105,11 @@ def run(args: argparse.Namespace) -> int:
         raise EarshotError(errors[0]["message"] if errors else session.error.strip())
     hellos = session.of_type("hello")
     detections = detections_of(session.messages)
-    result = match(detections, truth, duration)
+    # A stream of negatives (a truth without words): every detection of a label the
+    # model reports is false.
+    ignore = set(meta.get("detector", {}).get("ignore", ()))
+    reported = {x for x in meta["labels"] if x not in ignore} if not truth.words else None
+    result = match(detections, truth, duration, reported)
     result.settings = hellos[0].get("settings") if hellos else None
     if args.plot:
         trace = ScoreTrace.from_messages(session.messages)

@@ -30,35 +30,25 @@ MICRO_SPEECH_DEFAULTS = {
 }
 
 
-def run_cli(target, args: list[str]) -> list[dict]:
-    """The protocol lines and status of main(args) hearing an empty WAV (its bytes given
-    to the WAV source in place of the file named: boards have no files)."""
-    wav = (
-        b"RIFF" + (36).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
-        + bytes([1, 0, 1, 0]) + (16000).to_bytes(4, "little") + (32000).to_bytes(4, "little")
-        + bytes([2, 0, 16, 0]) + b"data" + bytes(4)
-    )  # fmt: skip
+def hello_of(target, args: list[str]) -> dict:
+    """The hello of the device command line's args: parsed, the device named and the
+    pipeline made by the functions main() uses, without a source (boards have no file)."""
     code = (
-        "import io, earshot.sources.wav as w\n"
-        f"_wav = {wav!r}\n"
-        "_open = w.WavSource.__init__\n"
-        "def _init(self, path, expect_rate=None):\n"
-        "    _open(self, io.BytesIO(_wav), expect_rate)\n"
-        "w.WavSource.__init__ = _init\n"
-        "from earshot.cli import main\n"
-        f"print('status', main({args!r}))\n"
+        "from earshot.cli import parse, load_model, _device\n"
+        "from earshot.protocol import Console\n"
+        "from earshot.stream import Listener\n"
+        f"o = parse({args!r})\n"
+        "c = Console()\n"
+        "c.device = _device(o.get('--device'))\n"
+        "Listener(load_model(o['--model']), c, settings=o['settings']).hello()\n"
     )
-    result = target.run(code, timeout=300)
-    assert result.ok, result.error
-    lines = result.output.replace("\r\n", "\n").splitlines()
-    messages = [json.loads(x) for x in lines if x.startswith("{")]
-    messages.append({"type": "status", "status": int(lines[-1].split()[1])})
-    return messages
+    out = target.exec(code, timeout=300)
+    return json.loads(next(x for x in out.splitlines() if x.startswith("{")))
 
 
 def test_hello_reports_the_settings_in_force_and_the_device(target):
     base = ["--model", "micro_speech", "--wav", "x.wav", "--stats-ms", "0"]
-    hello = run_cli(target, base)[0]
+    hello = hello_of(target, base)
     assert hello["settings"] == MICRO_SPEECH_DEFAULTS
     if target.board.kind == "unix":
         # The Unix port: "unix-" and the first 12 hex digits of /etc/machine-id.
@@ -68,7 +58,7 @@ def test_hello_reports_the_settings_in_force_and_the_device(target):
         assert "device" not in hello  # QEMU boards have no unique id: hosts use the port
     options = ["--threshold", "0.6", "--average-ms", "800", "--min-count", "2", "--suppress-ms",
                "1000", "--every", "4", "--gate", "-50", "--device", "kitchen/1"]  # fmt: skip
-    hello = run_cli(target, base + options)[0]
+    hello = hello_of(target, base + options)
     assert hello["settings"] == {
         "rule": "average",
         "threshold": 0.6,

@@ -4,10 +4,13 @@
 #   make run                 the main job on the Unix port
 #   make test                install everything, build every firmware, run all tests
 #   make unix                build/unix/micropython
-#   make qemu BOARD=qemu_m3  build/qemu_m3/firmware.elf (qemu_m0, qemu_m3, qemu_m4, qemu_m7)
+#   make qemu BOARD=qemu_m3  build/qemu_m3/firmware.elf (qemu_m0, qemu_m3, qemu_m4, qemu_m7, qemu_m33)
 #   make firmware            the Unix port and every QEMU board
-#   make board BOARD=pico_i2s    a real board (pico_i2s, nucleo_f411re_i2s); needs
-#                            MICROPY_DIR= a full upstream MicroPython tree with submodules
+#   make board BOARD=pico_i2s    a real board (pico_i2s, pico2_i2s, nucleo_f411re_i2s) from
+#                            MICROPY_DIR= a full upstream MicroPython tree (without it: the
+#                            pinned tag, cloned); rp2 also needs picotool_DIR or picotool_ROOT
+#                            (an installed picotool; else it is cloned and built). Writes
+#                            build/BOARD/firmware.bin and fails when it does not fit the board
 #   make deps                toolchains, MicroPython source, ulab (optional), .venv
 #   make models              reconvert models/*/ (.esm and the figures in MODEL.md)
 #   make bench               benchmarks: build/bench.json, docs/BENCHMARKS.md (not in CI)
@@ -63,6 +66,8 @@ MPY_DIR := $(DEPS)/micropython
 MPY_SOURCE_DEP := $(MPY_DIR)/.earshot-source
 endif
 
+CMODULES := firmware/cmodules
+
 # ulab: the user's checkout, else the pinned tag if it could be fetched (decided at
 # recipe time, after `deps` has run).
 ULAB_PINNED := $(DEPS)/ulab
@@ -73,18 +78,24 @@ ulab_dir = $(if $(ULAB_DIR),$(abspath $(ULAB_DIR)),$(if $(wildcard $(ULAB_PINNED
 MPY_CROSS := $(BUILD)/mpy-cross/mpy-cross
 # GIT_CEILING_DIRECTORIES: the fetched tree is inside earshot's checkout, and MicroPython's
 # version header must not pick up earshot's commits (every commit would rebuild it).
-MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V),V=1) \
+MPY_MAKE_ARGS = --no-print-directory $(if $(V),V=1) \
 	MICROPY_MPYCROSS=$(MPY_CROSS) MICROPY_MPYCROSS_DEPENDENCY=$(MPY_CROSS) \
 	MPY_LIB_DIR=$(BUILD)/mpy-lib EARSHOT_DIR=$(EARSHOT_DIR) EARSHOT_KERNELS=$(KERNELS)
+MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) $(MPY_MAKE_ARGS)
 
-CMODULES := firmware/cmodules
+# A firmware build folder starts afresh when its configuration changes (build-dir.sh): the
+# board folder, the shared layers, the C modules' build files, and this key.
+CMODULE_BUILD_FILES := $(wildcard $(CMODULES)/*/micropython.mk $(CMODULES)/*/micropython.cmake)
+build_dir = EARSHOT_BUILD_KEY="micropython=$(MPY_DIR) ulab=$(ulab_dir)" \
+	firmware/deps/build-dir.sh $(1) $(2) firmware/config $(CMODULE_BUILD_FILES)
 
-.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help \
+
+.PHONY: FORCE all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help \
 	fuzz test-sanitize test-reference soak
 all: firmware
 
 help:
-	@sed -n '2,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,27p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
 deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
@@ -92,7 +103,8 @@ deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)
 deps-apt:
 	@firmware/deps/apt-packages.sh
 
-$(MPY_DIR)/.earshot-source: firmware/deps/versions.env | deps-apt
+# Checked at every build (content digest, ~0.1 s); rewritten only when fetched again.
+$(MPY_DIR)/.earshot-source: firmware/deps/versions.env FORCE | deps-apt
 	@firmware/deps/micropython.sh $(MPY_DIR)
 
 $(DEPS)/.ulab-tried: firmware/deps/versions.env
@@ -128,7 +140,7 @@ frozen-models: deps
 
 # ------------------------------------------------------------------------ firmware
 unix: deps frozen-models $(MPY_CROSS)
-	@firmware/deps/build-dir.sh $(UNIX_BUILD) boards/unix firmware/config
+	@$(call build_dir,$(UNIX_BUILD),boards/unix)
 	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(UNIX_BUILD)/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
 		BUILD=$(UNIX_BUILD) PROG=micropython EARSHOT_SANITIZE=$(SANITIZE) \
@@ -137,7 +149,7 @@ unix: deps frozen-models $(MPY_CROSS)
 
 qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
-	@firmware/deps/build-dir.sh $(BUILD)/$(BOARD)$(KSUFFIX) boards/$(BOARD) firmware/config
+	@$(call build_dir,$(BUILD)/$(BOARD)$(KSUFFIX),boards/$(BOARD))
 	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)$(KSUFFIX)/usercmodules \
 		$(CMODULES)/earshot $(CMODULES)/qemu_board
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/qemu BOARD=$(BOARD) BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
@@ -148,17 +160,14 @@ qemu: deps frozen-models $(MPY_CROSS)
 firmware: unix
 	@for b in $(QEMU_BOARDS); do $(MAKE) --no-print-directory qemu BOARD=$$b || exit 1; done
 
-# Real boards: the port named in boards/boards.toml, from a full MicroPython tree.
+# Real boards (kind rp2 / stm32 in boards/boards.toml), with the port's own build, from
+# MICROPY_DIR= a full upstream tree (else the pinned tag with the board's submodules, which
+# needs the network), checked to fit the board's firmware region: earshot_host.board_build.
+BOARD_MPY_DIR := $(if $(MICROPY_DIR),$(MPY_DIR),$(DEPS)/micropython-full)
 board: deps frozen-models $(MPY_CROSS)
-	@port=$$($(PYTHON) -m earshot_host.boards $(BOARD) $(MPY_DIR)) || exit 1; \
-	ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules $(CMODULES)/earshot && \
-	if [ "$$port" = rp2 ]; then \
-		$(MPY_MAKE) -C $(MPY_DIR)/ports/rp2 BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
-			BUILD=$(BUILD)/$(BOARD) USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules/micropython.cmake; \
-	else \
-		$(MPY_MAKE) -C $(MPY_DIR)/ports/$$port BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
-			BUILD=$(BUILD)/$(BOARD) USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules; \
-	fi && echo "earshot: built $(BOARD) in $(BUILD)/$(BOARD)"
+	@$(PYTHON) -m earshot_host.board_build $(BOARD) --micropython $(BOARD_MPY_DIR) \
+		--build $(BUILD)/$(BOARD) $(if $(MICROPY_DIR),,--fetch) $(if $(ulab_dir),--ulab $(ulab_dir)) \
+		-- env GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) $(MPY_MAKE_ARGS)
 
 # ---------------------------------------------------------------------- run & test
 # The main job: the detector on the Unix port, listening in real time to a demo stream of
@@ -166,12 +175,12 @@ board: deps frozen-models $(MPY_CROSS)
 DEMO_WAV := $(BUILD)/demo/stream.wav
 run: unix
 	@$(PYTHON) -m earshot_host.scenes demo $(DEMO_WAV)
-	@$(BUILD)/unix/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
+	@$(UNIX_BUILD)/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
 
 # pytest's status 5 (no tests collected) is a failure too: there must be tests.
 # After the whole suite on every target, the engine and front-end tests again on the Unix
 # port built with ASan+UBSan (test-sanitize) and on the reference kernels (test-reference).
-test: firmware
+test: lint firmware
 	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
 	[ $$status -eq 0 ] || exit $$status
@@ -226,9 +235,10 @@ soak: unix
 	@$(PYTHON) -m earshot_host.soak --minutes $(SOAK_MINUTES) --json $(BUILD)/soak.json
 	@$(PYTHON) -m earshot_host.soak --board qemu_m4 --minutes $(SOAK_QEMU_MINUTES) --json $(BUILD)/soak.json
 
+# ruff (installed into .venv by `make deps`) on the whole repository; run by `make test`.
 lint: deps
-	@$(VENV)/bin/ruff check host_tools tests firmware boards
-	@$(VENV)/bin/ruff format --check host_tools tests
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check host_tools tests boards
 
 clean:
 	rm -rf $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross

@@ -1,5 +1,7 @@
 # Cortex-M0 on QEMU's "microbit" machine (nRF51).
 EARSHOT_CORE_CLOCK_HZ = 16000000
+# C stack limit per function of earshot's module (firmware/config/earshot.mk).
+EARSHOT_STACK_USAGE_BYTES = 3072
 include $(EARSHOT_DIR)/firmware/config/qemu.mk
 
 QEMU_MACHINE = microbit

@@ -1,5 +1,7 @@
 # Cortex-M7 on QEMU's "mps2-an500" machine, built with the FPU and the DSP extension.
 EARSHOT_CORE_CLOCK_HZ = 25000000
+# C stack limit per function of earshot's module (firmware/config/earshot.mk).
+EARSHOT_STACK_USAGE_BYTES = 7168
 # Two model slots of 128 KiB (the part's flash; see docs/MODEL_STORE.md).
 EARSHOT_MODEL_SLOT_BYTES = 131072
 include $(EARSHOT_DIR)/firmware/config/qemu.mk

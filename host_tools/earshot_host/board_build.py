@@ -146,7 +146,7 @@ class BoardBuild:
     make: Sequence[str]
     fetch_micropython: bool = False
     ulab_dir: Path | None = None
-    env: Mapping[str, str] | None = None
+    env: Mapping[str, str] | None = None  # over os.environ, for the port's build
 
     @property
     def root(self) -> Path:
@@ -188,7 +188,7 @@ class BoardBuild:
 
     def port_env_and_args(self) -> tuple[dict[str, str], list[str], str]:
         """Environment, make arguments and a key of what the build was configured with."""
-        env = dict(self.env if self.env is not None else os.environ)
+        env = {**os.environ, **(self.env or {})}
         args = [
             "-C", str(self.micropy_dir / "ports" / self.board.port),
             f"BOARD_DIR={self.root / 'boards' / self.board.name}",

@@ -1,7 +1,8 @@
 """The I2S microphone source, with a stand-in for machine.I2S (no microphone here): a
 24-bit MEMS microphone's 32-bit slots become the int16 samples the detector hears, a
-detector fed by it finds the planted words, and hops the ring has no room for are read
-from the driver, dropped and counted."""
+detector fed by it finds the planted words, partial reads lose nothing, hops the ring has
+no room for are read from the driver, dropped and counted, the rp2 pin rule is checked
+with a clear error, and the peripheral is stopped once, however the run ends."""
 
 from __future__ import annotations
 
@@ -16,33 +17,42 @@ from earshot_host.scenes import Placement, compose
 LATENCY_MS = 250
 TOLERANCE_MS = 500
 
-# A microphone stand-in: 32-bit little-endian slots holding sample << 14 (what the
-# source's default shift of 14 turns back into the sample) plus low-order noise below the
-# shift, delivered `per_read` bytes at a time with a short read every `short_every` reads.
+# A microphone stand-in: 32-bit little-endian slots holding a 24-bit sample left-justified
+# (sample << 8) whose top 16 bits are the int16 sample (so a 24-bit sample of s << 8 | low),
+# with `low` noise in the 8 bits below the int16 part and 8 bits of noise below the data,
+# delivered with a short read every `short_every` reads: nothing, or `partial` bytes.
 FAKE_I2S = """
 import struct
 class FakeI2S:
-    def __init__(self, samples, short_every=0):
+    def __init__(self, samples, short_every=0, partial=0):
         self.samples = samples      # int16 bytes
-        self.at = 0
+        self.slots = bytearray()
+        self.at = 0                 # bytes of slots delivered
         self.reads = 0
         self.short_every = short_every
-        self.closed = False
+        self.partial = partial
+        self.deinits = 0
+    def slot_bytes(self, upto):
+        # The slots of the first `upto` bytes, made as they are needed.
+        while len(self.slots) < upto:
+            i = len(self.slots) // 4
+            if 2 * i + 2 > len(self.samples):
+                raise EOFError
+            s = struct.unpack_from('<h', self.samples, 2 * i)[0]
+            low = (i * 2654435761) & 0xFFFF
+            self.slots.extend(struct.pack('<i', (s << 16) | low))
+        return self.slots
     def readinto(self, buf):
         self.reads += 1
+        n = len(buf)
         if self.short_every and self.reads % self.short_every == 0:
-            return 0                # a non-blocking driver with nothing complete yet
-        n = len(buf) // 4
-        chunk = self.samples[2 * self.at : 2 * (self.at + n)]
-        if len(chunk) < 2 * n:
-            raise EOFError
-        for i in range(n):
-            s = struct.unpack_from('<h', chunk, 2 * i)[0]
-            struct.pack_into('<i', buf, 4 * i, (s << 14) | ((i * 2654435761) & 0x3FFF))
+            n = min(n, self.partial)   # a non-blocking driver with less ready
+        slots = self.slot_bytes(self.at + n)
+        buf[:n] = slots[self.at : self.at + n]
         self.at += n
-        return len(buf)
+        return n
     def deinit(self):
-        self.closed = True
+        self.deinits += 1
 """
 
 DETECT = (
@@ -54,14 +64,14 @@ from earshot.sources.i2s import I2SSource
 with open({path!r}, 'rb') as f:
     samples = f.read()
 l = Listener(earshot.Model.frozen('micro_speech'), stats_ms=0)
-fake = FakeI2S(samples, short_every=7)
+fake = FakeI2S(samples, short_every=7, partial=6)
 src = I2SSource(16000, l.frontend.hop, i2s=fake)
 try:
     l.run(src)
 except EOFError:
     pass
 src.close()
-print('closed', fake.closed, l.ring.overruns)
+print('closed', fake.deinits, l.ring.overruns)
 """
 )
 
@@ -80,7 +90,7 @@ def test_a_detector_fed_by_the_microphone_finds_the_planted_words(target, tmp_pa
     raw.write_bytes(scene.samples.astype("<i2").tobytes())
     out = target.exec(DETECT.format(path=str(raw)), timeout=300)
     lines = out.strip().splitlines()
-    assert lines[-1] == "closed True 0"
+    assert lines[-1] == "closed 1 0"
     found = [
         (m["label"], m["t_ms"]) for m in map(json.loads, lines[:-1]) if m["type"] == "detection"
     ]
@@ -123,4 +133,161 @@ def test_slots_become_samples_and_hops_without_room_are_counted(target):
     slots = 3
     assert got == values[: 8 * slots]  # exact: the noise below the shift is gone
     assert overruns == 2 and dropped == 16  # the 4th and 5th hop: read, dropped, counted
-    assert consumed == 40  # the driver's buffer kept moving
+    assert consumed == 4 * 40  # the driver's buffer kept moving (bytes of 32-bit slots)
+
+
+# A driver handing out prepared 32-bit slots, `sizes[k]` bytes at the k-th read (cycling;
+# 0 = nothing ready), then EOFError.
+WORDS_I2S = """
+import struct
+class WordsI2S:
+    def __init__(self, words, sizes=(0x7FFFFFFF,)):
+        self.data = struct.pack('<%di' % len(words), *words)
+        self.at = 0
+        self.sizes = sizes
+        self.reads = 0
+        self.deinits = 0
+    def readinto(self, buf):
+        if self.at >= len(self.data):
+            raise EOFError
+        n = min(len(buf), self.sizes[self.reads % len(self.sizes)], len(self.data) - self.at)
+        self.reads += 1
+        for k in range(n):
+            buf[k] = self.data[self.at + k]
+        self.at += n
+        return n
+    def deinit(self):
+        self.deinits += 1
+"""
+
+COLLECT = (
+    WORDS_I2S
+    + """
+import struct
+from earshot.ring import AudioRing
+from earshot.sources.i2s import I2SSource
+hop = 8
+ring = AudioRing(hop, 64)
+fake = WordsI2S({words}, {sizes})
+src = I2SSource(16000, hop, gain_bits={gain}, i2s=fake)
+try:
+    while True:
+        src.fill(ring)
+except EOFError:
+    pass
+got = []
+slot = ring.slot_for_read()
+while slot is not None:
+    got.extend(struct.unpack('<8h', slot))
+    ring.release()
+    slot = ring.slot_for_read()
+src.close()
+src.close()
+"""
+)
+
+
+def slots_of_24_bit(samples: np.ndarray, noise: np.ndarray) -> list[int]:
+    # A 24-bit microphone: the sample left-justified in the 32-bit slot, noise below it.
+    return [int(v) for v in ((samples.astype(np.int64) << 8) | noise).astype(np.int32)]
+
+
+@pytest.mark.parametrize("gain", [0, 2])
+def test_24_bit_samples_become_their_top_16_bits(target, gain):
+    rng = np.random.default_rng(24)
+    edges = np.array([-(2**23), 2**23 - 1, 0, -1, 1, 255, 256, -256, -257], dtype=np.int64)
+    samples = np.concatenate([edges, rng.integers(-(2**23), 2**23, 39)])  # 48 = 6 hops
+    words = slots_of_24_bit(samples, rng.integers(0, 256, samples.size))
+    got, overruns, dropped, deinits = target.eval(
+        "(got, ring.overruns, src.dropped_samples, fake.deinits)",
+        setup=COLLECT.format(words=words, sizes=(0x7FFFFFFF,), gain=gain),
+    )
+    # Full scale of the microphone is full scale of int16 (gain 0): the top 16 bits,
+    # rounded towards minus infinity; each gain bit doubles, saturating.
+    expected = np.clip((samples << 8) >> (16 - gain), -32768, 32767)
+    assert got == expected.tolist()
+    assert (overruns, dropped, deinits) == (0, 0, 1)
+
+
+@pytest.mark.kinds("unix")
+def test_partial_reads_lose_nothing_and_a_cut_hop_is_counted(target):
+    rng = np.random.default_rng(5)
+    samples = rng.integers(-(2**23), 2**23, 8 * 5 + 3)  # 5 hops and 3 samples of a 6th
+    words = slots_of_24_bit(samples, rng.integers(0, 256, samples.size))
+    # Reads of 1, 3 and 6 bytes, nothing, 32 bytes: hops and words split anywhere.
+    got, overruns, dropped, deinits = target.eval(
+        "(got, ring.overruns, src.dropped_samples, fake.deinits)",
+        setup=COLLECT.format(words=words, sizes=(1, 3, 6, 0, 32), gain=0),
+    )
+    assert got == ((samples[:40] << 8) >> 16).tolist()
+    # The 6th hop was cut by the end of the stream: its 3 samples are counted at close().
+    assert (overruns, dropped, deinits) == (0, 3, 1)
+
+
+# A machine module stand-in with rp2-style Pin reprs and an I2S that records its arguments.
+OPEN = """
+import sys
+from earshot.sources import i2s
+PINS = {pins}
+class Pin:
+    def __init__(self, name):
+        self.gpio = PINS[name]
+    def __repr__(self):
+        return 'Pin(GPIO%d, mode=ALT, alt=31)' % self.gpio
+class I2S:
+    RX = 'RX'
+    MONO = 'MONO'
+    def __init__(self, bus, **kw):
+        self.args = (bus, kw['mode'], kw['bits'], kw['format'], kw['rate'],
+                     kw['sck'].gpio, kw['ws'].gpio, kw['sd'].gpio)
+class machine:
+    pass
+machine.Pin = Pin
+machine.I2S = I2S
+try:
+    result = i2s.open_i2s(16000, 320, machine=machine, platform={platform!r}).args
+except ValueError as err:
+    result = 'ValueError: ' + str(err)
+"""
+
+
+@pytest.mark.kinds("unix")
+def test_the_rp2_pin_rule_is_checked_with_a_clear_error(target):
+    good = {"MIC_SCK": 16, "MIC_WS": 17, "MIC_SD": 18}
+    bad = {"MIC_SCK": 16, "MIC_WS": 18, "MIC_SD": 17}
+    opened = target.eval("result", setup=OPEN.format(pins=good, platform="rp2"))
+    assert opened == [0, "RX", 32, "MONO", 16000, 16, 17, 18]
+    refused = target.eval("result", setup=OPEN.format(pins=bad, platform="rp2"))
+    assert refused == (
+        "ValueError: I2S microphone on rp2: WS must be the GPIO after SCK (SCK is GP16, so "
+        "WS must be GP17, not GP18); fix MIC_SCK/MIC_WS in the board's pins.csv"
+    )
+    # Other ports have no such rule (stm32's I2S2 pins are fixed by the peripheral).
+    other = target.eval("result", setup=OPEN.format(pins=bad, platform="stm32"))
+    assert other == [2, "RX", 32, "MONO", 16000, 16, 18, 17]
+
+
+@pytest.mark.kinds("unix")
+def test_the_peripheral_is_stopped_once_however_the_run_ends(target):
+    code = (
+        WORDS_I2S
+        + """
+from earshot.sources.i2s import I2SSource
+fake = WordsI2S([1, 2, 3])
+try:
+    with I2SSource(16000, 8, i2s=fake) as src:
+        raise KeyboardInterrupt   # Ctrl-C while listening
+except KeyboardInterrupt:
+    pass
+src.close()
+try:
+    I2SSource(16000, 8, gain_bits=17, i2s=fake)
+    bad_gain = None
+except ValueError as err:
+    bad_gain = str(err)
+"""
+    )
+    assert target.eval("(fake.deinits, bad_gain)", setup=code) == [
+        1,
+        "I2S gain_bits must be 0..16, not 17",
+    ]

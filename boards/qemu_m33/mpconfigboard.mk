@@ -14,7 +14,8 @@ QEMU_MACHINE = mps2-an505
 CFLAGS += -mthumb -mcpu=cortex-m33 -mfpu=fpv5-sp-d16 -mfloat-abi=hard
 CFLAGS += -DQEMU_SOC_AN505 -DMICROPY_HW_MCU_NAME='"Cortex-M33"'
 LDSCRIPT = $(BOARD_DIR)/mps2_an505.ld
-SRC_BOARD_O = shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb2.o
+# (gchelper_thumb2.s is assembled without -mcpu and will not link with Armv8-M code.)
+SRC_BOARD_O = shared/runtime/gchelper_generic.o
 MPY_CROSS_FLAGS += -march=armv7emsp
 
 # A Cortex-M33 part with 520 KiB of SRAM (RP2350 class): 256 KiB of heap.

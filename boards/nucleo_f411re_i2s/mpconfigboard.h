@@ -11,6 +11,13 @@
 #undef MICROPY_HW_SPI2_MOSI
 #define MICROPY_HW_I2S2 (1)
 
+// C stack (firmware/config/earshot_stack.h): the port's 16 KiB (stm32f411.ld), less the
+// 1 KiB main.c keeps below its limit, less 7.5 KiB for the DSP kernels (deepest chain 7,240).
+#define EARSHOT_C_STACK_BYTES (16384)
+#define EARSHOT_PORT_STACK_MARGIN (1024)
+#define EARSHOT_KERNEL_STACK_BYTES (7680)
+#include "../../firmware/config/earshot_stack.h"
+
 // Stop a running I2S microphone at soft reset, before the heap its DMA writes into is
 // freed: v1.25's stm32 port leaves it running (the rp2 port stops it itself), and the
 // next soft reset then hangs. Its deinit() is called through the object's own method.

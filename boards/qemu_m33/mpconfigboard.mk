@@ -5,6 +5,11 @@
 EARSHOT_CORE_CLOCK_HZ = 20000000
 # C stack limit per function of earshot's module (firmware/config/earshot.mk).
 EARSHOT_STACK_USAGE_BYTES = 7168
+# C stack: 12288 bytes (the RP2350's: MicroPython's rp2 port gives its main core 12 KiB),
+# of which 7680 are kept for the kernels below the deepest Python call (their deepest
+# chain, es_model_run down, plus margin). MSPLIM guards its end (qemu_board_hooks.h).
+EARSHOT_C_STACK_BYTES = 12288
+EARSHOT_KERNEL_STACK_BYTES = 7680
 # Two model slots of 128 KiB (the part's flash; see docs/MODEL_STORE.md).
 EARSHOT_MODEL_SLOT_BYTES = 131072
 include $(EARSHOT_DIR)/firmware/config/qemu.mk

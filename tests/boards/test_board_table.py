@@ -225,6 +225,42 @@ def test_built_c_module_frames_are_within_the_boards_limit(root, name):
     assert frames and max(frames) <= limit
 
 
+def symbol_address(elf: Path, symbol: str) -> int:
+    out = subprocess.run(
+        ["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True
+    ).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[2] == symbol:
+            return int(parts[0], 16)
+    raise AssertionError(f"{elf} has no symbol {symbol}")
+
+
+def c_stack_bytes(root: Path, board: Board) -> int:
+    folder = root / "boards" / board.name
+    if board.kind == "qemu":
+        return int(make_value((folder / "mpconfigboard.mk").read_text(), "EARSHOT_C_STACK_BYTES"))
+    header = (folder / "mpconfigboard.h").read_text()
+    return int(base_board(header, r"#define EARSHOT_C_STACK_BYTES \((\d+)\)"))
+
+
+@pytest.mark.parametrize("name", [n for n in BOARDS if BOARDS[n].kind != "unix"])
+def test_the_c_stack_a_board_declares_is_the_one_it_links(root, name):
+    # EARSHOT_C_STACK_BYTES (what the stack check's limit is computed from) against the
+    # stack the linker gave the built firmware.
+    board = BOARDS[name]
+    image = built(board, root)
+    elf = image.with_suffix(".elf") if image.suffix == ".bin" else image
+    declared = c_stack_bytes(root, board)
+    if board.kind == "rp2":
+        linked = symbol_address(elf, "__StackTop") - symbol_address(elf, "__StackBottom")
+        assert declared == linked
+    elif board.kind == "stm32":
+        assert declared == symbol_address(elf, "_estack") - symbol_address(elf, "_sstack")
+    else:  # QEMU: the RAM left above .bss holds at least the declared stack
+        assert symbol_address(elf, "_estack") - symbol_address(elf, "_ebss") >= declared
+
+
 @pytest.mark.parametrize("name", names(("rp2", "stm32")))
 def test_built_real_board_image_fits_and_freezes_its_manifests_models(root, name):
     board = BOARDS[name]

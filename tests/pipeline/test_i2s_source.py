@@ -17,54 +17,51 @@ from earshot_host.scenes import Placement, compose
 LATENCY_MS = 250
 TOLERANCE_MS = 500
 
-# A microphone stand-in: 32-bit little-endian slots holding a 24-bit sample left-justified
-# (sample << 8) whose top 16 bits are the int16 sample (so a 24-bit sample of s << 8 | low),
-# with `low` noise in the 8 bits below the int16 part and 8 bits of noise below the data,
-# delivered with a short read every `short_every` reads: nothing, or `partial` bytes.
-FAKE_I2S = """
-import struct
-class FakeI2S:
-    def __init__(self, samples, short_every=0, partial=0):
-        self.samples = samples      # int16 bytes
-        self.slots = bytearray()
-        self.at = 0                 # bytes of slots delivered
+# A driver handing out 32-bit slots prepared on the host (`data`, little-endian), `sizes[k]`
+# bytes at the k-th read (cycling; 0 = nothing ready, as a non-blocking driver), then
+# EOFError at the end.
+SLOTS_I2S = """
+class SlotsI2S:
+    def __init__(self, data, sizes=(0x7FFFFFFF,)):
+        self.data = data
+        self.at = 0                 # bytes delivered
+        self.sizes = sizes
         self.reads = 0
-        self.short_every = short_every
-        self.partial = partial
         self.deinits = 0
-    def slot_bytes(self, upto):
-        # The slots of the first `upto` bytes, made as they are needed.
-        while len(self.slots) < upto:
-            i = len(self.slots) // 4
-            if 2 * i + 2 > len(self.samples):
-                raise EOFError
-            s = struct.unpack_from('<h', self.samples, 2 * i)[0]
-            low = (i * 2654435761) & 0xFFFF
-            self.slots.extend(struct.pack('<i', (s << 16) | low))
-        return self.slots
     def readinto(self, buf):
+        if self.at >= len(self.data):
+            raise EOFError
+        n = min(len(buf), self.sizes[self.reads % len(self.sizes)], len(self.data) - self.at)
         self.reads += 1
-        n = len(buf)
-        if self.short_every and self.reads % self.short_every == 0:
-            n = min(n, self.partial)   # a non-blocking driver with less ready
-        slots = self.slot_bytes(self.at + n)
-        buf[:n] = slots[self.at : self.at + n]
+        buf[:n] = memoryview(self.data)[self.at : self.at + n]
         self.at += n
         return n
     def deinit(self):
         self.deinits += 1
 """
 
+
+def slots_of_24_bit(samples: np.ndarray, noise: np.ndarray) -> bytes:
+    """A 24-bit microphone's 32-bit slots: each sample left-justified, noise below it."""
+    return ((samples.astype(np.int64) << 8) | noise).astype("<i4").tobytes()
+
+
+def slots_of_int16(samples: np.ndarray, seed: int) -> bytes:
+    """Slots whose top 16 bits are the int16 samples, with noise in the 16 bits below."""
+    noise = np.random.default_rng(seed).integers(0, 256, samples.size)
+    return slots_of_24_bit(samples.astype(np.int64) << 8 | noise, noise)
+
+
 DETECT = (
-    FAKE_I2S
+    SLOTS_I2S
     + """
 import earshot
 from earshot.stream import Listener
 from earshot.sources.i2s import I2SSource
 with open({path!r}, 'rb') as f:
-    samples = f.read()
+    data = f.read()
 l = Listener(earshot.Model.frozen('micro_speech'), stats_ms=0)
-fake = FakeI2S(samples, short_every=7, partial=6)
+fake = SlotsI2S(data, (1280, 1280, 6, 0, 1280, 2, 1280, 1280))
 src = I2SSource(16000, l.frontend.hop, i2s=fake)
 try:
     l.run(src)
@@ -86,8 +83,8 @@ def test_a_detector_fed_by_the_microphone_finds_the_planted_words(target, tmp_pa
         6_000,
         -60.0,
     )
-    raw = tmp_path / "scene.raw"
-    raw.write_bytes(scene.samples.astype("<i2").tobytes())
+    raw = tmp_path / "scene.slots"
+    raw.write_bytes(slots_of_int16(scene.samples, seed=1))
     out = target.exec(DETECT.format(path=str(raw)), timeout=300)
     lines = out.strip().splitlines()
     assert lines[-1] == "closed 1 0"
@@ -100,96 +97,52 @@ def test_a_detector_fed_by_the_microphone_finds_the_planted_words(target, tmp_pa
         assert abs(t - at) <= TOLERANCE_MS
 
 
-CONVERT_AND_OVERRUN = (
-    FAKE_I2S
+# The slots read into a ring of `slots` hops, without the pipeline reading it in between;
+# then the hops the ring holds.
+COLLECT = (
+    SLOTS_I2S
     + """
 import struct
 from earshot.ring import AudioRing
 from earshot.sources.i2s import I2SSource
 hop = 8
-samples = struct.pack('<{n}h', *{values})
-fake = FakeI2S(samples)
-ring = AudioRing(hop, 3)
-src = I2SSource(16000, hop, i2s=fake)
-for _ in range(5):          # five hops arrive while the pipeline is busy: 3 slots
-    src.fill(ring)
+ring = AudioRing(hop, {slots})
+fake = SlotsI2S({data!r}, {sizes})
+src = I2SSource(16000, hop, gain_bits={gain}, i2s=fake)
+for _ in range({reads}):
+    try:
+        src.fill(ring)
+    except EOFError:
+        break
 got = []
 slot = ring.slot_for_read()
 while slot is not None:
     got.extend(struct.unpack('<8h', slot))
     ring.release()
     slot = ring.slot_for_read()
+src.close()
+src.close()
 """
 )
+
+
+def collect(target, data: bytes, sizes=(0x7FFFFFFF,), gain=0, slots=64, reads=10_000):
+    return target.eval(
+        "(got, ring.overruns, ring.dropped_samples, src.dropped_samples, fake.at, fake.deinits)",
+        setup=COLLECT.format(data=data, sizes=sizes, gain=gain, slots=slots, reads=reads),
+    )
 
 
 def test_slots_become_samples_and_hops_without_room_are_counted(target):
     rng = np.random.default_rng(7)
-    values = [-32768, 32767, 0, -1, 1] + [int(v) for v in rng.integers(-32768, 32768, 35)]
-    code = CONVERT_AND_OVERRUN.format(n=len(values), values=values)
-    got, overruns, dropped, consumed = target.eval(
-        "(got, ring.overruns, ring.dropped_samples, fake.at)", setup=code
+    values = np.array([-32768, 32767, 0, -1, 1] + list(rng.integers(-32768, 32768, 35)))
+    # Five hops arrive while the pipeline is busy: the ring holds 3.
+    got, overruns, dropped, cut, consumed, _ = collect(
+        target, slots_of_int16(values, seed=2), slots=3, reads=5
     )
-    slots = 3
-    assert got == values[: 8 * slots]  # exact: the noise below the shift is gone
+    assert got == values[:24].tolist()  # exact: the noise below the top 16 bits is gone
     assert overruns == 2 and dropped == 16  # the 4th and 5th hop: read, dropped, counted
-    assert consumed == 4 * 40  # the driver's buffer kept moving (bytes of 32-bit slots)
-
-
-# A driver handing out prepared 32-bit slots, `sizes[k]` bytes at the k-th read (cycling;
-# 0 = nothing ready), then EOFError.
-WORDS_I2S = """
-import struct
-class WordsI2S:
-    def __init__(self, words, sizes=(0x7FFFFFFF,)):
-        self.data = struct.pack('<%di' % len(words), *words)
-        self.at = 0
-        self.sizes = sizes
-        self.reads = 0
-        self.deinits = 0
-    def readinto(self, buf):
-        if self.at >= len(self.data):
-            raise EOFError
-        n = min(len(buf), self.sizes[self.reads % len(self.sizes)], len(self.data) - self.at)
-        self.reads += 1
-        for k in range(n):
-            buf[k] = self.data[self.at + k]
-        self.at += n
-        return n
-    def deinit(self):
-        self.deinits += 1
-"""
-
-COLLECT = (
-    WORDS_I2S
-    + """
-import struct
-from earshot.ring import AudioRing
-from earshot.sources.i2s import I2SSource
-hop = 8
-ring = AudioRing(hop, 64)
-fake = WordsI2S({words}, {sizes})
-src = I2SSource(16000, hop, gain_bits={gain}, i2s=fake)
-try:
-    while True:
-        src.fill(ring)
-except EOFError:
-    pass
-got = []
-slot = ring.slot_for_read()
-while slot is not None:
-    got.extend(struct.unpack('<8h', slot))
-    ring.release()
-    slot = ring.slot_for_read()
-src.close()
-src.close()
-"""
-)
-
-
-def slots_of_24_bit(samples: np.ndarray, noise: np.ndarray) -> list[int]:
-    # A 24-bit microphone: the sample left-justified in the 32-bit slot, noise below it.
-    return [int(v) for v in ((samples.astype(np.int64) << 8) | noise).astype(np.int32)]
+    assert consumed == 4 * 40 and cut == 0  # the driver's buffer kept moving
 
 
 @pytest.mark.parametrize("gain", [0, 2])
@@ -197,31 +150,25 @@ def test_24_bit_samples_become_their_top_16_bits(target, gain):
     rng = np.random.default_rng(24)
     edges = np.array([-(2**23), 2**23 - 1, 0, -1, 1, 255, 256, -256, -257], dtype=np.int64)
     samples = np.concatenate([edges, rng.integers(-(2**23), 2**23, 39)])  # 48 = 6 hops
-    words = slots_of_24_bit(samples, rng.integers(0, 256, samples.size))
-    got, overruns, dropped, deinits = target.eval(
-        "(got, ring.overruns, src.dropped_samples, fake.deinits)",
-        setup=COLLECT.format(words=words, sizes=(0x7FFFFFFF,), gain=gain),
-    )
+    data = slots_of_24_bit(samples, rng.integers(0, 256, samples.size))
+    got, overruns, dropped, cut, _, deinits = collect(target, data, gain=gain)
     # Full scale of the microphone is full scale of int16 (gain 0): the top 16 bits,
     # rounded towards minus infinity; each gain bit doubles, saturating.
     expected = np.clip((samples << 8) >> (16 - gain), -32768, 32767)
     assert got == expected.tolist()
-    assert (overruns, dropped, deinits) == (0, 0, 1)
+    assert (overruns, dropped, cut, deinits) == (0, 0, 0, 1)
 
 
 @pytest.mark.kinds("unix")
 def test_partial_reads_lose_nothing_and_a_cut_hop_is_counted(target):
     rng = np.random.default_rng(5)
     samples = rng.integers(-(2**23), 2**23, 8 * 5 + 3)  # 5 hops and 3 samples of a 6th
-    words = slots_of_24_bit(samples, rng.integers(0, 256, samples.size))
+    data = slots_of_24_bit(samples, rng.integers(0, 256, samples.size))
     # Reads of 1, 3 and 6 bytes, nothing, 32 bytes: hops and words split anywhere.
-    got, overruns, dropped, deinits = target.eval(
-        "(got, ring.overruns, src.dropped_samples, fake.deinits)",
-        setup=COLLECT.format(words=words, sizes=(1, 3, 6, 0, 32), gain=0),
-    )
+    got, overruns, dropped, cut, _, deinits = collect(target, data, sizes=(1, 3, 6, 0, 32))
     assert got == ((samples[:40] << 8) >> 16).tolist()
     # The 6th hop was cut by the end of the stream: its 3 samples are counted at close().
-    assert (overruns, dropped, deinits) == (0, 3, 1)
+    assert (overruns, dropped, cut, deinits) == (0, 0, 3, 1)
 
 
 # A machine module stand-in with rp2-style Pin reprs and an I2S that records its arguments.
@@ -270,10 +217,10 @@ def test_the_rp2_pin_rule_is_checked_with_a_clear_error(target):
 @pytest.mark.kinds("unix")
 def test_the_peripheral_is_stopped_once_however_the_run_ends(target):
     code = (
-        WORDS_I2S
+        SLOTS_I2S
         + """
 from earshot.sources.i2s import I2SSource
-fake = WordsI2S([1, 2, 3])
+fake = SlotsI2S(bytes(12))
 try:
     with I2SSource(16000, 8, i2s=fake) as src:
         raise KeyboardInterrupt   # Ctrl-C while listening

@@ -202,7 +202,7 @@ except ValueError as err:
 def test_the_rp2_pin_rule_is_checked_with_a_clear_error(target):
     good = {"MIC_SCK": 16, "MIC_WS": 17, "MIC_SD": 18}
     bad = {"MIC_SCK": 16, "MIC_WS": 18, "MIC_SD": 17}
-    opened = target.eval("result", setup=OPEN.format(pins=good, platform="rp2"))
+    opened = list(target.eval("result", setup=OPEN.format(pins=good, platform="rp2")))
     assert opened == [0, "RX", 32, "MONO", 16000, 16, 17, 18]
     refused = target.eval("result", setup=OPEN.format(pins=bad, platform="rp2"))
     assert refused == (
@@ -210,7 +210,7 @@ def test_the_rp2_pin_rule_is_checked_with_a_clear_error(target):
         "WS must be GP17, not GP18); fix MIC_SCK/MIC_WS in the board's pins.csv"
     )
     # Other ports have no such rule (stm32's I2S2 pins are fixed by the peripheral).
-    other = target.eval("result", setup=OPEN.format(pins=bad, platform="stm32"))
+    other = list(target.eval("result", setup=OPEN.format(pins=bad, platform="stm32")))
     assert other == [2, "RX", 32, "MONO", 16000, 16, 18, 17]
 
 
@@ -234,7 +234,7 @@ except ValueError as err:
     bad_gain = str(err)
 """
     )
-    assert target.eval("(fake.deinits, bad_gain)", setup=code) == [
+    assert list(target.eval("(fake.deinits, bad_gain)", setup=code)) == [
         1,
         "I2S gain_bits must be 0..16, not 17",
     ]

@@ -153,13 +153,24 @@ def test_stm32_firmware_region_is_the_linker_scripts_flash_text(root, name):
 
 
 def test_readme_numbers_are_the_tables(root):
-    # boards/README.md's table of real boards: flash and firmware region as in the table.
+    # boards/README.md's table of real boards: flash and firmware region as in the table,
+    # the frozen models as the manifest chooses, and an image that fits.
     text = (root / "boards" / "README.md").read_text()
     for name in names(("rp2", "stm32")):
         board = BOARDS[name]
-        row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
-        assert row is not None, f"boards/README.md has no row for {name}"
-        assert f"{board.firmware_max_bytes:,}" in row and f"{board.flash_bytes:,}" in row, row
+        rows = [
+            line.split(" | ")
+            for line in text.splitlines()
+            if line.startswith(f"| `{name}` | {board.flash_bytes:,} | ")
+        ]
+        assert len(rows) == 1, f"boards/README.md has no flash row for {name}"
+        _, flash, region, models, image, free = rows[0]
+        assert region.startswith(f"{board.firmware_max_bytes:,}")
+        chosen = manifest_models(root, board)
+        listed = len(chosen) if models == "all five" else models.split(", ")
+        assert listed == (len(chosen) if models == "all five" else chosen), (name, models)
+        size = int(image.replace(",", ""))
+        assert size + int(free.strip(" |").replace(",", "")) == board.firmware_max_bytes
 
 
 # ------------------------------------------------------------- against the built firmware

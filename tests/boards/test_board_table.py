@@ -17,14 +17,16 @@ from earshot_host.catalog import load_catalog
 
 CONFIG_SUFFIXES = {".mk", ".h", ".py", ".ld", ".cmake", ".csv", ".json", ".md", ".toml"}
 BOARDS = load_boards()
-# The Arm architecture each core of the table compiles to (readelf -A: Tag_CPU_arch).
+# What each core of the table compiles to (readelf -A of the linked firmware: the merged
+# Tag_CPU_arch, where Armv6-M objects meet assembler defaults as v6K, Tag_THUMB_ISA_use,
+# and whether it has an FPU: Tag_FP_arch).
 CPU_ARCH = {
-    "cortex-m0": "v6S-M",
-    "cortex-m0+": "v6S-M",
-    "cortex-m3": "v7",
-    "cortex-m4f": "v7E-M",
-    "cortex-m7": "v7E-M",
-    "cortex-m33": "v8-M.mainline",
+    "cortex-m0": ({"v6-M", "v6S-M", "v6K"}, "Thumb-1", False),
+    "cortex-m0+": ({"v6-M", "v6S-M", "v6K"}, "Thumb-1", False),
+    "cortex-m3": ({"v7"}, "Thumb-2", False),
+    "cortex-m4f": ({"v7E-M"}, "Thumb-2", True),
+    "cortex-m7": ({"v7E-M"}, "Thumb-2", True),
+    "cortex-m33": ({"v8-M.mainline"}, "Yes", True),
 }
 
 
@@ -209,7 +211,11 @@ def symbol_size(elf: Path, symbol: str) -> int | None:
 def test_built_qemu_firmware_has_the_tables_core_and_heap(root, name):
     board = BOARDS[name]
     elf = built(board, root)
-    assert readelf_attribute(elf, "Tag_CPU_arch") == CPU_ARCH[board.core]
+    arches, thumb, fpu = CPU_ARCH[board.core]
+    assert readelf_attribute(elf, "Tag_CPU_arch") in arches
+    assert readelf_attribute(elf, "Tag_CPU_arch_profile") == "Microcontroller"
+    assert readelf_attribute(elf, "Tag_THUMB_ISA_use") == thumb
+    assert (readelf_attribute(elf, "Tag_FP_arch") is not None) == fpu
     assert symbol_size(elf, "gc_heap") == board.heap_bytes
 
 

@@ -36,8 +36,8 @@ def deepest(n, name):
 for name in earshot_models.NAMES:
     try:
         shallow = run(name)
-    except MemoryError:
-        continue  # the arena does not fit this board's heap
+    except (MemoryError, ValueError):
+        continue  # the arena does not fit this board's heap (refused with the bytes needed)
     depth, used, deep = deepest(0, name)
     results[name] = (depth, used, deep == shallow)
 """

@@ -22,23 +22,27 @@ import pytest
 DEEP = """
 import earshot, earshot_models, gc, micropython
 results = {}
-def run(name):
-    # A fresh model each time: stateful models start from the same state.
+def fresh(name):
+    # A new model each time (stateful models start from the same state), made near the
+    # top of the stack, where the heap is not cut up by the recursion's exceptions.
     gc.collect()
-    model = earshot.Model.frozen(name)
+    return earshot.Model.frozen(name)
+def run(model):
     model.invoke()
     return bytes(model.output)
-def deepest(n, name):
+def deepest(n, model):
     try:
-        return deepest(n + 1, name)
+        return deepest(n + 1, model)
     except RuntimeError:  # maximum recursion depth: the limit is here
-        return n, micropython.stack_use(), run(name)
+        return n, micropython.stack_use(), run(model)
 for name in earshot_models.NAMES:
     try:
-        shallow = run(name)
+        model = fresh(name)
     except (MemoryError, ValueError):
         continue  # the arena does not fit this board's heap (refused with the bytes needed)
-    depth, used, deep = deepest(0, name)
+    depth, used, deep = deepest(0, model)
+    model = None
+    shallow = run(fresh(name))
     results[name] = (depth, used, deep == shallow)
 """
 

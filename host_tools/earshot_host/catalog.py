@@ -1,9 +1,13 @@
 """The models shipped in models/: their recipes, converted files and frozen modules.
 
 Each models/<name>/ holds the source .tflite, model.toml (labels, front end, streaming and
-detector defaults), the converted <name>.esm and MODEL.md. The firmware build freezes every
-.esm into a package `earshot_models` with one module per model holding one bytes literal,
-so the model stays in flash.
+detector defaults), the converted <name>.esm and MODEL.md. A wake-word model's model.toml
+names its ESPHome manifest instead (`manifest = "okay_nabu.json"`): labels, front end,
+stride and detector come from it (esphome_manifest.recipe), and any section model.toml
+does give replaces the manifest's. The firmware build freezes the .esm files into a package
+`earshot_models` with one module per model holding one bytes literal, so the model stays
+in flash: DEST/all/ holds every model, DEST/small/ those without `freeze = "large"` (for
+boards whose flash or RAM cannot take the large ones; models/manifest.py chooses).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import esphome_manifest
 from .convert import ConvertedModel, convert_tflite
 from .errors import EarshotError
 from .paths import project_root
@@ -23,6 +28,9 @@ from .paths import project_root
 FIGURES_BEGIN = "<!-- figures: written by `make models`, do not edit -->"
 FIGURES_END = "<!-- /figures -->"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# freeze = "all": in every firmware; "large": only where models/manifest.py is included
+# with large_models=True (the default).
+FREEZE_VARIANTS = ("all", "large")
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class ModelEntry:
     source: str
     labels: list[str] | None = None
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    manifest: str | None = None  # an ESPHome manifest beside the .tflite
+    freeze: str = "all"  # "all" boards, or only those that take "large" models
 
     @property
     def source_path(self) -> Path:
@@ -53,14 +63,16 @@ class ModelEntry:
             data = self.source_path.read_bytes()
         except OSError as err:
             raise EarshotError(f"model {self.name}: cannot read {self.source_path}: {err}") from err
-        return convert_tflite(
-            data,
-            name=self.name,
-            labels=self.labels,
-            frontend=self.sections.get("frontend"),
-            streaming=self.sections.get("streaming"),
-            detector=self.sections.get("detector"),
-        )
+        settings: dict[str, Any] = {"labels": self.labels}
+        if self.manifest is not None:
+            manifest = esphome_manifest.read_manifest(self.folder / self.manifest)
+            settings = esphome_manifest.recipe(manifest, data)
+            if self.labels is not None:
+                settings["labels"] = self.labels
+        for key in ("frontend", "streaming", "detector"):
+            if key in self.sections:
+                settings[key] = self.sections[key]
+        return convert_tflite(data, name=self.name, **settings)
 
 
 def load_catalog(root: Path | None = None) -> dict[str, ModelEntry]:
@@ -78,12 +90,17 @@ def load_catalog(root: Path | None = None) -> dict[str, ModelEntry]:
         if "source" not in table:
             raise EarshotError(f"{recipe}: no `source` (the .tflite to convert)")
         sections = {k: v for k, v in table.items() if isinstance(v, dict)}
+        freeze = table.get("freeze", "all")
+        if freeze not in FREEZE_VARIANTS:
+            raise EarshotError(f"{recipe}: freeze must be one of {', '.join(FREEZE_VARIANTS)}")
         entries[name] = ModelEntry(
             name=name,
             folder=recipe.parent,
             source=table["source"],
             labels=table.get("labels"),
             sections=sections,
+            manifest=table.get("manifest"),
+            freeze=freeze,
         )
     return entries
 
@@ -176,6 +193,13 @@ def write_frozen_package(entries: Sequence[ModelEntry], dest: Path) -> list[Path
     return written
 
 
+def write_frozen_variants(entries: Sequence[ModelEntry], dest: Path) -> list[Path]:
+    """dest/all/earshot_models (every model) and dest/small/earshot_models (the models not
+    marked freeze = "large"): models/manifest.py freezes one of them."""
+    small = [e for e in entries if e.freeze != "large"]
+    return write_frozen_package(entries, dest / "all") + write_frozen_package(small, dest / "small")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m earshot_host.catalog convert | freeze DEST`: used by the Makefile."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -187,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"earshot: model {entry.name}: {state}")
             return 0
         if len(args) == 2 and args[0] == "freeze":
-            write_frozen_package(list(entries.values()), Path(args[1]))
+            write_frozen_variants(list(entries.values()), Path(args[1]))
             return 0
     except EarshotError as err:
         print(f"earshot: error: {err}", file=sys.stderr)

@@ -25,7 +25,7 @@ from .frontend.mfcc import clip_gain, mfcc_fixed
 from .frontend.tables import FrontendTables, logmel_gain_constants, mfcc_gain_constants
 from .frontend.tflm_micro import raw_to_int8, tflm_micro_features
 from .frontend.wav import WavFormatError, read_wav
-from .infer import ModelSource
+from .model_spec import ModelSource
 from .modelfile import read_model
 from .runner import Progress, Runner
 from .runner.result import b64_literal

@@ -22,7 +22,7 @@ from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
 from .errors import EarshotError
-from .infer import resolve_model
+from .model_spec import resolve_model
 from .runner.result import Progress, b64_literal
 
 # Called with each chunk (index, data) just before it is sent; returns what is sent.

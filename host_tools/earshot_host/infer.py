@@ -1,69 +1,19 @@
 """Run a model on a target from the host: int8 inputs in, int8 outputs back.
 
-The model is a frozen model of the firmware (its name, as in models/), an earshot model
-file (.esm), or a .tflite converted on the fly. Inputs are a batch: the first axis.
+The model is any model spec (model_spec.resolve_model: a name of models/, an .esm, a
+.tflite or an ESPHome manifest .json). Inputs are a batch: the first axis.
 """
 
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from .catalog import load_catalog
-from .convert import convert_tflite
 from .errors import EarshotError
-from .modelfile import read_model
+from .model_spec import ModelSource
 from .runner import Progress, Runner
 from .runner.result import b64_literal
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Where the target gets the model from: a frozen module, or bytes sent to it."""
-
-    name: str
-    frozen: bool
-    blob: bytes  # the model file (for a frozen model: the copy in models/)
-    input_shapes: list[tuple[int, ...]] = field(init=False)
-    output_shapes: list[tuple[int, ...]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        # Read (and check) the file once; a broken one is refused here, with the reason.
-        model = read_model(self.blob)
-        object.__setattr__(
-            self, "input_shapes", [tuple(model.tensors[i].shape) for i in model.inputs]
-        )
-        object.__setattr__(
-            self, "output_shapes", [tuple(model.tensors[i].shape) for i in model.outputs]
-        )
-
-
-def resolve_model(spec: str | Path) -> ModelSource:
-    """A model named in models/ (frozen into the firmware), a .esm file or a .tflite file."""
-    path = Path(spec)
-    if path.suffix == ".tflite":
-        data = _read(path)
-        return ModelSource(path.stem, False, convert_tflite(data, name=path.stem).blob)
-    if path.suffix == ".esm":
-        return ModelSource(path.stem, False, _read(path))
-    catalog = load_catalog()
-    if str(spec) in catalog:
-        entry = catalog[str(spec)]
-        return ModelSource(entry.name, True, entry.model_path.read_bytes())
-    raise EarshotError(
-        f"model {spec!r}: not a .tflite or .esm file, nor a model of models/ "
-        f"({', '.join(sorted(catalog))})"
-    )
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise EarshotError(f"cannot read {path}: {err.strerror}") from err
 
 
 def check_batch(source: ModelSource, batch: np.ndarray) -> np.ndarray:

@@ -28,7 +28,7 @@ from typing import Any
 from .boards import Board, load_boards
 from .catalog import load_catalog
 from .errors import EarshotError
-from .infer import resolve_model
+from .model_spec import resolve_model
 from .modelfile import ModelFile, OpCode, read_model
 from .paths import project_root
 

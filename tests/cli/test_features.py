@@ -8,7 +8,7 @@ from test_cli import assert_one_line_error, earshot
 
 from earshot_host.features import model_frontend, reference_features
 from earshot_host.frontend.wav import read_wav, write_wav
-from earshot_host.infer import resolve_model
+from earshot_host.model_spec import resolve_model
 
 
 def features_args(target: str, model: str, wav, out) -> list[str]:

@@ -11,7 +11,7 @@ import numpy as np
 from ..boards import emulated_board_names
 from ..errors import EarshotError
 from ..features import device_features, prepare_features
-from ..infer import resolve_model
+from ..model_spec import resolve_model
 from ..runner import open_runner
 
 EXAMPLES = """examples:

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..boards import emulated_board_names
 from ..errors import EarshotError
-from ..infer import infer, resolve_model
+from ..infer import infer
+from ..model_spec import resolve_model
 from ..runner import open_runner
 
 EXAMPLES = """examples:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ import numpy as np
 from mpremote.transport import TransportError
 
 from .boards import Board
-from .catalog import load_catalog
 from .errors import EarshotError
 from .frontend.wav import WavFormatError, read_wav
+from .model_spec import resolve_model
 from .paths import project_root
 from .runner.qemu import QemuRunner
 from .uart_stream import END_LINE, Pacer, audio_lines
@@ -63,11 +64,8 @@ class Session:
 
 
 def model_hop(model: str) -> tuple[int, int]:
-    """(sample rate, samples per hop) of a model of models/ with a front end."""
-    catalog = load_catalog()
-    if model not in catalog:
-        raise EarshotError(f"model {model!r} is not one of models/ ({', '.join(sorted(catalog))})")
-    frontend = catalog[model].sections.get("frontend")
+    """(sample rate, samples per hop) of a model spec (model_spec) with a front end."""
+    frontend = resolve_model(model).metadata.get("frontend")
     if not frontend:
         raise EarshotError(f"model {model!r} has no audio front end")
     rate = int(frontend["sample_rate"])
@@ -106,20 +104,31 @@ def listen_unix(
     on_message: OnMessage | None = None,
     extra_args: tuple[str, ...] = (),
 ) -> Session:
-    """Run the Unix firmware's detector on a WAV file."""
+    """Run the Unix firmware's detector on a WAV file. model: any model spec; one the
+    firmware has not frozen is written to a temporary .esm and given as --model-file."""
+    source = resolve_model(model)
     model_hop(model)
     firmware = board.firmware_path(project_root())
     if not firmware.is_file():
         raise EarshotError(f"no firmware at {firmware} (run `make unix`)")
-    args = [str(firmware), "-m", "earshot", "--model", model, "--wav", str(wav), *extra_args]
-    if realtime:
-        args.append("--realtime")
-    session = Session()
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
-        for line in proc.stdout:
-            session.take(line, on_message)
-        session.error = proc.stderr.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        if source.frozen:
+            chosen = ["--model", source.name]
+        else:
+            path = Path(tmp) / f"{source.name}.esm"
+            path.write_bytes(source.blob)
+            chosen = ["--model-file", str(path)]
+        args = [str(firmware), "-m", "earshot", *chosen, "--wav", str(wav), *extra_args]
+        if realtime:
+            args.append("--realtime")
+        session = Session()
+        with subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as proc:
+            assert proc.stdout is not None and proc.stderr is not None
+            for line in proc.stdout:
+                session.take(line, on_message)
+            session.error = proc.stderr.read()
     return session
 
 

@@ -34,7 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target", required=True, help=f"{' | '.join(emulated)} | a serial port path"
     )
-    parser.add_argument("--model", required=True, help="a model of models/ (frozen)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="a model of models/ (frozen); on unix also an .esm, .tflite or ESPHome .json",
+    )
     parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV, mono or stereo")
     parser.add_argument("--realtime", action="store_true", help="play at the speed of audio")
     parser.add_argument("--json", action="store_true", help="print the JSON lines as they come")

@@ -1,7 +1,10 @@
-"""Run a model on a target from the host: int8 inputs in, int8 outputs back.
+"""Run a model on a target from the host: quantized inputs in, outputs back.
 
 The model is any model spec (model_spec.resolve_model: a name of models/, an .esm, a
-.tflite or an ESPHome manifest .json). Inputs are a batch: the first axis.
+.tflite or an ESPHome manifest .json). Inputs are a batch: the first axis. Rows run in
+order on one model instance, so a stateful model carries its state from row to row from
+its initial state (what LiteRT does when invoked row by row). Inputs and outputs have the
+model's types (int8 or uint8).
 """
 
 from __future__ import annotations
@@ -22,8 +25,11 @@ def check_batch(source: ModelSource, batch: np.ndarray) -> np.ndarray:
         raise EarshotError(
             f"model {source.name} has {len(source.input_shapes)} inputs; infer takes 1"
         )
-    if batch.dtype != np.int8:
-        raise EarshotError(f"inputs must be int8 (quantized), got {batch.dtype}")
+    dtype = source.input_dtypes[0]
+    if batch.dtype != dtype:
+        raise EarshotError(
+            f"inputs must be {dtype} (quantized, the model's type), got {batch.dtype}"
+        )
     size = int(np.prod(source.input_shapes[0]))
     if batch.ndim < 1 or batch.shape[0] == 0:
         raise EarshotError("inputs must be a non-empty batch (first axis)")
@@ -43,7 +49,8 @@ def infer(
     progress: Progress | None = None,
     timeout: float = 300.0,
 ) -> np.ndarray:
-    """Run every input of the batch on the target; returns the int8 outputs, batch first."""
+    """Run every input of the batch in order on one model instance on the target; returns
+    the outputs (the model's output type), batch first."""
     rows = check_batch(source, batch)
     runner.run("pass").check()  # a fresh session (soft reset) to keep the model in
     if source.frozen:
@@ -83,4 +90,5 @@ def infer(
     if len(outputs) != len(rows):
         raise EarshotError(f"{runner.board.name}: expected {len(rows)} outputs, got {len(outputs)}")
     out_shape = source.output_shapes[0]
-    return np.stack([np.frombuffer(o, dtype=np.int8).reshape(out_shape) for o in outputs])
+    out_dtype = source.output_dtypes[0]
+    return np.stack([np.frombuffer(o, dtype=out_dtype).reshape(out_shape) for o in outputs])

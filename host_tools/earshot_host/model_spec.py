@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .catalog import load_catalog
 from .convert import ConvertedModel, convert_tflite
 from .errors import EarshotError
@@ -35,11 +37,16 @@ class ModelSource:
     blob: bytes  # the model file (for a frozen model: the copy in models/)
     input_shapes: list[tuple[int, ...]] = field(init=False)
     output_shapes: list[tuple[int, ...]] = field(init=False)
+    input_dtypes: list[np.dtype] = field(init=False)
+    output_dtypes: list[np.dtype] = field(init=False)
     metadata: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Read (and check) the file once; a broken one is refused here, with the reason.
         model = read_model(self.blob)
+        for name, indices in (("input_dtypes", model.inputs), ("output_dtypes", model.outputs)):
+            dtypes = [np.dtype(model.tensors[i].dtype.numpy_name) for i in indices]
+            object.__setattr__(self, name, dtypes)
         object.__setattr__(
             self, "input_shapes", [tuple(model.tensors[i].shape) for i in model.inputs]
         )

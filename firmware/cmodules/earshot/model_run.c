@@ -144,6 +144,74 @@ static void run_add(const run_t *r, const es_op_t *op) {
     es_add_s8(&p, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
 }
 
+static const uint8_t *bytes_of(const run_t *r, uint16_t index, es_tensor_t *t) {
+    tensor(r, index, t);
+    return (const uint8_t *)data_of(r, t);
+}
+
+static void run_copy(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *from = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_copy_variable((uint8_t *)output_of(r, &out), from, out.byte_size);
+}
+
+static void run_concatenation(const run_t *r, const es_op_t *op) {
+    es_tensor_t out, in;
+    tensor(r, op->output, &out);
+    const uint32_t axis = (uint32_t)es_rd_i32(op->params + ES_CONCAT_AXIS);
+    es_concat_kernel_params_t p;
+    p.count = op->input_count;
+    p.outer = 1;
+    for (uint32_t d = 0; d < axis; ++d) {
+        p.outer *= out.dims[d];
+    }
+    const uint8_t *inputs[3] = { NULL, NULL, NULL };
+    for (uint32_t k = 0; k < p.count; ++k) {
+        inputs[k] = bytes_of(r, op->inputs[k], &in);
+        p.copy_size[k] = es_tensor_elements(&in) / p.outer;
+    }
+    es_concatenation(&p, inputs, (uint8_t *)output_of(r, &out));
+}
+
+static void run_strided_slice(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_slice_kernel_params_t p;
+    for (uint32_t d = 0; d < 4; ++d) {
+        const uint32_t pad = 4u - in.rank;
+        p.in_dims[d] = d < pad ? 1 : in.dims[d - pad];
+        p.begin[d] = es_rd_i32(op->params + ES_SLICE_BEGIN + 4 * d);
+        p.stride[d] = es_rd_i32(op->params + ES_SLICE_STRIDE + 4 * d);
+        p.count[d] = es_rd_u16(op->params + ES_SLICE_COUNT + 2 * d);
+    }
+    es_strided_slice(&p, input, (uint8_t *)output_of(r, &out));
+}
+
+static void run_logistic(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    const uint8_t *table = r->model + es_rd_u32(op->params + ES_LOGISTIC_TABLE);
+    es_logistic(table, input, (uint8_t *)output_of(r, &out), out.byte_size);
+}
+
+static void run_quantize(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_quantize_kernel_params_t p;
+    p.size = out.byte_size;
+    p.input_signed = in.dtype == ES_DTYPE_INT8;
+    p.output_signed = out.dtype == ES_DTYPE_INT8;
+    p.input_zero_point = es_rd_i32(op->params + ES_QUANTIZE_INPUT_ZERO_POINT);
+    p.output_zero_point = es_rd_i32(op->params + ES_QUANTIZE_OUTPUT_ZERO_POINT);
+    p.multiplier = es_rd_i32(op->params + ES_QUANTIZE_MULTIPLIER);
+    p.shift = es_rd_i32(op->params + ES_QUANTIZE_SHIFT);
+    es_quantize(&p, input, (uint8_t *)output_of(r, &out));
+}
+
 static void run_softmax(const run_t *r, const es_op_t *op) {
     es_softmax_params_t s;
     es_read_softmax_params(op->params, &s);
@@ -164,9 +232,15 @@ __attribute__((weak)) uint32_t earshot_cycles(void) {
 }
 
 void es_model_reset(const uint8_t *tables, const uint8_t *data, uint8_t *arena) {
-    (void)tables;
-    (void)data;
-    (void)arena;
+    es_header_t h;
+    es_read_header(tables, &h);
+    for (uint32_t i = 0; i < h.tensor_count; ++i) {
+        es_tensor_t t;
+        es_read_tensor(tables, &h, i, &t);
+        if (t.kind == ES_KIND_STATE && t.alias_of == ES_NO_TENSOR) {
+            memcpy(arena + t.offset, data + t.init_offset, t.byte_size);
+        }
+    }
 }
 
 void es_model_run(const uint8_t *tables, const uint8_t *data, uint8_t *arena, uint32_t *ticks) {
@@ -194,6 +268,22 @@ void es_model_run(const uint8_t *tables, const uint8_t *data, uint8_t *arena, ui
                 break;
             case ES_OP_SOFTMAX:
                 run_softmax(&r, &op);
+                break;
+            case ES_OP_ASSIGN_VARIABLE:
+            case ES_OP_READ_VARIABLE:
+                run_copy(&r, &op);
+                break;
+            case ES_OP_CONCATENATION:
+                run_concatenation(&r, &op);
+                break;
+            case ES_OP_STRIDED_SLICE:
+                run_strided_slice(&r, &op);
+                break;
+            case ES_OP_LOGISTIC:
+                run_logistic(&r, &op);
+                break;
+            case ES_OP_QUANTIZE:
+                run_quantize(&r, &op);
                 break;
             default:
                 break;

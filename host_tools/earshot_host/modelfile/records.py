@@ -28,6 +28,7 @@ class TensorRecord:
     quant_count: int = 0
     quant_zero_points_offset: int = 0  # file offset of int32[quant_count] (per-channel only)
     quant_scales_offset: int = 0  # file offset of float32[quant_count] (per-channel only)
+    init_offset: int = 0  # STATE roots: file offset of the initial value (byte_size bytes)
 
     @property
     def element_count(self) -> int:
@@ -106,7 +107,58 @@ class SoftmaxParams:
     output_zero_point: int
 
 
-OpParams = WeightedParams | PoolParams | AddParams | SoftmaxParams
+@dataclass
+class CopyParams:
+    """ASSIGN_VARIABLE (value -> variable) and READ_VARIABLE (variable -> tensor): no fields."""
+
+
+@dataclass
+class ConcatParams:
+    """CONCATENATION of int8/uint8 tensors of equal quantization along axis (a byte copy)."""
+
+    axis: int
+
+
+@dataclass
+class SliceParams:
+    """STRIDED_SLICE, normalised on the host to the input's shape padded to 4-D at the front:
+    output element (o0..o3) is input element (begin[d] + o_d * stride[d])."""
+
+    begin: tuple[int, int, int, int]
+    stride: tuple[int, int, int, int]
+    count: tuple[int, int, int, int]
+
+
+@dataclass
+class LogisticParams:
+    """LOGISTIC through a 256-entry table computed on the host (LiteRT's reference kernel)."""
+
+    table_offset: int  # file offset of 256 bytes, indexed by the input byte
+    input_zero_point: int
+    output_zero_point: int
+
+
+@dataclass
+class QuantizeParams:
+    """QUANTIZE (requantize) between int8/uint8 tensors."""
+
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+
+
+OpParams = (
+    WeightedParams
+    | PoolParams
+    | AddParams
+    | SoftmaxParams
+    | CopyParams
+    | ConcatParams
+    | SliceParams
+    | LogisticParams
+    | QuantizeParams
+)
 
 
 @dataclass

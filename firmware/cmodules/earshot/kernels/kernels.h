@@ -98,6 +98,44 @@ void es_add_s8(const es_add_kernel_params_t *p, const int8_t *input1, const int8
     int8_t *output);
 void es_softmax_s8(const es_softmax_kernel_params_t *p, const int8_t *input, int8_t *output);
 
+// The byte ops below work on int8 and uint8 tensors alike (1-byte elements).
+
+// ASSIGN_VARIABLE / READ_VARIABLE: size bytes from value to variable (or back); the two
+// may be the same memory.
+void es_copy_variable(uint8_t *to, const uint8_t *from, uint32_t size);
+
+// CONCATENATION: for each of outer steps, copy_size[k] bytes of each input k in turn.
+typedef struct _es_concat_kernel_params_t {
+    uint32_t count;          // inputs, 1..3
+    uint32_t outer;          // product of the output dims before the axis
+    uint32_t copy_size[3];   // per input: its dims from the axis on, multiplied
+} es_concat_kernel_params_t;
+void es_concatenation(const es_concat_kernel_params_t *p, const uint8_t *const inputs[3],
+    uint8_t *output);
+
+// STRIDED_SLICE on the input padded at the front to 4-D: output element (o0..o3) is input
+// element (begin[d] + o_d * stride[d]); every index lies inside in_dims (model_check.c).
+typedef struct _es_slice_kernel_params_t {
+    uint32_t in_dims[4];
+    int32_t begin[4];
+    int32_t stride[4];
+    uint32_t count[4];
+} es_slice_kernel_params_t;
+void es_strided_slice(const es_slice_kernel_params_t *p, const uint8_t *input, uint8_t *output);
+
+// LOGISTIC (8-bit): the 256-entry table of the host (LiteRT's LUT), indexed by input byte.
+void es_logistic(const uint8_t *table, const uint8_t *input, uint8_t *output, uint32_t size);
+
+// QUANTIZE (requantize between int8 and uint8): MBQM(x - input_zp) + output_zp, clamped to
+// the output type.
+typedef struct _es_quantize_kernel_params_t {
+    uint32_t size;
+    bool input_signed, output_signed;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+} es_quantize_kernel_params_t;
+void es_quantize(const es_quantize_kernel_params_t *p, const uint8_t *input, uint8_t *output);
+
 #if !EARSHOT_KERNELS_REFERENCE
 void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output);

@@ -166,3 +166,26 @@ def test_names_and_esm_files_resolve():
         model_spec.resolve_model("no_such_model")
     with pytest.raises(EarshotError, match="already an earshot model"):
         model_spec.convert_spec(MODELS / "micro_speech" / "micro_speech.esm")
+
+
+def test_convert_name_equals_convert_manifest_and_is_complete(tmp_path, name="okay_nabu"):
+    """`earshot convert NAME` (the frozen file) and `earshot convert NAME.json` give the
+    same bytes, with labels, front end, stride and detector metadata embedded (the
+    catalog test checks every shipped .esm against its recipe)."""
+    from cli_support import earshot
+
+    by_name = tmp_path / "a.esm"
+    by_json = tmp_path / "b.esm"
+    assert earshot("convert", name, "-o", str(by_name)).returncode == 0
+    proc = earshot("convert", str(MODELS / name / f"{name}.json"), "-o", str(by_json))
+    assert proc.returncode == 0, proc.stderr
+    assert by_name.read_bytes() == by_json.read_bytes()
+    assert by_name.read_bytes() == (MODELS / name / f"{name}.esm").read_bytes()
+    meta = model_spec.resolve_model(by_name).metadata
+    doc = json.loads((MODELS / name / f"{name}.json").read_text())
+    assert meta["labels"] == [doc["wake_word"]]
+    assert meta["frontend"]["hop_ms"] == 10 and meta["frontend"]["frames"] == 3
+    assert "tables" in meta["frontend"]
+    assert meta["streaming"]["hops_per_inference"] == 3
+    assert meta["detector"]["rule"] == "esphome"
+    assert meta["detector"]["threshold"] == doc["micro"]["probability_cutoff"]

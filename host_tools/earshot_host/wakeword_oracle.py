@@ -158,21 +158,23 @@ def run_cascade(
     gate: str | Path | None = None,
     *,
     energy_dbfs: float | None = None,
-    hangover_frames: int = 100,
-    replay_frames: int = 30,
+    hangover_frames: int = 50,
+    replay_frames: int = 60,
 ) -> CascadeRun:
-    """The wake-word model runs only while a gate is open: the VAD model of ``gate`` (a
-    manifest: open while its latest output is >= its cutoff) or the energy gate (a frame
-    whose 10 ms of audio reach ``energy_dbfs`` RMS), held open ``hangover_frames`` after
-    the last speech frame. When the gate opens, the wake-word model is reset to its
-    initial state and replays the last ``replay_frames`` feature frames (kept in a ring
-    while closed), so its streaming state holds the speech's onset as if it had run all
-    along; the ESPHome rule sees only the frames the model ran on (a closed gate counts as
-    outputs of 0)."""
+    """The wake-word model behind a gate, as earshot's device cascade runs it
+    (firmware/earshot/cascade.py): the gate is the VAD model of ``gate`` (a manifest; it
+    runs on every stride of frames and says speech while its latest output is >= its
+    cutoff) or the energy gate (a 10 ms hop whose RMS reaches ``energy_dbfs``), held open
+    ``hangover_frames`` after the last speech. The wake-word model's invocations stay on
+    their stride; one falls due while the gate is closed is skipped, and the rule sees an
+    output of 0 for it. The first due invocation after the gate opens resets the model to
+    its initial state and first replays the groups of the last ``replay_frames`` frames
+    (kept in a ring), so that its streaming state holds the speech's onset."""
     manifest = read_manifest(wake)
     r = recipe(manifest, manifest.model_path.read_bytes())
     stride = int(r["streaming"]["hops_per_inference"])
     step = manifest.feature_step_ms
+    rate = int(r["frontend"]["sample_rate"])
     features = stream_features(manifest, samples)
     model = _Stateful(manifest.model_path.read_bytes())
     vad = vad_cutoff = None
@@ -180,18 +182,19 @@ def run_cascade(
         vad_manifest = read_manifest(gate)
         vad = _Stateful(vad_manifest.model_path.read_bytes())
         vad_cutoff = int(vad_manifest.probability_cutoff * 255)
-    hop = len(samples) and int(r["frontend"]["sample_rate"]) * step // 1000
-    window = int(r["frontend"]["sample_rate"]) * int(r["frontend"]["window_ms"]) // 1000
-    level = (32768 * 10 ** (energy_dbfs / 20)) ** 2 if energy_dbfs is not None else None
+    hop = rate * step // 1000
+    window = rate * int(r["frontend"]["window_ms"]) // 1000
+    level = (32768 * 10 ** (energy_dbfs / 20)) ** 2 / 2 if energy_dbfs is not None else None
     rule = EsphomeRule(manifest.probability_cutoff, manifest.sliding_window)
     run = CascadeRun([], 0, 0, len(features), 0)
     open_left = 0
-    pending = 0  # frames since the wake model's last invocation
+    was_open = False
     vad_latest = 0
+    groups = replay_frames // stride
     for k in range(len(features)):
-        speech = False
+        due = (k + 1) % stride == 0
         if vad is not None:
-            if (k + 1) % stride == 0:
+            if due:
                 vad_latest = vad(features[k + 1 - stride : k + 1])
                 run.gate_inferences += 1
             speech = vad_latest >= vad_cutoff
@@ -199,27 +202,25 @@ def run_cascade(
             end = window + k * hop
             chunk = np.asarray(samples[end - hop : end], dtype=np.float64)
             speech = float(np.mean(chunk**2)) >= level
-        was_open = open_left > 0
+        else:
+            speech = True
         open_left = hangover_frames if speech else max(open_left - 1, 0)
         output = None
-        if open_left and not was_open:
-            run.opened += 1
-            model.reset()
-            first = max(0, k + 1 - replay_frames)
-            first += (k + 1 - first) % stride  # whole groups ending at frame k
-            for g in range(first, k + 1 - stride + 1, stride):
-                output = model(features[g : g + stride])
-                run.wake_inferences += 1
-            pending = 0
-        elif open_left:
-            pending += 1
-            if pending == stride:
+        if due:
+            if open_left:
+                if not was_open:
+                    run.opened += 1
+                    model.reset()
+                    for g in range(groups, 0, -1):
+                        first = k + 1 - stride * (g + 1)
+                        if first >= 0:
+                            model(features[first : first + stride])
+                            run.wake_inferences += 1
                 output = model(features[k + 1 - stride : k + 1])
                 run.wake_inferences += 1
-                pending = 0
-        elif was_open:
-            rule.recent = [0] * rule.window
-            rule.latest = 0
+            else:
+                output = 0
+            was_open = bool(open_left)
         if rule.frame(output):
             t_ms = int(r["frontend"]["window_ms"]) + k * step
             run.detections.append(Detection(t_ms, k, manifest.wake_word))

@@ -65,7 +65,7 @@ class Cascade:
             if due:
                 vad.invoke()
                 self.vad_inferences += 1
-                self.latest = vad.output[0]
+                self.latest = vad.output[0] & 0xFF  # uint8, whatever the view's sign
             speech = self.latest >= self.cutoff
         else:
             speech = mean_square >= self.level

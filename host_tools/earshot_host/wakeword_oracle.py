@@ -150,6 +150,7 @@ class CascadeRun:
     gate_inferences: int  # invocations of the VAD model (0 for the energy gate)
     frames: int
     opened: int  # times the gate opened
+    scores: list[tuple[int, int]] = field(default_factory=list)  # (frame, output) run when due
 
 
 def run_cascade(
@@ -184,7 +185,8 @@ def run_cascade(
         vad_cutoff = int(vad_manifest.probability_cutoff * 255)
     hop = rate * step // 1000
     window = rate * int(r["frontend"]["window_ms"]) // 1000
-    level = (32768 * 10 ** (energy_dbfs / 20)) ** 2 / 2 if energy_dbfs is not None else None
+    # The device's gate_level(dbfs) (stream.py): a full-scale sine's mean square at dbfs.
+    level = int(536870912 * 10 ** (energy_dbfs / 10)) if energy_dbfs is not None else None
     rule = EsphomeRule(manifest.probability_cutoff, manifest.sliding_window)
     run = CascadeRun([], 0, 0, len(features), 0)
     open_left = 0
@@ -200,8 +202,8 @@ def run_cascade(
             speech = vad_latest >= vad_cutoff
         elif level is not None:
             end = window + k * hop
-            chunk = np.asarray(samples[end - hop : end], dtype=np.float64)
-            speech = float(np.mean(chunk**2)) >= level
+            chunk = np.asarray(samples[end - hop : end], dtype=np.int64)
+            speech = int(np.sum(chunk * chunk)) // hop >= level
         else:
             speech = True
         open_left = hangover_frames if speech else max(open_left - 1, 0)
@@ -218,6 +220,7 @@ def run_cascade(
                             run.wake_inferences += 1
                 output = model(features[k + 1 - stride : k + 1])
                 run.wake_inferences += 1
+                run.scores.append((k, output))
             else:
                 output = 0
             was_open = bool(open_left)

@@ -13,7 +13,9 @@
 # opens starts it afresh and replays the last `replay` frames first, in the groups it
 # would have seen (cascade.wake(model)): Model.reset(), then one invocation per group of
 # the ring; the host's measurement (earshot_host.wakeword_oracle.run_cascade) follows
-# these steps exactly. Everything is allocated here, once: frame() allocates nothing.
+# these steps exactly. A model whose input is a window of many frames (micro_speech) has
+# no state to rebuild: it is neither reset nor replayed. Everything is allocated here,
+# once: frame() allocates nothing.
 
 import _earshot
 
@@ -85,8 +87,10 @@ class Cascade:
         if not opening:
             return
         self.opened += 1
-        model.reset()
         groups = self.groups
+        if len(model.input) != len(groups[0]):
+            return  # a windowed model (input = many frames) holds its context itself
+        model.reset()
         current = len(groups) - 1
         filled = min(current, self.frames // self.stride - 1)
         for i in range(current - filled, current):

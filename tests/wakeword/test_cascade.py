@@ -82,3 +82,40 @@ for args in ((None, 3), (earshot.Model.frozen('micro_speech'), 3)):
     out = target.runner.run(code).check()
     assert "refused: a cascade needs a VAD model or an energy level" in out
     assert "refused: the VAD model takes 1960 values, not 3 frames of 40" in out
+
+
+def run_device_cli(target, *args):
+    import json
+    import subprocess
+
+    from earshot_host.paths import project_root
+
+    firmware = target.board.firmware_path(project_root())
+    proc = subprocess.run(
+        [str(firmware), "-m", "earshot", *args], capture_output=True, text=True, check=False
+    )
+    lines = [json.loads(x) for x in proc.stdout.splitlines() if x.startswith("{")]
+    return proc.returncode, lines
+
+
+@pytest.mark.kinds("unix")
+def test_vad_option_of_the_device_command_line(target, tmp_path):
+    from earshot_host.frontend.wav import write_wav
+
+    wav = tmp_path / "s.wav"
+    write_wav(wav, samples("voices_quiet")[: 16000 * 5], 16000)
+    base = ["--model", "micro_speech", "--wav", str(wav), "--stats-ms", "0"]
+    stats = {}
+    for level in ("-80", "-30", "0"):
+        status, lines = run_device_cli(target, *base, "--vad", level)
+        assert status == 0, lines
+        (end,) = [m for m in lines if m["type"] == "end"]
+        stats[level] = [m for m in lines if m["type"] == "stats"][-1]
+    # -80 dBFS: always open (the noise bed is at -55); 0 dBFS: never open; -30: between.
+    assert stats["-80"]["gated"] == 0
+    assert stats["0"]["inferences"] == 0 and stats["0"]["gated"] > 0
+    assert 0 < stats["-30"]["gated"] < stats["0"]["gated"]
+    # A VAD model whose input is not the wake model's stride of frames is refused.
+    status, lines = run_device_cli(target, *base, "--vad", "vad")
+    assert status == 1
+    assert "the VAD model takes 120 values, not 2 frames of 40" in lines[-1]["message"]

@@ -2,7 +2,7 @@
 # one bytes literal each: the model stays in flash). The modules are generated into
 # build/models/{all,small}/ by `python -m earshot_host.catalog freeze` (run by the
 # Makefile): `all` holds every model, `small` leaves out the models whose model.toml says
-# freeze = "large" (the wake-word models: 35-60 KB of flash each, 17-26 KB arenas).
+# freeze = "large" (hey_jarvis and vad: 34-50 KB of flash each).
 # A board includes this file with large_models=False to freeze the small set.
 options.defaults(large_models=True)
 package(

@@ -2,10 +2,10 @@
 (C) equals TensorFlow's audio_microfrontend (window_step=10, goldens in tests/data/frontend/)
 integer for integer, raw uint16 and int8, on speech, silence, noise and full-scale noise.
 
-The front end comes from okay_nabu's ESPHome manifest (feature_step_size 10) attached to a
-tiny model (a conformance case), so that it fits every board's heap whatever engine the
-wake-word models need. The Unix port streams every golden clip; QEMU boards the first
-0.25 s of five of them (the frames of a prefix are the first frames of the whole clip)."""
+The front end is the frozen okay_nabu's (every firmware freezes it), converted from its
+ESPHome manifest (feature_step_size 10); the host reads the same tables from the same
+file. The Unix port streams every golden clip; QEMU boards the first 0.25 s of five of
+them (the frames of a prefix are the first frames of the whole clip)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,10 @@ from functools import cache
 
 import numpy as np
 
-from earshot_host.convert import convert_tflite
-from earshot_host.esphome_manifest import read_manifest, recipe
 from earshot_host.features import device_frames, model_frontend
 from earshot_host.frontend.wav import read_wav
 from earshot_host.frontend_goldens import CLIPS
-from earshot_host.model_spec import ModelSource
+from earshot_host.model_spec import resolve_model
 from earshot_host.paths import project_root
 
 ROOT = project_root()
@@ -29,11 +27,7 @@ QEMU_CLIPS = ["yes_1000ms", "silence_1000ms", "noise_1000ms", "white_full_scale_
 
 @cache
 def frontend_10ms():
-    manifest = read_manifest(ROOT / "models" / "okay_nabu" / "okay_nabu.json")
-    frontend = recipe(manifest, manifest.model_path.read_bytes())["frontend"]
-    tiny = (ROOT / "tests" / "data" / "conformance" / "dense_bias.tflite").read_bytes()
-    blob = convert_tflite(tiny, name="fe10", frontend=frontend).blob
-    return model_frontend(ModelSource("fe10", False, blob))
+    return model_frontend(resolve_model("okay_nabu"))
 
 
 def test_frontend_at_10ms_equals_tensorflow(target):

@@ -1,7 +1,7 @@
 """The FPU square root of dsp/fixed_math.c, run as compiled for a Cortex-M4F: the harness
 tests/host/fpu_sqrt/main.c links the real fixed_math.c (-mfloat-abi=hard, VSQRT path) and
 runs bare-metal on QEMU's mps2-an386 with semihosting. es_isqrt_round64 must equal the
-rounded floor(sqrt(v)) of an independent bit-by-bit method at every value where the floor
+rounded floor(sqrt(v)) found by bisection (independent code) at every value where the floor
 changes or could be missed (r*r - 1, r*r, r*r + r, r*r + r + 1, r*r + 2r for every 16-bit
 r, and the top 256 values of the range), and the correction step must be what makes it
 so (the FPU estimate alone is wrong for some of them)."""

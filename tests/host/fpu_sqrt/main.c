@@ -1,7 +1,7 @@
 // Bare-metal check of dsp/fixed_math.c's square roots on a Cortex-M4F (QEMU mps2-an386,
 // semihosting): with a single-precision FPU, isqrt32 takes VSQRT of the nearest float and
 // corrects it by one; es_isqrt_round64 must equal floor(sqrt(v)) rounded to nearest,
-// computed here by an independent bit-by-bit method, at every value where the floor
+// computed here by bisection, at every value where the floor
 // changes or could be missed: r*r - 1, r*r, r*r + r, r*r + r + 1, r*r + 2r for every
 // 16-bit r, and the top of the range. Also counts how often the FPU estimate alone (no
 // correction) would be wrong, so the test knows the correction is exercised.
@@ -41,21 +41,18 @@ static void put_u32(uint32_t v) {
     put(buf + i);
 }
 
+// floor(sqrt(v)) by bisection on r * r <= v (deliberately unlike fixed_math.c's methods).
 static uint32_t floor_sqrt(uint64_t v) {
-    uint64_t res = 0, bit = (uint64_t)1 << 62;
-    while (bit > v) {
-        bit >>= 2;
-    }
-    while (bit) {
-        if (v >= res + bit) {
-            v -= res + bit;
-            res = (res >> 1) + bit;
+    uint64_t lo = 0, hi = 65536; // lo * lo <= v < hi * hi for v < 2**32
+    while (hi - lo > 1) {
+        uint64_t mid = (lo + hi) / 2;
+        if (mid * mid <= v) {
+            lo = mid;
         } else {
-            res >>= 1;
+            hi = mid;
         }
-        bit >>= 2;
     }
-    return (uint32_t)res;
+    return (uint32_t)lo;
 }
 
 static uint32_t checked, mismatches, uncorrected_wrong;

@@ -228,3 +228,55 @@ def run_cascade(
             t_ms = int(r["frontend"]["window_ms"]) + k * step
             run.detections.append(Detection(t_ms, k, manifest.wake_word))
     return run
+
+
+CASCADES = (
+    ("VAD model, reset only", {"gate": "vad", "replay_frames": 0}),
+    ("VAD model, replay 300 ms", {"gate": "vad", "replay_frames": 30}),
+    ("VAD model, replay 600 ms", {"gate": "vad"}),
+    ("energy -40 dBFS, replay 600 ms", {"energy_dbfs": -40.0}),
+    ("energy -30 dBFS, replay 600 ms", {"energy_dbfs": -30.0}),
+)
+
+
+def measure_cascades(streams: list[Path], wake: str = "okay_nabu") -> list[str]:
+    """docs/WAKE_WORDS.md's cascade table: per configuration, the wake-word invocations
+    (replays included) and VAD invocations summed over the streams, and the detections
+    compared with the ungated reference."""
+    from .frontend.wav import read_wav  # noqa: PLC0415
+    from .paths import project_root  # noqa: PLC0415
+
+    models = project_root() / "models"
+    spec = models / wake / f"{wake}.json"
+    audio = [read_wav(p).samples for p in streams]
+    base = [run_oracle(spec, x) for x in audio]
+    total = sum(b.inferences for b in base)
+    lines = [f"ungated: {total} invocations, {sum(len(b.detections) for b in base)} detections"]
+    for title, kw in CASCADES:
+        kw = dict(kw)
+        if kw.get("gate"):
+            kw["gate"] = models / kw["gate"] / f"{kw['gate']}.json"
+        runs = [run_cascade(spec, x, **kw) for x in audio]
+        wake_runs = sum(r.wake_inferences for r in runs)
+        diffs = []
+        for p, b, r in zip(streams, base, runs, strict=True):
+            want = [d.t_ms for d in b.detections]
+            got = [d.t_ms for d in r.detections]
+            if got != want:
+                diffs.append(f"{p.stem}: {got} (ungated {want})")
+        lines.append(
+            f"{title}: wake {wake_runs} ({100 * wake_runs / total:.1f} %), "
+            f"VAD {sum(r.gate_inferences for r in runs)}; "
+            + ("detections identical" if not diffs else "; ".join(diffs))
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    import sys
+
+    from .paths import project_root
+
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else project_root() / "tests/data/wakeword"
+    for line in measure_cascades(sorted(folder.glob("*.wav"))):
+        print(line)

@@ -21,13 +21,26 @@ from mpremote.transport_serial import SerialTransport
 
 from earshot_host.boards import Board, load_boards
 from earshot_host.errors import EarshotError
-from earshot_host.flash_model import board_model, flash_model
+from earshot_host.flash_model import BoardModel, FlashResult
+from earshot_host.infer import resolve_model
 from earshot_host.runner.qemu import QemuBoard
+from earshot_host.targets import open_target
 
 ROOT = Path(__file__).resolve().parents[2]
 KWS = ROOT / "models" / "mlperf_kws" / "mlperf_kws.esm"
 KWS_SIZE = f"{len(KWS.read_bytes()):,}".encode()  # as the progress bar prints it
 EMPTY = "frozen default micro_speech: no valid model in slots (slot A: empty, slot B: empty)"
+
+
+def flash_model(port: str, model: str | Path, progress=None, **kwargs) -> FlashResult:
+    """earshot flash-model's API on the board at port (a target like any other)."""
+    with open_target(port) as target:
+        return target.flash_model(resolve_model(model), progress, **kwargs)
+
+
+def board_model(port: str) -> BoardModel:
+    with open_target(port) as target:
+        return target.model_status()
 
 
 def slotted_board(config: pytest.Config) -> Board:
@@ -211,7 +224,7 @@ def one_line_error(proc: subprocess.CompletedProcess, fragment: str) -> None:
 def test_missing_port_is_one_line_error():
     one_line_error(
         earshot("flash-model", "micro_speech", "--port", "/dev/earshot-no-such-port"),
-        "port /dev/earshot-no-such-port: no such device",
+        "no serial port /dev/earshot-no-such-port",
     )
 
 

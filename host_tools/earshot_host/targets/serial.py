@@ -1,0 +1,120 @@
+"""Boards with a MicroPython console on a serial port as targets: QEMU boards, the
+emulated Pico, a real board's USB or UART port. All are driven the same way, through the
+raw REPL (runner.serial); they differ only in how the port comes to be (the runner)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from mpremote.transport import TransportError
+
+from ..errors import EarshotError
+from ..flash_model import BoardModel, Checkpoint, FlashResult, Tamper, board_model, flash_model
+from ..infer import ModelSource, PlacedModel
+from ..runner import Progress
+from ..runner.serial import SerialRunner
+from ..session import Hop, OnMessage, Session, listen_serial
+from .base import Target, frozen_expressions
+
+
+def slot_buffer(label: str, crc: int) -> str:
+    """Device expression of the model bytes in a slot (in place), checked by CRC."""
+    return f"__import__('earshot.store').store.slot_payload({label!r}, {crc})"
+
+
+class SerialTarget(Target):
+    """A board in raw REPL. Models: frozen when the firmware has them, else into a model
+    slot of its flash (run in place), else (no slots) into its heap."""
+
+    runner: SerialRunner
+
+    def put_model(self, source: ModelSource, progress: Progress | None = None) -> PlacedModel:
+        info = self.info(refresh=True)  # a soft reset; the store as it is now
+        if source.frozen and source.name in info.frozen:
+            buffer, model = frozen_expressions(source.name)
+            return PlacedModel(buffer, "frozen", ("--model", source.name), model)
+        if info.slots:
+            if info.active_crc == source.crc and info.active_slot:
+                label = info.active_slot  # already there (flash kept it): not sent again
+            else:
+                label = self.flash_model(source, progress).slot
+            return PlacedModel(slot_buffer(label, source.crc), f"slot {label}", ())
+        buffer = self.upload("model.esm", source.blob, progress)
+        return PlacedModel(buffer, "heap", None)
+
+    def flash_model(
+        self,
+        source: ModelSource,
+        progress: Progress | None = None,
+        tamper: Tamper | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> FlashResult:
+        self._info = None
+        return flash_model(self.runner, source, progress, tamper=tamper, checkpoint=checkpoint)
+
+    def model_status(self) -> BoardModel:
+        return board_model(self.runner)
+
+    def serial_port(self) -> str:
+        return self.runner.open_port()
+
+    def _model_args(self, model: ModelSource | None) -> tuple[str, ...]:
+        if model is None:
+            return ()
+        placed = self.put_model(model)
+        if placed.device_args is None:
+            raise EarshotError(
+                f"{self.name} has no model slots and {model.name} is not frozen into its "
+                "firmware: the detector can only run a frozen model there"
+            )
+        return placed.device_args
+
+    def listen_audio(
+        self,
+        model: ModelSource | None,
+        wav: Path,
+        samples: np.ndarray,
+        rate: int,
+        hop: Hop | None,
+        device_args: Sequence[str],
+        on_message: OnMessage | None,
+        realtime: bool,
+    ) -> Session:
+        return self._listen(model, samples, None, device_args, on_message, realtime, rate, hop)
+
+    def listen_lines(
+        self, model: ModelSource | None, lines: Iterable[bytes], device_args: Sequence[str] = ()
+    ) -> Session:
+        empty = np.zeros(0, np.int16)
+        return self._listen(model, empty, lines, device_args, None, False, None, None)
+
+    def _listen(
+        self,
+        model: ModelSource | None,
+        samples: np.ndarray,
+        lines: Iterable[bytes] | None,
+        device_args: Sequence[str],
+        on_message: OnMessage | None,
+        realtime: bool,
+        rate: int | None,
+        hop: Hop | None,
+    ) -> Session:
+        args = self._model_args(model)
+        try:
+            transport = self.runner.fresh_session()
+            return listen_serial(
+                transport,
+                args,
+                samples,
+                realtime,
+                on_message,
+                device_args=device_args,
+                lines=lines,
+                sample_rate=rate,
+                expect_hop=hop,
+            )
+        except (TransportError, OSError) as err:
+            self.runner.close()
+            raise EarshotError(f"{self.name}: {err}") from err

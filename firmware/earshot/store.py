@@ -62,13 +62,14 @@ class SplitRom:
     PAGE = 256
     ALIGN = 16
 
-    def __init__(self, device):
+    def __init__(self, device, view=None):
+        # view: the partition's bytes (default: memoryview(device), read in place).
         if device.ioctl(5, 0) != self.BLOCK:  # MP_BLOCKDEV_IOCTL_BLOCK_SIZE
             raise OSError("ROM partition blocks are not {} bytes".format(self.BLOCK))
         blocks = device.ioctl(4, 0)  # MP_BLOCKDEV_IOCTL_BLOCK_COUNT
         self.device = device
         self.slot_blocks = blocks // 2
-        view = memoryview(device)
+        view = memoryview(device) if view is None else view
         size = self.slot_blocks * self.BLOCK
         self.views = (view[0:size], view[size : 2 * size])
         if size < HEADER_SIZE:

@@ -71,7 +71,9 @@ def listen_lines(
 # Shorthands of the tests: a board of the table, or a runner the caller keeps open.
 
 
-def _runner_target(runner: SerialRunner) -> SerialTarget:
+def _runner_target(runner: SerialRunner | Target) -> Target:
+    if isinstance(runner, Target):
+        return runner
     return SerialTarget(runner.name, runner, runner.board)
 
 
@@ -93,7 +95,7 @@ def listen_unix_stream(
 
 
 def listen_qemu(
-    runner: SerialRunner,
+    runner: SerialRunner | Target,
     model: str,
     wav: Path,
     realtime: bool = False,
@@ -103,5 +105,5 @@ def listen_qemu(
     return listen(_runner_target(runner), model, wav, device_args, on_message, realtime)
 
 
-def listen_qemu_lines(runner: SerialRunner, model: str, lines: Iterable[bytes]) -> Session:
+def listen_qemu_lines(runner: SerialRunner | Target, model: str, lines: Iterable[bytes]) -> Session:
     return listen_lines(_runner_target(runner), model, lines)

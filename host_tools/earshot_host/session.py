@@ -145,7 +145,7 @@ def device_argv(
     for arg in device_args:
         if arg in _SOURCES:
             raise EarshotError(
-                f"{arg}: the audio source is chosen by the host, not a device option"
+                f"{arg}: the host chooses the audio source, not a device option"
             )
     return [*model_args(model), *device_args, *source]
 

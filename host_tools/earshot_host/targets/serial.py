@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from mpremote.transport import TransportError
+from mpremote.transport_serial import SerialTransport
 
 from ..errors import EarshotError
 from ..flash_model import BoardModel, Checkpoint, FlashResult, Tamper, board_model, flash_model
@@ -56,6 +57,10 @@ class SerialTarget(Target):
 
     def model_status(self) -> BoardModel:
         return board_model(self.runner)
+
+    def fresh_session(self) -> SerialTransport:
+        """The board's mpremote transport, soft-reset and in raw REPL."""
+        return self.runner.fresh_session()
 
     def serial_port(self) -> str:
         return self.runner.open_port()

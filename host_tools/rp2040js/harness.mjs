@@ -9,11 +9,8 @@
 // - The flash persists in a file (--flash): loaded at start, the firmware's blocks laid
 //   over it, and every erase or program the firmware makes written back at once, so a
 //   model written by one command is there for the next.
-// - rp2040js models no flash writes (its SSI answers a status read and nothing more):
-//   NorSsi and QspiIo below model a serial NOR flash behind the SSI while the firmware
-//   drives chip select by hand (the bootrom's flash_range_erase / flash_range_program /
-//   flash_do_cmd): write enable, page program, 4/32/64 KiB and chip erase, read, status,
-//   JEDEC and unique ID.
+// - rp2040js models no flash writes: the bootrom's flash routines are replaced by
+//   breakpoints that the harness serves on the flash array (class Flash).
 // - The REPL (USB CDC) is bridged to a pty master given as --pty-fd (the host opens the
 //   slave: a serial port like any other); --hold-fd keeps the slave open meanwhile.
 // - Prints "earshot-rp2040js: ready" once the USB serial is up, and the cycles executed
@@ -91,15 +88,17 @@ function readImage(file, put) {
 
 const simulator = new Simulator();
 const mcu = simulator.rp2040;
-// rp2040js does not export its SSI class: take it from the instance.
-const RPSSI = Object.getPrototypeOf(mcu.peripherals[0x18000]).constructor;
 
-// ------------------------------------------------------------------ the NOR flash
-const OUTOVER_LOW = 2;
-const OUTOVER_HIGH = 3;
-
-class NorFlash {
+// ------------------------------------------------------------------ the flash
+// rp2040js models no flash writes: its SSI answers a status read and nothing more, and
+// the bootrom's flash routines give up at once. The firmware writes flash only through
+// those routines (found through the bootrom's function table, as the pico-sdk does), so
+// the harness replaces each with a breakpoint stub, `BKPT #n; BX LR`, and does the work
+// here on the flash array, with NOR rules: erase sets bytes to 0xff, programming only
+// clears bits. Every change is written to the flash file at once.
+class Flash {
   constructor(mcu, file) {
+    this.mcu = mcu;
     this.flash = mcu.flash;
     this.size = flashBytes;
     this.fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
@@ -116,174 +115,79 @@ class NorFlash {
     fs.writeSync(this.fd, this.flash, offset, length, offset);
   }
 
-  erase(offset, length) {
-    offset = (offset & (this.size - 1)) & ~(length - 1);
-    this.flash.fill(0xff, offset, offset + length);
-    this.persist(offset, length);
+  inRange(offset, length) {
+    return offset >= 0 && length >= 0 && offset + length <= this.size;
+  }
+
+  // flash_range_erase(offset, count, block_size, block_cmd): whole 4 KiB sectors.
+  erase(offset, count) {
+    const start = offset & ~0xfff;
+    const end = (offset + count + 0xfff) & ~0xfff;
+    if (!this.inRange(start, end - start)) return;
+    this.flash.fill(0xff, start, end);
+    this.persist(start, end - start);
     this.erases++;
   }
-}
 
-// One chip-select-low transaction of the SPI NOR command set.
-class NorTransaction {
-  constructor(nor, status) {
-    this.nor = nor;
-    this.status = status; // { wel }
-    this.bytes = 0;
-    this.cmd = -1;
-    this.addr = 0;
-    this.written = null; // [first, last] offsets programmed
-  }
-
-  exchange(value) {
-    const index = this.bytes++;
-    const nor = this.nor;
-    if (index === 0) {
-      this.cmd = value;
-      if (value === 0x06) this.status.wel = true;
-      if (value === 0x04) this.status.wel = false;
-      return 0xff;
+  // flash_range_program(offset, data, count): data in RAM (or anywhere the core reads).
+  program(offset, data, count) {
+    if (!this.inRange(offset, count)) return;
+    for (let i = 0; i < count; i++) {
+      this.flash[offset + i] &= this.mcu.readUint8(data + i);
     }
-    switch (this.cmd) {
-      case 0x05: // read status register 1: never busy
-        return this.status.wel ? 0x02 : 0x00;
-      case 0x35: // status register 2: quad enabled
-        return 0x02;
-      case 0x9f: // JEDEC ID: a 2 MiB Winbond W25Q16
-        return [0xef, 0x40, 0x15][(index - 1) % 3];
-      case 0x4b: // unique ID after 4 dummy bytes
-        return index <= 4 ? 0xff : 'earshot!'.charCodeAt((index - 5) % 8);
-      case 0x02:
-      case 0x03:
-      case 0x0b:
-      case 0x20:
-      case 0x52:
-      case 0xd8:
-        if (index <= 3) {
-          this.addr = ((this.addr << 8) | value) & 0xffffff;
-          return 0xff;
-        }
-        break;
-      default:
-        return 0xff;
-    }
-    const offset = this.addr & (nor.size - 1);
-    if (this.cmd === 0x03 || (this.cmd === 0x0b && index > 4)) {
-      this.addr = (this.addr + 1) & 0xffffff;
-      return nor.flash[offset];
-    }
-    if (this.cmd === 0x02 && this.status.wel) {
-      nor.flash[offset] &= value; // programming only clears bits
-      this.written = this.written ? [Math.min(this.written[0], offset), Math.max(this.written[1], offset)] : [offset, offset];
-      this.addr = (this.addr & ~0xff) | ((this.addr + 1) & 0xff); // wraps within the page
-    }
-    return 0xff;
-  }
-
-  end() {
-    const { nor, status } = this;
-    const erase = { 0x20: 4096, 0x52: 32768, 0xd8: 65536 }[this.cmd];
-    if (erase && this.bytes >= 4 && status.wel) {
-      nor.erase(this.addr, erase);
-    } else if ((this.cmd === 0x60 || this.cmd === 0xc7) && status.wel) {
-      nor.erase(0, nor.size);
-    } else if (this.written) {
-      nor.persist(this.written[0], this.written[1] - this.written[0] + 1);
-      nor.programs++;
-    }
-    if (this.cmd === 0x02 || erase || this.cmd === 0x60 || this.cmd === 0xc7) {
-      status.wel = false;
-    }
+    this.persist(offset, count);
+    this.programs++;
   }
 }
 
-const SSI_SR = 0x28;
-const SSI_DR0 = 0x60;
-const SSI_RXFLR = 0x24;
-const SR_TFNF = 0x2;
-const SR_TFE = 0x4;
-const SR_RFNE = 0x8;
+const ROM_FUNCTIONS = ['IF', 'EX', 'RE', 'RP', 'FC', 'CX'];
 
-// The SSI: as rp2040js has it (boot2 and XIP), plus a full-duplex byte exchange with the
-// NOR flash while the chip select is forced low.
-class NorSsi extends RPSSI {
-  constructor(mcu, nor) {
-    super(mcu, 'SSI');
-    this.nor = nor;
-    this.status = { wel: false };
-    this.transaction = null;
-    this.rx = [];
-  }
-
-  select(low) {
-    if (low && !this.transaction) {
-      this.transaction = new NorTransaction(this.nor, this.status);
-    } else if (!low && this.transaction) {
-      this.transaction.end();
-      this.transaction = null;
+// Replaces the bootrom's flash routines by `BKPT #n; BX LR`, n the index in ROM_FUNCTIONS.
+function stubFlashRoutines(bootrom) {
+  const rom = new DataView(bootrom.buffer, bootrom.byteOffset, bootrom.byteLength);
+  let entry = rom.getUint16(0x14, true);
+  const found = new Set();
+  for (; rom.getUint16(entry, true) !== 0; entry += 4) {
+    const code = rom.getUint16(entry, true);
+    const name = String.fromCharCode(code & 0xff, code >> 8);
+    const index = ROM_FUNCTIONS.indexOf(name);
+    if (index >= 0) {
+      const at = rom.getUint16(entry + 2, true) & ~1;
+      rom.setUint16(at, 0xbe00 | index, true);
+      rom.setUint16(at + 2, 0x4770, true);
+      found.add(name);
     }
   }
-
-  readUint32(offset) {
-    if (offset === SSI_DR0 && this.rx.length) {
-      return this.rx.shift();
-    }
-    if (this.transaction) {
-      if (offset === SSI_SR) return SR_TFNF | SR_TFE | (this.rx.length ? SR_RFNE : 0);
-      if (offset === SSI_RXFLR) return this.rx.length;
-    }
-    return super.readUint32(offset);
-  }
-
-  writeUint32(offset, value) {
-    if (offset === SSI_DR0 && this.transaction) {
-      const reply = this.transaction.exchange(value & 0xff);
-      if (this.rx.length < 16) this.rx.push(reply);
-      return;
-    }
-    super.writeUint32(offset, value);
-  }
-}
-
-// IO_QSPI: registers kept (so read-modify-write aliases work); the chip select's output
-// override drives the NOR transaction.
-class QspiIo {
-  constructor(mcu, ssi) {
-    this.ssi = ssi;
-    this.regs = new Uint32Array(0x1000 / 4);
-    this.rawWriteValue = 0;
-  }
-
-  readUint32(offset) {
-    return this.regs[(offset & 0xfff) >> 2];
-  }
-
-  writeUint32(offset, value) {
-    this.regs[(offset & 0xfff) >> 2] = value;
-    if ((offset & 0xfff) === 0x0c) {
-      // GPIO_QSPI_SS_CTRL: OUTOVER in bits 9:8
-      const over = (value >> 8) & 3;
-      if (over === OUTOVER_LOW) this.ssi.select(true);
-      else if (over === OUTOVER_HIGH || over === 0) this.ssi.select(false);
-    }
-  }
-
-  writeUint32Atomic(offset, value, atomicType) {
-    const current = this.readUint32(offset);
-    const next = [value, current ^ value, current | value, current & ~value][atomicType];
-    this.writeUint32(offset, next >>> 0);
+  if (found.size !== ROM_FUNCTIONS.length) {
+    fail(`the bootrom lacks flash routines ${ROM_FUNCTIONS.filter((f) => !found.has(f))}`);
   }
 }
 
 // ---------------------------------------------------------------------- the board
 mcu.logger = new ConsoleLogger(LogLevel.Error);
-mcu.loadBootrom(readBootrom(args.bootrom)); // (resets the core and erases the flash)
-const nor = new NorFlash(mcu, args.flash);
+const bootrom = readBootrom(args.bootrom);
+stubFlashRoutines(bootrom);
+mcu.loadBootrom(bootrom); // (resets the core and erases the flash)
+const nor = new Flash(mcu, args.flash);
 readImage(args.image, (offset, bytes) => mcu.flash.set(bytes, offset));
 nor.persist(0, flashBytes);
-const ssi = new NorSsi(mcu, nor);
-mcu.peripherals[0x18000] = ssi;
-mcu.peripherals[0x40018] = new QspiIo(mcu, ssi);
+
+mcu.onBreak = (code) => {
+  const r = mcu.core.registers;
+  switch (ROM_FUNCTIONS[code]) {
+    case 'RE':
+      nor.erase(r[0], r[1]);
+      break;
+    case 'RP':
+      nor.program(r[0], r[1], r[2]);
+      break;
+    case undefined:
+      process.stderr.write(`earshot-rp2040js: breakpoint ${code} at 0x${mcu.core.PC.toString(16)}\n`);
+      simulator.stop();
+      break;
+    default: // connect, exit XIP, flush cache, enter XIP: nothing to do here
+  }
+};
 
 // ------------------------------------------------------------- USB serial <-> pty
 const ptyFd = Number(args['pty-fd']);

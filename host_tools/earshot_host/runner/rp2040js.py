@@ -35,8 +35,10 @@ def node_modules(root: Path | None = None) -> Path:
 
 
 def flash_file(board: Board, root: Path | None = None) -> Path:
-    """Where the emulated board's flash lives between runs."""
-    return (root or project_root()) / "build" / board.name / "flash.bin"
+    """Where the emulated board's flash lives between runs: build/<board>/flash.bin, or
+    the file EARSHOT_RP2040JS_FLASH names (tests keep theirs apart)."""
+    named = os.environ.get("EARSHOT_RP2040JS_FLASH")
+    return Path(named) if named else (root or project_root()) / "build" / board.name / "flash.bin"
 
 
 def missing(board: Board, firmware: Path, root: Path | None = None) -> list[str]:
@@ -84,12 +86,14 @@ def start_pico(
     root: Path | None = None,
     timeout: float = 120.0,
     detach: bool = False,
+    flash: Path | None = None,
 ) -> EmulatedPico:
-    """Boot the board in rp2040js; returns once its USB serial is up."""
+    """Boot the board in rp2040js; returns once its USB serial is up. flash: the file
+    that holds the board's flash (default build/<board>/flash.bin)."""
     needs = missing(board, firmware, root)
     if needs:
         raise EarshotError(f"{board.name} (emulated) needs {'; '.join(needs)}")
-    flash = flash_file(board, root)
+    flash = flash or flash_file(board, root)
     flash.parent.mkdir(parents=True, exist_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     master, slave = pty.openpty()
@@ -136,17 +140,21 @@ def start_pico(
 
 
 class Rp2040jsRunner(SerialRunner):
-    """Runs snippets on the emulated Pico, booted at the first run and kept until close()."""
+    """Runs snippets on the emulated Pico, booted at the first run and kept until close()
+    (closing is a power cut: the flash file stays, and the next run boots from it)."""
 
     def __init__(self, board: Board, firmware: Path) -> None:
         super().__init__(board.name, board)
         self.firmware = firmware
+        self.flash = flash_file(board)
         self.pico: EmulatedPico | None = None
 
     def open_port(self) -> str:
         if self.pico is None:
-            log = project_root() / "build" / self.name / "emulator.log"
-            self.pico = start_pico(self.board, self.firmware, log)  # type: ignore[arg-type]
+            log = self.flash.parent / "emulator.log"
+            board = self.board
+            assert board is not None
+            self.pico = start_pico(board, self.firmware, log, flash=self.flash)
         return self.pico.port
 
     def stop(self) -> None:

@@ -25,6 +25,7 @@ from .errors import EarshotError
 from .infer import ModelSource, resolve_model
 from .modelfile import read_model
 from .profile import model_macs
+from .runner.rp2040js import node_modules
 from .targets import Target, open_target
 
 MEASURE_CODE = """
@@ -108,11 +109,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"earshot: {err}", file=sys.stderr)
         return 1
     emulator = str(board.extra["emulator"])
+    package = node_modules() / emulator / "package.json"
+    try:
+        emulator_version = f"{emulator} {json.loads(package.read_text())['version']}"
+    except (OSError, ValueError, KeyError):
+        emulator_version = emulator
     table = {
         "provenance": {
             "command": "python -m earshot_host.emulator_cycles " + " ".join(argv or sys.argv[1:]),
             "measured": datetime.date.today().isoformat(),
-            "emulator": f"{emulator} (host_tools/rp2040js/package-lock.json)",
+            "emulator": f"{emulator_version} (host_tools/rp2040js/package-lock.json)",
             "firmware": f"{board.firmware} ({version})",
             "clock": f"cycles = time.ticks_us() x {board.clock_hz / 1e6:g} (the emulator's "
             "clock counts executed cycles)",

@@ -9,8 +9,8 @@ from pathlib import Path
 from ..errors import EarshotError
 from ..stream import stream_wav
 from ..targets import open_target
-from .targeting import add_target
 from ..watch import EventLog, Message, Watcher, render_plot
+from .targeting import add_target
 
 EXAMPLES = """examples:
   earshot stream speech.wav --port /dev/ttyACM0

@@ -144,9 +144,7 @@ def device_argv(
     """The device command line: the model, the detector settings unchanged, the source."""
     for arg in device_args:
         if arg in _SOURCES:
-            raise EarshotError(
-                f"{arg}: the host chooses the audio source, not a device option"
-            )
+            raise EarshotError(f"{arg}: the host chooses the audio source, not a device option")
     return [*model_args(model), *device_args, *source]
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,11 +141,13 @@ def stream_wav(
     progress: Progress | None = None,
     stats_ms: int = 10_000,
     on_hello: Callable[[Message], None] | None = None,
+    device_args: Sequence[str] = (),
 ) -> StreamResult:
     """Play a WAV to the detector of the board on a port. With on_message the streamer
     reads all the board prints (stream --watch) and waits for the board's end; without,
     it reads only until the hello and leaves the rest to a watcher. model None: the board's
-    active model (the WAV's rate is checked against what the board's hello announces)."""
+    active model (the WAV's rate is checked against what the board's hello announces).
+    device_args go to the device command line unchanged."""
     samples, wav_rate = load_audio_for(model, wav)
     transport = open_board(port)
     started = time.monotonic()
@@ -169,6 +171,7 @@ def stream_wav(
                     realtime,
                     on_any,
                     stats_ms=stats_ms,
+                    device_args=device_args,
                     sample_rate=wav_rate,
                 )
             except (TransportError, serial.SerialException, OSError) as err:
@@ -181,7 +184,7 @@ def stream_wav(
             return StreamResult(
                 count, len(samples) / rate, time.monotonic() - started, hello, session
             )
-        hello = start_listening(transport, model, stats_ms)
+        hello = start_listening(transport, model, stats_ms, device_args=tuple(device_args))
         rate, hop = hello_hop(hello)
         if wav_rate is not None and wav_rate != rate:
             transport.serial.write(END_LINE)

@@ -10,7 +10,7 @@ from ..errors import EarshotError
 from ..stream import stream_wav
 from ..targets import open_target
 from ..watch import EventLog, Message, Watcher, render_plot
-from .targeting import add_target
+from .targeting import add_device_options, add_target, device_args
 
 EXAMPLES = """examples:
   earshot stream speech.wav --port /dev/ttyACM0
@@ -67,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PNG",
         help="with --watch: plot the session's detections at the end",
     )
+    add_device_options(parser, exclude=("--stats-ms",))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
             progress=None if watcher else progress,
             stats_ms=args.stats_ms,
             on_hello=on_hello,
+            device_args=device_args(args),
         )
     finally:
         target.close()

@@ -34,11 +34,14 @@ def add_target(
     )
 
 
-def add_device_options(parser: argparse.ArgumentParser) -> None:
+def add_device_options(parser: argparse.ArgumentParser, exclude: tuple[str, ...] = ()) -> None:
+    """The detector settings as options (but those in exclude, which the command has)."""
     group = parser.add_argument_group(
         "detector settings", "passed unchanged to the device's command line (earshot.cli)"
     )
     for name, metavar in DEVICE_OPTIONS:
+        if name in exclude:
+            continue
         group.add_argument(name, metavar=metavar, dest="device_" + name[2:].replace("-", "_"))
     group.add_argument(
         "--device-arg",
@@ -53,7 +56,7 @@ def device_args(args: argparse.Namespace) -> list[str]:
     """The detector settings given, as device command-line arguments, in table order."""
     out: list[str] = []
     for name, _ in DEVICE_OPTIONS:
-        value = getattr(args, "device_" + name[2:].replace("-", "_"))
+        value = getattr(args, "device_" + name[2:].replace("-", "_"), None)
         if value is not None:
             out += [name, value]
     return out + list(args.device_arg)

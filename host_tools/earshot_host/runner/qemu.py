@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..boards import Board
 from ..errors import EarshotError
-from .serial import SerialRunner
+from .serial import SerialRunner, stop_process
 
 PTY_LINE = re.compile(rb"char device redirected to (/dev/\S+)")
 
@@ -67,13 +67,7 @@ class QemuBoard:
         )
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=5)
         if self.proc.stdout:
             self.proc.stdout.close()
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from ..boards import Board
 from ..errors import EarshotError
 from ..paths import project_root
-from .serial import SerialRunner
+from .serial import SerialRunner, stop_process
 
 HARNESS = Path(__file__).resolve().parents[2] / "rp2040js" / "harness.mjs"
 READY = b"earshot-rp2040js: ready"
@@ -70,13 +70,7 @@ class EmulatedPico:
     log: Path
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def start_pico(

@@ -9,6 +9,7 @@ the runner is closed (stop an emulator they started).
 from __future__ import annotations
 
 import contextlib
+import subprocess
 
 import serial
 from mpremote.transport import TransportError
@@ -18,6 +19,17 @@ from ..boards import Board
 from ..errors import EarshotError
 from ..serial_port import BAUDRATE, require_port
 from .result import Progress, RunResult, b64_literal
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """End an emulator process: asked first, killed if it does not go."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def chunk_bytes(heap_bytes: int) -> int:

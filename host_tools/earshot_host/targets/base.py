@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -24,6 +24,23 @@ from ..flash_model import BoardModel, Checkpoint, FlashResult, Tamper
 from ..infer import ModelSource, PlacedModel, infer
 from ..runner import Progress, Runner, RunResult
 from ..session import Hop, OnMessage, Session, read_audio
+
+
+@dataclass(frozen=True)
+class Listening:
+    """What a listening session is asked: the model (None: the board's active model), the
+    audio (samples of a WAV at its rate, the hop the model needs, or protocol lines), the
+    device arguments, and how to report."""
+
+    model: ModelSource | None
+    device_args: Sequence[str] = ()
+    wav: Path | None = None
+    samples: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    rate: int | None = None
+    hop: Hop | None = None
+    lines: Iterable[bytes] | None = None
+    on_message: OnMessage | None = None
+    realtime: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,26 +167,31 @@ class Target:
         (detector settings, --t0-ms ...) go to the device command line unchanged."""
         samples, rate = read_audio(wav)
         hop = listen_hop(model, rate, wav)
-        return self.listen_audio(model, wav, samples, rate, hop, device_args, on_message, realtime)
-
-    def listen_audio(
-        self,
-        model: ModelSource | None,
-        wav: Path,
-        samples: np.ndarray,
-        rate: int,
-        hop: Hop | None,
-        device_args: Sequence[str],
-        on_message: OnMessage | None,
-        realtime: bool,
-    ) -> Session:
-        raise NotImplementedError
+        return self.session(
+            Listening(model, device_args, wav, samples, rate, hop, None, on_message, realtime)
+        )
 
     def listen_lines(
         self, model: ModelSource | None, lines: Iterable[bytes], device_args: Sequence[str] = ()
     ) -> Session:
         """The detector hearing the given protocol lines (e.g. a stream with damage in it)."""
+        return self.session(Listening(model, device_args, lines=lines))
+
+    def session(self, request: Listening) -> Session:
+        """Run a listening session on the device."""
         raise NotImplementedError
+
+    def model_args(self, model: ModelSource | None) -> tuple[str, ...]:
+        """The device arguments that name the model, once it is on the device."""
+        if model is None:
+            return ()
+        placed = self.put_model(model)
+        if placed.device_args is None:
+            raise EarshotError(
+                f"{self.name} has no model slots and {model.name} is not frozen into its "
+                "firmware: the detector can only run a frozen model there"
+            )
+        return placed.device_args
 
     def serial_port(self) -> str:
         """The device's serial port (booting an emulated board if need be)."""

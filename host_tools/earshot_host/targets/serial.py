@@ -4,10 +4,6 @@ raw REPL (runner.serial); they differ only in how the port comes to be (the runn
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-
-import numpy as np
 from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
@@ -16,8 +12,8 @@ from ..flash_model import BoardModel, Checkpoint, FlashResult, Tamper, board_mod
 from ..infer import ModelSource, PlacedModel
 from ..runner import Progress
 from ..runner.serial import SerialRunner
-from ..session import Hop, OnMessage, Session, listen_serial
-from .base import Target, frozen_expressions
+from ..session import Session, listen_serial
+from .base import Listening, Target, frozen_expressions
 
 
 def slot_buffer(label: str, crc: int) -> str:
@@ -65,60 +61,20 @@ class SerialTarget(Target):
     def serial_port(self) -> str:
         return self.runner.open_port()
 
-    def _model_args(self, model: ModelSource | None) -> tuple[str, ...]:
-        if model is None:
-            return ()
-        placed = self.put_model(model)
-        if placed.device_args is None:
-            raise EarshotError(
-                f"{self.name} has no model slots and {model.name} is not frozen into its "
-                "firmware: the detector can only run a frozen model there"
-            )
-        return placed.device_args
-
-    def listen_audio(
-        self,
-        model: ModelSource | None,
-        wav: Path,
-        samples: np.ndarray,
-        rate: int,
-        hop: Hop | None,
-        device_args: Sequence[str],
-        on_message: OnMessage | None,
-        realtime: bool,
-    ) -> Session:
-        return self._listen(model, samples, None, device_args, on_message, realtime, rate, hop)
-
-    def listen_lines(
-        self, model: ModelSource | None, lines: Iterable[bytes], device_args: Sequence[str] = ()
-    ) -> Session:
-        empty = np.zeros(0, np.int16)
-        return self._listen(model, empty, lines, device_args, None, False, None, None)
-
-    def _listen(
-        self,
-        model: ModelSource | None,
-        samples: np.ndarray,
-        lines: Iterable[bytes] | None,
-        device_args: Sequence[str],
-        on_message: OnMessage | None,
-        realtime: bool,
-        rate: int | None,
-        hop: Hop | None,
-    ) -> Session:
-        args = self._model_args(model)
+    def session(self, request: Listening) -> Session:
+        args = self.model_args(request.model)
         try:
             transport = self.runner.fresh_session()
             return listen_serial(
                 transport,
                 args,
-                samples,
-                realtime,
-                on_message,
-                device_args=device_args,
-                lines=lines,
-                sample_rate=rate,
-                expect_hop=hop,
+                request.samples,
+                request.realtime,
+                request.on_message,
+                device_args=request.device_args,
+                lines=request.lines,
+                sample_rate=request.rate,
+                expect_hop=request.hop,
             )
         except (TransportError, OSError) as err:
             self.runner.close()

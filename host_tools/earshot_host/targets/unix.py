@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import numpy as np
 
 from ..errors import EarshotError
 from ..infer import ModelSource, PlacedModel
 from ..runner import Progress
 from ..runner.unix import UnixRunner
-from ..session import Hop, OnMessage, Session, device_argv, listen_code
-from .base import Target, frozen_expressions
+from ..session import OnMessage, Session, device_argv, listen_code
+from .base import Listening, Target, frozen_expressions
 
 
 class UnixTarget(Target):
@@ -32,34 +29,18 @@ class UnixTarget(Target):
             buffer, "file", ("--model-file", path), f"earshot.Model.from_file({path!r})"
         )
 
-    def _model_args(self, model: ModelSource | None) -> tuple[str, ...]:
-        if model is None:
-            return ()
-        placed = self.put_model(model)
-        assert placed.device_args is not None
-        return placed.device_args
-
-    def listen_audio(
-        self,
-        model: ModelSource | None,
-        wav: Path,
-        samples: np.ndarray,
-        rate: int,
-        hop: Hop | None,
-        device_args: Sequence[str],
-        on_message: OnMessage | None,
-        realtime: bool,
-    ) -> Session:
-        del samples, rate, hop  # the firmware reads the WAV itself (and checks its rate)
-        source = ["--wav", str(Path(wav).resolve()), *(["--realtime"] if realtime else [])]
-        argv = device_argv(self._model_args(model), device_args, source)
-        return self._session([str(self.runner.firmware), "-m", "earshot", *argv], on_message)
-
-    def listen_lines(
-        self, model: ModelSource | None, lines: Iterable[bytes], device_args: Sequence[str] = ()
-    ) -> Session:
-        code = listen_code(self._model_args(model), device_args)
-        return self._session([str(self.runner.firmware), "-c", code], None, b"".join(lines))
+    def session(self, request: Listening) -> Session:
+        firmware = str(self.runner.firmware)
+        args = self.model_args(request.model)
+        if request.wav is None:  # protocol lines on standard input, as a board's console
+            code = listen_code(args, request.device_args)
+            lines = request.lines or ()
+            return self._session([firmware, "-c", code], None, b"".join(lines))
+        # The firmware reads the WAV itself (and checks its rate).
+        source = ["--wav", str(Path(request.wav).resolve())]
+        source += ["--realtime"] if request.realtime else []
+        argv = device_argv(args, request.device_args, source)
+        return self._session([firmware, "-m", "earshot", *argv], request.on_message)
 
     def _session(
         self, args: list[str], on_message: OnMessage | None, stdin: bytes | None = None

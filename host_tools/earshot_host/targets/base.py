@@ -54,14 +54,17 @@ class DeviceInfo:
 
 
 PROBE_CODE = """
-import earshot_models
+try:
+    from earshot_models import NAMES as _n
+except ImportError:  # firmware with no frozen models (stock MicroPython + natmod)
+    _n = ()
 try:
     import earshot.store as _s
     _st = _s.Store(_s.board_ioctl())
     _a = _st.active()[0]
 except (ImportError, OSError):
     _st = _a = None
-print(repr((tuple(earshot_models.NAMES), _st is not None,
+print(repr((tuple(_n), _st is not None,
             _a.crc if _a else None, _a.label if _a else None)))
 """
 

@@ -215,9 +215,7 @@ class Writer:
         if length <= 0:
             raise ValueError("empty model")
         if length > store.capacity:
-            raise ValueError(
-                "model is {} bytes, a slot holds {}".format(length, store.capacity)
-            )
+            raise ValueError("model is {} bytes, a slot holds {}".format(length, store.capacity))
         active, slots = store.active()
         self.store = store
         self.index = 0 if active is None else 1 - active.index

@@ -119,3 +119,14 @@ def test_a_model_written_by_one_command_is_there_for_the_next(flash):
     status = earshot("flash-model", "--status", "--target", "pico_i2s", env=env)
     assert status.returncode == 0 and status.stdout.strip() == "slot A seq 1 (micro_speech)"
     assert flash.stat().st_size == BOARD.flash_bytes
+
+
+def test_features_equal_the_host_reference(pico, root):
+    from earshot_host.features import model_frontend, reference_features
+    from earshot_host.frontend.wav import read_wav
+
+    wav = root / "tests" / "data" / "audio" / "yes_1000ms.wav"
+    fe = model_frontend(resolve_model("micro_speech"))
+    samples = read_wav(wav).samples
+    frames, _ = pico.features(fe, samples)
+    np.testing.assert_array_equal(frames, reference_features(fe, samples))

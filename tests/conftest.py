@@ -132,5 +132,12 @@ def target(request: pytest.FixtureRequest, runners: dict[str, DeviceTarget]) -> 
 
 
 @pytest.fixture(scope="session")
+def selected(request: pytest.FixtureRequest) -> list[Board]:
+    """The targets --targets selects, as board rows, in the order given."""
+    boards = load_boards(ROOT)
+    return [boards[name] for name in selected_targets(request.config)]
+
+
+@pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import selected_targets
 from test_cli import assert_one_line_error, earshot
 
-from earshot_host.boards import load_boards
+from earshot_host.boards import Board
 from earshot_host.features import model_frontend, reference_features
 from earshot_host.frontend.wav import read_wav, write_wav
 from earshot_host.infer import resolve_model
 
 
-def first_selected(config: pytest.Config, kind: str) -> str:
-    boards = load_boards()
-    names = [n for n in selected_targets(config) if boards[n].kind == kind]
+def first_selected(selected: list[Board], kind: str) -> str:
+    names = [b.name for b in selected if b.kind == kind]
     if not names:
         pytest.skip(f"no {kind} target selected (--targets)")
     return names[0]
@@ -44,9 +42,9 @@ def features_args(target: str, model: str, wav, out) -> list[str]:
         ("qemu", "micro_speech", "no_1000ms"),
     ],
 )
-def test_features_equal_host_reference(request, root, tmp_path, board, model, clip):
+def test_features_equal_host_reference(selected, root, tmp_path, board, model, clip):
     if board == "qemu":  # the first QEMU board of --targets
-        board = first_selected(request.config, "qemu")
+        board = first_selected(selected, "qemu")
     wav = root / "tests" / "data" / "audio" / f"{clip}.wav"
     out = tmp_path / "f.npy"
     proc = earshot(*features_args(board, model, wav, out))

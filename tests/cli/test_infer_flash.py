@@ -13,9 +13,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 from cli_support import earshot
-from conftest import selected_targets
 
-from earshot_host.boards import Board, load_boards
+from earshot_host.boards import Board
 from earshot_host.catalog import load_catalog
 from earshot_host.infer import resolve_model
 from earshot_host.modelfile import read_model
@@ -24,12 +23,11 @@ from earshot_host.targets import Target, open_target
 
 
 @pytest.fixture(scope="module")
-def slotted(request: pytest.FixtureRequest) -> Iterator[tuple[Board, Target]]:
-    boards = load_boards()
-    chosen = [n for n in selected_targets(request.config) if boards[n].model_slots]
+def slotted(selected: list[Board]) -> Iterator[tuple[Board, Target]]:
+    chosen = {b.name: b for b in selected if b.model_slots}
     if not chosen:
         pytest.skip("no selected target has model slots (--targets)")
-    board = boards["qemu_m4" if "qemu_m4" in chosen else chosen[0]]
+    board = chosen.get("qemu_m4") or next(iter(chosen.values()))
     with open_target(board) as target:
         yield board, target
 

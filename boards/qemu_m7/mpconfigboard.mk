@@ -1,7 +1,8 @@
 # Cortex-M7 on QEMU's "mps2-an500" machine, built with the FPU and the DSP extension.
 EARSHOT_CORE_CLOCK_HZ = 25000000
-# Two model slots of 128 KiB (the part's flash; see docs/MODEL_STORE.md).
-EARSHOT_MODEL_SLOT_BYTES = 131072
+# Two model slots of 1 MiB: the 4 MiB flash less a 2 MiB firmware region, halved
+# (docs/MODEL_STORE.md).
+EARSHOT_MODEL_SLOT_BYTES = 1048576
 include $(EARSHOT_DIR)/firmware/config/qemu.mk
 
 QEMU_MACHINE = mps2-an500

@@ -15,6 +15,7 @@ the model file bytes and their metadata. ``convert_spec(spec)`` gives the conver
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ class ModelSource:
             self, "output_shapes", [tuple(model.tensors[i].shape) for i in model.outputs]
         )
         object.__setattr__(self, "metadata", model.metadata)
+
+    @property
+    def crc(self) -> int:
+        return zlib.crc32(self.blob)
 
 
 def _read(path: Path) -> bytes:

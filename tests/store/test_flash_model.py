@@ -224,7 +224,7 @@ def test_missing_port_is_one_line_error():
 def test_files_that_are_not_models_are_refused_before_the_board_is_touched(tmp_path):
     one_line_error(
         earshot("flash-model", str(ROOT / "README.md"), "--port", "/dev/null"),
-        "not a .tflite or .esm file, nor a model of models/",
+        "not a .esm, .tflite or ESPHome manifest .json, nor a model of models/",
     )
     broken = tmp_path / "broken.esm"
     data = bytearray(KWS.read_bytes())

@@ -105,6 +105,24 @@ def _cases() -> list[Case]:
         a, b, c = tf.keras.layers.Lambda(lambda t: tf.split(t, [1, 3, 2], axis=-1))(y)
         return tf.keras.layers.Concatenate(axis=-1)([c, a, b])
 
+    def mul_broadcast(tf: Any, x: Any) -> Any:
+        y = tf.keras.layers.Conv2D(4, 1)(x)
+        z = tf.keras.layers.AveragePooling2D(pool_size=(y.shape[1], y.shape[2]))(y)
+        return tf.keras.layers.Lambda(lambda ts: ts[0] * ts[1])([y, z])
+
+    def mul_branches(tf: Any, x: Any) -> Any:
+        a = tf.keras.layers.Conv2D(3, 1)(x)
+        b = tf.keras.layers.Conv2D(3, 3, padding="same")(x)
+        return tf.keras.layers.ReLU()(tf.keras.layers.Multiply()([a, b]))
+
+    def pad(tf: Any, x: Any) -> Any:
+        y = tf.keras.layers.Conv2D(3, 1)(x)
+        return tf.keras.layers.ZeroPadding2D(((1, 2), (0, 3)))(y)
+
+    def reduce_max(tf: Any, x: Any) -> Any:
+        y = tf.keras.layers.Dense(4)(x)
+        return tf.keras.layers.Lambda(lambda t: tf.reduce_max(t, axis=-1, keepdims=True))(y)
+
     def sigmoid(tf: Any, x: Any) -> Any:
         return tf.keras.layers.Dense(8, activation="sigmoid")(x)
 
@@ -134,6 +152,17 @@ def _cases() -> list[Case]:
             "SPLIT_V into 1, 3, 2 channels, joined in another order",
         ),
         Case("logistic", (1, 12), sigmoid, "FULLY_CONNECTED + LOGISTIC (int8 table)"),
+        Case("broadcast_add", (1, 4, 4, 2), broadcast_add, "ADD of [1,4,4,3] and [1,1,1,3]"),
+        Case("mul_broadcast", (1, 5, 5, 2), mul_broadcast, "MUL of [1,5,5,4] and [1,1,1,4]"),
+        Case("mul_branches", (1, 4, 3, 2), mul_branches, "MUL of two conv branches, ReLU"),
+        Case("pad", (1, 4, 3, 2), pad, "PAD (ZeroPadding2D) of rows and columns"),
+        Case(
+            "unsupported_reduce_max",
+            (1, 6),
+            reduce_max,
+            "REDUCE_MAX (must be refused)",
+            expect_refusal="REDUCE_MAX is not supported",
+        ),
         Case(
             "logistic_uint8_io",
             (1, 12),
@@ -292,13 +321,6 @@ def _cases() -> list[Case]:
             "float32 model (must be refused)",
             quantize=False,
             expect_refusal="FLOAT32",
-        ),
-        Case(
-            "unsupported_broadcast_add",
-            (1, 4, 4, 2),
-            broadcast_add,
-            "ADD with broadcasting (must be refused)",
-            expect_refusal="broadcasting",
         ),
     ]
 

@@ -1,0 +1,34 @@
+// int8 MUL (TFLite reference_integer_ops::Mul / BroadcastMul4DSlow, FORMAT.md §3.11):
+// MultiplyByQuantizedMultiplier((x - zp1) * (y - zp2)) + zp_out, clamped.
+
+#include "kernels.h"
+#include "requantize.h"
+
+static inline int8_t mul_one(const es_mul_kernel_params_t *p, int8_t x, int8_t y) {
+    const int32_t product = ((int32_t)x + p->input1_offset) * ((int32_t)y + p->input2_offset);
+    int32_t v = es_mbqm(product, p->multiplier, p->shift);
+    v = es_clamp(v, -1024, 1024) + p->output_offset;
+    return (int8_t)es_clamp(v, p->act_min, p->act_max);
+}
+
+void es_mul_s8(const es_mul_kernel_params_t *p, const es_broadcast_t *broadcast,
+    const int8_t *input1, const int8_t *input2, int8_t *output) {
+    if (broadcast == NULL) {
+        for (uint32_t i = 0; i < p->size; ++i) {
+            output[i] = mul_one(p, input1[i], input2[i]);
+        }
+        return;
+    }
+    const es_broadcast_t *bc = broadcast;
+    for (uint32_t a = 0; a < bc->dims[0]; ++a) {
+        for (uint32_t b = 0; b < bc->dims[1]; ++b) {
+            for (uint32_t c = 0; c < bc->dims[2]; ++c) {
+                const int8_t *x = input1 + a * bc->stride1[0] + b * bc->stride1[1] + c * bc->stride1[2];
+                const int8_t *y = input2 + a * bc->stride2[0] + b * bc->stride2[1] + c * bc->stride2[2];
+                for (uint32_t d = 0; d < bc->dims[3]; ++d) {
+                    *output++ = mul_one(p, x[d * bc->stride1[3]], y[d * bc->stride2[3]]);
+                }
+            }
+        }
+    }
+}

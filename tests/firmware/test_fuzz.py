@@ -86,7 +86,8 @@ def test_a_crash_is_found_and_isolated(tmp_path):
 
 
 # The conformance cases of the streaming ops: a variable with its initial value, the
-# CONCATENATION / STRIDED_SLICE / SPLIT_V / LOGISTIC / QUANTIZE parameter blocks.
+# CONCATENATION / STRIDED_SLICE / SPLIT_V / LOGISTIC / QUANTIZE / MUL / PAD parameter
+# blocks and broadcasting.
 STATEFUL_BASES = (
     "stream_state",
     "concat_channels",
@@ -95,7 +96,13 @@ STATEFUL_BASES = (
     "split_v",
     "logistic",
     "logistic_uint8_io",
+    "broadcast_add",
+    "mul_broadcast",
+    "pad",
 )
+
+
+STATEFUL_CASES = 1000
 
 
 def test_native_harness_on_mutants_of_the_streaming_ops():
@@ -103,11 +110,11 @@ def test_native_harness_on_mutants_of_the_streaming_ops():
     fuzzer = FirmwareFuzzer(harness, native=True)
     report = Report()
     try:
-        fuzzer.run(list(generate(CASES, seed=103, only=STATEFUL_BASES)), report)
+        fuzzer.run(list(generate(STATEFUL_CASES, seed=103, only=STATEFUL_BASES)), report)
     finally:
         fuzzer.close()
     failures = [(f.case.base, f.case.how, f.kind, f.detail) for f in report.failures]
     assert failures == []
     codes = {v.split()[1] for v in report.verdicts if v.startswith("refused")}
     assert {"T2", "T10", "O2", "O6", "O7"} <= codes, report.verdicts
-    assert report.verdicts["valid, ran bit-exact"] >= CASES // 10, report.verdicts
+    assert report.verdicts["valid, ran bit-exact"] >= STATEFUL_CASES // 10, report.verdicts

@@ -119,6 +119,17 @@ def _cases() -> list[Case]:
         y = tf.keras.layers.Conv2D(3, 1)(x)
         return tf.keras.layers.ZeroPadding2D(((1, 2), (0, 3)))(y)
 
+    def mean_hw(keepdims: bool) -> Callable[[Any, Any], Any]:
+        def build(tf: Any, x: Any) -> Any:
+            y = tf.keras.layers.Conv2D(5, 3, padding="same")(x)
+            return tf.keras.layers.GlobalAveragePooling2D(keepdims=keepdims)(y)
+
+        return build
+
+    def mean_last(tf: Any, x: Any) -> Any:
+        y = tf.keras.layers.Conv2D(6, 1)(x)
+        return tf.keras.layers.Lambda(lambda t: tf.reduce_mean(t, axis=-1))(y)
+
     def reduce_max(tf: Any, x: Any) -> Any:
         y = tf.keras.layers.Dense(4)(x)
         return tf.keras.layers.Lambda(lambda t: tf.reduce_max(t, axis=-1, keepdims=True))(y)
@@ -156,6 +167,9 @@ def _cases() -> list[Case]:
         Case("mul_broadcast", (1, 5, 5, 2), mul_broadcast, "MUL of [1,5,5,4] and [1,1,1,4]"),
         Case("mul_branches", (1, 4, 3, 2), mul_branches, "MUL of two conv branches, ReLU"),
         Case("pad", (1, 4, 3, 2), pad, "PAD (ZeroPadding2D) of rows and columns"),
+        Case("mean_hw_keepdims", (1, 5, 4, 3), mean_hw(True), "MEAN over H, W kept (4-D)"),
+        Case("mean_hw", (1, 5, 4, 3), mean_hw(False), "MEAN over H, W (GlobalAveragePooling2D)"),
+        Case("mean_last", (1, 3, 4, 2), mean_last, "MEAN over the channels"),
         Case(
             "unsupported_reduce_max",
             (1, 6),

@@ -86,8 +86,8 @@ def test_a_crash_is_found_and_isolated(tmp_path):
 
 
 # The conformance cases of the streaming ops: a variable with its initial value, the
-# CONCATENATION / STRIDED_SLICE / SPLIT_V / LOGISTIC / QUANTIZE / MUL / PAD parameter
-# blocks and broadcasting.
+# CONCATENATION / STRIDED_SLICE / SPLIT_V / LOGISTIC / QUANTIZE / MUL / PAD / MEAN
+# parameter blocks and broadcasting.
 STATEFUL_BASES = (
     "stream_state",
     "concat_channels",
@@ -99,6 +99,7 @@ STATEFUL_BASES = (
     "broadcast_add",
     "mul_broadcast",
     "pad",
+    "mean_hw",
 )
 
 

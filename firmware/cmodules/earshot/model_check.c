@@ -391,8 +391,8 @@ typedef struct _body_t {
 } body_t;
 
 // Inputs of each opcode: at least, at most (CONCATENATION joins 1 to 3 tensors).
-static const uint8_t min_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1 };
-static const uint8_t max_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 3, 1, 1, 1, 2, 1 };
+static const uint8_t min_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1 };
+static const uint8_t max_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 3, 1, 1, 1, 2, 1, 1 };
 
 static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
     if (op->opcode < ES_OP_CONV_2D || op->opcode > ES_OP_LAST) {
@@ -446,6 +446,9 @@ static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
             break;
         case ES_OP_PAD:
             used = ES_PAD_PARAMS_SIZE;
+            break;
+        case ES_OP_MEAN:
+            used = ES_MEAN_PARAMS_SIZE;
             break;
         default: // ASSIGN_VARIABLE, READ_VARIABLE: no parameters
             used = 0;
@@ -739,7 +742,7 @@ static void use(body_t *b, uint32_t root, uint32_t step) {
 // Ops whose data inputs and output are int8 per-tensor quantized tensors; the others move
 // or map bytes of int8 or uint8 tensors.
 static bool is_int8_op(uint8_t opcode) {
-    return opcode <= ES_OP_SOFTMAX || opcode == ES_OP_MUL;
+    return opcode <= ES_OP_SOFTMAX || opcode == ES_OP_MUL || opcode == ES_OP_MEAN;
 }
 
 static bool check_byte_tensor(body_t *b, uint32_t i, const es_tensor_t *t) {
@@ -905,6 +908,33 @@ static bool check_pad(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_
     return true;
 }
 
+static bool check_mean(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    const uint32_t mask = es_rd_u32(op->params + ES_MEAN_AXIS_MASK);
+    if (mask < 1 || mask > 15) {
+        FAIL_O("O7", i, ES_TEXT("axis mask outside [1, 15]"));
+    }
+    uint32_t dims[4];
+    es_padded_dims(in, dims);
+    uint64_t count = 1;
+    for (uint32_t d = 0; d < 4; ++d) {
+        count *= mask >> d & 1 ? 1 : dims[d];
+    }
+    if (count != es_tensor_elements(out)) {
+        FAIL_O("O6", i, ES_TEXT("output size differs from the mean's"));
+    }
+    if (!multiplier_ok(es_rd_i32(op->params + ES_MEAN_MULTIPLIER),
+        es_rd_i32(op->params + ES_MEAN_SHIFT))) {
+        FAIL_O("O7", i, ES_TEXT("output multiplier or shift out of range"));
+    }
+    if (es_rd_i32(op->params + ES_MEAN_INPUT_ZERO_POINT) != in->zero_point
+        || es_rd_i32(op->params + ES_MEAN_OUTPUT_ZERO_POINT) != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    return true;
+}
+
 static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     es_error_t *err = b->err;
     bool int8_op = is_int8_op(op->opcode);
@@ -976,6 +1006,8 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
             return check_mul(b, i, op, &out);
         case ES_OP_PAD:
             return check_pad(b, i, op, &in, &out);
+        case ES_OP_MEAN:
+            return check_mean(b, i, op, &in, &out);
         default: // ASSIGN_VARIABLE, READ_VARIABLE
             return check_copy(b, i, op, &in, &out);
     }

@@ -68,7 +68,8 @@ enum {
     ES_OP_QUANTIZE = 13,
     ES_OP_MUL = 14,
     ES_OP_PAD = 15,
-    ES_OP_LAST = ES_OP_PAD,
+    ES_OP_MEAN = 16,
+    ES_OP_LAST = ES_OP_MEAN,
 };
 
 #define ES_ADD_LEFT_SHIFT (20)
@@ -245,6 +246,15 @@ typedef struct _es_softmax_params_t {
 #define ES_PAD_BEFORE (0)
 #define ES_PAD_VALUE (8)
 #define ES_PAD_PARAMS_SIZE (12)
+
+// MEAN: u32 axis mask (bit d: axis d of the shape padded at the front to 4-D), i32 input
+// and output zero points, multiplier, shift.
+#define ES_MEAN_AXIS_MASK (0)
+#define ES_MEAN_INPUT_ZERO_POINT (4)
+#define ES_MEAN_OUTPUT_ZERO_POINT (8)
+#define ES_MEAN_MULTIPLIER (12)
+#define ES_MEAN_SHIFT (16)
+#define ES_MEAN_PARAMS_SIZE (20)
 
 static inline void es_read_header(const uint8_t *b, es_header_t *h) {
     h->format_version = es_rd_u16(b + 4);

@@ -269,6 +269,23 @@ static void run_pad(const run_t *r, const es_op_t *op) {
     es_pad(&p, input, (uint8_t *)output_of(r, &out));
 }
 
+static void run_mean(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    tensor(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_mean_kernel_params_t p;
+    es_padded_dims(&in, p.dims);
+    const uint32_t mask = es_rd_u32(op->params + ES_MEAN_AXIS_MASK);
+    for (uint32_t d = 0; d < 4; ++d) {
+        p.reduce[d] = (mask >> d) & 1;
+    }
+    p.input_offset = -es_rd_i32(op->params + ES_MEAN_INPUT_ZERO_POINT);
+    p.output_offset = es_rd_i32(op->params + ES_MEAN_OUTPUT_ZERO_POINT);
+    p.multiplier = es_rd_i32(op->params + ES_MEAN_MULTIPLIER);
+    p.shift = es_rd_i32(op->params + ES_MEAN_SHIFT);
+    es_mean_s8(&p, data_of(r, &in), output_of(r, &out));
+}
+
 static void run_softmax(const run_t *r, const es_op_t *op) {
     es_softmax_params_t s;
     es_read_softmax_params(op->params, &s);
@@ -347,6 +364,9 @@ void es_model_run(const uint8_t *tables, const uint8_t *data, uint8_t *arena, ui
                 break;
             case ES_OP_PAD:
                 run_pad(&r, &op);
+                break;
+            case ES_OP_MEAN:
+                run_mean(&r, &op);
                 break;
             default:
                 break;

@@ -15,6 +15,7 @@ from ..modelfile import (
     CopyParams,
     DType,
     LogisticParams,
+    MeanParams,
     ModelWriter,
     MulParams,
     OpCode,
@@ -55,6 +56,7 @@ COMPUTE_OPS = {
     "MUL": OpCode.MUL,
     "PAD": OpCode.PAD,
     "PADV2": OpCode.PAD,
+    "MEAN": OpCode.MEAN,
 }
 FOLDED_OPS = ("RESHAPE", "QUANTIZE", "DEQUANTIZE", "READ_VARIABLE")
 HOST_OPS = ("CALL_ONCE", "VAR_HANDLE")  # evaluated by the converter (variables.py)
@@ -334,6 +336,8 @@ class _Lowering:
             self._mul(op)
         elif op.name in ("PAD", "PADV2"):
             self._pad(op)
+        elif op.name == "MEAN":
+            self._mean(op)
         else:
             self._assign_variable(op)
 
@@ -625,6 +629,33 @@ class _Lowering:
         before = (0,) * (4 - rank) + tuple(pads[0::2])
         params = PadParams(before=(before[0], before[1], before[2], before[3]), pad_value=pad_value)
         self._emit(op, OpCode.PAD, [op.inputs[0]], params, 0)
+
+    def _mean(self, op: GraphOp) -> None:
+        x = self._activation(op, op.inputs[0], "input")
+        out = self._activation(op, op.outputs[0], "output")
+        rank = len(x.shape)
+        if rank > 4:
+            raise self._fail(op, f"{x.describe()} has rank above 4")
+        axes = {a + rank if a < 0 else a for a in self._int_values(op, op.inputs[1], "axis")}
+        if not axes or any(not 0 <= a < rank for a in axes):
+            raise self._fail(op, f"axes {sorted(axes)} do not fit an input of rank {rank}")
+        if x.scales[0] == out.scales[0] and x.zero_points[0] == out.zero_points[0]:
+            raise self._fail(
+                op,
+                "a MEAN whose output has the input's scale and zero point is not supported "
+                "(LiteRT's reference kernel takes another path for it)",
+            )
+        count = int(np.prod([x.shape[a] for a in axes]))
+        mask = sum(1 << (a + 4 - rank) for a in axes)
+        multiplier, shift = qp.mean_multiplier(float(x.scales[0]), float(out.scales[0]), count)
+        params = MeanParams(
+            axis_mask=mask,
+            input_zero_point=int(x.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+            multiplier=multiplier,
+            shift=shift,
+        )
+        self._emit(op, OpCode.MEAN, [op.inputs[0]], params, 0)
 
     def _softmax(self, op: GraphOp) -> None:
         x = self._activation(op, op.inputs[0], "input")

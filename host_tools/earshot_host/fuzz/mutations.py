@@ -29,7 +29,8 @@ TENSOR_FIELDS += [(12, "I"), (16, "I"), (20, "i"), (24, "I"), (28, "H"), (30, "B
 TENSOR_FIELDS += [(32, "I"), (36, "I"), (40, "I"), (44, "I")]
 OP_FIELDS = [(0, "B"), (1, "B"), (2, "B"), (3, "B"), (4, "H"), (6, "H"), (8, "H"), (10, "H")]
 # Parameter fields by opcode (1..3 weighted, 4..5 pool, 6 ADD, 7 SOFTMAX, 8..9 variable
-# copies, 10 CONCATENATION, 11 STRIDED_SLICE, 12 LOGISTIC, 13 QUANTIZE, 14 MUL, 15 PAD).
+# copies, 10 CONCATENATION, 11 STRIDED_SLICE, 12 LOGISTIC, 13 QUANTIZE, 14 MUL, 15 PAD,
+# 16 MEAN).
 WEIGHTED_PARAMS = [(o, "H") for o in range(12, 32, 2)] + [(o, "i") for o in range(32, 72, 4)]
 POOL_PARAMS = [(o, "H") for o in range(12, 24, 2)] + [(24, "i"), (28, "i")]
 ADD_PARAMS = [(o, "i") for o in range(12, 60, 4)]
@@ -44,7 +45,9 @@ QUANTIZE_PARAMS = [(o, "i") for o in range(12, 28, 4)]
 PARAMS |= {8: COPY_PARAMS, 9: COPY_PARAMS, 10: CONCAT_PARAMS, 11: SLICE_PARAMS}
 MUL_PARAMS = [(o, "i") for o in range(12, 40, 4)]
 PAD_PARAMS = [(o, "H") for o in range(12, 20, 2)] + [(20, "i")]
+MEAN_PARAMS = [(12, "I")] + [(o, "i") for o in range(16, 32, 4)]
 PARAMS |= {12: LOGISTIC_PARAMS, 13: QUANTIZE_PARAMS, 14: MUL_PARAMS, 15: PAD_PARAMS}
+PARAMS |= {16: MEAN_PARAMS}
 
 LIMITS = {"B": (0, 0xFF), "H": (0, 0xFFFF), "I": (0, 0xFFFFFFFF), "i": (-(1 << 31), (1 << 31) - 1)}
 ELEMENT_SIZE = {1: 1, 2: 1, 3: 2, 4: 4}
@@ -263,6 +266,7 @@ def _requant_edge(rng: random.Random, data: bytearray, lay: Layout) -> str:
         13: [(20, [1 << 30, (1 << 31) - 1, 0]), (24, [-31, 30, 0, 31, -32])],
         14: [(24, [1 << 30, (1 << 31) - 1, 0]), (28, [-31, 30, 0]), (32, [-128, 127])],
         15: [(o, [0, 1, 2, 0xFFFF]) for o in (12, 14, 16, 18)] + [(20, [-128, 127, 255, 0])],
+        16: [(12, [1, 8, 15, 0, 16]), (24, [1 << 30, (1 << 31) - 1, 0]), (28, [-31, 30])],
     }.get(opcode)
     if not edges:
         return f"op {index} opcode {opcode} has no edges"

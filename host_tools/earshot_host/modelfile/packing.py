@@ -11,6 +11,7 @@ from .layout import (
     LOGISTIC_PARAMS,
     MAX_INPUTS,
     MAX_RANK,
+    MEAN_PARAMS,
     MUL_PARAMS,
     NO_TENSOR,
     OP_INPUTS,
@@ -37,6 +38,7 @@ from .records import (
     ConcatParams,
     CopyParams,
     LogisticParams,
+    MeanParams,
     MulParams,
     OpParams,
     OpRecord,
@@ -209,6 +211,10 @@ def _pack_params(opcode: OpCode, p: OpParams) -> bytes:
             p.act_min,
             p.act_max,
         )
+    if opcode == OpCode.MEAN and isinstance(p, MeanParams):
+        return MEAN_PARAMS.pack(
+            p.axis_mask, p.input_zero_point, p.output_zero_point, p.multiplier, p.shift
+        )
     if opcode == OpCode.PAD and isinstance(p, PadParams):
         return PAD_PARAMS.pack(*p.before, p.pad_value)
     raise EarshotError(f"internal error: {opcode.name} given {type(p).__name__}")
@@ -290,6 +296,9 @@ def unpack_op(index: int, raw: bytes) -> OpRecord:
     elif code == OpCode.MUL:
         params = MulParams(*MUL_PARAMS.unpack_from(body))
         used = MUL_PARAMS.size
+    elif code == OpCode.MEAN:
+        params = MeanParams(*MEAN_PARAMS.unpack_from(body))
+        used = MEAN_PARAMS.size
     else:
         v = PAD_PARAMS.unpack_from(body)
         params = PadParams(before=v[0:4], pad_value=v[4])

@@ -170,6 +170,18 @@ class PadParams:
     pad_value: int
 
 
+@dataclass
+class MeanParams:
+    """MEAN of an int8 tensor over the axes of axis_mask (bit d: axis d of the shape padded
+    at the front to 4-D): MBQM(sum(x - input_zp), multiplier, shift) + output_zp."""
+
+    axis_mask: int
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+
+
 OpParams = (
     WeightedParams
     | PoolParams
@@ -182,6 +194,7 @@ OpParams = (
     | QuantizeParams
     | MulParams
     | PadParams
+    | MeanParams
 )
 
 

@@ -28,6 +28,7 @@ from .records import (
     ConcatParams,
     CopyParams,
     LogisticParams,
+    MeanParams,
     ModelFile,
     MulParams,
     OpRecord,
@@ -222,6 +223,7 @@ INT8_OPS = (
     OpCode.ADD,
     OpCode.SOFTMAX,
     OpCode.MUL,
+    OpCode.MEAN,
 )
 
 
@@ -280,6 +282,19 @@ def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> 
         _check_mul(model, where, op, p, out)
     elif isinstance(p, PadParams):
         _check_pad(where, p, inp, out)
+    elif isinstance(p, MeanParams):
+        _check_mean(where, p, inp, out)
+
+
+def _check_mean(where: str, p: MeanParams, inp: TensorRecord, out: TensorRecord) -> None:
+    _check_range(where, "axis mask", p.axis_mask, 1, 15)
+    kept = [1 if p.axis_mask >> d & 1 else n for d, n in enumerate(_padded_shape(inp.shape))]
+    count = 1
+    for n in kept:
+        count *= n
+    _require(count == out.element_count, "O6", where, "output size differs from the mean's")
+    _check_multiplier(where, "output", p.multiplier, p.shift)
+    _check_zero_points(where, (p.input_zero_point, inp), (p.output_zero_point, out))
 
 
 def broadcasts(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> bool:

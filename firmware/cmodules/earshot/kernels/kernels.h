@@ -123,6 +123,16 @@ typedef struct _es_pad_kernel_params_t {
     uint8_t pad_value;
 } es_pad_kernel_params_t;
 void es_pad(const es_pad_kernel_params_t *p, const uint8_t *input, uint8_t *output);
+
+// MEAN of an int8 tensor over the axes of reduce[] (dims padded at the front to 4-D):
+// MBQM(sum(x - input_zp), multiplier, shift) + output_zp, clamped to int8.
+typedef struct _es_mean_kernel_params_t {
+    uint32_t dims[4];
+    bool reduce[4];
+    int32_t input_offset, output_offset;   // -zp, +zp
+    int32_t multiplier, shift;
+} es_mean_kernel_params_t;
+void es_mean_s8(const es_mean_kernel_params_t *p, const int8_t *input, int8_t *output);
 void es_softmax_s8(const es_softmax_kernel_params_t *p, const int8_t *input, int8_t *output);
 
 // The byte ops below work on int8 and uint8 tensors alike (1-byte elements).

@@ -1,6 +1,7 @@
 // int8 MUL (TFLite reference_integer_ops::Mul / BroadcastMul4DSlow, FORMAT.md §3.11):
 // MultiplyByQuantizedMultiplier((x - zp1) * (y - zp2)) + zp_out, clamped.
 
+#include "broadcast.h"
 #include "kernels.h"
 #include "requantize.h"
 
@@ -20,15 +21,12 @@ void es_mul_s8(const es_mul_kernel_params_t *p, const es_broadcast_t *broadcast,
         return;
     }
     const es_broadcast_t *bc = broadcast;
-    for (uint32_t a = 0; a < bc->dims[0]; ++a) {
-        for (uint32_t b = 0; b < bc->dims[1]; ++b) {
-            for (uint32_t c = 0; c < bc->dims[2]; ++c) {
-                const int8_t *x = input1 + a * bc->stride1[0] + b * bc->stride1[1] + c * bc->stride1[2];
-                const int8_t *y = input2 + a * bc->stride2[0] + b * bc->stride2[1] + c * bc->stride2[2];
-                for (uint32_t d = 0; d < bc->dims[3]; ++d) {
-                    *output++ = mul_one(p, x[d * bc->stride1[3]], y[d * bc->stride2[3]]);
-                }
-            }
+    const uint32_t rows = es_broadcast_rows(bc);
+    for (uint32_t row = 0; row < rows; ++row) {
+        uint32_t i1, i2;
+        es_broadcast_row(bc, row, &i1, &i2);
+        for (uint32_t d = 0; d < bc->dims[3]; ++d) {
+            *output++ = mul_one(p, input1[i1 + d * bc->stride1[3]], input2[i2 + d * bc->stride2[3]]);
         }
     }
 }

@@ -113,9 +113,25 @@ def heap_refusal(target, err: RemoteError, blob: bytes) -> str:
     )
 
 
+# Measured: a board whose heap is under 1.8 times the model's bytes cannot hold the
+# uploaded model and the transfer's buffers (qemu_m3 with vad: MemoryError; qemu_m4 with
+# okay_nabu, 2.0 times: runs). Such boards are skipped without the minute of trying.
+HEAP_PER_MODEL_BYTE = 1.8
+
+
+def skip_small_heap(target, blob: bytes) -> None:
+    heap = target.board.heap_bytes
+    if heap and heap < HEAP_PER_MODEL_BYTE * len(blob):
+        pytest.skip(
+            f"{target.board.name}: a {heap}-byte heap does not hold the {len(blob)}-byte "
+            "model uploaded into it and the transfer's buffers (the arena would fit)"
+        )
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_stateful_model_is_bit_exact_with_litert(target, cases, name):
     _, blob, expected = cases[name]
+    skip_small_heap(target, blob)
     rows = speech_rows()
     try:
         outputs = run_rows(target, blob, rows)
@@ -130,6 +146,7 @@ def test_reset_restores_the_initial_state(target, cases):
     tflite, blob, _ = cases["vad"]
     rows = speech_rows()[40:52]  # speech, where the state matters
     fresh = litert_reference_outputs(tflite, rows).reshape(-1).tolist()
+    skip_small_heap(target, blob)
     try:
         again = run_rows(target, blob, rows, between="_m.reset()\n")
         carried = run_rows(target, blob, np.concatenate([rows, rows]))

@@ -77,17 +77,19 @@ def _deflate(data: bytes) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
-def run_rows(target, blob: bytes, rows: np.ndarray, between: str = "") -> list[int]:
+def run_rows(
+    target, blob: bytes, rows: np.ndarray, between: str = "", repeats: int = 1
+) -> list[int]:
     """Outputs (uint8) of every row run in order on one model instance on the target, in
-    one session; `between` runs after the rows, then the rows run again."""
+    one session, `repeats` times; `between` runs after the first time."""
     runner = target.runner
     runner.run("pass").check()  # a fresh session: nothing of earlier runs in the heap
     data = rows.tobytes()
     step = max(1, runner.chunk // rows[0].nbytes) * rows[0].nbytes
     code = SETUP.format(model=runner.upload("model.esm", blob), step=step)
     lines: list[str] = []
-    for repeat in range(2 if between else 1):
-        if repeat:
+    for repeat in range(repeats):
+        if repeat == 1:
             code += between
         for start in range(0, len(data), step):
             piece = data[start : start + step]
@@ -142,16 +144,15 @@ def test_stateful_model_is_bit_exact_with_litert(target, cases, name):
 
 
 def test_reset_restores_the_initial_state(target, cases):
-    # Invocations after reset() repeat those of a fresh model; without it they differ.
+    # In one session: the rows, reset(), the rows again (as a fresh model), then the rows
+    # once more without a reset (the state carried: different outputs).
     tflite, blob, _ = cases["vad"]
     rows = speech_rows()[40:52]  # speech, where the state matters
     fresh = litert_reference_outputs(tflite, rows).reshape(-1).tolist()
     skip_small_heap(target, blob)
     try:
-        again = run_rows(target, blob, rows, between="_m.reset()\n")
-        carried = run_rows(target, blob, np.concatenate([rows, rows]))
+        outputs = run_rows(target, blob, rows, between="_m.reset()\n", repeats=3)
     except RemoteError as err:
         pytest.skip(heap_refusal(target, err, blob))
-    assert again == fresh + fresh
-    assert carried[:12] == fresh
-    assert carried[12:] != fresh
+    assert outputs[:24] == fresh + fresh
+    assert outputs[24:] != fresh

@@ -146,13 +146,19 @@ static const es_broadcast_t *broadcast_of(const es_tensor_t *in1, const es_tenso
     return bc;
 }
 
+// The two inputs and the output of ADD or MUL, and their broadcast (NULL: same shapes).
+static const es_broadcast_t *binary_op(const run_t *r, const es_op_t *op, es_tensor_t *in1,
+    es_tensor_t *in2, es_tensor_t *out, es_broadcast_t *bc) {
+    tensor(r, op->inputs[0], in1);
+    tensor(r, op->inputs[1], in2);
+    tensor(r, op->output, out);
+    return broadcast_of(in1, in2, out, bc);
+}
+
 static void run_add(const run_t *r, const es_op_t *op) {
     es_tensor_t in1, in2, out;
-    tensor(r, op->inputs[0], &in1);
-    tensor(r, op->inputs[1], &in2);
-    tensor(r, op->output, &out);
     es_broadcast_t bc;
-    const es_broadcast_t *broadcast = broadcast_of(&in1, &in2, &out, &bc);
+    const es_broadcast_t *broadcast = binary_op(r, op, &in1, &in2, &out, &bc);
     // The kernel's parameters after `size` are the 12 int32 of the parameter block, in
     // its order (model_format.h es_add_params_t), with the input zero points negated.
     es_add_kernel_params_t p;
@@ -237,11 +243,8 @@ static void run_quantize(const run_t *r, const es_op_t *op) {
 
 static void run_mul(const run_t *r, const es_op_t *op) {
     es_tensor_t in1, in2, out;
-    tensor(r, op->inputs[0], &in1);
-    tensor(r, op->inputs[1], &in2);
-    tensor(r, op->output, &out);
     es_broadcast_t bc;
-    const es_broadcast_t *broadcast = broadcast_of(&in1, &in2, &out, &bc);
+    const es_broadcast_t *broadcast = binary_op(r, op, &in1, &in2, &out, &bc);
     const uint8_t *q = op->params;
     es_mul_kernel_params_t p;
     p.size = es_tensor_elements(&out);

@@ -556,7 +556,8 @@ class _Lowering:
         code = OpCode.AVERAGE_POOL_2D if op.name == "AVERAGE_POOL_2D" else OpCode.MAX_POOL_2D
         self._emit(op, code, [op.inputs[0]], params, 0)
 
-    def _add(self, op: GraphOp) -> None:
+    def _binary(self, op: GraphOp) -> tuple[GraphTensor, GraphTensor, GraphTensor, int, int]:
+        """ADD / MUL: both inputs and the output (broadcast checked), the activation range."""
         a = self._activation(op, op.inputs[0], "input 1")
         b = self._activation(op, op.inputs[1], "input 2")
         out = self._activation(op, op.outputs[0], "output")
@@ -564,6 +565,10 @@ class _Lowering:
         act_min, act_max = qp.activation_range_int8(
             self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
         )
+        return a, b, out, act_min, act_max
+
+    def _add(self, op: GraphOp) -> None:
+        a, b, out, act_min, act_max = self._binary(op)
         values = qp.add_params(float(a.scales[0]), float(b.scales[0]), float(out.scales[0]))
         params = AddParams(
             input1_zero_point=int(a.zero_points[0]),
@@ -586,13 +591,7 @@ class _Lowering:
             )
 
     def _mul(self, op: GraphOp) -> None:
-        a = self._activation(op, op.inputs[0], "input 1")
-        b = self._activation(op, op.inputs[1], "input 2")
-        out = self._activation(op, op.outputs[0], "output")
-        self._check_broadcast(op, a, b, out)
-        act_min, act_max = qp.activation_range_int8(
-            self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
-        )
+        a, b, out, act_min, act_max = self._binary(op)
         multiplier, shift = qp.mul_multiplier(
             float(a.scales[0]), float(b.scales[0]), float(out.scales[0])
         )

@@ -221,7 +221,7 @@ fuzz: unix
 
 # The engine, front-end and fuzz tests on the Unix port built with ASan+UBSan.
 SANITIZE_TESTS := tests/firmware/test_engine.py tests/firmware/test_engine_hostile.py \
-	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
+	tests/firmware/test_stateful_hostile.py tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
 test-sanitize:
 	@$(MAKE) --no-print-directory unix SANITIZE=1
 	@EARSHOT_SANITIZE=1 EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest --targets unix $(SANITIZE_TESTS) $(PYTEST_ARGS)

@@ -391,8 +391,8 @@ typedef struct _body_t {
 } body_t;
 
 // Inputs of each opcode: at least, at most (CONCATENATION joins 1 to 3 tensors).
-static const uint8_t min_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1 };
-static const uint8_t max_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 3, 1, 1, 1 };
+static const uint8_t min_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1 };
+static const uint8_t max_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 3, 1, 1, 1, 2, 1, 1 };
 
 static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
     if (op->opcode < ES_OP_CONV_2D || op->opcode > ES_OP_LAST) {
@@ -440,6 +440,15 @@ static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
             break;
         case ES_OP_QUANTIZE:
             used = ES_QUANTIZE_PARAMS_SIZE;
+            break;
+        case ES_OP_MUL:
+            used = ES_MUL_PARAMS_SIZE;
+            break;
+        case ES_OP_PAD:
+            used = ES_PAD_PARAMS_SIZE;
+            break;
+        case ES_OP_MEAN:
+            used = ES_MEAN_PARAMS_SIZE;
             break;
         default: // ASSIGN_VARIABLE, READ_VARIABLE: no parameters
             used = 0;
@@ -644,6 +653,24 @@ static bool check_pool(body_t *b, uint32_t i, const es_op_t *op, const es_tensor
     return true;
 }
 
+// True when a and b broadcast to out (TFLite's rules).
+static bool broadcasts(const es_tensor_t *a, const es_tensor_t *b, const es_tensor_t *out) {
+    if ((a->rank > b->rank ? a->rank : b->rank) != out->rank) {
+        return false;
+    }
+    uint32_t x[4], y[4], z[4];
+    es_padded_dims(a, x);
+    es_padded_dims(b, y);
+    es_padded_dims(out, z);
+    for (uint32_t d = 0; d < 4; ++d) {
+        uint32_t big = x[d] > y[d] ? x[d] : y[d];
+        if (z[d] != big || (x[d] != 1 && x[d] != z[d]) || (y[d] != 1 && y[d] != z[d])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool check_add(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *out) {
     es_error_t *err = b->err;
     es_add_params_t p;
@@ -651,8 +678,8 @@ static bool check_add(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_
     es_tensor_t in1, in2;
     es_read_tensor(b->model, b->h, op->inputs[0], &in1);
     es_read_tensor(b->model, b->h, op->inputs[1], &in2);
-    if (!same_shape(&in1, &in2) || !same_shape(&in1, out)) {
-        FAIL_O("O6", i, ES_TEXT("inputs and output shapes differ"));
+    if (!broadcasts(&in1, &in2, out)) {
+        FAIL_O("O6", i, ES_TEXT("shapes do not broadcast"));
     }
     if (p.left_shift != ES_ADD_LEFT_SHIFT) {
         FAIL_O("O7", i, ES_TEXT("left_shift must be 20"));
@@ -715,7 +742,7 @@ static void use(body_t *b, uint32_t root, uint32_t step) {
 // Ops whose data inputs and output are int8 per-tensor quantized tensors; the others move
 // or map bytes of int8 or uint8 tensors.
 static bool is_int8_op(uint8_t opcode) {
-    return opcode <= ES_OP_SOFTMAX;
+    return opcode <= ES_OP_SOFTMAX || opcode == ES_OP_MUL || opcode == ES_OP_MEAN;
 }
 
 static bool check_byte_tensor(body_t *b, uint32_t i, const es_tensor_t *t) {
@@ -772,13 +799,6 @@ static bool check_concat(body_t *b, uint32_t i, const es_op_t *op, const es_tens
     return true;
 }
 
-// The input's dims padded at the front to 4-D.
-static void padded_dims(const es_tensor_t *t, uint32_t dims[4]) {
-    for (uint32_t d = 0; d < 4; ++d) {
-        dims[d] = d < 4u - t->rank ? 1 : t->dims[d - (4u - t->rank)];
-    }
-}
-
 static bool check_slice(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
     const es_tensor_t *out) {
     es_error_t *err = b->err;
@@ -786,7 +806,7 @@ static bool check_slice(body_t *b, uint32_t i, const es_op_t *op, const es_tenso
         FAIL_O("O6", i, ES_TEXT("input and output differ in type"));
     }
     uint32_t dims[4];
-    padded_dims(in, dims);
+    es_padded_dims(in, dims);
     uint64_t count = 1;
     for (uint32_t d = 0; d < 4; ++d) {
         int64_t begin = es_rd_i32(op->params + ES_SLICE_BEGIN + 4 * d);
@@ -840,11 +860,86 @@ static bool check_quantize(body_t *b, uint32_t i, const es_op_t *op, const es_te
     return true;
 }
 
+static bool check_mul(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    es_tensor_t in1, in2;
+    es_read_tensor(b->model, b->h, op->inputs[0], &in1);
+    es_read_tensor(b->model, b->h, op->inputs[1], &in2);
+    const uint8_t *p = op->params;
+    if (!broadcasts(&in1, &in2, out)) {
+        FAIL_O("O6", i, ES_TEXT("shapes do not broadcast"));
+    }
+    if (!multiplier_ok(es_rd_i32(p + ES_MUL_MULTIPLIER), es_rd_i32(p + ES_MUL_SHIFT))) {
+        FAIL_O("O7", i, ES_TEXT("output multiplier or shift out of range"));
+    }
+    if (es_rd_i32(p + ES_MUL_INPUT1_ZERO_POINT) != in1.zero_point
+        || es_rd_i32(p + ES_MUL_INPUT2_ZERO_POINT) != in2.zero_point
+        || es_rd_i32(p + ES_MUL_OUTPUT_ZERO_POINT) != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    if (!act_range_ok(es_rd_i32(p + ES_MUL_ACT_MIN), es_rd_i32(p + ES_MUL_ACT_MAX))) {
+        FAIL_O("O7", i, ES_TEXT("act_min/act_max outside [-128, 127] or inverted"));
+    }
+    return true;
+}
+
+static bool check_pad(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (in->dtype != out->dtype || in->rank != out->rank) {
+        FAIL_O("O6", i, ES_TEXT("input and output differ in type or rank"));
+    }
+    uint32_t n[4], o[4];
+    es_padded_dims(in, n);
+    es_padded_dims(out, o);
+    for (uint32_t d = 0; d < 4; ++d) {
+        if ((uint32_t)es_rd_u16(op->params + ES_PAD_BEFORE + 2 * d) + n[d] > o[d]) {
+            FAIL_O("O6", i, ES_TEXT("padded input does not fit the output"));
+        }
+    }
+    int32_t value = es_rd_i32(op->params + ES_PAD_VALUE);
+    int32_t low = out->dtype == ES_DTYPE_INT8 ? -128 : 0;
+    if (value < low || value > low + 255) {
+        FAIL_O("O7", i, ES_TEXT("pad value outside [-128, 127] / [0, 255]"));
+    }
+    if (in->zero_point != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    return true;
+}
+
+static bool check_mean(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    const uint32_t mask = es_rd_u32(op->params + ES_MEAN_AXIS_MASK);
+    if (mask < 1 || mask > 15) {
+        FAIL_O("O7", i, ES_TEXT("axis mask outside [1, 15]"));
+    }
+    uint32_t dims[4];
+    es_padded_dims(in, dims);
+    uint64_t count = 1;
+    for (uint32_t d = 0; d < 4; ++d) {
+        count *= mask >> d & 1 ? 1 : dims[d];
+    }
+    if (count != es_tensor_elements(out)) {
+        FAIL_O("O6", i, ES_TEXT("output size differs from the mean's"));
+    }
+    if (!multiplier_ok(es_rd_i32(op->params + ES_MEAN_MULTIPLIER),
+        es_rd_i32(op->params + ES_MEAN_SHIFT))) {
+        FAIL_O("O7", i, ES_TEXT("output multiplier or shift out of range"));
+    }
+    if (es_rd_i32(op->params + ES_MEAN_INPUT_ZERO_POINT) != in->zero_point
+        || es_rd_i32(op->params + ES_MEAN_OUTPUT_ZERO_POINT) != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    return true;
+}
+
 static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     es_error_t *err = b->err;
     bool int8_op = is_int8_op(op->opcode);
-    uint32_t n_data = op->opcode == ES_OP_ADD || op->opcode == ES_OP_CONCATENATION
-        ? op->input_count : 1;
+    uint32_t n_data = op->opcode == ES_OP_ADD || op->opcode == ES_OP_MUL
+        || op->opcode == ES_OP_CONCATENATION ? op->input_count : 1;
     es_tensor_t in, out, t;
     memset(&in, 0, sizeof(in));
     uint32_t read_roots[3] = { NONE32, NONE32, NONE32 };
@@ -907,6 +1002,12 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
             return check_logistic(b, i, op, &in, &out);
         case ES_OP_QUANTIZE:
             return check_quantize(b, i, op, &in, &out);
+        case ES_OP_MUL:
+            return check_mul(b, i, op, &out);
+        case ES_OP_PAD:
+            return check_pad(b, i, op, &in, &out);
+        case ES_OP_MEAN:
+            return check_mean(b, i, op, &in, &out);
         default: // ASSIGN_VARIABLE, READ_VARIABLE
             return check_copy(b, i, op, &in, &out);
     }

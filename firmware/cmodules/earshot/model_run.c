@@ -124,11 +124,41 @@ static void run_pool(const run_t *r, const es_op_t *op) {
     }
 }
 
+// The broadcast of in1 and in2 to out; NULL when both have out's element count (the
+// same shape: model_check.c proved the shapes broadcast).
+static const es_broadcast_t *broadcast_of(const es_tensor_t *in1, const es_tensor_t *in2,
+    const es_tensor_t *out, es_broadcast_t *bc) {
+    const uint32_t n = es_tensor_elements(out);
+    if (es_tensor_elements(in1) == n && es_tensor_elements(in2) == n) {
+        return NULL;
+    }
+    uint32_t a[4], b[4];
+    es_padded_dims(in1, a);
+    es_padded_dims(in2, b);
+    es_padded_dims(out, bc->dims);
+    uint32_t sa = 1, sb = 1;
+    for (int d = 3; d >= 0; --d) {
+        bc->stride1[d] = a[d] == 1 ? 0 : sa;
+        bc->stride2[d] = b[d] == 1 ? 0 : sb;
+        sa *= a[d];
+        sb *= b[d];
+    }
+    return bc;
+}
+
+// The two inputs and the output of ADD or MUL, and their broadcast (NULL: same shapes).
+static const es_broadcast_t *binary_op(const run_t *r, const es_op_t *op, es_tensor_t *in1,
+    es_tensor_t *in2, es_tensor_t *out, es_broadcast_t *bc) {
+    tensor(r, op->inputs[0], in1);
+    tensor(r, op->inputs[1], in2);
+    tensor(r, op->output, out);
+    return broadcast_of(in1, in2, out, bc);
+}
+
 static void run_add(const run_t *r, const es_op_t *op) {
     es_tensor_t in1, in2, out;
-    tensor(r, op->inputs[0], &in1);
-    tensor(r, op->inputs[1], &in2);
-    tensor(r, op->output, &out);
+    es_broadcast_t bc;
+    const es_broadcast_t *broadcast = binary_op(r, op, &in1, &in2, &out, &bc);
     // The kernel's parameters after `size` are the 12 int32 of the parameter block, in
     // its order (model_format.h es_add_params_t), with the input zero points negated.
     es_add_kernel_params_t p;
@@ -141,7 +171,7 @@ static void run_add(const run_t *r, const es_op_t *op) {
         ES_ADD_PARAMS_SIZE);
     p.input1_offset = -p.input1_offset;
     p.input2_offset = -p.input2_offset;
-    es_add_s8(&p, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
+    es_add_s8(&p, broadcast, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
 }
 
 static const uint8_t *bytes_of(const run_t *r, uint16_t index, es_tensor_t *t) {
@@ -179,9 +209,8 @@ static void run_strided_slice(const run_t *r, const es_op_t *op) {
     const uint8_t *input = bytes_of(r, op->inputs[0], &in);
     tensor(r, op->output, &out);
     es_slice_kernel_params_t p;
+    es_padded_dims(&in, p.in_dims);
     for (uint32_t d = 0; d < 4; ++d) {
-        const uint32_t pad = 4u - in.rank;
-        p.in_dims[d] = d < pad ? 1 : in.dims[d - pad];
         p.begin[d] = es_rd_i32(op->params + ES_SLICE_BEGIN + 4 * d);
         p.stride[d] = es_rd_i32(op->params + ES_SLICE_STRIDE + 4 * d);
         p.count[d] = es_rd_u16(op->params + ES_SLICE_COUNT + 2 * d);
@@ -210,6 +239,54 @@ static void run_quantize(const run_t *r, const es_op_t *op) {
     p.multiplier = es_rd_i32(op->params + ES_QUANTIZE_MULTIPLIER);
     p.shift = es_rd_i32(op->params + ES_QUANTIZE_SHIFT);
     es_quantize(&p, input, (uint8_t *)output_of(r, &out));
+}
+
+static void run_mul(const run_t *r, const es_op_t *op) {
+    es_tensor_t in1, in2, out;
+    es_broadcast_t bc;
+    const es_broadcast_t *broadcast = binary_op(r, op, &in1, &in2, &out, &bc);
+    const uint8_t *q = op->params;
+    es_mul_kernel_params_t p;
+    p.size = es_tensor_elements(&out);
+    p.input1_offset = -es_rd_i32(q + ES_MUL_INPUT1_ZERO_POINT);
+    p.input2_offset = -es_rd_i32(q + ES_MUL_INPUT2_ZERO_POINT);
+    p.output_offset = es_rd_i32(q + ES_MUL_OUTPUT_ZERO_POINT);
+    p.multiplier = es_rd_i32(q + ES_MUL_MULTIPLIER);
+    p.shift = es_rd_i32(q + ES_MUL_SHIFT);
+    p.act_min = es_rd_i32(q + ES_MUL_ACT_MIN);
+    p.act_max = es_rd_i32(q + ES_MUL_ACT_MAX);
+    es_mul_s8(&p, broadcast, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
+}
+
+static void run_pad(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_pad_kernel_params_t p;
+    es_padded_dims(&in, p.in_dims);
+    es_padded_dims(&out, p.out_dims);
+    for (uint32_t d = 0; d < 4; ++d) {
+        p.before[d] = es_rd_u16(op->params + ES_PAD_BEFORE + 2 * d);
+    }
+    p.pad_value = (uint8_t)es_rd_i32(op->params + ES_PAD_VALUE);
+    es_pad(&p, input, (uint8_t *)output_of(r, &out));
+}
+
+static void run_mean(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    tensor(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_mean_kernel_params_t p;
+    es_padded_dims(&in, p.dims);
+    const uint32_t mask = es_rd_u32(op->params + ES_MEAN_AXIS_MASK);
+    for (uint32_t d = 0; d < 4; ++d) {
+        p.reduce[d] = (mask >> d) & 1;
+    }
+    p.input_offset = -es_rd_i32(op->params + ES_MEAN_INPUT_ZERO_POINT);
+    p.output_offset = es_rd_i32(op->params + ES_MEAN_OUTPUT_ZERO_POINT);
+    p.multiplier = es_rd_i32(op->params + ES_MEAN_MULTIPLIER);
+    p.shift = es_rd_i32(op->params + ES_MEAN_SHIFT);
+    es_mean_s8(&p, data_of(r, &in), output_of(r, &out));
 }
 
 static void run_softmax(const run_t *r, const es_op_t *op) {
@@ -284,6 +361,15 @@ void es_model_run(const uint8_t *tables, const uint8_t *data, uint8_t *arena, ui
                 break;
             case ES_OP_QUANTIZE:
                 run_quantize(&r, &op);
+                break;
+            case ES_OP_MUL:
+                run_mul(&r, &op);
+                break;
+            case ES_OP_PAD:
+                run_pad(&r, &op);
+                break;
+            case ES_OP_MEAN:
+                run_mean(&r, &op);
                 break;
             default:
                 break;

@@ -15,9 +15,12 @@ from ..modelfile import (
     CopyParams,
     DType,
     LogisticParams,
+    MeanParams,
     ModelWriter,
+    MulParams,
     OpCode,
     OpRecord,
+    PadParams,
     PoolParams,
     QuantizeParams,
     QuantType,
@@ -29,6 +32,7 @@ from ..modelfile import (
     activation_buffers,
 )
 from ..modelfile.layout import TENSOR_FLAG_ALIAS, TENSOR_FLAG_INPUT, TENSOR_FLAG_OUTPUT
+from ..modelfile.validate import broadcasts
 from . import quant_params as qp
 from .memory_plan import plan_arena
 from .slicing import split_slices, strided_slice
@@ -49,12 +53,16 @@ COMPUTE_OPS = {
     "SPLIT_V": OpCode.STRIDED_SLICE,
     "LOGISTIC": OpCode.LOGISTIC,
     "ASSIGN_VARIABLE": OpCode.ASSIGN_VARIABLE,
+    "MUL": OpCode.MUL,
+    "PAD": OpCode.PAD,
+    "PADV2": OpCode.PAD,
+    "MEAN": OpCode.MEAN,
 }
 FOLDED_OPS = ("RESHAPE", "QUANTIZE", "DEQUANTIZE", "READ_VARIABLE")
 HOST_OPS = ("CALL_ONCE", "VAR_HANDLE")  # evaluated by the converter (variables.py)
 SUPPORTED_OPS = (*COMPUTE_OPS, *FOLDED_OPS, *HOST_OPS)
 BYTE_TYPES = ("INT8", "UINT8")
-OPTIONLESS_OPS = ("SOFTMAX", "LOGISTIC", "ASSIGN_VARIABLE", "SPLIT", "SPLIT_V")
+OPTIONLESS_OPS = ("SOFTMAX", "LOGISTIC", "ASSIGN_VARIABLE", "SPLIT", "SPLIT_V", "PAD", "PADV2")
 LOGISTIC_SCALE = 1.0 / 256
 DTYPES = {"INT8": DType.INT8, "UINT8": DType.UINT8, "INT16": DType.INT16, "INT32": DType.INT32}
 SOFTMAX_SCALE = 1.0 / 256
@@ -324,6 +332,12 @@ class _Lowering:
             self._split(op)
         elif op.name == "LOGISTIC":
             self._logistic(op)
+        elif op.name == "MUL":
+            self._mul(op)
+        elif op.name in ("PAD", "PADV2"):
+            self._pad(op)
+        elif op.name == "MEAN":
+            self._mean(op)
         else:
             self._assign_variable(op)
 
@@ -542,19 +556,19 @@ class _Lowering:
         code = OpCode.AVERAGE_POOL_2D if op.name == "AVERAGE_POOL_2D" else OpCode.MAX_POOL_2D
         self._emit(op, code, [op.inputs[0]], params, 0)
 
-    def _add(self, op: GraphOp) -> None:
+    def _binary(self, op: GraphOp) -> tuple[GraphTensor, GraphTensor, GraphTensor, int, int]:
+        """ADD / MUL: both inputs and the output (broadcast checked), the activation range."""
         a = self._activation(op, op.inputs[0], "input 1")
         b = self._activation(op, op.inputs[1], "input 2")
         out = self._activation(op, op.outputs[0], "output")
-        if not a.shape == b.shape == out.shape:
-            raise self._fail(
-                op,
-                f"broadcasting is not supported (input shapes {list(a.shape)} and "
-                f"{list(b.shape)}, output {list(out.shape)}); inputs must have the output's shape",
-            )
+        self._check_broadcast(op, a, b, out)
         act_min, act_max = qp.activation_range_int8(
             self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
         )
+        return a, b, out, act_min, act_max
+
+    def _add(self, op: GraphOp) -> None:
+        a, b, out, act_min, act_max = self._binary(op)
         values = qp.add_params(float(a.scales[0]), float(b.scales[0]), float(out.scales[0]))
         params = AddParams(
             input1_zero_point=int(a.zero_points[0]),
@@ -565,6 +579,82 @@ class _Lowering:
             **values,
         )
         self._emit(op, OpCode.ADD, [op.inputs[0], op.inputs[1]], params, 0)
+
+    def _check_broadcast(
+        self, op: GraphOp, a: GraphTensor, b: GraphTensor, out: GraphTensor
+    ) -> None:
+        if len(out.shape) > 4 or not broadcasts(a.shape, b.shape, out.shape):
+            raise self._fail(
+                op,
+                f"input shapes {list(a.shape)} and {list(b.shape)} do not broadcast to the "
+                f"output {list(out.shape)} (rank <= 4)",
+            )
+
+    def _mul(self, op: GraphOp) -> None:
+        a, b, out, act_min, act_max = self._binary(op)
+        multiplier, shift = qp.mul_multiplier(
+            float(a.scales[0]), float(b.scales[0]), float(out.scales[0])
+        )
+        params = MulParams(
+            input1_zero_point=int(a.zero_points[0]),
+            input2_zero_point=int(b.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+            multiplier=multiplier,
+            shift=shift,
+            act_min=act_min,
+            act_max=act_max,
+        )
+        macs = int(np.prod(out.shape))
+        self._emit(op, OpCode.MUL, [op.inputs[0], op.inputs[1]], params, macs)
+
+    def _pad(self, op: GraphOp) -> None:
+        x = self._byte_activation(op, op.inputs[0], "input")
+        out = self._byte_activation(op, op.outputs[0], "output")
+        rank = len(x.shape)
+        pads = self._int_values(op, op.inputs[1], "paddings")
+        if len(pads) != 2 * rank or min(pads) < 0 or len(out.shape) != rank:
+            raise self._fail(op, f"paddings {pads} do not fit an input of rank {rank}")
+        if any(x.shape[d] + pads[2 * d] + pads[2 * d + 1] != out.shape[d] for d in range(rank)):
+            raise self._fail(op, f"paddings {pads} of {x.describe()} give no {out.describe()}")
+        if x.type_name != out.type_name or list(x.zero_points) != list(out.zero_points):
+            raise self._fail(op, "input and output differ in type or zero point")
+        pad_value = int(out.zero_points[0]) if len(out.zero_points) else 0
+        if op.name == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+            constant = self.graph.tensors[self.root(op.inputs[2])]
+            if not constant.is_const or constant.type_name != x.type_name:
+                raise self._fail(op, "the pad value must be a constant of the input's type")
+            assert constant.data is not None
+            pad_value = int(constant.data.reshape(-1)[0])
+        before = (0,) * (4 - rank) + tuple(pads[0::2])
+        params = PadParams(before=(before[0], before[1], before[2], before[3]), pad_value=pad_value)
+        self._emit(op, OpCode.PAD, [op.inputs[0]], params, 0)
+
+    def _mean(self, op: GraphOp) -> None:
+        x = self._activation(op, op.inputs[0], "input")
+        out = self._activation(op, op.outputs[0], "output")
+        rank = len(x.shape)
+        if rank > 4:
+            raise self._fail(op, f"{x.describe()} has rank above 4")
+        axes = {a + rank if a < 0 else a for a in self._int_values(op, op.inputs[1], "axis")}
+        if not axes or any(not 0 <= a < rank for a in axes):
+            raise self._fail(op, f"axes {sorted(axes)} do not fit an input of rank {rank}")
+        if x.scales[0] == out.scales[0] and x.zero_points[0] == out.zero_points[0]:
+            raise self._fail(
+                op,
+                "a MEAN whose output has the input's scale and zero point is not supported "
+                "(LiteRT's reference kernel takes another path for it)",
+            )
+        count = int(np.prod([x.shape[a] for a in axes]))
+        mask = sum(1 << (a + 4 - rank) for a in axes)
+        multiplier, shift = qp.mean_multiplier(float(x.scales[0]), float(out.scales[0]), count)
+        params = MeanParams(
+            axis_mask=mask,
+            input_zero_point=int(x.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+            multiplier=multiplier,
+            shift=shift,
+        )
+        self._emit(op, OpCode.MEAN, [op.inputs[0]], params, 0)
 
     def _softmax(self, op: GraphOp) -> None:
         x = self._activation(op, op.inputs[0], "input")

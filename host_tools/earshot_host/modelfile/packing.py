@@ -11,11 +11,14 @@ from .layout import (
     LOGISTIC_PARAMS,
     MAX_INPUTS,
     MAX_RANK,
+    MEAN_PARAMS,
+    MUL_PARAMS,
     NO_TENSOR,
     OP_INPUTS,
     OP_PARAMS_SIZE,
     OP_RECORD_HEAD,
     OP_RECORD_SIZE,
+    PAD_PARAMS,
     POOL_OPS,
     POOL_PARAMS,
     QUANTIZE_PARAMS,
@@ -35,8 +38,11 @@ from .records import (
     ConcatParams,
     CopyParams,
     LogisticParams,
+    MeanParams,
+    MulParams,
     OpParams,
     OpRecord,
+    PadParams,
     PoolParams,
     QuantizeParams,
     SliceParams,
@@ -195,6 +201,22 @@ def _pack_params(opcode: OpCode, p: OpParams) -> bytes:
         return LOGISTIC_PARAMS.pack(p.table_offset, p.input_zero_point, p.output_zero_point)
     if opcode == OpCode.QUANTIZE and isinstance(p, QuantizeParams):
         return QUANTIZE_PARAMS.pack(p.input_zero_point, p.output_zero_point, p.multiplier, p.shift)
+    if opcode == OpCode.MUL and isinstance(p, MulParams):
+        return MUL_PARAMS.pack(
+            p.input1_zero_point,
+            p.input2_zero_point,
+            p.output_zero_point,
+            p.multiplier,
+            p.shift,
+            p.act_min,
+            p.act_max,
+        )
+    if opcode == OpCode.MEAN and isinstance(p, MeanParams):
+        return MEAN_PARAMS.pack(
+            p.axis_mask, p.input_zero_point, p.output_zero_point, p.multiplier, p.shift
+        )
+    if opcode == OpCode.PAD and isinstance(p, PadParams):
+        return PAD_PARAMS.pack(*p.before, p.pad_value)
     raise EarshotError(f"internal error: {opcode.name} given {type(p).__name__}")
 
 
@@ -268,9 +290,19 @@ def unpack_op(index: int, raw: bytes) -> OpRecord:
     elif code == OpCode.LOGISTIC:
         params = LogisticParams(*LOGISTIC_PARAMS.unpack_from(body))
         used = LOGISTIC_PARAMS.size
-    else:
+    elif code == OpCode.QUANTIZE:
         params = QuantizeParams(*QUANTIZE_PARAMS.unpack_from(body))
         used = QUANTIZE_PARAMS.size
+    elif code == OpCode.MUL:
+        params = MulParams(*MUL_PARAMS.unpack_from(body))
+        used = MUL_PARAMS.size
+    elif code == OpCode.MEAN:
+        params = MeanParams(*MEAN_PARAMS.unpack_from(body))
+        used = MEAN_PARAMS.size
+    else:
+        v = PAD_PARAMS.unpack_from(body)
+        params = PadParams(before=v[0:4], pad_value=v[4])
+        used = PAD_PARAMS.size
     if any(body[used:]):
         raise ModelFormatError(f"O8 {where} {code.name}: reserved fields are not zero")
     inputs = tuple(None if i == NO_TENSOR else i for i in all_inputs[:n_in])

@@ -148,6 +148,40 @@ class QuantizeParams:
     shift: int
 
 
+@dataclass
+class MulParams:
+    """MUL of two int8 tensors (TFLite reference_integer_ops::Mul), with broadcasting."""
+
+    input1_zero_point: int
+    input2_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+
+
+@dataclass
+class PadParams:
+    """PAD: the input placed at `before` (per axis of the 4-D padded shape) in an output
+    filled with pad_value (the output's zero point, or PADV2's constant)."""
+
+    before: tuple[int, int, int, int]
+    pad_value: int
+
+
+@dataclass
+class MeanParams:
+    """MEAN of an int8 tensor over the axes of axis_mask (bit d: axis d of the shape padded
+    at the front to 4-D): MBQM(sum(x - input_zp), multiplier, shift) + output_zp."""
+
+    axis_mask: int
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+
+
 OpParams = (
     WeightedParams
     | PoolParams
@@ -158,6 +192,9 @@ OpParams = (
     | SliceParams
     | LogisticParams
     | QuantizeParams
+    | MulParams
+    | PadParams
+    | MeanParams
 )
 
 

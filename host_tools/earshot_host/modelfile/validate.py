@@ -28,8 +28,11 @@ from .records import (
     ConcatParams,
     CopyParams,
     LogisticParams,
+    MeanParams,
     ModelFile,
+    MulParams,
     OpRecord,
+    PadParams,
     PoolParams,
     QuantizeParams,
     SliceParams,
@@ -219,11 +222,13 @@ INT8_OPS = (
     OpCode.MAX_POOL_2D,
     OpCode.ADD,
     OpCode.SOFTMAX,
+    OpCode.MUL,
+    OpCode.MEAN,
 )
 
 
 def _data_inputs(op: OpRecord) -> list[int | None]:
-    if op.opcode in (OpCode.ADD, OpCode.CONCATENATION):
+    if op.opcode in (OpCode.ADD, OpCode.MUL, OpCode.CONCATENATION):
         return list(op.inputs)
     return [op.inputs[0]]
 
@@ -273,6 +278,65 @@ def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> 
         _check_logistic(model, where, p, inp, out)
     elif isinstance(p, QuantizeParams):
         _check_quantize(where, p, inp, out)
+    elif isinstance(p, MulParams):
+        _check_mul(model, where, op, p, out)
+    elif isinstance(p, PadParams):
+        _check_pad(where, p, inp, out)
+    elif isinstance(p, MeanParams):
+        _check_mean(where, p, inp, out)
+
+
+def _check_mean(where: str, p: MeanParams, inp: TensorRecord, out: TensorRecord) -> None:
+    _check_range(where, "axis mask", p.axis_mask, 1, 15)
+    kept = [1 if p.axis_mask >> d & 1 else n for d, n in enumerate(_padded_shape(inp.shape))]
+    count = 1
+    for n in kept:
+        count *= n
+    _require(count == out.element_count, "O6", where, "output size differs from the mean's")
+    _check_multiplier(where, "output", p.multiplier, p.shift)
+    _check_zero_points(where, (p.input_zero_point, inp), (p.output_zero_point, out))
+
+
+def broadcasts(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    """True when a and b broadcast to out (TFLite's rules, shapes of rank <= 4)."""
+    if max(len(a), len(b)) != len(out):
+        return False
+    for x, y, z in zip(_padded_shape(a), _padded_shape(b), _padded_shape(out), strict=True):
+        if z != max(x, y) or x not in (1, z) or y not in (1, z):
+            return False
+    return True
+
+
+def _check_mul(model: ModelFile, where: str, op: OpRecord, p: MulParams, out: TensorRecord) -> None:
+    a = model.tensors[op.inputs[0]]  # type: ignore[index]
+    b = model.tensors[op.inputs[1]]  # type: ignore[index]
+    _require(broadcasts(a.shape, b.shape, out.shape), "O6", where, "shapes do not broadcast")
+    _check_multiplier(where, "output", p.multiplier, p.shift)
+    _check_zero_points(
+        where, (p.input1_zero_point, a), (p.input2_zero_point, b), (p.output_zero_point, out)
+    )
+    _check_activation_range(where, p.act_min, p.act_max)
+
+
+def _check_pad(where: str, p: PadParams, inp: TensorRecord, out: TensorRecord) -> None:
+    _require(
+        inp.dtype == out.dtype and len(inp.shape) == len(out.shape),
+        "O6",
+        where,
+        "input and output differ in type or rank",
+    )
+    for d, (size, total) in enumerate(
+        zip(_padded_shape(inp.shape), _padded_shape(out.shape), strict=True)
+    ):
+        _require(
+            p.before[d] + size <= total,
+            "O6",
+            where,
+            f"axis {d}: {p.before[d]} + {size} elements do not fit the output's {total}",
+        )
+    low, high = DTYPE_RANGE[out.dtype]
+    _check_range(where, "pad value", p.pad_value, low, high)
+    _check_zero_points(where, (inp.zero_point, out))
 
 
 def _check_copy(where: str, op: OpRecord, inp: TensorRecord, out: TensorRecord) -> None:
@@ -568,7 +632,7 @@ def _check_pool(where: str, p: PoolParams, inp: TensorRecord, out: TensorRecord)
 def _check_add(model: ModelFile, where: str, op: OpRecord, p: AddParams, out: TensorRecord) -> None:
     a = model.tensors[op.inputs[0]]  # type: ignore[index]
     b = model.tensors[op.inputs[1]]  # type: ignore[index]
-    _require(a.shape == b.shape == out.shape, "O6", where, "inputs and output shapes differ")
+    _require(broadcasts(a.shape, b.shape, out.shape), "O6", where, "shapes do not broadcast")
     _require(p.left_shift == ADD_LEFT_SHIFT, "O7", where, f"left_shift must be {ADD_LEFT_SHIFT}")
     for name, multiplier, shift in (
         ("input1", p.input1_multiplier, p.input1_shift),

@@ -47,3 +47,13 @@ def quantize(
     value = np.asarray(x, dtype=np.int64) - input_zero_point
     scaled = multiply_by_quantized_multiplier(value, multiplier, shift) + output_zero_point
     return np.clip(scaled, info.min, info.max).astype(out_dtype)
+
+
+def pad(x: np.ndarray, before: Sequence[int], out_shape: Sequence[int], value: int) -> np.ndarray:
+    """TFLite's Pad: x placed at `before` (4-D padded axes) in an output of value."""
+    x4 = np.asarray(x).reshape((1,) * (4 - x.ndim) + x.shape)
+    out4 = tuple((1,) * (4 - len(out_shape)) + tuple(out_shape))
+    out = np.full(out4, value, dtype=x4.dtype)
+    index = tuple(slice(b, b + n) for b, n in zip(before, x4.shape, strict=True))
+    out[index] = x4
+    return out

@@ -19,9 +19,12 @@ from ..modelfile import (
     ConcatParams,
     CopyParams,
     LogisticParams,
+    MeanParams,
     ModelFile,
+    MulParams,
     OpCode,
     OpRecord,
+    PadParams,
     PoolParams,
     QuantizeParams,
     RequantMode,
@@ -32,10 +35,12 @@ from ..modelfile import (
     read_model,
 )
 from .add import add_int8
-from .byte_ops import concatenation, logistic, quantize, strided_slice
+from .byte_ops import concatenation, logistic, pad, quantize, strided_slice
 from .conv import conv2d_int8
 from .depthwise_conv import depthwise_conv2d_int8
 from .fully_connected import fully_connected_int8
+from .mean import mean_int8
+from .mul import mul_int8
 from .pooling import average_pool_int8, max_pool_int8
 from .softmax import softmax_int8
 
@@ -132,6 +137,13 @@ class ReferenceInterpreter:
                 shift=p.shift,
                 out_dtype=out.dtype,
             )
+        elif isinstance(p, MulParams):
+            b = self.tensor(op.inputs[1])  # type: ignore[arg-type]
+            result = mul_int8(x, b, **vars(p))
+        elif isinstance(p, MeanParams):
+            result = mean_int8(x, **vars(p))
+        elif isinstance(p, PadParams):
+            result = pad(x, p.before, out.shape, p.pad_value)
         else:  # pragma: no cover - the reader rejects unknown ops
             raise EarshotError(f"unsupported op {op.opcode}")
         out[...] = result.reshape(out.shape)

@@ -98,7 +98,8 @@ help:
 	@sed -n '2,27p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
-deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
+deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md \
+	$(DEPS)/node/.installed
 
 deps-apt:
 	@firmware/deps/apt-packages.sh
@@ -122,6 +123,16 @@ $(VENV)/.installed: host_tools/requirements.txt pyproject.toml
 	@$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
 		|| { echo "earshot deps: error: pip could not install the earshot host package" >&2; exit 1; }
 	@touch $@
+
+# rp2040js for the emulated Pico (host_tools/rp2040js), from its package.json + lock.
+# Without node/npm only the emulated-Pico target is missing: a warning, not a failure.
+$(DEPS)/node/.installed: host_tools/rp2040js/package.json host_tools/rp2040js/package-lock.json
+	@mkdir -p $(@D) && cp host_tools/rp2040js/package.json host_tools/rp2040js/package-lock.json $(@D)/
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "earshot deps: warning: no npm: the emulated Pico (rp2040js) is unavailable (apt install nodejs npm)" >&2; \
+	elif (cd $(@D) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null); then \
+		touch $@; \
+	else echo "earshot deps: warning: npm could not install rp2040js: the emulated Pico is unavailable" >&2; fi
 
 $(BUILD)/mpy-lib/README.md:
 	@mkdir -p $(@D) && echo "Stands in for micropython-lib: earshot freezes nothing from it." > $@
@@ -219,7 +230,7 @@ fuzz: unix
 
 # The engine, front-end and fuzz tests on the Unix port built with ASan+UBSan.
 SANITIZE_TESTS := tests/firmware/test_engine.py tests/firmware/test_engine_hostile.py \
-	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
+	tests/firmware/test_stateful_hostile.py tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
 test-sanitize:
 	@$(MAKE) --no-print-directory unix SANITIZE=1
 	@EARSHOT_SANITIZE=1 EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest --targets unix $(SANITIZE_TESTS) $(PYTEST_ARGS)

@@ -10,8 +10,9 @@ EARSHOT_STACK_USAGE_BYTES = 7168
 # chain, es_model_run down, plus margin). MSPLIM guards its end (qemu_board_hooks.h).
 EARSHOT_C_STACK_BYTES = 12288
 EARSHOT_KERNEL_STACK_BYTES = 7680
-# Two model slots of 128 KiB (the part's flash; see docs/MODEL_STORE.md).
-EARSHOT_MODEL_SLOT_BYTES = 131072
+# Two model slots of 1 MiB: the 4 MiB flash less a 2 MiB firmware region, halved
+# (docs/MODEL_STORE.md).
+EARSHOT_MODEL_SLOT_BYTES = 1048576
 include $(EARSHOT_DIR)/firmware/config/qemu.mk
 
 QEMU_MACHINE = mps2-an505

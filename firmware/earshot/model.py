@@ -39,6 +39,7 @@ class Model:
                 "model needs {} bytes of arena, heap has {} free".format(arena_size, gc.mem_free())
             ) from None
         self._arena = arena
+        _earshot.reset(buffer, arena)  # a stateful model's variables: initial values
         view = _earshot.int8_view(arena)
         self.inputs = [view[t[0] : t[0] + t[1]] for t in ins]
         self.outputs = [view[t[0] : t[0] + t[1]] for t in outs]
@@ -81,6 +82,10 @@ class Model:
 
     def invoke(self):
         self._invoke(self._buffer, self._arena)
+
+    def reset(self):
+        # A stateful model (variables) starts again from its initial state.
+        _earshot.reset(self._buffer, self._arena)
 
     @property
     def metadata(self):

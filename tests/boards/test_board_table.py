@@ -56,17 +56,24 @@ def board_config(root: Path, board: Board) -> str:
 def manifest_models(root: Path, board: Board, boards_root: Path | None = None) -> list[str]:
     """The models a board's manifest freezes: its manifest run with a stand-in of
     MicroPython's manifest API, recording what it passes to models/manifest.py."""
-    chosen: list[object] = []
+    chosen: list[dict[str, object]] = []
 
     def include(path: str, **options: object) -> None:
         if path.endswith("models/manifest.py"):
-            chosen.append(options.get("models"))
+            chosen.append(options)
 
     manifest = (boards_root or root) / "boards" / board.name / "manifest.py"
     exec(compile(manifest.read_text(), str(manifest), "exec"), {"include": include})
     assert len(chosen) == 1, f"{manifest} must include models/manifest.py once"
-    every = sorted(load_catalog(root))
-    models = every if chosen[0] is None else list(ast.literal_eval(repr(chosen[0])))
+    catalog = load_catalog(root)
+    every = sorted(catalog)
+    options = chosen[0]
+    if options.get("models") is not None:
+        models = list(ast.literal_eval(repr(options["models"])))
+    elif options.get("large_models", True):
+        models = every
+    else:  # the small set: models not marked freeze = "large"
+        models = [name for name in every if catalog[name].freeze != "large"]
     assert set(models) <= set(every), f"{manifest} names models that do not exist"
     return models
 
@@ -124,17 +131,26 @@ def base_board(text: str, pattern: str) -> str:
 
 @pytest.mark.parametrize("name", names("rp2"))
 def test_rp2_firmware_region_is_the_flash_before_the_filesystem(root, name):
-    # The port's board says how much of the flash its filesystem takes; the firmware gets
-    # the rest. (RPI_PICO: 1408 KiB of 2 MiB; RPI_PICO2: all but 1 MiB of 4 MiB.)
+    # The port's board (or ours, overriding it) says how much of the flash its filesystem
+    # and a ROMFS partition take; the firmware gets the rest. (RPI_PICO: 1408 KiB of 2 MiB;
+    # RPI_PICO2: all but 1 MiB of 4 MiB.)
     board = BOARDS[name]
     header = (root / "boards" / name / "mpconfigboard.h").read_text()
     base = base_board(header, r'#include "boards/(\w+)/mpconfigboard.h"')
     base_header = (port_tree(root) / "ports/rp2/boards" / base / "mpconfigboard.h").read_text()
-    storage = base_board(base_header, r"#define MICROPY_HW_FLASH_STORAGE_BYTES\s+(.+)")
-    storage_bytes = eval(  # the C expression, with the board's flash size
-        storage.replace("PICO_FLASH_SIZE_BYTES", str(board.flash_bytes)), {"__builtins__": {}}
-    )
-    assert board.firmware_max_bytes == board.flash_bytes - storage_bytes
+
+    def define(name: str, default: str | None = None) -> int:
+        pattern = rf"#define {name}\s+(.+)"
+        found = re.search(pattern, header) or re.search(pattern, base_header)
+        text = found.group(1) if found else default
+        assert text is not None, f"no {name}"
+        return eval(  # the C expression, with the board's flash size
+            text.replace("PICO_FLASH_SIZE_BYTES", str(board.flash_bytes)), {"__builtins__": {}}
+        )
+
+    storage = define("MICROPY_HW_FLASH_STORAGE_BYTES")
+    romfs = define("MICROPY_HW_ROMFS_BYTES", "0")
+    assert board.firmware_max_bytes == board.flash_bytes - storage - romfs
 
 
 @pytest.mark.parametrize("name", names("stm32"))

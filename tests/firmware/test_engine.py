@@ -95,6 +95,8 @@ def test_conformance_case_is_bit_exact(target, case):
     inputs, expected = golden(case)
     outputs = run_on_target(target, model, [x.tobytes() for x in inputs])
     for i, (got, want) in enumerate(zip(outputs, expected, strict=True)):
+        # Outputs come back as bytes: read them in the model's type (int8 or uint8).
+        got = got.view(want.dtype)
         np.testing.assert_array_equal(got, want.ravel(), err_msg=f"{case} input #{i}")
 
 

@@ -119,20 +119,35 @@ static mp_obj_t earshot_check(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(earshot_check_obj, 1, 2, earshot_check);
 
-static mp_obj_t earshot_invoke(size_t n_args, const mp_obj_t *args) {
-    mp_buffer_info_t model, arena;
-    mp_get_buffer_raise(args[0], &model, MP_BUFFER_READ);
-    mp_get_buffer_raise(args[1], &arena, MP_BUFFER_WRITE);
-    // The model passed check(); these cheap checks keep a wrong pair of buffers from
-    // reaching the kernels.
+// The model passed check(); these cheap checks keep a wrong pair of buffers from
+// reaching the kernels.
+static const uint8_t *checked_pair(mp_obj_t model_in, mp_obj_t arena_in, mp_buffer_info_t *arena) {
+    mp_buffer_info_t model;
+    mp_get_buffer_raise(model_in, &model, MP_BUFFER_READ);
+    mp_get_buffer_raise(arena_in, arena, MP_BUFFER_WRITE);
     const uint8_t *m = model.buf;
     if (model.len < ES_HEADER_SIZE || m[0] != 'E' || m[1] != 'S' || m[2] != 'H' || m[3] != 'T'
         || (uint64_t)es_rd_u32(m + 8) + ES_HEADER_SIZE != model.len) {
         mp_raise_ValueError(MP_ERROR_TEXT("not a checked model buffer"));
     }
-    if (arena.len < es_rd_u32(m + 16)) {
+    if (arena->len < es_rd_u32(m + 16)) {
         mp_raise_ValueError(MP_ERROR_TEXT("arena is smaller than the model's arena_size"));
     }
+    return m;
+}
+
+// reset(model, arena): the model's variables back to their initial values.
+static mp_obj_t earshot_reset(mp_obj_t model_in, mp_obj_t arena_in) {
+    mp_buffer_info_t arena;
+    const uint8_t *m = checked_pair(model_in, arena_in, &arena);
+    es_model_reset(m, m, arena.buf);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_2(earshot_reset_obj, earshot_reset);
+
+static mp_obj_t earshot_invoke(size_t n_args, const mp_obj_t *args) {
+    mp_buffer_info_t arena;
+    const uint8_t *m = checked_pair(args[0], args[1], &arena);
     if (n_args > 2 && args[2] != mp_const_none) {
         mp_buffer_info_t profile;
         mp_get_buffer_raise(args[2], &profile, MP_BUFFER_WRITE);
@@ -185,6 +200,7 @@ static const mp_rom_map_elem_t earshot_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_KERNELS), MP_ROM_QSTR(EARSHOT_KERNELS_QSTR) },
     { MP_ROM_QSTR(MP_QSTR_check), MP_ROM_PTR(&earshot_check_obj) },
     { MP_ROM_QSTR(MP_QSTR_invoke), MP_ROM_PTR(&earshot_invoke_obj) },
+    { MP_ROM_QSTR(MP_QSTR_reset), MP_ROM_PTR(&earshot_reset_obj) },
     { MP_ROM_QSTR(MP_QSTR_int8_view), MP_ROM_PTR(&earshot_int8_view_obj) },
     { MP_ROM_QSTR(MP_QSTR_crc32), MP_ROM_PTR(&earshot_crc32_obj) },
     { MP_ROM_QSTR(MP_QSTR_Frontend), MP_ROM_PTR(&earshot_frontend_type) }, // modfrontend.c

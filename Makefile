@@ -249,7 +249,7 @@ soak: unix
 # ruff (installed into .venv by `make deps`) on the whole repository; run by `make test`.
 lint: deps
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/ruff format --check host_tools tests boards
+	@$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross

@@ -15,6 +15,7 @@
 EARSHOT_OPT_SPEED
 
 #include "kernels/optimized/opt_conv.h"
+#include "kernels/optimized/opt_m0.h"
 
 // Longest window row (bytes) that the DSP column fill copies by words.
 #define ES_OPT_ROW_BYTES (64)
@@ -568,6 +569,11 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
 
 void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output) {
+    #if EARSHOT_OPT_M0
+    if (es_m0_conv(p, input, filter, output)) {
+        return;
+    }
+    #endif
     if (!es_opt_conv_supported(p) || !es_opt_conv_im2col(p, input, filter, NULL, output)) {
         es_conv_s8(p, input, filter, output);
     }

@@ -1,0 +1,132 @@
+// The Cortex-M0/M0+ (ARMv6-M, Thumb-1) paths of the optimized kernels: what they share.
+//
+// The core has a single-cycle 32 x 32 -> 32 multiplier (MULS, which overwrites one of
+// its operands), no multiply-accumulate, no 64-bit product, eight low registers for most
+// instructions and no unaligned loads. So a MAC costs at least a MULS and an ADD; the
+// kernels keep every loaded value for as many products as registers allow, load four
+// words at a time (LDM), keep accumulators in the high registers (ADD reaches them) and
+// compute the output stage's high product from four 16 x 16 products.
+// Every path is bit-exact with the reference kernels (kernels/*.c) and leaves to the
+// portable code (optimized C, or the reference) what it does not cover.
+#ifndef EARSHOT_KERNELS_OPT_M0_H
+#define EARSHOT_KERNELS_OPT_M0_H
+
+#include "kernels/optimized/opt_common.h"
+
+#if EARSHOT_OPT_M0
+
+#include "kernels/kernels.h"
+
+// Pixels per pass of the GEMM: four int32 words of one receptive-field entry are one LDM.
+#define ES_M0_PIXELS (4)
+// Words of the column scratch on the stack: four pixels of up to 128 entries each.
+#define ES_M0_COLUMN_WORDS (512)
+
+// Words of the stack scratch of the GEMM kernels: the output-stage table of a block of
+// channels, then the column of four pixels (k_len entries each).
+#define ES_M0_SCRATCH_WORDS (640)
+
+// The output stage the assembly computes: the lean stage of opt_common.h for channels
+// whose shift is a right shift of 1..22 and whose multiplier is not negative. With acc
+// holding bias + sum and x2 = 2 acc,
+//   high = floor((x2 m + 2^31) / 2^32)   (es_opt_lean_scale's product)
+//   out  = clamp((high + round - (high < 0)) >> right, lo, hi),
+//   round = 2^(right-1) + (zp << right).
+// The high product comes from four 16 x 16 products, all inside 32 bits (0 <= m < 2^31):
+//   x2 m + 2^31 = (d + (c >> 16)) 2^32 + mid 2^16 + (a & 0xffff)
+// with x2 = xh 2^16 + xl (xl unsigned), a = xl ml, b = xl mh, c = xh ml, d = xh mh
+// (m = mh 2^16 + ml, mh < 2^15) and mid = b + (a >> 16) + 2^15 + (c & 0xffff), which
+// stays below 2^31 + 2^16.
+//
+// One channel's entry of the table the assembly reads (ES_M0_TABLE_WORDS words).
+typedef struct _es_m0_channel_t {
+    int32_t bias;
+    int32_t multiplier;
+    int32_t right;
+    int32_t round;
+} es_m0_channel_t;
+#define ES_M0_TABLE_WORDS (4)
+
+// Entries of channels [first, first + n) of rq into t; false if some channel is outside
+// what the assembly computes (the lean stage's proven range for receptive fields of k_len
+// entries, a right shift of 1..22, a multiplier >= 0).
+bool es_m0_table(const es_requant_t *rq, int32_t first, int32_t n, int32_t k_len,
+    es_m0_channel_t *t);
+
+// Assembly pieces of the output stage (GCC wraps inline assembly in `.syntax divided` on
+// Thumb-1 and restores its own syntax after it: the blocks say `.syntax unified` first).
+//
+// ES_M0_CHANNEL_PARAMS(t): the multiplier, right and round of the table entry at the
+// pointer in [sp, #t] (advanced past the entry): r4 = mh, r6 = ml, r5 = right,
+// r12 = round. Uses r3.
+#define ES_M0_CHANNEL_PARAMS(t) \
+    "ldr r3, [sp, #" #t "]\n" \
+    "adds r3, r3, #4\n" \
+    "ldmia r3!, {r4-r6}\n" \
+    "str r3, [sp, #" #t "]\n" \
+    "mov r12, r6\n" \
+    "uxth r6, r4\n" \
+    "lsrs r4, r4, #16\n"
+// ES_M0_BIAS(t, reg): the bias of the table entry at the pointer in [sp, #t] into reg.
+#define ES_M0_BIAS(t, reg) \
+    "ldr r3, [sp, #" #t "]\n" \
+    "ldr " reg ", [r3]\n"
+// ES_M0_SCALE(acc): the output of accumulator register acc (bias + sum) before the clamp,
+// into r0. Needs lr = 0x8000 and ES_M0_CHANNEL_PARAMS's registers; uses r1-r3.
+#define ES_M0_SCALE(acc) \
+    "mov r0, " acc "\n" \
+    "adds r0, r0, r0\n" \
+    "uxth r1, r0\n" \
+    "asrs r0, r0, #16\n" \
+    "movs r2, r1\n" \
+    "muls r2, r6, r2\n" \
+    "muls r1, r4, r1\n" \
+    "lsrs r2, r2, #16\n" \
+    "adds r1, r1, r2\n" \
+    "movs r2, r0\n" \
+    "muls r2, r6, r2\n" \
+    "muls r0, r4, r0\n" \
+    "uxth r3, r2\n" \
+    "adds r1, r1, r3\n" \
+    "add r1, lr\n" \
+    "asrs r2, r2, #16\n" \
+    "adds r0, r0, r2\n" \
+    "lsrs r1, r1, #16\n" \
+    "adds r0, r0, r1\n" \
+    "asrs r1, r0, #31\n" \
+    "adds r0, r0, r1\n" \
+    "add r0, r12\n" \
+    "asrs r0, r5\n"
+// Clamps r0 to the int8 range (the activation range of most operators). Uses r1.
+#define ES_M0_CLAMP_INT8 \
+    "sxtb r1, r0\n" \
+    "cmp r1, r0\n" \
+    "beq 4f\n" \
+    "asrs r0, r0, #31\n" \
+    "movs r1, #127\n" \
+    "eors r0, r1\n" \
+    "4:\n"
+// Clamps r0 to [lo, hi] read from [sp, #r] and [sp, #r + 4]. Uses r1.
+#define ES_M0_CLAMP_RANGE(r) \
+    "ldr r1, [sp, #" #r "]\n" \
+    "cmp r0, r1\n" \
+    "bge 4f\n" \
+    "movs r0, r1\n" \
+    "4:\n" \
+    "ldr r1, [sp, #" #r " + 4]\n" \
+    "cmp r0, r1\n" \
+    "ble 5f\n" \
+    "movs r0, r1\n" \
+    "5:\n"
+
+// CONV_2D through the M0 GEMM; false (nothing written) if the operator is not covered.
+bool es_m0_conv(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
+// DEPTHWISE_CONV_2D with one input channel (a CONV_2D with the filter transposed to
+// [M, KH, KW, 1]) through the M0 GEMM; false (nothing written) if not covered.
+bool es_m0_depthwise_in1(const es_conv_params_t *p, const int8_t *input,
+    const int8_t *filter, int8_t *output);
+
+#endif // EARSHOT_OPT_M0
+
+#endif // EARSHOT_KERNELS_OPT_M0_H

@@ -21,6 +21,7 @@ from ..boards import Board
 from ..errors import EarshotError
 from ..runner import Runner, open_runner
 from . import snippets
+from .extra_ram import ExtraRam, arena_prelude, extended_board, extra_ram_for
 from .modelinfo import KERNEL_FUNCTIONS, ModelInfo
 
 
@@ -90,6 +91,11 @@ class Measurer:
     def model(self, info: ModelInfo, repeat: int) -> Figures:
         code = snippets.model_snippet(info.name, len(info.ops), repeat)
         res = self._run(code, f"model {info.name}")
+        memory = None
+        extra = extra_ram_for(self.board)
+        if "error" in res and extra is not None and "arena" in res["error"]:
+            res = self._run_extra_ram(extra, info, repeat)
+            memory = extra.note
         if "error" in res:
             return Figures([], error=res["error"])
         runs = [c * self.per_cycle for c in res["cycles"]]
@@ -99,7 +105,26 @@ class Measurer:
             for op, cycles in zip(info.ops, profile, strict=True):
                 by_kernel[op.kernel] = by_kernel.get(op.kernel, 0.0) + cycles * self.per_cycle
             kernels.append(by_kernel)
-        return Figures(runs, kernels, {"arena_bytes": res["arena_bytes"]})
+        extra_figures: dict[str, Any] = {"arena_bytes": res["arena_bytes"]}
+        if memory:
+            extra_figures["memory"] = memory
+        return Figures(runs, kernels, extra_figures)
+
+    def _run_extra_ram(self, extra: ExtraRam, info: ModelInfo, repeat: int) -> dict[str, Any]:
+        """The model snippet on the board booted with bench-only RAM (extra_ram.py)."""
+        setup = arena_prelude(extra)
+        code = snippets.model_snippet(info.name, len(info.ops), repeat, setup=setup)
+        runner = open_runner(extended_board(self.board, extra), self.root, self.kernels)
+        try:
+            result = runner.run(code, timeout=900.0)
+        finally:
+            runner.close()
+        if not result.ok:
+            raise EarshotError(
+                f"{self.board.name} ({self.kernels}) model {info.name} "
+                f"with bench-only RAM: {result.error}"
+            )
+        return snippets.parse_output(result.output, f"model {info.name}")
 
     def frontend(self, info: ModelInfo, repeat: int, hops: int) -> Figures:
         code = snippets.frontend_snippet(info.name, info.hop_samples, repeat, hops)

@@ -95,6 +95,7 @@ def _model_entry(info: ModelInfo, figures: Figures, stats: dict[str, Any]) -> di
         "instructions_per_mac": round(instructions / info.macs, 3) if info.macs else None,
         "arena_bytes": figures.extra.get("arena_bytes", info.arena_bytes),
         "kernels": _kernel_figures(info, figures),
+        **({"memory": figures.extra["memory"]} if "memory" in figures.extra else {}),
     }
 
 

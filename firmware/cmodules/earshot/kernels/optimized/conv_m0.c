@@ -53,7 +53,8 @@ _Static_assert(sizeof(es_m0_gemm_t) == 48, "the assembly's frame");
 // A channel: accumulators = its bias, r12 = the end of its filter row, r0 = the column.
 #define ES_M0_GEMM_ROW \
     "2:\n" \
-    ES_M0_BIAS(32, "r4") \
+    "ldr r3, [sp, #32]\n" \
+    "ldr r4, [r3, #16]\n" \
     "mov r8, r4\n" \
     "mov r9, r4\n" \
     "mov r10, r4\n" \
@@ -144,19 +145,30 @@ __attribute__((naked, noinline)) static void gemm1_range(const es_m0_gemm_t *g) 
     __asm__ volatile (ES_M0_GEMM1(ES_M0_CLAMP_RANGE(36)));
 }
 
-bool es_m0_table(const es_requant_t *rq, int32_t first, int32_t n, int32_t k_len,
+bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_channel_t *t) {
+    es_channel_t ch;
+    es_load_channel(rq, c, &ch);
+    es_opt_lean_t l;
+    const int64_t bias = ch.bias < 0 ? -(int64_t)ch.bias : ch.bias;
+    if (!es_opt_lean_load(rq, c, k_len, &l) || l.right < 1 || l.multiplier < 0
+        || bias + (int64_t)k_len * (128 * 255) >= ((int64_t)1 << 29)) {
+        return false;
+    }
+    t->mh = (int32_t)(((uint32_t)l.multiplier + 0x8000u) >> 16);
+    t->ml = l.multiplier - t->mh * 0x10000;
+    t->right = l.right;
+    t->round = l.round;
+    t->bias = ch.bias;
+    return true;
+}
+
+// Entries of channels [first, first + n) into t; false if one is not covered.
+static bool channel_table(const es_requant_t *rq, int32_t first, int32_t n, int32_t k_len,
     es_m0_channel_t *t) {
-    for (int32_t c = 0; c < n; ++c, ++t) {
-        es_channel_t ch;
-        es_load_channel(rq, first + c, &ch);
-        es_opt_lean_t l;
-        if (!es_opt_lean_load(rq, first + c, k_len, &l) || l.right < 1 || l.multiplier < 0) {
+    for (int32_t c = 0; c < n; ++c) {
+        if (!es_m0_channel(rq, first + c, k_len, &t[c])) {
             return false;
         }
-        t->bias = ch.bias;
-        t->multiplier = l.multiplier;
-        t->right = l.right;
-        t->round = l.round;
     }
     return true;
 }
@@ -282,7 +294,7 @@ static bool conv(const es_conv_params_t *p, const int8_t *input, const int8_t *f
     // Check every channel before writing anything.
     for (int32_t oc0 = 0; oc0 < out_ch; oc0 += block) {
         const int32_t n = out_ch - oc0 < block ? out_ch - oc0 : block;
-        if (!es_m0_table(&p->rq, oc0, n, k_len, table)) {
+        if (!channel_table(&p->rq, oc0, n, k_len, table)) {
             return false;
         }
     }
@@ -307,7 +319,7 @@ static bool conv(const es_conv_params_t *p, const int8_t *input, const int8_t *f
     for (int32_t oc0 = 0; oc0 < out_ch; oc0 += block) {
         const int32_t n = out_ch - oc0 < block ? out_ch - oc0 : block;
         if (oc0 > 0 || block < out_ch) {
-            es_m0_table(&p->rq, oc0, n, k_len, table);
+            channel_table(&p->rq, oc0, n, k_len, table);
         }
         int8_t *out = output + oc0;
         for (int32_t b = 0; b < p->batches; ++b) {

@@ -22,76 +22,66 @@
 // Words of the column scratch on the stack: four pixels of up to 128 entries each.
 #define ES_M0_COLUMN_WORDS (512)
 
-// Words of the stack scratch of the GEMM kernels: the output-stage table of a block of
-// channels, then the column of four pixels (k_len entries each).
+// Words of the stack scratch of the kernels (the GEMM's: the output-stage table of a block
+// of channels, then the column of four pixels, k_len entries each).
 #define ES_M0_SCRATCH_WORDS (640)
 
 // The output stage the assembly computes: the lean stage of opt_common.h for channels
-// whose shift is a right shift of 1..22 and whose multiplier is not negative. With acc
-// holding bias + sum and x2 = 2 acc,
+// whose shift is a right shift of 1..22, whose multiplier m is not negative and whose
+// accumulator acc (bias + sum) provably stays inside (-2^29, 2^29). With x2 = 2 acc,
 //   high = floor((x2 m + 2^31) / 2^32)   (es_opt_lean_scale's product)
 //   out  = clamp((high + round - (high < 0)) >> right, lo, hi),
 //   round = 2^(right-1) + (zp << right).
-// The high product comes from four 16 x 16 products, all inside 32 bits (0 <= m < 2^31):
-//   x2 m + 2^31 = (d + (c >> 16)) 2^32 + mid 2^16 + (a & 0xffff)
-// with x2 = xh 2^16 + xl (xl unsigned), a = xl ml, b = xl mh, c = xh ml, d = xh mh
-// (m = mh 2^16 + ml, mh < 2^15) and mid = b + (a >> 16) + 2^15 + (c & 0xffff), which
-// stays below 2^31 + 2^16.
+// The high product comes from four 16 x 16 products, all inside 32 bits: with signed
+// halves x2 = xh 2^16 + xl and m = mh 2^16 + ml (xl, ml in [-2^15, 2^15), so |xh| <= 2^14
+// and 0 <= mh <= 2^15), a = xl ml, b = xl mh, c = xh ml, d = xh mh,
+//   x2 m + 2^31 = d 2^32 + mid 2^16 + (a & 0xffff),  mid = b + c + (a >> 16) + 2^15,
+// |mid| < 2^31, so high = d + (mid >> 16).
 //
-// One channel's entry of the table the assembly reads (ES_M0_TABLE_WORDS words).
+// One channel's entry of the table the assembly reads, in the order it loads them.
 typedef struct _es_m0_channel_t {
-    int32_t bias;
-    int32_t multiplier;
+    int32_t mh;
     int32_t right;
+    int32_t ml;
     int32_t round;
+    int32_t bias;
 } es_m0_channel_t;
-#define ES_M0_TABLE_WORDS (4)
+#define ES_M0_TABLE_WORDS (5)
 
-// Entries of channels [first, first + n) of rq into t; false if some channel is outside
-// what the assembly computes (the lean stage's proven range for receptive fields of k_len
-// entries, a right shift of 1..22, a multiplier >= 0).
-bool es_m0_table(const es_requant_t *rq, int32_t first, int32_t n, int32_t k_len,
-    es_m0_channel_t *t);
+// The entry of channel c of rq into t; false if the channel is outside what the assembly
+// computes for receptive fields of k_len entries (see above).
+bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_channel_t *t);
 
 // Assembly pieces of the output stage (GCC wraps inline assembly in `.syntax divided` on
 // Thumb-1 and restores its own syntax after it: the blocks say `.syntax unified` first).
 //
-// ES_M0_CHANNEL_PARAMS(t): the multiplier, right and round of the table entry at the
-// pointer in [sp, #t] (advanced past the entry): r4 = mh, r6 = ml, r5 = right,
-// r12 = round. Uses r3.
+// ES_M0_CHANNEL_PARAMS(t): the table entry at the pointer in [sp, #t] (advanced to the next
+// entry): r4 = mh, r5 = right, r6 = ml, r12 = round. Uses r3, r7.
 #define ES_M0_CHANNEL_PARAMS(t) \
     "ldr r3, [sp, #" #t "]\n" \
+    "ldmia r3!, {r4-r7}\n" \
     "adds r3, r3, #4\n" \
-    "ldmia r3!, {r4-r6}\n" \
     "str r3, [sp, #" #t "]\n" \
-    "mov r12, r6\n" \
-    "uxth r6, r4\n" \
-    "lsrs r4, r4, #16\n"
-// ES_M0_BIAS(t, reg): the bias of the table entry at the pointer in [sp, #t] into reg.
-#define ES_M0_BIAS(t, reg) \
-    "ldr r3, [sp, #" #t "]\n" \
-    "ldr " reg ", [r3]\n"
-// ES_M0_SCALE(acc): the output of accumulator register acc (bias + sum) before the clamp,
-// into r0. Needs lr = 0x8000 and ES_M0_CHANNEL_PARAMS's registers; uses r1-r3.
+    "mov r12, r7\n"
+// ES_M0_SCALE(acc): the output of accumulator register acc before the clamp, into r0.
+// Needs lr = 0x8000 and ES_M0_CHANNEL_PARAMS's registers; uses r1, r2.
 #define ES_M0_SCALE(acc) \
     "mov r0, " acc "\n" \
     "adds r0, r0, r0\n" \
-    "uxth r1, r0\n" \
+    "sxth r1, r0\n" \
+    "subs r0, r0, r1\n" \
     "asrs r0, r0, #16\n" \
     "movs r2, r1\n" \
     "muls r2, r6, r2\n" \
     "muls r1, r4, r1\n" \
-    "lsrs r2, r2, #16\n" \
+    "asrs r2, r2, #16\n" \
     "adds r1, r1, r2\n" \
     "movs r2, r0\n" \
     "muls r2, r6, r2\n" \
     "muls r0, r4, r0\n" \
-    "uxth r3, r2\n" \
-    "adds r1, r1, r3\n" \
+    "adds r1, r1, r2\n" \
     "add r1, lr\n" \
-    "asrs r2, r2, #16\n" \
-    "adds r0, r0, r2\n" \
-    "lsrs r1, r1, #16\n" \
+    "asrs r1, r1, #16\n" \
     "adds r0, r0, r1\n" \
     "asrs r1, r0, #31\n" \
     "adds r0, r0, r1\n" \

@@ -148,16 +148,17 @@ __attribute__((naked, noinline)) static void gemm1_range(const es_m0_gemm_t *g) 
 bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_channel_t *t) {
     es_channel_t ch;
     es_load_channel(rq, c, &ch);
-    es_opt_lean_t l;
-    const int64_t bias = ch.bias < 0 ? -(int64_t)ch.bias : ch.bias;
-    if (!es_opt_lean_load(rq, c, k_len, &l) || l.right < 1 || l.multiplier < 0
-        || bias + (int64_t)k_len * (128 * 255) >= ((int64_t)1 << 29)) {
+    const int32_t right = -ch.shift;
+    // |acc| <= |bias| + k_len * 128 * 255 < 2^29 (k_len < 2^14 keeps the product in range).
+    const uint32_t bias = ch.bias < 0 ? 0u - (uint32_t)ch.bias : (uint32_t)ch.bias;
+    if (right < 1 || right > 22 || ch.multiplier < 0 || k_len >= (1 << 14)
+        || bias >= (1u << 29) - (uint32_t)k_len * (128 * 255)) {
         return false;
     }
-    t->mh = (int32_t)(((uint32_t)l.multiplier + 0x8000u) >> 16);
-    t->ml = l.multiplier - t->mh * 0x10000;
-    t->right = l.right;
-    t->round = l.round;
+    t->mh = (int32_t)(((uint32_t)ch.multiplier + 0x8000u) >> 16);
+    t->ml = ch.multiplier - t->mh * 0x10000;
+    t->right = right;
+    t->round = (int32_t)(((uint32_t)1 << (right - 1)) + ((uint32_t)rq->output_offset << right));
     t->bias = ch.bias;
     return true;
 }
@@ -256,19 +257,20 @@ static void fill_pixel(const es_conv_params_t *p, const int8_t *in_b, int32_t y0
     }
 }
 
-// The four pixels from px (a last block of fewer repeats its last one, whose outputs are
-// then stored twice, the same values) into the column; the output steps into g.
-static void fill_block(const es_conv_params_t *p, const int8_t *in_b, int32_t px, int32_t n_px,
-    int32_t *cols, es_m0_gemm_t *g) {
+// The four pixels from px (row oy, column ox; a last block of fewer repeats its last one,
+// whose outputs are then stored twice, the same values) into the column; the output steps
+// into g.
+static void fill_block(const es_conv_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox,
+    int32_t n_px, int32_t *cols, es_m0_gemm_t *g) {
     for (int32_t j = 0; j < ES_M0_PIXELS; ++j) {
-        const int32_t last = j < n_px ? j : n_px - 1;
-        const int32_t pixel = px + last;
-        const int32_t oy = pixel / p->out_w;
-        const int32_t ox = pixel - oy * p->out_w;
         fill_pixel(p, in_b, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
             cols + j);
         if (j > 0) {
-            g->step[j - 1] = last * p->out_ch;
+            g->step[j - 1] = (j < n_px ? j : n_px - 1) * p->out_ch;
+        }
+        if (j + 1 < n_px && ++ox == p->out_w) {
+            ox = 0;
+            ++oy;
         }
     }
 }
@@ -324,9 +326,17 @@ static bool conv(const es_conv_params_t *p, const int8_t *input, const int8_t *f
         int8_t *out = output + oc0;
         for (int32_t b = 0; b < p->batches; ++b) {
             const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * p->in_ch;
+            int32_t oy = 0, ox = 0;
             for (int32_t px = 0; px < pixels; px += ES_M0_PIXELS) {
                 const int32_t n_px = pixels - px < ES_M0_PIXELS ? pixels - px : ES_M0_PIXELS;
-                fill_block(p, in_b, px, n_px, cols, &g);
+                fill_block(p, in_b, oy, ox, n_px, cols, &g);
+                // The next block's first pixel (no division: the M0 has no divider).
+                for (int32_t j = 0; j < n_px; ++j) {
+                    if (++ox == p->out_w) {
+                        ox = 0;
+                        ++oy;
+                    }
+                }
                 g.filter = filter + (size_t)oc0 * k_len;
                 g.channels = n;
                 g.out = out;

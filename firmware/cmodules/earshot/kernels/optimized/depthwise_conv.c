@@ -435,7 +435,8 @@ void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output) {
     const int32_t taps = p->filter_h * p->filter_w;
     #if EARSHOT_OPT_M0
-    if (es_m0_depthwise_in1(p, input, filter, output)) {
+    if (es_m0_depthwise_in1(p, input, filter, output)
+        || es_m0_depthwise(p, input, filter, output)) {
         return;
     }
     #endif

@@ -116,6 +116,10 @@ bool es_m0_conv(const es_conv_params_t *p, const int8_t *input, const int8_t *fi
 // [M, KH, KW, 1]) through the M0 GEMM; false (nothing written) if not covered.
 bool es_m0_depthwise_in1(const es_conv_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output);
+// DEPTHWISE_CONV_2D with depth multiplier 1 and a channel count that is a multiple of 4;
+// false (nothing written) if not covered.
+bool es_m0_depthwise(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
 
 #endif // EARSHOT_OPT_M0
 

@@ -17,10 +17,6 @@
 
 #include "kernels/kernels.h"
 
-// Pixels per pass of the GEMM: four int32 words of one receptive-field entry are one LDM.
-#define ES_M0_PIXELS (4)
-// Words of the column scratch on the stack: four pixels of up to 128 entries each.
-#define ES_M0_COLUMN_WORDS (512)
 
 // Words of the stack scratch of the kernels (the GEMM's: the output-stage table of a block
 // of channels, then the column of four pixels, k_len entries each).
@@ -63,11 +59,9 @@ bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_chann
     "adds r3, r3, #4\n" \
     "str r3, [sp, #" #t "]\n" \
     "mov r12, r7\n"
-// ES_M0_SCALE(acc): the output of accumulator register acc before the clamp, into r0.
-// Needs lr = 0x8000 and ES_M0_CHANNEL_PARAMS's registers; uses r1, r2.
-#define ES_M0_SCALE(acc) \
-    "mov r0, " acc "\n" \
-    "adds r0, r0, r0\n" \
+// ES_M0_SCALE_X2: the output for x2 = 2 acc in r0, before the clamp, into r0. Needs
+// lr = 0x8000 and ES_M0_CHANNEL_PARAMS's registers; uses r1, r2.
+#define ES_M0_SCALE_X2 \
     "sxth r1, r0\n" \
     "subs r0, r0, r1\n" \
     "asrs r0, r0, #16\n" \
@@ -87,6 +81,11 @@ bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_chann
     "adds r0, r0, r1\n" \
     "add r0, r12\n" \
     "asrs r0, r5\n"
+// ES_M0_SCALE(acc): the same from accumulator register acc (bias included).
+#define ES_M0_SCALE(acc) \
+    "mov r0, " acc "\n" \
+    "adds r0, r0, r0\n" \
+    ES_M0_SCALE_X2
 // Clamps r0 to the int8 range (the activation range of most operators). Uses r1.
 #define ES_M0_CLAMP_INT8 \
     "sxtb r1, r0\n" \

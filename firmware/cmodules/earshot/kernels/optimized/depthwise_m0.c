@@ -22,24 +22,32 @@ EARSHOT_OPT_SPEED
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 #endif
 
-// What the assembly reads; it copies the first 11 words to its stack frame.
+// What the assembly reads; it copies it to its stack frame.
 typedef struct _es_m0_dw_t {
     const int8_t *in;       // 0: first pixel's window origin, first channel of the chunk
-    const int32_t *entries; // 4: group-major, tap-minor: {offset, w0, w1, w2, w3}
-    int32_t taps_bytes;     // 8: bytes of one group's entries
+    const int32_t *entries; // 4: per group four biases, then per tap {offset, 4 weights}
+    int32_t taps_bytes;     // 8: bytes of one group's tap entries
     int32_t groups;         // 12 (>= 1)
     int8_t *out;            // 16: first pixel's output, first channel of the chunk
-    const es_m0_channel_t *table;   // 20: the chunk's channels
+    const int32_t *table;   // 20: the chunk's channels' {mh, right, ml, round}
     int32_t count;          // 24: pixels (>= 1)
     int32_t in_step;        // 28: bytes from one pixel's window origin to the next
     int32_t out_step;       // 32: bytes from one pixel's outputs to the next
     int32_t lo, hi;         // 36: activation range
+    int32_t skip;           // 44: bytes of the unrolled tap loop skipped on entry
 } es_m0_dw_t;
 
-_Static_assert(sizeof(es_m0_dw_t) == 44, "the assembly's frame");
+_Static_assert(sizeof(es_m0_dw_t) == 48, "the assembly's frame");
 
-// Frame: the struct's 11 words, then the current group's input (44), entries (48), table
-// entry (52), output (56) and the groups left (60).
+// Taps per pass of the unrolled tap loop (as many as its closing BNE reaches back over),
+// and the bytes of one tap's code (16 Thumb instructions of 2 bytes).
+#define ES_M0_DW_UNROLL (7)
+#define ES_M0_DW_TAP_CODE (32)
+
+// Frame: the struct's 12 words, then the current group's input (48), entries (52), table
+// entry (56), output (60), the groups left (64) and the tap loop's entry address (68).
+// The entry address (ADR of the loop, plus the bytes skipped, plus the Thumb bit) makes
+// the first pass run taps % 7 taps, Duff's device style.
 #define ES_M0_DW_ENTER \
     ".syntax unified\n" \
     "push {r4-r7, lr}\n" \
@@ -48,12 +56,16 @@ _Static_assert(sizeof(es_m0_dw_t) == 44, "the assembly's frame");
     "mov r6, r10\n" \
     "mov r7, r11\n" \
     "push {r4-r7}\n" \
-    "sub sp, #64\n" \
+    "sub sp, #72\n" \
     "mov r7, sp\n" \
     "ldmia r0!, {r1-r6}\n" \
     "stmia r7!, {r1-r6}\n" \
-    "ldmia r0!, {r1-r5}\n" \
-    "stmia r7!, {r1-r5}\n" \
+    "ldmia r0!, {r1-r6}\n" \
+    "stmia r7!, {r1-r6}\n" \
+    "adr r3, 9f\n" \
+    "adds r3, r3, r6\n" \
+    "adds r3, r3, #1\n" \
+    "str r3, [sp, #68]\n" \
     "movs r0, #128\n" \
     "lsls r0, r0, #8\n" \
     "mov lr, r0\n"
@@ -63,27 +75,26 @@ _Static_assert(sizeof(es_m0_dw_t) == 44, "the assembly's frame");
     "ldr r0, [sp, #0]\n" \
     "ldr r1, [sp, #4]\n" \
     "ldr r2, [sp, #20]\n" \
-    "str r2, [sp, #52]\n" \
-    "ldr r2, [sp, #16]\n" \
     "str r2, [sp, #56]\n" \
+    "ldr r2, [sp, #16]\n" \
+    "str r2, [sp, #60]\n" \
     "ldr r2, [sp, #12]\n" \
-    "str r2, [sp, #60]\n"
-// A group: accumulators = the four channels' biases, r12 = the end of its entries.
+    "str r2, [sp, #64]\n"
+// A group: accumulators = the four channels' biases, r12 = the end of its tap entries,
+// then into the tap loop.
 #define ES_M0_DW_GROUP \
     "2:\n" \
-    "ldr r3, [sp, #52]\n" \
-    "ldr r4, [r3, #16]\n" \
+    "ldmia r1!, {r4-r7}\n" \
     "mov r8, r4\n" \
-    "ldr r4, [r3, #36]\n" \
-    "mov r9, r4\n" \
-    "ldr r4, [r3, #56]\n" \
-    "mov r10, r4\n" \
-    "ldr r4, [r3, #76]\n" \
-    "mov r11, r4\n" \
+    "mov r9, r5\n" \
+    "mov r10, r6\n" \
+    "mov r11, r7\n" \
     "ldr r4, [sp, #8]\n" \
     "adds r4, r4, r1\n" \
-    "mov r12, r4\n"
-// One tap of the group's four channels.
+    "mov r12, r4\n" \
+    "ldr r3, [sp, #68]\n" \
+    "bx r3\n"
+// One tap of the group's four channels (16 instructions, ES_M0_DW_TAP_CODE bytes).
 #define ES_M0_DW_TAP \
     "ldmia r1!, {r2, r4-r7}\n" \
     "ldr r2, [r0, r2]\n" \
@@ -101,29 +112,40 @@ _Static_assert(sizeof(es_m0_dw_t) == 44, "the assembly's frame");
     "asrs r2, r2, #24\n" \
     "muls r7, r2, r7\n" \
     "add r11, r7\n"
-// Output j of the group from accumulator acc.
+#define ES_M0_DW_TAPS \
+    ".align 2\n" \
+    "9:\n" \
+    ES_M0_DW_TAP ES_M0_DW_TAP ES_M0_DW_TAP ES_M0_DW_TAP \
+    ES_M0_DW_TAP ES_M0_DW_TAP ES_M0_DW_TAP \
+    "cmp r1, r12\n" \
+    "bne 9b\n"
+// Output j of the group from accumulator acc (2 x the sum: the weights are doubled).
 #define ES_M0_DW_OUT(acc, j, clamp) \
-    ES_M0_CHANNEL_PARAMS(52) \
-    "ldr r7, [sp, #56]\n" \
-    ES_M0_SCALE(acc) \
+    "ldr r3, [sp, #56]\n" \
+    "ldmia r3!, {r4-r7}\n" \
+    "str r3, [sp, #56]\n" \
+    "mov r12, r7\n" \
+    "ldr r7, [sp, #60]\n" \
+    "mov r0, " acc "\n" \
+    ES_M0_SCALE_X2 \
     clamp \
     "strb r0, [r7, #" #j "]\n"
 // The group's outputs, next group, next pixel, restore and return.
 #define ES_M0_DW_LEAVE(clamp) \
-    "str r0, [sp, #44]\n" \
-    "str r1, [sp, #48]\n" \
+    "str r0, [sp, #48]\n" \
+    "str r1, [sp, #52]\n" \
     ES_M0_DW_OUT("r8", 0, clamp) \
     ES_M0_DW_OUT("r9", 1, clamp) \
     ES_M0_DW_OUT("r10", 2, clamp) \
     ES_M0_DW_OUT("r11", 3, clamp) \
     "adds r7, r7, #4\n" \
-    "str r7, [sp, #56]\n" \
-    "ldr r0, [sp, #44]\n" \
+    "str r7, [sp, #60]\n" \
+    "ldr r0, [sp, #48]\n" \
     "adds r0, r0, #4\n" \
-    "ldr r1, [sp, #48]\n" \
-    "ldr r2, [sp, #60]\n" \
+    "ldr r1, [sp, #52]\n" \
+    "ldr r2, [sp, #64]\n" \
     "subs r2, r2, #1\n" \
-    "str r2, [sp, #60]\n" \
+    "str r2, [sp, #64]\n" \
     "beq 7f\n" \
     "b 2b\n" \
     "7:\n" \
@@ -141,7 +163,7 @@ _Static_assert(sizeof(es_m0_dw_t) == 44, "the assembly's frame");
     "beq 8f\n" \
     "b 6b\n" \
     "8:\n" \
-    "add sp, #64\n" \
+    "add sp, #72\n" \
     "pop {r4-r7}\n" \
     "mov r8, r4\n" \
     "mov r9, r5\n" \
@@ -152,10 +174,7 @@ _Static_assert(sizeof(es_m0_dw_t) == 44, "the assembly's frame");
     ES_M0_DW_ENTER \
     ES_M0_DW_PIXEL \
     ES_M0_DW_GROUP \
-    "1:\n" \
-    ES_M0_DW_TAP \
-    "cmp r1, r12\n" \
-    "bne 1b\n" \
+    ES_M0_DW_TAPS \
     ES_M0_DW_LEAVE(clamp)
 
 typedef void es_m0_dw_fn(const es_m0_dw_t *d);
@@ -175,31 +194,42 @@ static int32_t tap_offset(const es_conv_params_t *p, int32_t ky, int32_t kx) {
     return (ky * p->dilation_h * p->in_w + kx * p->dilation_w) * p->in_ch;
 }
 
-// The chunk's entries and table (channels [c0, c0 + n)).
+// The chunk's entries (per group its four biases, then per tap its input offset and four
+// weights; weights and biases doubled, so that the accumulators hold 2 acc) and table
+// (channels [c0, c0 + n): mh, right, ml, round).
 static void prepare_chunk(const es_conv_params_t *p, const int8_t *filter, int32_t c0,
-    int32_t n, int32_t *entries, es_m0_channel_t *table) {
+    int32_t n, int32_t *entries, int32_t *table) {
     const int32_t ch = p->in_ch;
     const int32_t taps = p->filter_h * p->filter_w;
-    for (int32_t g = 0; g < n / 4; ++g) {
-        const int8_t *f = filter + c0 + 4 * g;
-        for (int32_t ky = 0; ky < p->filter_h; ++ky) {
-            for (int32_t kx = 0; kx < p->filter_w; ++kx, entries += 5, f += ch) {
-                entries[0] = tap_offset(p, ky, kx);
-                entries[1] = f[0];
-                entries[2] = f[1];
-                entries[3] = f[2];
-                entries[4] = f[3];
-            }
-        }
-    }
     for (int32_t c = 0; c < n; ++c) {
-        es_m0_channel(&p->rq, c0 + c, taps, &table[c]);
+        es_m0_channel_t q;
+        es_m0_channel(&p->rq, c0 + c, taps, &q);
+        int32_t *t = table + 4 * c;
+        t[0] = q.mh;
+        t[1] = q.right;
+        t[2] = q.ml;
+        t[3] = q.round;
         int32_t sum = 0;
         const int8_t *f = filter + c0 + c;
-        for (int32_t t = 0; t < taps; ++t, f += ch) {
+        for (int32_t k = 0; k < taps; ++k, f += ch) {
             sum += *f;
         }
-        table[c].bias = (int32_t)((uint32_t)table[c].bias + (uint32_t)(sum * p->input_offset));
+        // The input offset folded in: bias + offset x sum of the filter, doubled.
+        entries[(c / 4) * (4 + 5 * taps) + (c & 3)] =
+            (int32_t)(2u * ((uint32_t)q.bias + (uint32_t)(sum * p->input_offset)));
+    }
+    for (int32_t g = 0; g < n / 4; ++g) {
+        const int8_t *f = filter + c0 + 4 * g;
+        int32_t *e = entries + g * (4 + 5 * taps) + 4;
+        for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+            for (int32_t kx = 0; kx < p->filter_w; ++kx, e += 5, f += ch) {
+                e[0] = tap_offset(p, ky, kx);
+                e[1] = 2 * f[0];
+                e[2] = 2 * f[1];
+                e[3] = 2 * f[2];
+                e[4] = 2 * f[3];
+            }
+        }
     }
 }
 
@@ -257,7 +287,7 @@ bool es_m0_depthwise(const es_conv_params_t *p, const int8_t *input, const int8_
     // Scratch: the patch (if any), then per chunk of channels its entries and table.
     const int32_t patch_words =
         borders ? tap_offset(p, p->filter_h - 1, p->filter_w - 1) / 4 : 0;
-    const int32_t words_per_4 = 5 * taps + 4 * ES_M0_TABLE_WORDS + (borders ? 1 : 0);
+    const int32_t words_per_4 = 4 + 5 * taps + 4 * 4 + (borders ? 1 : 0);
     int32_t chunk = 4 * ((ES_M0_SCRATCH_WORDS - patch_words) / words_per_4);
     chunk = chunk < ch ? chunk : ch;
     if (chunk <= 0) {
@@ -272,7 +302,7 @@ bool es_m0_depthwise(const es_conv_params_t *p, const int8_t *input, const int8_
     uint32_t scratch[ES_M0_SCRATCH_WORDS];
     uint32_t *patch = scratch;
     int32_t *entries = (int32_t *)scratch + patch_words + (borders ? chunk / 4 : 0);
-    es_m0_channel_t *table = (es_m0_channel_t *)(entries + 5 * taps * (chunk / 4));
+    int32_t *table = entries + (4 + 5 * taps) * (chunk / 4);
     es_m0_dw_fn *run = p->rq.act_min == -128 && p->rq.act_max == 127 ? dw_int8 : dw_range;
     es_m0_dw_t d;
     d.entries = entries;
@@ -282,6 +312,7 @@ bool es_m0_depthwise(const es_conv_params_t *p, const int8_t *input, const int8_
     d.out_step = ch;
     d.lo = p->rq.act_min;
     d.hi = p->rq.act_max;
+    d.skip = ((ES_M0_DW_UNROLL - taps % ES_M0_DW_UNROLL) % ES_M0_DW_UNROLL) * ES_M0_DW_TAP_CODE;
     const int32_t in_row = p->in_w * ch;
     for (int32_t c0 = 0; c0 < ch; c0 += chunk) {
         const int32_t n = ch - c0 < chunk ? ch - c0 : chunk;

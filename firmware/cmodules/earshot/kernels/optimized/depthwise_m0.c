@@ -233,29 +233,58 @@ static void prepare_chunk(const es_conv_params_t *p, const int8_t *filter, int32
     }
 }
 
+// n words from s to d (LDMIA/STMIA of one word: four instructions per word).
+static inline void copy_words(uint32_t *d, const uint32_t *s, int32_t n) {
+    uint32_t t;
+    __asm__ volatile (
+        ".syntax unified\n"
+        "1:\n"
+        "ldmia %[s]!, {%[t]}\n"
+        "stmia %[d]!, {%[t]}\n"
+        "subs %[n], %[n], #1\n"
+        "bne 1b\n"
+        : [d] "+l" (d), [s] "+l" (s), [n] "+l" (n), [t] "=&l" (t) : : "cc", "memory");
+}
+
+// n copies of v at d.
+static inline void fill_words(uint32_t *d, uint32_t v, int32_t n) {
+    __asm__ volatile (
+        ".syntax unified\n"
+        "1:\n"
+        "stmia %[d]!, {%[v]}\n"
+        "subs %[n], %[n], #1\n"
+        "bne 1b\n"
+        : [d] "+l" (d), [n] "+l" (n) : [v] "l" (v) : "cc", "memory");
+}
+
 // The window at (y0, x0) of chunk channels [c0, c0 + n) into patch, laid out like the
 // input (tap (ky, kx) at tap_offset), the zero point over the padding.
 static void fill_patch(const es_conv_params_t *p, const int8_t *in_b, int32_t y0, int32_t x0,
     int32_t c0, int32_t n, uint32_t *patch) {
     const uint32_t zp4 = (uint32_t)(uint8_t)-p->input_offset * 0x01010101u;
     const int32_t words = n / 4;
-    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
-        const int32_t iy = y0 + ky * p->dilation_h;
+    const int32_t ch = p->in_ch;
+    const int32_t row_step = p->dilation_h * p->in_w * ch;
+    const int32_t tap_step = p->dilation_w * ch;
+    const int8_t *src_row = in_b + (y0 * p->in_w + x0) * ch + c0;
+    uint8_t *dst_row = (uint8_t *)patch;
+    int32_t iy = y0;
+    for (int32_t ky = p->filter_h; ky > 0; --ky, iy += p->dilation_h) {
         const bool row_inside = iy >= 0 && iy < p->in_h;
-        for (int32_t kx = 0; kx < p->filter_w; ++kx) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            uint32_t *d = patch + tap_offset(p, ky, kx) / 4;
+        const int8_t *src = src_row;
+        uint8_t *dst = dst_row;
+        int32_t ix = x0;
+        for (int32_t kx = p->filter_w; kx > 0; --kx, ix += p->dilation_w) {
             if (row_inside && ix >= 0 && ix < p->in_w) {
-                const uint32_t *s = (const uint32_t *)(in_b + (iy * p->in_w + ix) * p->in_ch + c0);
-                for (int32_t i = 0; i < words; ++i) {
-                    d[i] = s[i];
-                }
+                copy_words((uint32_t *)dst, (const uint32_t *)src, words);
             } else {
-                for (int32_t i = 0; i < words; ++i) {
-                    d[i] = zp4;
-                }
+                fill_words((uint32_t *)dst, zp4, words);
             }
+            src += tap_step;
+            dst += tap_step;
         }
+        src_row += row_step;
+        dst_row += row_step;
     }
 }
 

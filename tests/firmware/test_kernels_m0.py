@@ -3,10 +3,12 @@ values that reach each of their branches, compared bit for bit with the host's N
 reference kernels. They run on every target (the other cores' optimized kernels must give
 the same bytes); on qemu_m0 they exercise:
 
-- CONV_2D's five-pixel GEMM with packed sums: the largest receptive field the stack column
-  takes (158 entries) with the extreme filter and input values (sums near +-2^22 that must
-  unpack exactly), one entry more (the portable path), pixel counts that leave 1 to 4
-  pixels in the last block, receptive fields not a multiple of 4 (the one-entry loop),
+- CONV_2D's GEMMs with packed sums: the largest receptive field the stack column takes
+  (158 entries, five pixels per block) and the largest of the seven-pixel layout (64), each
+  with the extreme filter and input values (sums past a quarter and a half of the
+  layouts' bounds, which must unpack exactly), one entry more than the column takes (the portable path),
+  pixel counts that leave partial last blocks, receptive fields not a multiple of 4 (the
+  one-entry loop),
   channel counts over one table block in both loop orders (the column refilled per channel
   block, or the table remade per pixel block), per-tensor requantization without a bias
   and a narrower activation range (the range clamp), a channel with a right shift of 0
@@ -53,6 +55,8 @@ CASES = [
     Case("conv_1x1_k158_min", (2, 5), 158, 7, (1, 1), weights="min"),
     Case("conv_1x1_k158_max", (3, 3), 158, 6, (1, 1), weights="max"),
     Case("conv_1x1_k159_portable", (2, 3), 159, 5, (1, 1)),
+    Case("conv_1x1_k64_min", (3, 3), 64, 9, (1, 1), weights="min"),
+    Case("conv_1x1_k64_max", (2, 4), 64, 5, (1, 1), weights="max"),
     Case("conv_1x1_k64_tails", (4, 4), 64, 9, (1, 1), batches=2),
     Case("conv_3x3x3_same_s2_dilated", (11, 9), 3, 8, (3, 3), stride=(2, 2), dilation=(2, 1)),
     Case("conv_1x1_k128_table_per_pixel_block", (3, 2), 128, 30, (1, 1)),
@@ -167,12 +171,15 @@ def build(case: Case) -> tuple[bytes, list[np.ndarray]]:
 def test_cases_reach_what_they_name():
     # Extreme cases: every sum is k_len x (-128 or 127) x 255 (input 127, zero point -128),
     # inside the packed range (|S| < 2^24) and far from zero.
-    for name, weight in (("conv_1x1_k158_min", -128), ("conv_1x1_k158_max", 127)):
-        model, inputs = build(BY_NAME[name])
-        out = run_model(model, [inputs[2]])[0]
-        assert 158 * 128 * 255 < 1 << 24
-        assert abs(158 * weight * 255) > 1 << 22
-        assert len(np.unique(out)) > 1, name  # biases differ: not all one clamped value
+    # The five-pixel layout takes |S| < 2^24 (its 158-entry column reaches past 2^22), the
+    # seven-pixel one (k_len <= 64) |S| < 2^21 (reached past 2^20).
+    for k, low, bound in ((158, 1 << 22, 1 << 24), (64, 1 << 20, 1 << 21)):
+        for weights, weight in (("min", -128), ("max", 127)):
+            name = f"conv_1x1_k{k}_{weights}"
+            model, inputs = build(BY_NAME[name])
+            out = run_model(model, [inputs[2]])[0]
+            assert low < abs(k * weight * 255) < bound, name
+            assert len(np.unique(out)) > 1, name  # biases differ: not all one clamped value
     # Random cases give varied outputs (a comparison of clamped values would prove little).
     for case in CASES:
         if case.weights == "random":

@@ -127,6 +127,8 @@ def build(case: Case) -> tuple[bytes, list[np.ndarray]]:
         # A ReLU6-like range: from the zero point to a ceiling below 127.
         act_min, act_max = case.act
         out_zp = act_min
+    elif case.weights != "random":
+        act_min, act_max = -128, 127  # the extreme sums must not all clamp to one value
     else:
         act_min, act_max = int(rng.choice([-128, min(out_zp, 126)])), 127
     params = WeightedParams(

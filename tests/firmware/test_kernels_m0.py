@@ -4,18 +4,20 @@ reference kernels. They run on every target (the other cores' optimized kernels 
 the same bytes); on qemu_m0 they exercise:
 
 - CONV_2D's GEMMs with packed sums: the largest receptive field the stack column takes
-  (158 entries, five pixels per block) and the largest of the seven-pixel layout (64), each
-  with the extreme filter and input values (sums past a quarter and a half of the
-  layouts' bounds, which must unpack exactly), one entry more than the column takes (the portable path),
-  pixel counts that leave partial last blocks, receptive fields not a multiple of 4 (the
-  one-entry loop),
+  (158 entries, five pixels per block) and the largest of the seven-pixel layout (64),
+  each with the extreme filter and input values (sums past a quarter and a half of the
+  layouts' bounds, which must unpack exactly), one entry more than the column takes (the
+  portable path), pixel counts that leave partial last blocks, receptive fields not a
+  multiple of 4 (the one-entry loop),
   channel counts over one table block in both loop orders (the column refilled per channel
   block, or the table remade per pixel block), per-tensor requantization without a bias
   and a narrower activation range (the range clamp), a channel with a right shift of 0
   (the whole operator on the portable path);
 - DEPTHWISE_CONV_2D with multiplier 1: border pixels on the zero-point patch with stride,
   dilation and batches, chunks of channels (long windows, many channels), the range clamp;
-- DEPTHWISE_CONV_2D with one input channel (the transposed filter in the GEMM's scratch).
+- DEPTHWISE_CONV_2D with one input channel (the transposed filter in the GEMM's scratch);
+- and the whole mlperf_kws against LiteRT on qemu_m0 (its arena in the bench's bench-only
+  RAM: qemu_m0's heap cannot hold it; test_models.py covers the models that fit).
 """
 
 from __future__ import annotations
@@ -28,8 +30,16 @@ import pytest
 from single_op_models import _const, _finish, _out_size
 from test_engine import run_on_target
 
+from earshot_host.bench.extra_ram import EXTRA_RAM, arena_prelude, extended_board
+from earshot_host.boards import get_board
+from earshot_host.catalog import load_catalog
+from earshot_host.infer import resolve_model
 from earshot_host.modelfile import DType, ModelWriter, OpCode, WeightedParams
+from earshot_host.oracle import litert_reference_outputs
 from earshot_host.reference import run_model
+from earshot_host.runner import open_runner
+
+CATALOG = load_catalog()
 
 
 @dataclass(frozen=True)
@@ -196,3 +206,42 @@ def test_m0_kernel_is_bit_exact_with_the_reference(target, name):
     outputs = run_on_target(target, model, [x.tobytes() for x in inputs])
     for i, (got, want) in enumerate(zip(outputs, expected, strict=True)):
         np.testing.assert_array_equal(got, want, err_msg=f"{name} input #{i}")
+
+
+KWS_RUN = """
+import binascii
+from earshot.model import Model
+m = Model.frozen('mlperf_kws')
+for x in ({inputs}):
+    m.input[:] = binascii.unhexlify(x)
+    m.invoke()
+    print(binascii.hexlify(m.output).decode())
+"""
+
+
+def test_mlperf_kws_on_the_m0_is_bit_exact_with_litert(request, root):
+    # The whole DS-CNN (its convolutions on the seven-pixel GEMM, its 3x3 depthwise with
+    # border patches) on qemu_m0, its arena in bench-only RAM (its heap cannot hold it).
+    if "qemu_m0" not in request.config.getoption("--targets").split(","):
+        pytest.skip("qemu_m0 is not among --targets")
+    board = get_board("qemu_m0", root)
+    extra = EXTRA_RAM["qemu_m0"]
+    source = resolve_model("mlperf_kws")
+    rng = np.random.default_rng(zlib.crc32(b"mlperf_kws on the m0"))
+    batch = rng.integers(-128, 128, size=(6, *source.input_shapes[0][1:]), dtype=np.int8)
+    batch[0], batch[1] = -128, 127
+    runner = open_runner(extended_board(board, extra), root)
+    outputs = []
+    try:
+        for group in (batch[:3], batch[3:]):
+            inputs = "".join(f"'{x.tobytes().hex()}'," for x in group)
+            code = arena_prelude(extra) + KWS_RUN.format(inputs=inputs)
+            result = runner.run(code, timeout=300)
+            assert result.ok, result.error
+            outputs += [bytes.fromhex(line) for line in result.output.split()]
+    finally:
+        runner.close()
+    got = np.array([np.frombuffer(o, dtype=np.int8) for o in outputs])
+    expected = litert_reference_outputs(CATALOG["mlperf_kws"].source_path, batch)
+    np.testing.assert_array_equal(got, expected.reshape(got.shape))
+    assert len({o for o in outputs}) > 1  # different inputs, different outputs

@@ -96,20 +96,21 @@ _Static_assert(sizeof(es_m0_gemm_t) == 64, "the assembly's frame");
     "add r9, r5\n" \
     "add r10, r6\n" \
     "add r11, r7\n"
-// The channel's table entry: r4 = mh, r5 = right, r6 = ml, r12 = round, r7 = bias.
+// The channel's table entry: r4 = mh, r5 = right, r6 = ml, r12 = round, r7 = bias; and
+// r3 = pixel 0's output of the channel (kept through the outputs).
 #define ES_M0_GEMM_PARAMS \
     "ldr r3, [sp, #44]\n" \
     "ldmia r3!, {r4-r7}\n" \
     "mov r12, r7\n" \
     "ldmia r3!, {r7}\n" \
-    "str r3, [sp, #44]\n"
+    "str r3, [sp, #44]\n" \
+    "ldr r3, [sp, #16]\n"
 // Output of the sum in r0 (r7 = bias) for pixel j, whose output offset is at [sp, #step].
 #define ES_M0_GEMM_OUT(clamp, store) \
     "adds r0, r0, r7\n" \
     "adds r0, r0, r0\n" \
     ES_M0_SCALE_X2 \
     clamp \
-    "ldr r3, [sp, #16]\n" \
     store
 #define ES_M0_STORE(step) "ldr r2, [sp, #" #step "]\n" "strb r0, [r3, r2]\n"
 // Unpacks the sum of pixel i (1..3) from accumulator acc (the bits of S_4 known so far in

@@ -119,11 +119,10 @@ _Static_assert(sizeof(es_m0_dw_t) == 48, "the assembly's frame");
     ES_M0_DW_TAP ES_M0_DW_TAP ES_M0_DW_TAP \
     "cmp r1, r12\n" \
     "bne 9b\n"
-// Output j of the group from accumulator acc (2 x the sum: the weights are doubled).
+// Output j of the group from accumulator acc (2 x the sum: the weights are doubled); r3
+// walks the table (one entry per output).
 #define ES_M0_DW_OUT(acc, j, clamp) \
-    "ldr r3, [sp, #56]\n" \
     "ldmia r3!, {r4-r7}\n" \
-    "str r3, [sp, #56]\n" \
     "mov r12, r7\n" \
     "ldr r7, [sp, #60]\n" \
     "mov r0, " acc "\n" \
@@ -134,10 +133,12 @@ _Static_assert(sizeof(es_m0_dw_t) == 48, "the assembly's frame");
 #define ES_M0_DW_LEAVE(clamp) \
     "str r0, [sp, #48]\n" \
     "str r1, [sp, #52]\n" \
+    "ldr r3, [sp, #56]\n" \
     ES_M0_DW_OUT("r8", 0, clamp) \
     ES_M0_DW_OUT("r9", 1, clamp) \
     ES_M0_DW_OUT("r10", 2, clamp) \
     ES_M0_DW_OUT("r11", 3, clamp) \
+    "str r3, [sp, #56]\n" \
     "adds r7, r7, #4\n" \
     "str r7, [sp, #60]\n" \
     "ldr r0, [sp, #48]\n" \

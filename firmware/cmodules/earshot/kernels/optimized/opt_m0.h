@@ -51,16 +51,9 @@ bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_chann
 // Assembly pieces of the output stage (GCC wraps inline assembly in `.syntax divided` on
 // Thumb-1 and restores its own syntax after it: the blocks say `.syntax unified` first).
 //
-// ES_M0_CHANNEL_PARAMS(t): the table entry at the pointer in [sp, #t] (advanced to the next
-// entry): r4 = mh, r5 = right, r6 = ml, r12 = round. Uses r3, r7.
-#define ES_M0_CHANNEL_PARAMS(t) \
-    "ldr r3, [sp, #" #t "]\n" \
-    "ldmia r3!, {r4-r7}\n" \
-    "adds r3, r3, #4\n" \
-    "str r3, [sp, #" #t "]\n" \
-    "mov r12, r7\n"
 // ES_M0_SCALE_X2: the output for x2 = 2 acc in r0, before the clamp, into r0. Needs
-// lr = 0x8000 and ES_M0_CHANNEL_PARAMS's registers; uses r1, r2.
+// lr = 0x8000 and a channel's entry in registers: r4 = mh, r5 = right, r6 = ml,
+// r12 = round; uses r1, r2.
 #define ES_M0_SCALE_X2 \
     "sxth r1, r0\n" \
     "subs r0, r0, r1\n" \

@@ -2,9 +2,12 @@
 # the audio, the front end, the feature window and the detector; at each inference it
 # hands the window over and goes on with the next hops while the second core runs the
 # model. Where it pays: on the Pico (rp2040js, 125 MHz) the front end of mlperf_kws takes
-# 6.2 ms of each 20 ms hop and its inference 111 ms; every 5 hops one core would need
-# 5 x 6.2 + 111 = 142 ms of each 100 ms, split the busier core needs 111 ms (69 ms at
-# 200 MHz, where one core would need 89).
+# 6.2 ms of each 20 ms hop and its inference 110 ms; every 5 hops one core would need
+# 5 x 6.2 + 110 = 141 ms of each 100 ms, split the second core needs 110 ms: more than the
+# period. With `second` (another Model over the same model bytes: a second arena) the
+# inferences alternate between the cores, the first core running every other one itself
+# between its hops: per 200 ms the first core then needs 10 x 6.2 + 110 = 172 ms, the
+# second 110 ms. (At 200 MHz one core alone would need 88 of each 100 ms.)
 #
 # The hook, for the pipeline (earshot.stream), all on the first core:
 #
@@ -18,9 +21,10 @@
 #
 # Outputs reach on_output one at a time and in order. handover() waits while the second
 # core is still busy (a live source keeps filling its ring meanwhile; a ring that
-# overflows counts its lost blocks) or, with wait=False, drops that inference and counts
-# it. Nothing here allocates after the constructor: the handshake is locks, the window
-# goes straight into the model's input (the model reads nothing else while idle).
+# overflows counts its lost blocks: with alternation the ring must hold an inference's
+# worth of hops) or, with wait=False, drops that inference and counts it. Nothing here
+# allocates after the constructor: the handshake is locks, the window goes straight into
+# the model's input (the model reads nothing else while idle).
 
 import _thread
 
@@ -30,8 +34,10 @@ STACK_BYTES = 8192
 
 
 class InferenceCore:
-    def __init__(self, model, on_output, stack_bytes=STACK_BYTES):
+    def __init__(self, model, on_output, second=None, stack_bytes=STACK_BYTES):
         self.model = model
+        self.second = second  # the first core's own model (alternation), or None
+        self._mine = False  # the next inference is the first core's
         self.on_output = on_output
         self.handed = 0  # inferences handed over
         self.finished = 0  # outputs passed to on_output
@@ -75,6 +81,18 @@ class InferenceCore:
         # One inference: fill(model.input) here, then the model on the second core. When
         # the previous inference is still running, wait for it (its output goes to
         # on_output first) or, with wait=False, drop this one. True if handed over.
+        # Alternating, every other inference runs here, on the second model, at once.
+        if self._mine:
+            self._mine = False
+            second = self.second
+            fill(second.input)
+            second.invoke()
+            if self.busy:
+                self._finish(True)  # the second core's earlier window first
+            self.handed += 1
+            self.finished += 1
+            self.on_output(second.output)
+            return True
         if self.busy:
             if not wait:
                 self.dropped += 1
@@ -83,6 +101,7 @@ class InferenceCore:
         fill(self.model.input)
         self.busy = True
         self.handed += 1
+        self._mine = self.second is not None
         self._work.release()
         return True
 

@@ -112,3 +112,26 @@ except RuntimeError as err:
     print('raised:', err)
 """
     assert "raised: inference core stopped: arena corrupted" in target.exec(code)
+
+
+def test_alternating_cores_keep_the_order(target):
+    # Every other inference on the first core (a second Model over the same bytes): the
+    # outputs still arrive in order and equal one core's.
+    code = (
+        SETUP
+        + """
+direct = []
+for f in fills:
+    f(m.input)
+    m.invoke()
+    direct.append(bytes(m.output))
+second = Model.frozen('micro_speech')
+cores = InferenceCore(m, keep, second)
+for f in fills:
+    cores.handover(f)
+    cores.poll()
+cores.close()
+print(outs == direct, len(outs), cores.handed, cores.finished, cores.dropped)
+"""
+    )
+    assert target.exec(code).split() == ["True", "8", "8", "8", "0"]

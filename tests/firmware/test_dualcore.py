@@ -26,6 +26,13 @@ def filler(v):
             inp[i] = (i * v) % 251 - 125
     return fill
 fills = [filler(v) for v in range(1, 9)]
+def one_core():
+    direct = []
+    for f in fills:
+        f(m.input)
+        m.invoke()
+        direct.append(bytes(m.output))
+    return direct
 """
 
 
@@ -33,11 +40,7 @@ def test_outputs_arrive_in_order_and_equal_one_core(target):
     code = (
         SETUP
         + """
-direct = []
-for f in fills:
-    f(m.input)
-    m.invoke()
-    direct.append(bytes(m.output))
+direct = one_core()
 cores = InferenceCore(m, keep)
 for f in fills:
     cores.handover(f)
@@ -69,6 +72,7 @@ cores = InferenceCore(m, keep)
 for i in range(3):
     cores.handover(fill)
     cores.poll()
+before = after = 0  # globals made before the reading (a dict resize is not the module's)
 gc.collect()
 before = gc.mem_alloc()
 for i in range(20):
@@ -120,11 +124,7 @@ def test_alternating_cores_keep_the_order(target):
     code = (
         SETUP
         + """
-direct = []
-for f in fills:
-    f(m.input)
-    m.invoke()
-    direct.append(bytes(m.output))
+direct = one_core()
 second = Model.frozen('micro_speech')
 cores = InferenceCore(m, keep, second)
 for f in fills:

@@ -22,6 +22,7 @@
 // caller.
 
 #include "kernels/optimized/opt_m0.h"
+#include "kernels/optimized/opt_conv.h"
 
 #if !EARSHOT_KERNELS_REFERENCE && EARSHOT_OPT_M0
 
@@ -310,35 +311,12 @@ _Static_assert(sizeof(es_m0_gemm_t) == 64, "the assembly's frame");
 
 typedef void es_m0_gemm_fn(const es_m0_gemm_t *g);
 
-__attribute__((naked, noinline)) static void gemm7_int8(const es_m0_gemm_t *g) {
-    (void)g;
-    __asm__ volatile (ES_M0_GEMM7(ES_M0_CLAMP_INT8));
-}
-
-__attribute__((naked, noinline)) static void gemm7_range(const es_m0_gemm_t *g) {
-    (void)g;
-    __asm__ volatile (ES_M0_GEMM7(ES_M0_CLAMP_RANGE(48)));
-}
-
-__attribute__((naked, noinline)) static void gemm4_int8(const es_m0_gemm_t *g) {
-    (void)g;
-    __asm__ volatile (ES_M0_GEMM4(ES_M0_CLAMP_INT8));
-}
-
-__attribute__((naked, noinline)) static void gemm4_range(const es_m0_gemm_t *g) {
-    (void)g;
-    __asm__ volatile (ES_M0_GEMM4(ES_M0_CLAMP_RANGE(48)));
-}
-
-__attribute__((naked, noinline)) static void gemm1_int8(const es_m0_gemm_t *g) {
-    (void)g;
-    __asm__ volatile (ES_M0_GEMM1(ES_M0_CLAMP_INT8));
-}
-
-__attribute__((naked, noinline)) static void gemm1_range(const es_m0_gemm_t *g) {
-    (void)g;
-    __asm__ volatile (ES_M0_GEMM1(ES_M0_CLAMP_RANGE(48)));
-}
+ES_M0_NAKED(gemm7_int8, es_m0_gemm_t, ES_M0_GEMM7(ES_M0_CLAMP_INT8))
+ES_M0_NAKED(gemm7_range, es_m0_gemm_t, ES_M0_GEMM7(ES_M0_CLAMP_RANGE(48)))
+ES_M0_NAKED(gemm4_int8, es_m0_gemm_t, ES_M0_GEMM4(ES_M0_CLAMP_INT8))
+ES_M0_NAKED(gemm4_range, es_m0_gemm_t, ES_M0_GEMM4(ES_M0_CLAMP_RANGE(48)))
+ES_M0_NAKED(gemm1_int8, es_m0_gemm_t, ES_M0_GEMM1(ES_M0_CLAMP_INT8))
+ES_M0_NAKED(gemm1_range, es_m0_gemm_t, ES_M0_GEMM1(ES_M0_CLAMP_RANGE(48)))
 
 bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_channel_t *t) {
     es_channel_t ch;
@@ -497,14 +475,8 @@ static void fill_pixel(const es_conv_params_t *p, const int8_t *in_b, int32_t y0
         }
         return;
     }
-    int32_t kx_begin = 0;
-    while (kx_begin < p->filter_w && x0 + kx_begin * dw < 0) {
-        ++kx_begin;
-    }
-    int32_t kx_end = p->filter_w;
-    while (kx_end > kx_begin && x0 + (kx_end - 1) * dw >= p->in_w) {
-        --kx_end;
-    }
+    int32_t kx_begin, kx_end;
+    es_opt_inside_cols(p, x0, &kx_begin, &kx_end);
     for (int32_t ky = 0; ky < p->filter_h; ++ky) {
         const int32_t iy = y0 + ky * p->dilation_h;
         if (iy < 0 || iy >= p->in_h) {

@@ -180,15 +180,8 @@ _Static_assert(sizeof(es_m0_dw_t) == 48, "the assembly's frame");
 
 typedef void es_m0_dw_fn(const es_m0_dw_t *d);
 
-__attribute__((naked, noinline)) static void dw_int8(const es_m0_dw_t *d) {
-    (void)d;
-    __asm__ volatile (ES_M0_DW(ES_M0_CLAMP_INT8));
-}
-
-__attribute__((naked, noinline)) static void dw_range(const es_m0_dw_t *d) {
-    (void)d;
-    __asm__ volatile (ES_M0_DW(ES_M0_CLAMP_RANGE(36)));
-}
+ES_M0_NAKED(dw_int8, es_m0_dw_t, ES_M0_DW(ES_M0_CLAMP_INT8))
+ES_M0_NAKED(dw_range, es_m0_dw_t, ES_M0_DW(ES_M0_CLAMP_RANGE(36)))
 
 // Input byte offset of tap (ky, kx) of the window, relative to its origin.
 static int32_t tap_offset(const es_conv_params_t *p, int32_t ky, int32_t kx) {

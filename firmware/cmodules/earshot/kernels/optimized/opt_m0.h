@@ -79,6 +79,13 @@ bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_chann
     "mov r0, " acc "\n" \
     "adds r0, r0, r0\n" \
     ES_M0_SCALE_X2
+// A Thumb-1 function of one pointer argument whose body is the assembly `body`.
+#define ES_M0_NAKED(name, type, body) \
+    __attribute__((naked, noinline)) static void name(const type *arg) { \
+        (void)arg; \
+        __asm__ volatile (body); \
+    }
+
 // Clamps r0 to the int8 range (the activation range of most operators). Uses r1.
 #define ES_M0_CLAMP_INT8 \
     "sxtb r1, r0\n" \

@@ -50,13 +50,7 @@ _Static_assert(sizeof(es_m0_gemm_t) == 64, "the assembly's frame");
 // Saves r4-r11, copies the arguments to the stack, r1 = the filter, lr = 0x8000.
 // (ES_M0_GEMM_*: the five-pixel layout; ES_M0_GEMM7_*: the seven-pixel one.)
 #define ES_M0_GEMM_ENTER \
-    ".syntax unified\n" \
-    "push {r4-r7, lr}\n" \
-    "mov r4, r8\n" \
-    "mov r5, r9\n" \
-    "mov r6, r10\n" \
-    "mov r7, r11\n" \
-    "push {r4-r7}\n" \
+    ES_M0_SAVE \
     "sub sp, #64\n" \
     "mov r1, sp\n" \
     "ldmia r0!, {r2-r5}\n" \
@@ -74,11 +68,7 @@ _Static_assert(sizeof(es_m0_gemm_t) == 64, "the assembly's frame");
 // A channel: accumulators zero, r12 = the end of its filter row, r0 = the column, r2 = 0.
 #define ES_M0_GEMM_ROW \
     "2:\n" \
-    "movs r2, #0\n" \
-    "mov r8, r2\n" \
-    "mov r9, r2\n" \
-    "mov r10, r2\n" \
-    "mov r11, r2\n" \
+    ES_M0_ZERO4 \
     "ldr r4, [sp, #8]\n" \
     "adds r4, r4, r1\n" \
     "mov r12, r4\n" \
@@ -172,21 +162,12 @@ _Static_assert(sizeof(es_m0_gemm_t) == 64, "the assembly's frame");
     "b 2b\n" \
     "3:\n" \
     "add sp, #64\n" \
-    "pop {r4-r7}\n" \
-    "mov r8, r4\n" \
-    "mov r9, r5\n" \
-    "mov r10, r6\n" \
-    "mov r11, r7\n" \
-    "pop {r4-r7, pc}\n"
+    ES_M0_RESTORE
 
 // Seven pixels: a channel zeroes r8-r12, lr = the end of its filter row.
 #define ES_M0_GEMM7_ROW \
     "2:\n" \
-    "movs r2, #0\n" \
-    "mov r8, r2\n" \
-    "mov r9, r2\n" \
-    "mov r10, r2\n" \
-    "mov r11, r2\n" \
+    ES_M0_ZERO4 \
     "mov r12, r2\n" \
     "ldr r4, [sp, #8]\n" \
     "adds r4, r4, r1\n" \

@@ -49,13 +49,7 @@ _Static_assert(sizeof(es_m0_dw_t) == 48, "the assembly's frame");
 // The entry address (ADR of the loop, plus the bytes skipped, plus the Thumb bit) makes
 // the first pass run taps % 7 taps, Duff's device style.
 #define ES_M0_DW_ENTER \
-    ".syntax unified\n" \
-    "push {r4-r7, lr}\n" \
-    "mov r4, r8\n" \
-    "mov r5, r9\n" \
-    "mov r6, r10\n" \
-    "mov r7, r11\n" \
-    "push {r4-r7}\n" \
+    ES_M0_SAVE \
     "sub sp, #72\n" \
     "mov r7, sp\n" \
     "ldmia r0!, {r1-r6}\n" \
@@ -165,12 +159,7 @@ _Static_assert(sizeof(es_m0_dw_t) == 48, "the assembly's frame");
     "b 6b\n" \
     "8:\n" \
     "add sp, #72\n" \
-    "pop {r4-r7}\n" \
-    "mov r8, r4\n" \
-    "mov r9, r5\n" \
-    "mov r10, r6\n" \
-    "mov r11, r7\n" \
-    "pop {r4-r7, pc}\n"
+    ES_M0_RESTORE
 #define ES_M0_DW(clamp) \
     ES_M0_DW_ENTER \
     ES_M0_DW_PIXEL \

@@ -79,6 +79,31 @@ bool es_m0_channel(const es_requant_t *rq, int32_t c, int32_t k_len, es_m0_chann
     "mov r0, " acc "\n" \
     "adds r0, r0, r0\n" \
     ES_M0_SCALE_X2
+// Entry and exit of the assembly functions: r4-r11 saved on the stack (AAPCS), lr with
+// them; r12 and lr are free inside.
+#define ES_M0_SAVE \
+    ".syntax unified\n" \
+    "push {r4-r7, lr}\n" \
+    "mov r4, r8\n" \
+    "mov r5, r9\n" \
+    "mov r6, r10\n" \
+    "mov r7, r11\n" \
+    "push {r4-r7}\n"
+#define ES_M0_RESTORE \
+    "pop {r4-r7}\n" \
+    "mov r8, r4\n" \
+    "mov r9, r5\n" \
+    "mov r10, r6\n" \
+    "mov r11, r7\n" \
+    "pop {r4-r7, pc}\n"
+// The accumulators r8-r11 zeroed (with r2 = 0).
+#define ES_M0_ZERO4 \
+    "movs r2, #0\n" \
+    "mov r8, r2\n" \
+    "mov r9, r2\n" \
+    "mov r10, r2\n" \
+    "mov r11, r2\n"
+
 // A Thumb-1 function of one pointer argument whose body is the assembly `body`.
 #define ES_M0_NAKED(name, type, body) \
     __attribute__((naked, noinline)) static void name(const type *arg) { \

@@ -17,10 +17,6 @@
 #if !EARSHOT_KERNELS_REFERENCE && EARSHOT_OPT_M0
 
 EARSHOT_OPT_SPEED
-#if defined(__GNUC__) && !defined(__clang__)
-// The patch's few-word copies are cheaper as loops than as calls to memcpy.
-#pragma GCC optimize("no-tree-loop-distribute-patterns")
-#endif
 
 // What the assembly reads; it copies it to its stack frame.
 typedef struct _es_m0_dw_t {

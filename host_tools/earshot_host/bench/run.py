@@ -207,6 +207,7 @@ def _bench_variant(
                     "runs": stats["runs"],
                     "spread": stats["spread"],
                     "hop_samples": info.hop_samples,
+                    **({"memory": fe.extra["memory"]} if "memory" in fe.extra else {}),
                 }
                 _log(f"{tag} {info.frontend}: {stats['median']:,} instructions per hop")
         _bench_pipeline(m, entry, info, settings, col, static_ram)

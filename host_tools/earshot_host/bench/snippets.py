@@ -95,10 +95,12 @@ _emit(_main())
     )
 
 
-def frontend_snippet(model: str, hop: int, repeat: int, hops: int) -> str:
-    """Cycles of `hops` front-end hops on noise, `repeat` times."""
+def frontend_snippet(model: str, hop: int, repeat: int, hops: int, setup: str = "") -> str:
+    """Cycles of `hops` front-end hops on noise, `repeat` times. `setup` runs first
+    (extra_ram.arena_prelude)."""
     return (
         _PRELUDE
+        + setup
         + f"""
 def _main():
     from earshot.frontend import Frontend

@@ -32,8 +32,12 @@ def test_a_model_too_big_for_the_heap_is_measured_with_bench_only_ram(board, roo
     measurer = Measurer(board, kernels, root)
     try:
         figures = measurer.model(info, 1)
+        frontend = measurer.frontend(info, 1, 3)
     finally:
         measurer.close()
+    # Its front end (built from the same Model) too.
+    assert frontend.error is None and "bench-only" in frontend.extra["memory"]
+    assert frontend.runs[0] > 0
     assert figures.error is None
     assert "bench-only" in figures.extra["memory"]
     assert figures.extra["arena_bytes"] == info.arena_bytes

@@ -62,12 +62,12 @@ class Case:
 
 
 CASES = [
-    Case("conv_1x1_k158_min", (2, 5), 158, 7, (1, 1), weights="min"),
-    Case("conv_1x1_k158_max", (3, 3), 158, 6, (1, 1), weights="max"),
+    Case("conv_1x1_k158_min", (2, 3), 158, 7, (1, 1), weights="min"),
+    Case("conv_1x1_k158_max", (2, 4), 158, 6, (1, 1), weights="max"),
     Case("conv_1x1_k159_portable", (2, 3), 159, 5, (1, 1)),
-    Case("conv_1x1_k64_min", (3, 3), 64, 9, (1, 1), weights="min"),
+    Case("conv_1x1_k64_min", (2, 4), 64, 9, (1, 1), weights="min"),
     Case("conv_1x1_k64_max", (2, 4), 64, 5, (1, 1), weights="max"),
-    Case("conv_1x1_k64_tails", (4, 4), 64, 9, (1, 1), batches=2),
+    Case("conv_1x1_k64_tails", (3, 3), 64, 9, (1, 1), batches=2),
     Case("conv_3x3x3_same_s2_dilated", (11, 9), 3, 8, (3, 3), stride=(2, 2), dilation=(2, 1)),
     Case("conv_1x1_k128_table_per_pixel_block", (3, 2), 128, 30, (1, 1)),
     Case("conv_1x1_k20_column_per_channel_block", (2, 7), 20, 130, (1, 1)),
@@ -94,7 +94,7 @@ CASES = [
         batches=2,
     ),
     Case("dw_15x1_48_channels_chunks", (17, 1), 48, 48, (15, 1), multiplier=1, same=False),
-    Case("dw_3x3_64_channels_range", (5, 5), 64, 64, (3, 3), multiplier=1, act=(-100, 90)),
+    Case("dw_3x3_64_channels_range", (4, 4), 64, 64, (3, 3), multiplier=1, act=(-100, 90)),
     Case("dw_in1_m8_10x8_s2", (15, 12), 1, 8, (10, 8), multiplier=8, stride=(2, 2)),
 ]
 BY_NAME = {c.name: c for c in CASES}

@@ -33,7 +33,7 @@ from test_engine import run_on_target
 from earshot_host.bench.extra_ram import EXTRA_RAM, arena_prelude, extended_board
 from earshot_host.boards import get_board
 from earshot_host.catalog import load_catalog
-from earshot_host.infer import resolve_model
+from earshot_host.model_spec import resolve_model
 from earshot_host.modelfile import DType, ModelWriter, OpCode, WeightedParams
 from earshot_host.oracle import litert_reference_outputs
 from earshot_host.reference import run_model

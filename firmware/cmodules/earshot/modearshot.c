@@ -367,8 +367,10 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     return MP_OBJ_FROM_PTR(self);
 }
 
-// x's bytes for input 0: its typecode is the input's, or x is raw bytes (bytes,
-// bytearray), and it holds exactly the input's bytes.
+// x's bytes for input 0: its typecode is the input's, or x holds raw bytes (bytes,
+// bytearray, a memoryview of either: MicroPython cannot cast one to int8), and it holds
+// exactly the input's bytes. Typed arrays of the other signedness (array('B'), a uint8
+// ndarray for an int8 input) are refused.
 static void copy_input(model_obj_t *self, mp_obj_t x) {
     mp_buffer_info_t src;
     mp_get_buffer_raise(x, &src, MP_BUFFER_READ);
@@ -376,7 +378,8 @@ static void copy_input(model_obj_t *self, mp_obj_t x) {
     es_read_tensor(self->tables, &self->h, io_tensor(self->tables, &self->h, 0), &t);
     char want = io_typecode(t.dtype);
     bool raw = src.typecode == BYTEARRAY_TYPECODE
-        || (src.typecode == 'B' && mp_obj_is_type(x, &mp_type_bytes));
+        || (src.typecode == 'B' && (mp_obj_is_type(x, &mp_type_bytes)
+            || mp_obj_is_type(x, ES_MEMORYVIEW_TYPE)));
     if (!raw && src.typecode != want) {
         ES_RAISE(ValueError, "x has typecode '%c', the input is %s ('%c')",
             src.typecode, want == 'b' ? "int8" : "uint8", want);

@@ -12,6 +12,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 from earshot_host.convert import convert_tflite
 from earshot_host.modelfile import read_model
 
@@ -32,9 +34,9 @@ def dense_bias() -> bytes:
 
 
 @cache
-def frontend_regions() -> list[tuple[int, int]]:
-    """File ranges of micro_speech's front-end tables."""
-    meta = read_model((ROOT / "models" / "micro_speech" / "micro_speech.esm").read_bytes()).metadata
+def frontend_regions(name: str) -> list[tuple[int, int]]:
+    """File ranges of a model's front-end tables."""
+    meta = read_model((ROOT / "models" / name / f"{name}.esm").read_bytes()).metadata
     size = {"int16": 2, "uint16": 2, "int32": 4}
     return [(o, o + n * size[t]) for o, t, n in meta["frontend"]["tables"].values()]
 
@@ -240,7 +242,9 @@ print(json.dumps(counts))
 """
 
 
-def run_fuzz(target, setup: str, loop: str, seed: int, steps: int) -> dict[str, int]:
+def run_fuzz(
+    target, setup: str, loop: str, seed: int, steps: int, frontend: str = "micro_speech"
+) -> dict[str, int]:
     """The setup (objects, buffers) and then the loop; on QEMU boards as two snippets in
     one session, so that compiling the loop does not fragment the heap the models need."""
     heap = 1 << 30 if target.board.kind == "unix" else target.board.heap_bytes
@@ -250,8 +254,8 @@ def run_fuzz(target, setup: str, loop: str, seed: int, steps: int) -> dict[str, 
         # tiny_kws: conv, depthwise, pool, fully connected, softmax; on the smallest heap
         # (20 KB, fragmented by the fuzzer's own code) one fully connected op
         "model": repr(tiny_kws() if heap >= 32 * 1024 else dense_bias()),
-        "frontend_source": FROZEN.format("micro_speech"),
-        "frontend_regions": frontend_regions(),
+        "frontend_source": FROZEN.format(frontend),
+        "frontend_regions": frontend_regions(frontend),
     }
     first = PRELUDE.format(seed=seed) + setup.format(**fields)
     if target.board.kind == "qemu":
@@ -278,8 +282,14 @@ def test_random_model_calls_and_changed_model_buffers_never_crash(target):
     assert counts["Model ValueError"] > 0 and counts["invoke ValueError"] > 0, counts
 
 
-def test_random_front_end_calls_and_changed_tables_never_crash(target):
-    counts = run_fuzz(target, FRONTEND_FUZZ, FRONTEND_FUZZ_LOOP, seed=11, steps=steps_on(target))
+# tflm_micro everywhere; mfcc and logmel (32-bit FFT, log2 and DCT tables) on the Unix port.
+@pytest.mark.parametrize("frontend", ["micro_speech", "mlperf_kws", "mlperf_sww"])
+def test_random_front_end_calls_and_changed_tables_never_crash(target, frontend):
+    if frontend != "micro_speech" and target.board.kind != "unix":
+        pytest.skip(f"{frontend}'s front end is fuzzed on the Unix port (ASan+UBSan there)")
+    counts = run_fuzz(
+        target, FRONTEND_FUZZ, FRONTEND_FUZZ_LOOP, 11, steps_on(target), frontend=frontend
+    )
     assert sum(counts.values()) >= steps_on(target)
     assert counts["Frontend ValueError"] > 0 and counts["process changed ok"] > 0, counts
     assert counts["process ValueError"] > 0 and counts["mean_square ok"] > 0, counts

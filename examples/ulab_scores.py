@@ -5,10 +5,10 @@
 # A WAV file (PCM16 mono at the model's rate) goes hop by hop through the model's front
 # end into its input window; after every inference the output's scores are dequantized
 # into a float ndarray, the last AVERAGE of them are averaged per class, and the class with
-# the highest average is printed with its score. The frame, the scores and the last scores
-# are ndarrays made once, and the model's output is read through an ndarray view of the
-# arena (m.output_array(), no copy): per hop nothing is allocated, per inference only the
-# average (np.mean) and the printed line.
+# the highest average is printed with its score when it changes, and at the end. The
+# frame, the scores and the last scores are ndarrays made once, and the model's output is
+# read through an ndarray view of the arena (m.output_array(), no copy): per hop nothing is
+# allocated, per inference only the average (np.mean) and a printed line.
 import struct
 import sys
 
@@ -43,6 +43,8 @@ def main(path, name="micro_speech"):
     hop = bytearray(2 * fe.hop)
     ms_per_hop = 1000 * fe.hop // fe.sample_rate
     frames = inferences = 0
+    best = raw_top = -1
+    mean = scores
     with open(path, "rb") as f:
         left = wav_data(f)
         tail = TAIL_MS // ms_per_hop
@@ -69,12 +71,13 @@ def main(path, name="micro_speech"):
             recent[inferences % AVERAGE, :] = scores
             inferences += 1
             mean = np.mean(recent[: min(inferences, AVERAGE)], axis=0)
-            best = int(np.argmax(mean))
-            print(
-                "{:5d} ms {:8s} {:.2f} (raw argmax {})".format(
-                    t_ms, labels[best], mean[best], labels[int(np.argmax(quantized))]
-                )
-            )
+            top = int(np.argmax(mean))
+            if top != best:  # a new leader
+                best = top
+                print("{:5d} ms {:8s} {:.2f}".format(t_ms, labels[top], mean[top]))
+            # (np.argmax(quantized): the same argmax on the raw int8 scores, no float)
+            raw_top = int(np.argmax(quantized))
+    print("final {} {:.2f} (raw int8 argmax: {})".format(labels[best], mean[best], labels[raw_top]))
 
 
 if __name__ == "__main__":

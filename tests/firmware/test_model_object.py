@@ -186,6 +186,7 @@ for bad in (raw[1:], array('h', raw), array('B', raw), bytearray(n + 1), 12):
     except (ValueError, TypeError) as e:
         print(type(e).__name__, e)
 grow = []
+a = i = 0  # globals exist before measuring (a new one may grow the dict)
 for x in xs:
     gc.collect()
     a = gc.mem_alloc()

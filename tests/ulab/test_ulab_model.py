@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from earshot_host.convert import convert_tflite
 from earshot_host.modelfile import read_model
@@ -37,7 +38,8 @@ m.invoke(np.zeros(n, dtype=np.int8))
 m.invoke(x)
 print(_earshot.has_ulab, bytes(m.output) == ref)
 out = m.output_array()
-print(out is m.output_array(), out.dtype == np.int8, out.shape, list(out) == list(m.output))
+print(out is m.output_array(), out.dtype == np.int8, out.shape,
+      [int(v) for v in out.flatten()] == list(m.output))
 m.invoke(np.zeros(n, dtype=np.int8))
 print(bytes(out) == bytes(m.output), bytes(out) != ref)    # a view: it follows the arena
 inp = m.input_array()
@@ -60,6 +62,7 @@ try:
 except NotImplementedError as e:
     print('NotImplementedError', e)
 grow = []
+a = i = 0  # globals exist before measuring (a new one may grow the dict)
 for run in (lambda: m.invoke(x), lambda: m.dequantize_output(scores)):
     gc.collect()
     a = gc.mem_alloc()
@@ -75,23 +78,20 @@ def test_model_with_ndarrays(ulab_target):
     out = ulab_target.exec(MODEL.format(source=repr(tiny_kws())), timeout=600).splitlines()
     n = model.tensors[model.inputs[0]].byte_size
     t = model.tensors[model.outputs[0]]
-    assert out[0] == "True True"
-    shape = tuple(d for d in t.shape)
-    assert out[1] == f"True True {shape!r} True"
-    assert out[2] == "True True"
-    assert out[3] == "True"
-    # (q - zero_point) * scale of the reference output, computed in float32 like the C code
-    q = np.frombuffer(ast.literal_eval(f"b''") or b"", dtype=np.int8)  # placeholder
-    del q
-    scores = ast.literal_eval(out[4])
-    assert len(scores) == t.byte_size
+    assert out[0] == "True True"  # has_ulab; an ndarray input runs like its bytes
+    # output_array(): one object, int8, the tensor's shape, equal to bytes(m.output) ...
+    assert out[1] == f"True True {tuple(t.shape)!r} True"
+    assert out[2] == "True True"  # ... and a view: it follows the next invoke
+    assert out[3] == "True"  # input_array()[:] = x, then invoke() == invoke(x)
+    assert len(ast.literal_eval(out[4])) == t.byte_size
     assert out[5:8] == [
         "x has typecode 'B', the input is int8 ('b')",
         f"x has {n + 1} bytes, the input needs {n} int8 values",
         "x has typecode 'h', the input is int8 ('b')",
     ]
+    # The limitation docs/ULAB.md names: memoryview slice assignment from an ndarray.
     assert out[8] == "NotImplementedError array/bytes required on right side"
-    assert out[9] == "[0, 0]"
+    assert out[9] == "[0, 0]"  # bytes allocated by 1,000 invoke(ndarray), dequantize_output
 
 
 SCORES = """
@@ -121,31 +121,21 @@ def test_dequantized_scores_are_the_float32_ones(ulab_target):
 FRONTEND = """
 import earshot, gc
 from ulab import numpy as np
-fe = earshot.Frontend(earshot.Model.frozen('micro_speech'))
+model = earshot.Model.frozen('micro_speech')
+fe = earshot.Frontend(model)
+fe_b = earshot.Frontend(model)
 hop = np.zeros(fe.hop, dtype=np.int16)
 out = np.zeros(fe.features, dtype=np.int8)
 ref = bytearray(fe.features)
-same = 0
-frames = 0
-for k in range(fe.frames + 2):
-    for i in range(fe.hop):
-        hop[i] = ((i * 37 + k * 101) % 2001) - 1000
-    raw = bytes(hop)
-    a = fe.process(hop, out)
-    fe2 = fe
-    frames += a
-    same += a and True
-print(frames)
-fe.reset()
-fe_b = earshot.Frontend(earshot.Model.frozen('micro_speech'))
-ok = 0
+same = frames = a = b = k = i = 0
 for k in range(fe.frames + 2):
     for i in range(fe.hop):
         hop[i] = ((i * 37 + k * 101) % 2001) - 1000
     a = fe.process(hop, out)
     b = fe_b.process(bytes(hop), ref)
-    ok += a == b and (not a or bytes(out) == bytes(ref))
-print(ok == fe.frames + 2)
+    frames += a
+    same += a == b and (not a or bytes(out) == bytes(ref))
+print(frames, same == fe.frames + 2)
 gc.collect()
 a = gc.mem_alloc()
 for k in range(1000):
@@ -154,16 +144,24 @@ print(gc.mem_alloc() - a)
 """
 
 
-def test_front_end_writes_its_frames_into_an_ndarray(ulab_target):
+def test_front_end_takes_and_writes_ndarrays(ulab_target):
+    """int16 ndarray hops in, frames written into an int8 ndarray: the same frames as from
+    bytes into a bytearray, nothing allocated over 1,000 hops."""
     out = ulab_target.exec(FRONTEND, timeout=600).split()
-    assert out[1:] == ["True", "0"]
+    frames = int(out[0])
+    assert frames > 0 and out[1:] == ["True", "0"]
 
 
-def test_example_ulab_scores_runs(ulab_target):
+def test_example_ulab_scores(ulab_target):
+    """examples/ulab_scores.py on the reference clips (Unix port: it reads WAV files)."""
     if ulab_target.board.kind != "unix":
-        return
-    example = (ROOT / "examples" / "ulab_scores.py").read_text()
-    wav = ROOT / "tests" / "data" / "audio" / "yes_1000ms.wav"
-    code = example.replace("__name__ == \"__main__\"", "False") + f"\nmain({str(wav)!r})\n"
-    lines = ulab_target.exec(code).strip().splitlines()
-    assert lines[-1].split()[1] == "yes", lines
+        pytest.skip("the example reads WAV files: the Unix port's file system")
+    example = ROOT / "examples" / "ulab_scores.py"
+    audio = ROOT / "tests" / "data" / "audio"
+    found = {}
+    for word in ("yes", "no", "silence"):
+        code = example.read_text().replace("__main__", "not main")
+        code += f"\nmain({str(audio / f'{word}_1000ms.wav')!r})\n"
+        last = ulab_target.exec(code).strip().splitlines()[-1].split()
+        found[word] = (last[1], last[-1].rstrip(")"))
+    assert found == {w: (w, w) for w in ("yes", "no", "silence")}

@@ -484,22 +484,29 @@ static mp_obj_t model_array(model_obj_t *self, uint32_t k) {
     if (arrays->items[k] == mp_const_none) {
         es_tensor_t t;
         es_read_tensor(self->tables, &self->h, io_tensor(self->tables, &self->h, k), &t);
-        // The tensor's shape, leading 1s dropped while it has more than ULAB_MAX_DIMS.
-        uint32_t first = 0;
-        while (t.rank - first > ULAB_MAX_DIMS && t.dims[first] == 1) {
-            ++first;
+        // The tensor's shape; while it has more dimensions than this ulab (ULAB_MAX_DIMS),
+        // its dimensions of size 1 are dropped, leading ones first.
+        uint16_t dims[ES_MAX_RANK];
+        uint32_t ndim = t.rank;
+        memcpy(dims, t.dims, sizeof(dims));
+        for (uint32_t d = 0; ndim > ULAB_MAX_DIMS && d < ndim;) {
+            if (dims[d] == 1) {
+                memmove(dims + d, dims + d + 1, (ndim - d - 1) * sizeof(dims[0]));
+                --ndim;
+            } else {
+                ++d;
+            }
         }
-        uint32_t ndim = t.rank - first;
         if (ndim > ULAB_MAX_DIMS) {
-            ES_RAISE(ValueError, "tensor has %u dimensions, this ulab has at most %u",
+            ES_RAISE(ValueError, "tensor has %u dimensions above 1, this ulab at most %u",
                 (unsigned)ndim, (unsigned)ULAB_MAX_DIMS);
         }
         size_t shape[ULAB_MAX_DIMS] = { 0 };
         int32_t strides[ULAB_MAX_DIMS] = { 0 };
-        int32_t stride = 1;
+        int32_t stride = 1; // bytes: one per int8 / uint8 item
         for (uint32_t d = 0; d < ndim; ++d) {
             uint32_t slot = ULAB_MAX_DIMS - 1 - d;
-            shape[slot] = t.dims[t.rank - 1 - d];
+            shape[slot] = dims[ndim - 1 - d];
             strides[slot] = stride;
             stride *= (int32_t)shape[slot];
         }

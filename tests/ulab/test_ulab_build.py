@@ -5,14 +5,18 @@ so a later `make deps` without it never fetched the pinned ulab)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+DROPPED = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "ULAB", "ULAB_DIR", "BOARD"}
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
-    # print-VAR prints a variable of the Makefile; nothing is built.
+    # print-VAR prints a variable of the Makefile; nothing is built. The make that may be
+    # running these tests (make test-ulab ULAB_DIR=...) passes its variables on: drop them.
+    env = {k: v for k, v in os.environ.items() if k not in DROPPED}
     return subprocess.run(
         ["make", "--no-print-directory", "--eval", "print-%: ; @echo $($*)", *args],
         cwd=ROOT,
@@ -20,6 +24,7 @@ def make(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
         check=False,
+        env=env,
     )
 
 

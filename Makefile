@@ -211,7 +211,7 @@ ULAB_BOARD ?= qemu_m4
 test-ulab:
 	@$(MAKE) --no-print-directory unix ULAB=1
 	@$(MAKE) --no-print-directory qemu BOARD=$(ULAB_BOARD) ULAB=1
-	@EARSHOT_ULAB_TARGETS=unix,$(ULAB_BOARD) $(PYTHON) -m pytest tests/ulab $(PYTEST_ARGS)
+	@EARSHOT_ULAB=1 $(PYTHON) -m pytest --targets unix,$(ULAB_BOARD) tests/ulab $(PYTEST_ARGS)
 
 # Benchmarks (docs/BENCHMARKS.md): both kernel builds of every emulated target, then
 # earshot_host.bench. The Unix binaries keep their symbols (STRIP=true) for callgrind's

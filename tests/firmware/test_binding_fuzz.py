@@ -282,14 +282,22 @@ def test_random_model_calls_and_changed_model_buffers_never_crash(target):
     assert counts["Model ValueError"] > 0 and counts["invoke ValueError"] > 0, counts
 
 
-# tflm_micro everywhere; mfcc and logmel (32-bit FFT, log2 and DCT tables) on the Unix port.
-@pytest.mark.parametrize("frontend", ["micro_speech", "mlperf_kws", "mlperf_sww"])
-def test_random_front_end_calls_and_changed_tables_never_crash(target, frontend):
-    if frontend != "micro_speech" and target.board.kind != "unix":
-        pytest.skip(f"{frontend}'s front end is fuzzed on the Unix port (ASan+UBSan there)")
-    counts = run_fuzz(
-        target, FRONTEND_FUZZ, FRONTEND_FUZZ_LOOP, 11, steps_on(target), frontend=frontend
-    )
-    assert sum(counts.values()) >= steps_on(target)
+def check_front_end_counts(counts: dict[str, int], steps: int) -> None:
+    assert sum(counts.values()) >= steps
     assert counts["Frontend ValueError"] > 0 and counts["process changed ok"] > 0, counts
     assert counts["process ValueError"] > 0 and counts["mean_square ok"] > 0, counts
+
+
+def test_random_front_end_calls_and_changed_tables_never_crash(target):
+    """tflm_micro (micro_speech) on every target."""
+    counts = run_fuzz(target, FRONTEND_FUZZ, FRONTEND_FUZZ_LOOP, 11, steps_on(target))
+    check_front_end_counts(counts, steps_on(target))
+
+
+@pytest.mark.kinds("unix")
+@pytest.mark.parametrize("frontend", ["mlperf_kws", "mlperf_sww"])
+def test_random_spectral_front_end_calls_and_changed_tables_never_crash(target, frontend):
+    """mfcc and logmel (32-bit FFT, log2 and DCT tables) on the Unix port, which
+    `make test-sanitize` builds with ASan+UBSan."""
+    counts = run_fuzz(target, FRONTEND_FUZZ, FRONTEND_FUZZ_LOOP, 11, 3000, frontend=frontend)
+    check_front_end_counts(counts, 3000)

@@ -101,8 +101,7 @@ help:
 	@sed -n '2,27p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
-# The pinned ulab is tried once (a marker), and not at all when ULAB_DIR names a tree.
-deps: deps-apt $(MPY_SOURCE_DEP) $(if $(ULAB_DIR),,$(DEPS)/.ulab-tried) $(VENV)/.installed $(BUILD)/mpy-lib/README.md
+deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
 
 deps-apt:
 	@firmware/deps/apt-packages.sh
@@ -110,9 +109,9 @@ deps-apt:
 $(MPY_DIR)/.earshot-source: firmware/deps/versions.env | deps-apt
 	@firmware/deps/micropython.sh $(MPY_DIR)
 
+# The pinned ulab is tried once (a marker), and not at all when ULAB_DIR names a tree.
 $(DEPS)/.ulab-tried: firmware/deps/versions.env
-	@firmware/deps/ulab.sh $(ULAB_PINNED)
-	@mkdir -p $(@D) && touch $@
+	@$(if $(ULAB_DIR),true,firmware/deps/ulab.sh $(ULAB_PINNED) && mkdir -p $(@D) && touch $@)
 
 deps-retry:
 	rm -rf $(DEPS)/.ulab-tried $(ULAB_PINNED).unavailable
@@ -205,6 +204,11 @@ test-reference:
 	@$(MAKE) --no-print-directory qemu BOARD=qemu_m4 KERNELS=reference
 	@EARSHOT_KERNELS=reference $(PYTHON) -m pytest --targets $(REFERENCE_TARGETS) $(REFERENCE_TESTS) $(PYTEST_ARGS)
 
+# The bindings' tests of the C Model object, binding fuzzing and unaligned samples run on
+# the sanitized Unix port too.
+SANITIZE_TESTS += tests/firmware/test_model_object.py tests/firmware/test_binding_fuzz.py \
+	tests/firmware/test_unaligned_samples.py
+
 # ulab (docs/ULAB.md): the Unix port and ULAB_BOARD built with ulab (ULAB=1, in
 # build/unix-ulab/ and build/$(ULAB_BOARD)-ulab/), then tests/ulab/ on both.
 ULAB_BOARD ?= qemu_m4
@@ -234,9 +238,7 @@ fuzz: unix
 
 # The engine, front-end and fuzz tests on the Unix port built with ASan+UBSan.
 SANITIZE_TESTS := tests/firmware/test_engine.py tests/firmware/test_engine_hostile.py \
-	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py \
-	tests/firmware/test_model_object.py tests/firmware/test_binding_fuzz.py \
-	tests/firmware/test_unaligned_samples.py
+	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
 test-sanitize:
 	@$(MAKE) --no-print-directory unix SANITIZE=1
 	@EARSHOT_SANITIZE=1 EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest --targets unix $(SANITIZE_TESTS) $(PYTEST_ARGS)

@@ -1,11 +1,12 @@
 # An int8 model in earshot's format (models/FORMAT.md), run by the `_earshot` C engine.
 #
-# The C object (_earshot.Model) checks the model bytes once, keeps its own copy of the
-# model's tables (offsets, shapes, operator parameters: a few KB at most) and reads the
-# constant data (weights, biases, requantization arrays) in place: never copied, from
-# flash for frozen and stored models. The buffer may be any buffer, a bytearray too: a
-# change of its bytes after loading may change results, never make the engine read or
-# write out of bounds, and a buffer that moved or changed size is refused (RuntimeError).
+# The C object (_earshot.Model) checks the model bytes once and reads the constant data
+# (weights, biases, requantization arrays) in place: never copied, from flash for frozen
+# and stored models. The buffer may be any buffer, a bytearray too: of a buffer Python can
+# write to, the C object keeps its own copy of the model's tables (offsets, shapes, operator
+# parameters: a few KB at most), so that a change of its bytes after loading may change
+# results, never make the engine read or write out of bounds; a buffer that moved or
+# changed size is refused (RuntimeError). from_file() reads into bytes: nothing to copy.
 # Activations live in one arena, allocated once; .input/.output are memoryviews into it,
 # typed by the tensor's dtype (int8 'b', uint8 'B'), made once, so that
 #

@@ -19,6 +19,8 @@
 # file at the speed of audio), --record (send the audio heard as protocol lines) or
 # --record-on-detection (the 2 s around each detection), --scores (every inference's raw
 # output as a "scores" line).
+# Cascade: --vad NAME|PATH|DBFS (a first stage in front of a streaming model, earshot.cascade:
+# a frozen VAD model, a VAD model file, or an energy level in dBFS such as -30).
 # With no arguments it prints the banner. main() returns the exit status: 0, 1 (an error,
 # reported as an error message), 2 (bad arguments, with the usage on stderr).
 
@@ -31,12 +33,13 @@ USAGE = (
     " [--threshold P] [--average-ms N] [--min-count N] [--suppress-ms N] [--every N]"
     " [--gate DBFS] [--settings FILE] [--t0-ms N] [--stats-ms N] [--device ID] [--human]"
     " [--realtime] [--record | --record-on-detection] [--scores] [--mic-shift N]"
+    " [--vad NAME|PATH|DBFS]"
 )
 SOURCES = ("--wav", "--stdin", "--mic", "--uart")
 FLAGS = ("--stdin", "--mic", "--uart", "--human", "--realtime", "--record",
          "--record-on-detection", "--scores")  # fmt: skip
 VALUES = ("--model", "--model-file", "--wav", "--settings", "--t0-ms", "--stats-ms",
-          "--device", "--mic-shift")  # fmt: skip
+          "--device", "--mic-shift", "--vad")  # fmt: skip
 # The detector settings' options (earshot.settings.OPTIONS, not imported unless used).
 SETTINGS = ("--threshold", "--average-ms", "--min-count", "--suppress-ms", "--every", "--gate")
 
@@ -152,6 +155,21 @@ def open_source(opts, rate, hop):
     return I2SSource(rate, hop, shift=opts["shift"])
 
 
+def make_cascade(spec, model):
+    # --vad: an energy level (a number, dBFS), a frozen model's name, or a model file.
+    from .cascade import Cascade
+    from .stream import gate_level
+
+    stride = model.metadata.get("streaming", {}).get("hops_per_inference", 1)
+    try:
+        dbfs = float(spec)
+    except ValueError:
+        dbfs = None
+    if dbfs is not None:
+        return Cascade(None, stride, level=gate_level(dbfs))
+    return Cascade(load_model(spec), stride)
+
+
 def _device(name):
     # The hello's device id: --device (made topic-safe), else the board's own.
     from . import device
@@ -198,6 +216,7 @@ def main(argv):
     try:
         console.device = _device(opts.get("--device"))
         model = load_model(opts.get("--model", opts.get("--model-file")))
+        cascade = make_cascade(opts["--vad"], model) if "--vad" in opts else None
         listener = Listener(
             model,
             console,
@@ -207,6 +226,7 @@ def main(argv):
             ring_slots=4 if "--mic" in opts else 2,
             stats_ms=opts["stats"],
             t0_ms=opts["t0"],
+            cascade=cascade,
         )
         if "--record" in opts or "--record-on-detection" in opts:
             from .record import Recorder

@@ -45,14 +45,14 @@ class Listener:
     trace = False
 
     def __init__(self, model, console=None, settings=None, stats_ms=10000, ring_slots=2,
-                 t0_ms=0):  # fmt: skip
+                 t0_ms=0, cascade=None):  # fmt: skip
         gc.collect()  # long-lived buffers follow: keep them together at the bottom
         # The name is read first: with the heap full, reading it (JSON metadata) in the
         # except clause would raise a second MemoryError instead of the reason.
         name = "model's"
         try:
             name = model.name
-            self._setup(model, console, settings, stats_ms, ring_slots, t0_ms)
+            self._setup(model, console, settings, stats_ms, ring_slots, t0_ms, cascade)
         except MemoryError:
             gc.collect()
             raise ValueError(
@@ -61,7 +61,7 @@ class Listener:
                 )
             ) from None
 
-    def _setup(self, model, console, settings, stats_ms, ring_slots, t0_ms):
+    def _setup(self, model, console, settings, stats_ms, ring_slots, t0_ms, cascade):
         # (Few attributes: on a 20 KiB heap the instance's dict is felt.) What needs the
         # parsed metadata comes first; the metadata is then released and the long-lived
         # buffers are allocated together, not around its holes.
@@ -101,6 +101,13 @@ class Listener:
                                       model.output_quant[1])  # fmt: skip
         self.console = console or Console()
         self.gate = gate_level(self.settings["gate"])
+        # An optional first stage (earshot.cascade: VAD model or energy); while it keeps
+        # the gate closed, the detector hears the output's zero point.
+        self.cascade = cascade
+        if cascade is not None:
+            zp = model.output_quant[1]
+            n = len(model.output)
+            self.silence = array("b", [zp] * n) if zp < 0 else bytearray([zp] * n)
         self.stats_hops = max(1, stats_ms // self.hop_ms) if stats_ms else 0
         # A source the listener pulls from (file, stdin, host stream) needs two slots; a
         # live one (I2S) wants a few more of slack: ring_slots.
@@ -116,8 +123,10 @@ class Listener:
 
     def reset(self):
         clock.reset(self.counts)
-        self.filling = self.frontend.frames  # hops until the window is full
-        self.due = self.settings["every"]  # hops until the next inference
+        # Frames until the first inference (the window full), then every N frames (ESPHome's
+        # stride for a streaming model). A hop may produce no frame (a front end whose
+        # window is longer than its hop, at the start).
+        self.due = self.frontend.frames
         self.stats_due = self.stats_hops  # hops until the next stats line
         self.since = 0  # hops since the detector's last update
         self.loud = 0  # hops left before the newest loud hop leaves the window
@@ -129,6 +138,8 @@ class Listener:
                 self.peaks[i] = 0
         for i in range(len(self.window)):
             self.window[i] = 0
+        if self.cascade is not None:
+            self.cascade.reset()
 
     @property
     def every(self):
@@ -140,12 +151,14 @@ class Listener:
         return clock.total(self.counts, 2 * clock.NAMES.index(name))
 
     def hop(self, samples):
-        # One hop of int16 samples: features, then (every N hops) the model and detector.
+        # One hop of int16 samples: features, then (every N frames once the window is
+        # full) the model and detector.
         counts = self.counts
         if self.tap is not None:
             self.tap.hop(samples, counts)
-        self.frontend.process(samples, self.frame)
-        _earshot.shift_in(self.window, self.frame)
+        produced = self.frontend.process(samples, self.frame)
+        if produced:
+            _earshot.shift_in(self.window, self.frame)
         clock.add(counts, clock.HOPS, 1)
         clock.add(counts, clock.MS, self.hop_ms)
         peaks = self.peaks
@@ -157,14 +170,17 @@ class Listener:
                 self.loud = self.frontend.frames
             elif self.loud:
                 self.loud -= 1
-        if self.filling:
-            self.filling -= 1
-        self.due -= 1
         output = None
-        if self.due == 0:
-            self.due = self.settings["every"]
-            if not self.filling:
-                output = self.infer()
+        if produced:
+            cascade = self.cascade
+            awake = True
+            if cascade is not None:
+                level = _earshot.mean_square(samples) if cascade.level else 0
+                awake = cascade.frame(self.frame, level)
+            self.due -= 1
+            if self.due == 0:
+                self.due = self.settings["every"]
+                output = self.infer(awake)
         detector = self.detector
         if output is not None:
             if self.trace:
@@ -185,8 +201,9 @@ class Listener:
                 self.stats_due = self.stats_hops
                 self.stats()
 
-    def infer(self):
-        # The model on the window (the model's output), or None when the gate is closed.
+    def infer(self, awake=True):
+        # The model on the window (the model's output), or None when the gate is closed;
+        # scores of zero (the output's zero point) while a cascade's first stage sleeps.
         self.since += self.settings["every"]
         if self.gate and not self.loud:
             clock.add(self.counts, clock.GATED, 1)
@@ -194,6 +211,12 @@ class Listener:
                 self.since = 0x10000000  # "long ago" for the detector: a small int
             return None
         model = self.model
+        if not awake:
+            clock.add(self.counts, clock.GATED, 1)
+            self.cascade.skip()
+            return self.silence
+        if self.cascade is not None:
+            self.cascade.wake(model)
         if self.window is not model.input:
             _earshot.copy(model.input, self.window)
         if self.peaks is not None:

@@ -22,8 +22,9 @@ from typing import Any
 
 from .errors import EarshotError
 from .evaluate import match
-from .listen import listen_target, read_audio
+from .listen import listen
 from .replay import ScoreTrace, replay, settings_in_force
+from .session import read_audio
 from .truth import Truth, read_truth
 
 
@@ -92,7 +93,7 @@ def truth_beside(wav: Path, label: str | None) -> Truth:
 
 def trace_stream(target: str, model: str, wav: Path, device_args: Sequence[str] = ()) -> ScoreTrace:
     """The score trace of a model on a WAV, from a target's detector (`--scores`)."""
-    session = listen_target(target, model, wav, False, None, ("--scores", *device_args))
+    session = listen(target, model, wav, ("--scores", *device_args))
     errors = session.of_type("error")
     if errors or session.error.strip():
         raise EarshotError(errors[0]["message"] if errors else session.error.strip())

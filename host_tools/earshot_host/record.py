@@ -25,8 +25,8 @@ import numpy as np
 from .boards import Board
 from .errors import EarshotError
 from .frontend.wav import write_wav
-from .listen import Message, OnMessage, Session, model_hop
 from .paths import project_root
+from .session import Message, OnMessage, Session, model_hop
 
 
 @dataclass

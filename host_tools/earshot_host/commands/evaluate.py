@@ -10,8 +10,9 @@ from pathlib import Path
 from .. import detector_settings
 from ..errors import EarshotError
 from ..evaluate import Evaluation, detections_of, match, plot
-from ..listen import Message, listen_target, read_audio
+from ..listen import listen
 from ..replay import ScoreTrace, model_metadata
+from ..session import Message, read_audio
 from ..truth import read_truth
 
 EXAMPLES = """examples:
@@ -99,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"earshot evaluate: the board reported: {message.get('message')}",
                   file=sys.stderr)  # fmt: skip
 
-    session = listen_target(args.target, args.model, args.wav, False, on_message, extra)
+    session = listen(args.target, args.model, args.wav, extra, on_message)
     errors = session.of_type("error")
     if errors or session.error.strip():
         raise EarshotError(errors[0]["message"] if errors else session.error.strip())

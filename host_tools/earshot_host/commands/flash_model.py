@@ -26,9 +26,9 @@ or corrupted transfer leaves the previous model active (or the frozen default). 
 board is soft-reset at the end and must report the new model. Boards without model
 slots (qemu_m0, the Unix port) are refused. --target names a target of boards.toml
 (a QEMU board lives only as long as the command; the emulated Pico keeps its flash in
-build/pico_i2s/flash.bin) or a serial port, as --port does. See docs/MODEL_STORE.md. --settings FILE (from
-`earshot calibrate`) ships detector settings with the model: the board uses them over the
-model's defaults (its hello shows them).
+build/pico_i2s/flash.bin) or a serial port, as --port does. See docs/MODEL_STORE.md.
+--settings FILE (from `earshot calibrate`) ships detector settings with the model: the
+board uses them over the model's defaults (its hello shows them).
 """
 
 

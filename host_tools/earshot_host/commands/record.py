@@ -6,10 +6,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import EarshotError
-from ..listen import Message, Session, listen_target, read_audio
+from ..listen import listen
 from ..record import clips_of, record_unix_mic, write_clips
+from ..session import Message, Session, read_audio
+from ..targets import open_target
+
+if TYPE_CHECKING:
+    from mpremote.transport_serial import SerialTransport
 
 EXAMPLES = """examples:
   earshot record --port /dev/ttyACM0 -o kitchen.wav --seconds 60
@@ -42,13 +48,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def record_mic_port(port: str, model: str | None, seconds: float, flag: str) -> Session:
     """A board's microphone for `seconds` of audio (lines counted), then Ctrl-C."""
-    from ..stream import close_board, open_board
-
     args = ["--mic", flag] + (["--model", model] if model else [])
-    transport = open_board(port)
     session = Session()
+    with open_target(port) as target:
+        transport = target.runner.fresh_session()
+        _record_mic(transport, args, seconds, flag, session, port)
+    return session
+
+
+def _record_mic(
+    transport: SerialTransport,
+    args: list[str],
+    seconds: float,
+    flag: str,
+    session: Session,
+    port: str,
+) -> None:
     try:
-        transport.enter_raw_repl(soft_reset=True)
         transport.exec_raw_no_follow(f"from earshot.cli import main\nmain({args!r})\n")
         serial = transport.serial
         hop_ms = None
@@ -74,9 +90,6 @@ def record_mic_port(port: str, model: str | None, seconds: float, flag: str) -> 
         serial.write(b"\x03")
     except OSError as err:
         raise EarshotError(f"{port}: {err}") from err
-    finally:
-        close_board(transport)
-    return session
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         samples, _ = read_audio(args.wav)
         session = record_unix_mic(get_board("unix"), args.model, samples, [flag], show)
     else:
-        session = listen_target(args.port or args.target, args.model, args.wav, False, show, [flag])
+        session = listen(args.port or args.target, args.model, args.wav, [flag], show)
     errors = session.of_type("error")
     if errors or session.error.strip():
         raise EarshotError(errors[0]["message"] if errors else session.error.strip())

@@ -16,6 +16,7 @@ DEVICE_OPTIONS = (
     ("--stats-ms", "N", "a stats line every N ms of audio (0: none)"),
 )
 
+
 def add_target(
     parser: argparse.ArgumentParser, required: bool = True, flag: str = "--target"
 ) -> None:

@@ -6,7 +6,8 @@ same outputs at the same hops detect exactly as the board would with any other s
 of the rule (threshold, averaging window, minimum count, suppression). The model's
 outputs do not depend on those, so `earshot calibrate` runs the model once per stream
 and sweeps the settings here. A trace taken with an inference every N hops also replays
-every k*N hops (the inferences on those hops); the energy gate cannot be replayed.
+every k*N hops (every k-th of its inferences, from the first); the energy gate cannot be
+replayed.
 """
 
 from __future__ import annotations
@@ -95,7 +96,12 @@ def replay(
     def fresh() -> Any:
         return detect.make_detector(force, meta["labels"], trace.hop_ms, ignore, zero_point)
 
-    runs = {h: o for h, o in zip(trace.hops, trace.outputs, strict=True) if h % every == 0}
+    # The board infers once the window is full, then every N hops: the trace's first
+    # inference starts the schedule of any multiple of its N.
+    first = trace.hops[0]
+    runs = {
+        h: o for h, o in zip(trace.hops, trace.outputs, strict=True) if (h - first) % every == 0
+    }
     detector = fresh()
     if detector.every_hop:
         return _feed(detector, range(1, trace.end_hop + 1), runs, trace.hop_ms)

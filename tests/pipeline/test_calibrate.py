@@ -146,13 +146,19 @@ def slotted_board(config: pytest.Config):
 def test_flash_model_carries_the_settings_to_the_board(request, tmp_path):
     from mpremote.transport_serial import SerialTransport
 
+    from earshot_host.runner.serial import PortRunner
+
     board = slotted_board(request.config)
     settings = {"threshold": 0.55, "average_ms": 640, "min_count": 2, "suppress_ms": 800}
     path = tmp_path / "s.json"
     path.write_text(json.dumps(settings))
     qemu = QemuBoard(board, board.firmware_path(project_root()))
     try:
-        flash_model(qemu.port, "micro_speech", settings=load(path))
+        runner = PortRunner(qemu.port, board)
+        try:
+            flash_model(runner, "micro_speech", settings=load(path))
+        finally:
+            runner.close()
         transport = SerialTransport(qemu.port, baudrate=115200)
         try:
             transport.enter_raw_repl(soft_reset=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,6 +101,12 @@ class Target:
             return False
         assert self.board.heap_bytes and self.board.heap_bytes < self.PIPELINE_MIN_HEAP, error
         return True
+
+    def session_refused(self, session: Any) -> bool:
+        """pipeline_refused over what a listening session reported: its error messages
+        and its traceback."""
+        texts = [m.get("message", "") for m in session.of_type("error")] + [session.error]
+        return any(self.pipeline_refused(text) for text in texts if text)
 
     def exec_file(self, path: Path, timeout: float = 120.0) -> str:
         return self.exec(path.read_text(), timeout=timeout)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import importlib
 import sys
 import types
+from pathlib import Path
 from types import ModuleType
 
-from .paths import project_root
-
 PACKAGE = "earshot_device"
+# The device package of this checkout (beside host_tools/; EARSHOT_ROOT, the data root, may
+# point elsewhere).
+DEVICE_DIR = Path(__file__).resolve().parents[2] / "firmware" / "earshot"
 
 
 def device_module(name: str) -> ModuleType:
@@ -20,6 +22,6 @@ def device_module(name: str) -> ModuleType:
     imports resolve inside the device package; the package's __init__ is not run)."""
     if PACKAGE not in sys.modules:
         package = types.ModuleType(PACKAGE)
-        package.__path__ = [str(project_root() / "firmware" / "earshot")]
+        package.__path__ = [str(DEVICE_DIR)]
         sys.modules[PACKAGE] = package
     return importlib.import_module(f"{PACKAGE}.{name}")

@@ -100,7 +100,7 @@ def record_unix_mic(
     firmware = board.firmware_path(project_root())
     if not firmware.is_file():
         raise EarshotError(f"no firmware at {firmware} (run `make unix`)")
-    args = [str(firmware), "-m", "earshot", "--model", model, "--mic", "--mic-shift", "16",
+    args = [str(firmware), "-m", "earshot", "--model", model, "--mic",
             *device_args]  # fmt: skip
     proc = subprocess.run(args, input=mic_words(samples), capture_output=True, check=False)
     session = Session()

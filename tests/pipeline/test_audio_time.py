@@ -70,8 +70,8 @@ def test_a_board_hears_a_stream_past_2_to_the_32_ms(target):
         stats_ms=500,
         device_args=("--t0-ms", str(t0)),
     )
-    if target.pipeline_refused(session.error):
-        return
+    if target.session_refused(session):
+        return  # qemu_m0: the 20 KiB heap, said so
     got = timeline(session)
     assert [t for kind, t, _ in got if kind == "stats"] == [t0 + k * 500 for k in (1, 2, 3, 4, 4)]
     assert got[-1] == ("end", t0 + 2_000, None)

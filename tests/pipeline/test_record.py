@@ -30,6 +30,8 @@ def record(capsys, tmp_path, target: str, ms: int, *options: str):
     args = ["record", "--target", target, "--model", "micro_speech", "--wav", str(wav)]
     status = main([*args, "-o", str(out), *options])
     printed = capsys.readouterr()
+    if status and "pipeline does not fit" in printed.err:
+        return None, None, printed.err  # the caller asks whether the board may refuse
     assert status == 0, printed.err
     return audio.samples, out, printed.out
 
@@ -39,7 +41,9 @@ def test_the_recording_equals_the_audio_heard(target, tmp_path, capsys):
     # Unix port: through its microphone stand-in (32-bit I2S slots on stdin); a QEMU
     # board: the audio sent over its UART as protocol lines, sent back as audio lines.
     ms = 3_000 if target.board.kind == "unix" else 1_500
-    samples, out, _ = record(capsys, tmp_path, target.name, ms)
+    samples, out, text = record(capsys, tmp_path, target.name, ms)
+    if out is None and target.pipeline_refused(text):
+        return  # qemu_m0: the pipeline and the recorder's buffers in 20 KiB, said so
     heard = read_wav(out)
     assert heard.sample_rate == 16_000
     assert np.array_equal(heard.samples, samples)

@@ -34,7 +34,7 @@ def hello_of(target, args: list[str]) -> dict:
     """The hello of the device command line's args: parsed, the device named and the
     pipeline made by the functions main() uses, without a source (boards have no file)."""
     code = (
-        "from earshot.cli import parse, load_model, _device\n"
+        "from earshot.options import parse, load_model, device_id as _device\n"
         "from earshot.protocol import Console\n"
         "from earshot.stream import Listener\n"
         f"o = parse({args!r})\n"
@@ -152,9 +152,10 @@ def test_a_model_ships_its_settings(target):
 
 
 def test_the_host_options_are_the_devices():
-    # The device's cli lists the settings' options without importing earshot.settings.
+    # The device's options module lists the settings' options without importing
+    # earshot.settings.
     settings = device_module("settings")
-    source = (project_root() / "firmware" / "earshot" / "cli.py").read_text()
+    source = (project_root() / "firmware" / "earshot" / "options.py").read_text()
     listed = re.search(r"SETTINGS = \(([^)]*)\)", source).group(1)
     assert sorted(re.findall(r'"(--[a-z-]+)"', listed)) == sorted(settings.OPTIONS)
     parser = argparse.ArgumentParser()

@@ -2,7 +2,7 @@
 # machine.I2S does not exist): 32-bit little-endian I2S slots on standard input, read by
 # the same I2SSource a board uses, e.g. from a sound card in its 32-bit format:
 #
-#     arecord -f S32_LE -r 16000 -c 1 | micropython -m earshot --mic --mic-shift 16
+#     arecord -f S32_LE -r 16000 -c 1 | micropython -m earshot --mic
 #
 # The stream ending ends the source (a real microphone never does).
 
@@ -33,9 +33,9 @@ class StdinI2S:
 
 
 class StdinMicSource:
-    def __init__(self, sample_rate, block, shift=14, stream=None):
+    def __init__(self, sample_rate, block, gain_bits=0, stream=None):
         self.i2s = StdinI2S(stream)
-        self.source = I2SSource(sample_rate, block, shift=shift, i2s=self.i2s)
+        self.source = I2SSource(sample_rate, block, gain_bits=gain_bits, i2s=self.i2s)
         self.sample_rate = sample_rate
 
     def fill(self, ring):

@@ -17,6 +17,8 @@ import time
 
 from umqtt import simple
 
+from .clock import MS, total
+
 PREFIX = "earshot"
 DISCOVERY_PREFIX = "homeassistant"
 SENSORS = (
@@ -153,8 +155,9 @@ class MqttConsole:
         self.labels = tuple(labels)
         self._connect()
 
-    def detection(self, t_ms, label, score_256):
-        self.console.detection(t_ms, label, score_256)
+    def detection(self, counts, label, score_256):
+        self.console.detection(counts, label, score_256)
+        t_ms = total(counts, MS)  # (allocates past 2**30 ms: fine on the publishing path)
         if self.count == len(self.slots):
             self.head = (self.head + 1) % len(self.slots)  # drop the oldest
             self.count -= 1
@@ -163,18 +166,19 @@ class MqttConsole:
         self.count += 1
         self._send()
 
-    def stats(self, t_ms, hops, inferences, gated, overruns, dropped, malformed, heap_free):
-        self.console.stats(t_ms, hops, inferences, gated, overruns, dropped, malformed,
-                           heap_free)  # fmt: skip
-        self.stats_payload = self.console.stats_json(t_ms, hops, inferences, gated, overruns,
-                                                     dropped, malformed, heap_free)  # fmt: skip
+    def stats(self, c, overruns, dropped, malformed, heap_free):
+        self.console.stats(c, overruns, dropped, malformed, heap_free)
+        self.stats_payload = self.console.stats_json(c, overruns, dropped, malformed, heap_free)
         self._send()
 
     def error(self, message):
         self.console.error(message)
 
-    def end(self, t_ms):
-        self.console.end(t_ms)
+    def scores(self, counts, output):
+        self.console.scores(counts, output)
+
+    def end(self, counts):
+        self.console.end(counts)
         self.close()
 
     # -- the broker ---------------------------------------------------------------------

@@ -9,13 +9,20 @@
 # cascade: the cheap stage wakes the expensive one) skips inference while no hop in the
 # window was louder than the gate; skipped inferences are counted. Everything the loop
 # touches is allocated here, once: steady state allocates nothing.
+#
+# Time: audio time, hops, inferences and gated inferences are clock.Counts (exact for any
+# uptime, never a big int); the schedule (inference every N hops once the window is full,
+# stats every M hops) runs on countdowns, and the detector gets the hops elapsed between
+# its updates, so no counter grows without bound. t0_ms starts the audio clock at any
+# value (a field log's time): every t_ms is then t0_ms plus what it would be without it.
 
 import gc
 from array import array
 
 import _earshot
 
-from .detect import Detector
+from . import clock
+from .detect import make_detector, resolve
 from .frontend import Frontend
 from .protocol import Console
 from .ring import AudioRing
@@ -29,16 +36,23 @@ def gate_level(dbfs):
 
 
 class Listener:
-    def __init__(self, model, console=None, hops_per_inference=None, gate_dbfs=None,
-                 detector=None, stats_ms=10000, ring_slots=2):  # fmt: skip
+    # settings: detector settings over the model's defaults (earshot.settings: a dict of
+    # some of its KEYS, checked); self.settings holds those in force. t0_ms: the audio
+    # time of the first sample. tap: an object with hop(samples, counts) and
+    # detection(counts), told about every hop's audio (earshot.record), or None. trace:
+    # print every inference's raw output (a "scores" line: `earshot calibrate`, plots).
+    tap = None
+    trace = False
+
+    def __init__(self, model, console=None, settings=None, stats_ms=10000, ring_slots=2,
+                 t0_ms=0, cascade=None):  # fmt: skip
         gc.collect()  # long-lived buffers follow: keep them together at the bottom
         # The name is read first: with the heap full, reading it (JSON metadata) in the
         # except clause would raise a second MemoryError instead of the reason.
         name = "model's"
         try:
             name = model.name
-            self._setup(model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
-                        ring_slots)  # fmt: skip
+            self._setup(model, console, settings, stats_ms, ring_slots, t0_ms, cascade)
         except MemoryError:
             gc.collect()
             raise ValueError(
@@ -47,12 +61,15 @@ class Listener:
                 )
             ) from None
 
-    def _setup(self, model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
-               ring_slots):  # fmt: skip
+    def _setup(self, model, console, settings, stats_ms, ring_slots, t0_ms, cascade):
+        # (Few attributes: on a 20 KiB heap the instance's dict is felt.) What needs the
+        # parsed metadata comes first; the metadata is then released and the long-lived
+        # buffers are allocated together, not around its holes.
+        self.counts = clock.counts(t0_ms)
         meta = model.metadata
+        self.settings = resolve(meta, meta.get("frontend", {}).get("hop_ms", 1), settings)
         self.model = model
         self.name = model.name
-        self.labels = model.labels
         self.model_source = getattr(model, "source", None)
         self.frontend = Frontend(model)
         fe = self.frontend
@@ -65,24 +82,32 @@ class Listener:
         if (fe.hop * 1000) % fe.sample_rate:
             raise ValueError("hop of {} samples is not a whole number of ms".format(fe.hop))
         self.hop_ms = fe.hop * 1000 // fe.sample_rate
-        streaming = meta.get("streaming", {})
-        self.every = hops_per_inference or streaming.get("hops_per_inference", 1)
-        if self.every < 1:
-            raise ValueError("hops per inference must be at least 1")
         # "peak": scale each window as if its audio were divided by its largest sample, as
         # the model was trained (MLPerf KWS normalizes every clip by its max).
-        normalize = streaming.get("normalize")
+        normalize = meta.get("streaming", {}).get("normalize")
         if normalize not in (None, "peak"):
             raise ValueError("unknown streaming normalization {!r}".format(normalize))
         if normalize and fe.kind != "mfcc":
             raise ValueError("peak normalization needs an mfcc front end")
+        ignore = tuple(meta.get("detector", {}).get("ignore", ()))
+        labels = tuple(model.labels)
+        # Everything needed from the metadata is in hand: on a small board its parsed
+        # form is heap better left to the pipeline.
+        meta = None
+        model.release_metadata()
+        gc.collect()
         self.peaks = array("h", bytes(2 * fe.frames)) if normalize else None
-        settings = dict(meta.get("detector", {}))
-        settings.update(detector or {})
-        self.detector = Detector(model.labels, self.hop_ms * self.every,
-                                 score_zero_point=model.output_quant[1], **settings)  # fmt: skip
+        self.detector = make_detector(self.settings, labels, self.hop_ms, ignore,
+                                      model.output_quant[1])  # fmt: skip
         self.console = console or Console()
-        self.gate = gate_level(gate_dbfs)
+        self.gate = gate_level(self.settings["gate"])
+        # An optional first stage (earshot.cascade: VAD model or energy); while it keeps
+        # the gate closed, the detector hears the output's zero point.
+        self.cascade = cascade
+        if cascade is not None:
+            zp = model.output_quant[1]
+            n = len(model.output)
+            self.silence = array("b", [zp] * n) if zp < 0 else bytearray([zp] * n)
         self.stats_hops = max(1, stats_ms // self.hop_ms) if stats_ms else 0
         # A source the listener pulls from (file, stdin, host stream) needs two slots; a
         # live one (I2S) wants a few more of slack: ring_slots.
@@ -91,18 +116,19 @@ class Listener:
         # The feature window slides inside the model's input when the arena plan keeps
         # the input's bytes untouched (and nothing rewrites them before inference);
         # otherwise it is a buffer of its own, copied in before each inference.
-        self.in_place = model.input_persists and self.peaks is None
-        self.window = model.input if self.in_place else bytearray(len(model.input))
+        in_place = model.input_persists and self.peaks is None
+        self.window = model.input if in_place else bytearray(len(model.input))
         self.source = None
         self.reset()
-        # Everything needed from the metadata is in the objects above: on a small board
-        # its parsed form is heap better left to the pipeline.
-        model.release_metadata()
 
     def reset(self):
-        self.hops = 0
-        self.inferences = 0
-        self.gated = 0
+        clock.reset(self.counts)
+        # Frames until the first inference (the window full), then every N frames (ESPHome's
+        # stride for a streaming model). A hop may produce no frame (a front end whose
+        # window is longer than its hop, at the start).
+        self.due = self.frontend.frames
+        self.stats_due = self.stats_hops  # hops until the next stats line
+        self.since = 0  # hops since the detector's last update
         self.loud = 0  # hops left before the newest loud hop leaves the window
         self.detector.reset()
         self.frontend.reset()
@@ -112,16 +138,29 @@ class Listener:
                 self.peaks[i] = 0
         for i in range(len(self.window)):
             self.window[i] = 0
+        if self.cascade is not None:
+            self.cascade.reset()
 
     @property
-    def t_ms(self):
-        return self.hops * self.hop_ms
+    def every(self):
+        return self.settings["every"]
+
+    def total(self, name):
+        # A count as an int: "ms" (audio time, t0 included), "hops", "inferences" or
+        # "gated" (a big int past 2**30: for tests and tools, not the hop path).
+        return clock.total(self.counts, 2 * clock.NAMES.index(name))
 
     def hop(self, samples):
-        # One hop of int16 samples: features, then (every N hops) the model and detector.
-        self.frontend.process(samples, self.frame)
-        _earshot.shift_in(self.window, self.frame)
-        self.hops += 1
+        # One hop of int16 samples: features, then (every N frames once the window is
+        # full) the model and detector.
+        counts = self.counts
+        if self.tap is not None:
+            self.tap.hop(samples, counts)
+        produced = self.frontend.process(samples, self.frame)
+        if produced:
+            _earshot.shift_in(self.window, self.frame)
+        clock.add(counts, clock.HOPS, 1)
+        clock.add(counts, clock.MS, self.hop_ms)
         peaks = self.peaks
         if peaks is not None:
             peaks[self.peak_at] = _earshot.peak(samples)
@@ -131,22 +170,60 @@ class Listener:
                 self.loud = self.frontend.frames
             elif self.loud:
                 self.loud -= 1
-        if self.hops % self.every == 0 and self.hops >= self.frontend.frames:
-            if self.gate and not self.loud:
-                self.gated += 1
-            else:
-                if not self.in_place:
-                    _earshot.copy(self.model.input, self.window)
-                if peaks is not None:
-                    self.frontend.normalize(self.model.input, peaks)
-                self.model.invoke()
-                self.inferences += 1
-                found = self.detector.update(self.t_ms, self.model.output)
-                if found >= 0:
-                    self.console.detection(self.t_ms, self.detector.labels[found],
-                                           self.detector.score)  # fmt: skip
-        if self.stats_hops and self.hops % self.stats_hops == 0:
-            self.stats()
+        output = None
+        if produced:
+            cascade = self.cascade
+            awake = True
+            if cascade is not None:
+                level = _earshot.mean_square(samples) if cascade.level else 0
+                awake = cascade.frame(self.frame, level)
+            self.due -= 1
+            if self.due == 0:
+                self.due = self.settings["every"]
+                output = self.infer(awake)
+        detector = self.detector
+        if output is not None:
+            if self.trace:
+                self.console.scores(counts, output)
+            found = detector.update(self.since, output)
+            self.since = 0
+        elif detector.every_hop:
+            found = detector.update(1, None)
+        else:
+            found = -1
+        if found >= 0:
+            self.console.detection(counts, detector.labels[found], detector.score)
+            if self.tap is not None:
+                self.tap.detection(counts)
+        if self.stats_hops:
+            self.stats_due -= 1
+            if self.stats_due == 0:
+                self.stats_due = self.stats_hops
+                self.stats()
+
+    def infer(self, awake=True):
+        # The model on the window (the model's output), or None when the gate is closed;
+        # scores of zero (the output's zero point) while a cascade's first stage sleeps.
+        self.since += self.settings["every"]
+        if self.gate and not self.loud:
+            clock.add(self.counts, clock.GATED, 1)
+            if self.since > 0x10000000:
+                self.since = 0x10000000  # "long ago" for the detector: a small int
+            return None
+        model = self.model
+        if not awake:
+            clock.add(self.counts, clock.GATED, 1)
+            self.cascade.skip()
+            return self.silence
+        if self.cascade is not None:
+            self.cascade.wake(model)
+        if self.window is not model.input:
+            _earshot.copy(model.input, self.window)
+        if self.peaks is not None:
+            self.frontend.normalize(model.input, self.peaks)
+        model.invoke()
+        clock.add(self.counts, clock.INFERENCES, 1)
+        return model.output
 
     def drain(self):
         # Process every block waiting in the ring.
@@ -163,23 +240,27 @@ class Listener:
         ring, source = self.ring, self.source
         lost = getattr(source, "lost_blocks", 0)
         malformed = getattr(source, "malformed", 0)
-        self.console.stats(self.t_ms, self.hops, self.inferences, self.gated,
-                           ring.overruns + lost, ring.dropped_samples + lost * ring.block,
-                           malformed, gc.mem_free())  # fmt: skip
+        self.console.stats(self.counts, ring.overruns + lost,
+                           ring.dropped_samples + lost * ring.block, malformed,
+                           gc.mem_free())  # fmt: skip
+
+    def hello(self):
+        fe = self.frontend
+        self.console.hello(self.name, self.detector.labels, self.hop_ms, fe.sample_rate,
+                           self.model_source, self.settings)  # fmt: skip
 
     def run(self, source, pace=None):
-        # Listen until the source ends. pace(t_ms), if given, is called before each hop
+        # Listen until the source ends. pace(), if given, is called before each hop
         # (real-time playback of a file).
         if source.sample_rate != self.frontend.sample_rate:
             raise ValueError("source is {} Hz, the model needs {} Hz".format(
                 source.sample_rate, self.frontend.sample_rate))  # fmt: skip
-        fe = self.frontend
         self.source = source
-        self.console.hello(self.name, self.labels, self.hop_ms, fe.sample_rate, self.model_source)
+        self.hello()
         while source.fill(self.ring):
             if pace is not None:
-                pace(self.t_ms)
+                pace()
             self.drain()
         self.drain()
         self.stats()
-        self.console.end(self.t_ms)
+        self.console.end(self.counts)

@@ -33,6 +33,8 @@ class Board:
     requires: tuple[str, ...] = ()
     model_slots: int = 0
     model_slot_bytes: int = 0
+    firmware_max_bytes: int = 0
+    build_packages: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -47,7 +49,8 @@ class Board:
         environment) names the build with the portable reference kernels, which lives in
         build/<target>-reference/ beside the optimized build/<target>/. `sanitize=True` (or
         EARSHOT_SANITIZE=1) names the Unix build with ASan and UBSan, build/unix-sanitize/
-        (`make unix SANITIZE=1`); QEMU boards have no sanitized build."""
+        (`make unix SANITIZE=1`); QEMU boards have no sanitized build. EARSHOT_ULAB=1 names
+        the builds with ulab, build/<target>-ulab/ (`make unix ULAB=1`, docs/ULAB.md)."""
         path = Path(self.firmware)
         kernels = kernels or os.environ.get("EARSHOT_KERNELS") or "optimized"
         if kernels not in KERNEL_VARIANTS:
@@ -56,6 +59,7 @@ class Board:
             sanitize = os.environ.get("EARSHOT_SANITIZE", "") not in ("", "0")
         suffix = "-reference" if kernels == "reference" else ""
         suffix += "-sanitize" if sanitize and self.kind == "unix" else ""
+        suffix += "-ulab" if os.environ.get("EARSHOT_ULAB", "") not in ("", "0") else ""
         if suffix and len(path.parts) > 2 and path.parts[0] == "build":
             path = Path("build", path.parts[1] + suffix, *path.parts[2:])
         return (root or project_root()) / path
@@ -106,35 +110,3 @@ def missing_vendor_dirs(board: Board, micropy_dir: Path) -> list[str]:
         if not path.is_dir() or not any(path.iterdir()):
             missing.append(rel)
     return missing
-
-
-def _check_vendor_main(argv: list[str]) -> int:
-    """`python -m earshot_host.boards NAME MICROPY_DIR`: say what a real board lacks."""
-    import sys
-
-    name, micropy_dir = argv
-    try:
-        board = get_board(name)
-    except EarshotError as err:
-        print(f"earshot: error: {err}", file=sys.stderr)
-        return 1
-    if board.emulated:
-        print(f"earshot: error: {name} is built with `make unix` / `make qemu`", file=sys.stderr)
-        return 1
-    missing = missing_vendor_dirs(board, Path(micropy_dir))
-    if missing:
-        print(
-            f"earshot: error: {name} ({board.port} port) needs {', '.join(missing)} in "
-            f"{micropy_dir}: give MICROPY_DIR= a full upstream MicroPython clone with "
-            f"`git submodule update --init {' '.join(missing)}`",
-            file=sys.stderr,
-        )
-        return 1
-    print(board.port)
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(_check_vendor_main(sys.argv[1:]))

@@ -4,6 +4,7 @@ the audio are still detected."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import numpy as np
@@ -22,6 +23,16 @@ from earshot_host.uart_stream import audio_lines, encode_block
 MODEL = "micro_speech"
 
 
+def wrong_crc(line: bytes) -> bytes:
+    """The line with a CRC of the right form (8 hex digits) that does not match its
+    samples: its only defect."""
+    tag, seq, crc, payload = line.split(b" ")
+    bad = b"%08x" % (int(crc, 16) ^ 0x00010000)
+    damaged = b" ".join((tag, seq, bad, payload))
+    assert re.fullmatch(rb"a \d+ [0-9a-f]{8} [A-Za-z0-9+/=]+\n", damaged) and damaged != line
+    return damaged
+
+
 def noisy_lines(samples, hop):
     """The stream with damage planted in it; returns (lines, malformed, lost blocks)."""
     lines = list(audio_lines(samples, hop))
@@ -29,12 +40,16 @@ def noisy_lines(samples, hop):
         b"\x00\xff garbage \x13\x37\n",  # binary junk
         lines[40][: len(lines[40]) // 2] + b"\n",  # half a line
         b"a " + b"9" * 5000 + b"\n",  # oversized
-        lines[60].replace(b" ", b" f", 2).replace(b" f", b" ", 1),  # CRC field damaged
+        lines[60].replace(b" ", b" f", 2).replace(b" f", b" ", 1),  # CRC field of 9 digits
         b"\n\n\r\n",  # empty lines: skipped, not counted
         encode_block(3, samples[:hop]),  # a replayed old block
     ]
-    damaged = lines[:30] + garbage + lines[30:100] + lines[105:]  # blocks 100..104 lost
-    return damaged, 5, 5
+    # Block 80 arrives with a wrong CRC and nothing else wrong: refused (malformed), so
+    # its audio is lost too; were the CRC not checked, it would be taken and no block lost.
+    damaged = (
+        lines[:30] + garbage + lines[30:80] + [wrong_crc(lines[80])] + lines[81:100] + lines[105:]
+    )  # blocks 100..104 lost
+    return damaged, 6, 6
 
 
 def check(session, expected_malformed, expected_lost):

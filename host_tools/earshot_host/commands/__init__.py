@@ -9,13 +9,16 @@ import argparse
 from . import (
     boards,
     bridge,
+    calibrate,
     convert,
+    evaluate,
     features,
     flash_firmware,
     flash_model,
     infer,
     listen,
     profile,
+    record,
     stream,
     watch,
 )
@@ -32,6 +35,9 @@ COMMANDS = (
     watch,
     profile,
     bridge,
+    evaluate,
+    calibrate,
+    record,
 )
 
 

@@ -25,16 +25,28 @@ class Model:
     # Where the model came from ("frozen NAME", "file PATH", "slot A seq 3 (NAME)", ...).
     source = None
 
-    def __init__(self, buffer, check_crc=True):
+    def __init__(self, buffer, check_crc=True, arena=None):
+        # arena: a writable 16-byte aligned buffer of at least arena_size bytes to hold the
+        # activations (else the model allocates its own).
         # Collect first: the arena lives as long as the model, and a heap cleared of the
         # garbage of imports and compilation gives it the lowest free block instead of a
         # spot that splits the free space (small boards feel the difference).
         gc.collect()
         try:
-            native = _earshot.Model(buffer, check_crc)
+            if arena is None:
+                native = _earshot.Model(buffer, check_crc)
+            else:
+                native = _earshot.Model(buffer, check_crc, arena)
         except MemoryError as err:
             gc.collect()
-            raise ValueError("{}, heap has {} free".format(err, gc.mem_free())) from None
+            msg, free = str(err), gc.mem_free()
+            try:
+                need = int(msg.split()[2])  # "model needs N bytes of arena"
+            except (IndexError, ValueError):
+                need = 0
+            # Enough free bytes in all, but no block that large: say so.
+            pieces = " in pieces, no block that large" if need and free >= need else ""
+            raise ValueError("{}, heap has {} free{}".format(msg, free, pieces)) from None
         self._native = native
         self._buffer = buffer
         self.arena_size = native.arena_size

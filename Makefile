@@ -79,7 +79,7 @@ MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V
 
 CMODULES := firmware/cmodules
 
-.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help \
+.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware stock stock-board natmod board test run bench lint clean distclean help \
 	fuzz test-sanitize test-reference soak
 all: firmware
 
@@ -147,6 +147,27 @@ qemu: deps frozen-models $(MPY_CROSS)
 
 firmware: unix
 	@for b in $(QEMU_BOARDS); do $(MAKE) --no-print-directory qemu BOARD=$$b || exit 1; done
+
+# ------------------------------------------------------------------ stock firmware
+# Stock MicroPython (boards/stock_*): the pinned source built as it ships, with nothing of
+# earshot inside; earshot comes to it as native modules (`make natmod`). Each folder's
+# stock.mk names the port, the build folder and the port's make arguments.
+STOCK_BOARDS := $(patsubst boards/%/stock.mk,%,$(wildcard boards/stock_*/stock.mk))
+ifneq ($(filter stock-board,$(MAKECMDGOALS)),)
+include boards/$(BOARD)/stock.mk
+endif
+
+stock: deps
+	@for b in $(STOCK_BOARDS); do $(MAKE) --no-print-directory stock-board BOARD=$$b || exit 1; done
+
+stock-board: deps $(MPY_CROSS)
+	@test -f boards/$(BOARD)/stock.mk || { echo "earshot: error: no stock board '$(BOARD)' (have: $(STOCK_BOARDS))" >&2; exit 1; }
+	@firmware/deps/build-dir.sh $(BUILD)/$(STOCK_BUILD) boards/$(STOCK_BUILD)
+	@GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V),V=1) -C $(MPY_DIR)/ports/$(STOCK_PORT) \
+		MICROPY_MPYCROSS=$(MPY_CROSS) MICROPY_MPYCROSS_DEPENDENCY=$(MPY_CROSS) \
+		BUILD=$(BUILD)/$(STOCK_BUILD) $(STOCK_ARGS) >$(BUILD)/$(STOCK_BUILD).log 2>&1 \
+		|| { tail -30 $(BUILD)/$(STOCK_BUILD).log >&2; echo "earshot: error: stock firmware $(STOCK_BUILD) failed (log: $(BUILD)/$(STOCK_BUILD).log)" >&2; exit 1; }
+	@echo "earshot: built stock MicroPython $(BUILD)/$(STOCK_BUILD) ($(BOARD))"
 
 # Real boards: the port named in boards/boards.toml, from a full MicroPython tree.
 board: deps frozen-models $(MPY_CROSS)

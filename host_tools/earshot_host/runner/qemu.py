@@ -7,6 +7,7 @@ import re
 import select
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from mpremote.transport import TransportError
@@ -14,12 +15,15 @@ from mpremote.transport_serial import SerialTransport
 
 from ..boards import Board
 from ..errors import EarshotError
+from ..natmod import qemu_romfs
 from .result import Progress, RunResult, b64_literal
 
 PTY_LINE = re.compile(rb"char device redirected to (/dev/\S+)")
 
 
-def qemu_command(board: Board, firmware: Path, serial: str = "pty") -> list[str]:
+def qemu_command(
+    board: Board, firmware: Path, serial: str = "pty", extra: Sequence[str] = ()
+) -> list[str]:
     """The qemu-system-arm command line of a board (deterministic time with -icount)."""
     return [
         "qemu-system-arm",
@@ -27,6 +31,7 @@ def qemu_command(board: Board, firmware: Path, serial: str = "pty") -> list[str]
         "-nographic", "-monitor", "null", "-semihosting",
         "-icount", "shift=0",
         *board.qemu_args,
+        *extra,
         "-serial", serial,
         "-kernel", str(firmware),
     ]  # fmt: skip
@@ -42,8 +47,10 @@ class QemuBoard:
             )
         self.board = board
         self.firmware = firmware
+        # Stock MicroPython (a `natmod` row): earshot on a ROMFS image, mounted after resets.
+        romfs_args, self.boot_code = qemu_romfs(board)
         self.proc = subprocess.Popen(
-            qemu_command(board, firmware),
+            qemu_command(board, firmware, extra=romfs_args),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -108,6 +115,15 @@ class QemuRunner:
             self.transport = SerialTransport(self.qemu.port, baudrate=115200)
         return self.transport
 
+    def _enter(self, transport: SerialTransport, soft_reset: bool) -> None:
+        """Raw REPL (after a soft reset if asked), then the board's boot code, if any."""
+        transport.enter_raw_repl(soft_reset=soft_reset)
+        assert self.qemu is not None
+        if self.qemu.boot_code:
+            out, err = transport.exec_raw(self.qemu.boot_code, timeout=20)
+            if err:
+                raise TransportError(f"boot code failed: {err.decode(errors='replace')}")
+
     def upload(self, name: str, data: bytes, progress: Progress | None = None) -> str:
         """Copy data into a bytearray on the board (kept until the next soft reset); returns
         the expression that reads it there."""
@@ -126,14 +142,14 @@ class QemuRunner:
         """The board's transport, soft-reset and in raw REPL, for a caller that drives it
         directly (streaming audio in while reading output)."""
         transport = self._connect()
-        transport.enter_raw_repl(soft_reset=True)
+        self._enter(transport, soft_reset=True)
         return transport
 
     def run(self, code: str, timeout: float = 60.0, soft_reset: bool = True) -> RunResult:
         try:
             transport = self._connect()
             if soft_reset or not transport.in_raw_repl:
-                transport.enter_raw_repl(soft_reset=soft_reset)
+                self._enter(transport, soft_reset)
             out, err = transport.exec_raw(code, timeout=timeout)
         except (TransportError, OSError) as exc:
             # A board that stopped answering is restarted for the next run.

@@ -169,6 +169,26 @@ stock-board: deps $(MPY_CROSS)
 		|| { tail -30 $(BUILD)/$(STOCK_BUILD).log >&2; echo "earshot: error: stock firmware $(STOCK_BUILD) failed (log: $(BUILD)/$(STOCK_BUILD).log)" >&2; exit 1; }
 	@echo "earshot: built stock MicroPython $(BUILD)/$(STOCK_BUILD) ($(BOARD))"
 
+# -------------------------------------------------------------------- natmod
+# earshot for stock MicroPython (docs/STOCK.md): build/natmod/<arch>/ holds the native
+# module _earshot.mpy, the package earshot/*.mpy and mip's package.json; copying the
+# folder's contents to a board's /lib is the install. firmware/natmod/Makefile builds one
+# architecture with the pinned py/dynruntime.mk. NATMOD_ARCHS picks architectures; OPS
+# (e.g. OPS=micro_speech, or kernel and front-end names) leaves out what a model does not
+# need, into build/natmod-<OPS>/ (firmware/natmod/ops.mk).
+NATMOD_ARCHS ?= x64 armv6m armv7m armv7emsp
+OPS ?= all
+comma := ,
+NATMOD_OUT := $(BUILD)/natmod$(if $(filter-out all,$(OPS)),-$(subst $(comma),-,$(OPS)))
+natmod: deps $(MPY_CROSS)
+	@for a in $(NATMOD_ARCHS); do \
+		$(MAKE) --no-print-directory -C firmware/natmod MPY_DIR=$(MPY_DIR) ARCH=$$a OPS=$(OPS) \
+			BUILD=$(NATMOD_OUT)/obj/$$a OUT=$(NATMOD_OUT)/$$a PYTHON=$(PYTHON) MPY_CROSS=$(MPY_CROSS) \
+			>$(NATMOD_OUT)-$$a.log 2>&1 || { tail -30 $(NATMOD_OUT)-$$a.log >&2; \
+			echo "earshot: error: natmod $$a failed (log: $(NATMOD_OUT)-$$a.log)" >&2; exit 1; }; \
+		$(PYTHON) -m earshot_host.natmod package $(NATMOD_OUT)/$$a || exit 1; \
+	done
+
 # Real boards: the port named in boards/boards.toml, from a full MicroPython tree.
 board: deps frozen-models $(MPY_CROSS)
 	@port=$$($(PYTHON) -m earshot_host.boards $(BOARD) $(MPY_DIR)) || exit 1; \

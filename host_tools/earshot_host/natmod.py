@@ -10,6 +10,7 @@ contents to a board's /lib, or putting it on MICROPYPATH, is the whole install.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -273,3 +274,42 @@ def qemu_romfs(board: Board, root: Path | None = None) -> tuple[list[str], str]:
     path.write_bytes(image)
     args = ["-device", f"loader,file={path},addr={addr:#x},force-raw=on"]
     return args, ROMFS_MOUNT.format(addr=addr, size=len(image))
+
+
+def device_version(root: Path | None = None) -> str:
+    """The device package's __version__ (firmware/earshot/__init__.py)."""
+    text = ((root or project_root()) / "firmware" / "earshot" / "__init__.py").read_text()
+    match = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
+    if not match:
+        raise EarshotError("firmware/earshot/__init__.py has no __version__")
+    return match.group(1)
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m earshot_host.natmod package FOLDER`: write FOLDER/package.json and say
+    what the folder holds (run by `make natmod` for each architecture)."""
+    import sys
+
+    if len(argv) != 2 or argv[0] != "package":
+        print("usage: python -m earshot_host.natmod package FOLDER", file=sys.stderr)
+        return 2
+    folder = Path(argv[1])
+    try:
+        path = write_package_json(folder, device_version())
+    except (OSError, EarshotError) as err:
+        print(f"earshot: error: {err}", file=sys.stderr)
+        return 1
+    files = package_files(folder)
+    native = (folder / "_earshot.mpy").stat().st_size
+    total = sum((folder / f).stat().st_size for f in files)
+    print(
+        f"earshot: built {folder} ({len(files)} files, {total:,} bytes: _earshot.mpy "
+        f"{native:,}); mip: {path.name}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))

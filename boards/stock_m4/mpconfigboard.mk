@@ -17,6 +17,3 @@ SRC_BOARD_O = shared/runtime/gchelper_native.o shared/runtime/gchelper_thumb2.o
 
 MPY_CROSS_FLAGS += -march=armv7emsp
 
-# A littlefs filesystem driver, as boards with flash have (the emulator has no flash
-# block device: tests mount a RAM disk with it to install earshot as on a real board).
-MICROPY_VFS_LFS2 = 1

@@ -270,19 +270,21 @@ def put_model(
     romfs: bool | None = None,
 ) -> ModelPlacement:
     """Put a model file on the board: into its ROMFS partition (with what is there
-    already) when it has one and romfs is not False, else into /models/NAME.esm of its
-    filesystem. Returns where it went."""
+    already) when it has one and romfs is not False, else into models/NAME.esm beside the
+    lib folder of its filesystem (/models on most ports, /flash/models on a pyboard).
+    Returns where it went."""
     info = board.info()
     use_rom = info.rom_partitions > 0 if romfs is None else romfs
     if use_rom and not info.rom_partitions:
         raise EarshotError(f"{board.name}: the board has no ROMFS partition (vfs.rom_ioctl)")
     if use_rom:
         return _put_model_romfs(board, name, blob)
-    path = f"/models/{name}.esm"
-    free = board.free_bytes("/")
+    base = (info.lib or "/lib").rsplit("/", 1)[0]
+    path = f"{base}/models/{name}.esm"
+    free = board.free_bytes(base or "/")
     if free is not None and len(blob) > free:
         raise EarshotError(
-            f"{board.name}: no room for {name}: {len(blob):,} bytes, {free:,} free on /"
+            f"{board.name}: no room for {name}: {len(blob):,} bytes, {free:,} free on {base or '/'}"
         )
     board.write(path, blob, progress)
     return ModelPlacement(path, False, len(blob))

@@ -5,16 +5,13 @@ ROMFS images of earshot_host.natmod read back by MicroPython's VfsRom."""
 from __future__ import annotations
 
 import contextlib
-import functools
-import http.server
 import io
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from mpremote import mip
+from stock_support import http_server
 
 from earshot_host.errors import EarshotError
 from earshot_host.natmod import (
@@ -102,25 +99,6 @@ class FakeBoard:
     def fs_writefile(self, path: str, data: bytes, progress_callback=None) -> None:
         assert path.rsplit("/", 1)[0] in self.dirs
         self.files[path] = bytes(data)
-
-
-@contextlib.contextmanager
-def http_server(directory: Path) -> Iterator[str]:
-    """An HTTP server on loopback serving directory (as a release would publish it)."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def mip_install(url: str) -> FakeBoard:

@@ -61,6 +61,95 @@ ROMFS_MOUNT = (
 )
 
 
+# A filesystem in RAM with MicroPython's VFS protocol, mounted at /flash with /flash/lib
+# first on sys.path: on the stock QEMU boards (which have no flash filesystem) it stands in
+# for a board's flash after its boot, for installing over the raw REPL (tests, bench). File
+# data lives in a RAM region of the machine outside the heap (appended; one file written
+# at a time) and is read through io.BytesIO (a stream, as imports need); it holds
+# `capacity` bytes of live files. Lost at the next soft reset (the region's index is on
+# the heap).
+RAM_FS = """
+import vfs, sys, io, uctypes
+class _Writer:
+    def __init__(self, fs, path):
+        self.fs, self.path = fs, path
+        fs.files[path] = (fs.top, 0)
+    def write(self, data):
+        fs, n = self.fs, len(data)
+        off, size = fs.files[self.path]
+        if fs.used() + n > fs.capacity or fs.top + n > len(fs.mem):
+            raise OSError(28)
+        fs.mem[fs.top:fs.top + n] = data
+        fs.top += n
+        fs.files[self.path] = (off, size + n)
+        return n
+    def close(self):
+        pass
+class RamFS:
+    def __init__(self, capacity):
+        self.mem = memoryview(uctypes.bytearray_at({addr:#x}, {region}))
+        self.files, self.dirs, self.capacity, self.top = {{}}, {{''}}, capacity, 0
+    def used(self):
+        return sum(v[1] for v in self.files.values())
+    def mount(self, readonly, mkfs):
+        pass
+    def umount(self):
+        pass
+    def _p(self, path):
+        return path.strip('/')
+    def open(self, path, mode):
+        p = self._p(path)
+        if 'w' in mode:
+            if p.rpartition('/')[0] not in self.dirs:
+                raise OSError(2)
+            return _Writer(self, p)
+        if p not in self.files:
+            raise OSError(2)
+        off, size = self.files[p]
+        return io.BytesIO(self.mem[off:off + size])
+    def stat(self, path):
+        p = self._p(path)
+        if p in self.dirs:
+            return (0x4000, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        if p in self.files:
+            return (0x8000, 0, 0, 0, 0, 0, self.files[p][1], 0, 0, 0)
+        raise OSError(2)
+    def ilistdir(self, path):
+        p = self._p(path)
+        pre = p + '/' if p else ''
+        for d in self.dirs:
+            if d and d.startswith(pre) and '/' not in d[len(pre):]:
+                yield (d[len(pre):], 0x4000, 0, 0)
+        for f, v in self.files.items():
+            if f.startswith(pre) and '/' not in f[len(pre):]:
+                yield (f[len(pre):], 0x8000, 0, v[1])
+    def mkdir(self, path):
+        self.dirs.add(self._p(path))
+    def remove(self, path):
+        del self.files[self._p(path)]
+    def statvfs(self, path):
+        free = (self.capacity - self.used()) // 512
+        return (512, 512, self.capacity // 512, free, free, 0, 0, 0, 0, 255)
+    def chdir(self, path):
+        pass
+    def getcwd(self):
+        return ''
+vfs.mount(RamFS({capacity}), '/flash')
+sys.path.insert(0, '/flash/lib')
+"""
+# The region: 8 MiB above the ROMFS image, in the machine's RAM (mps2: 16 MiB at romfs_addr).
+RAM_FS_OFFSET = 8 << 20
+RAM_FS_REGION = 4 << 20
+
+
+def ram_fs_code(board: Board, capacity: int) -> str:
+    """The code that mounts RAM_FS on a stock QEMU board (its romfs_addr row)."""
+    addr = int(board.extra.get("romfs_addr", 0))
+    if not addr:
+        raise EarshotError(f"{board.name} has no romfs_addr: no RAM region for a filesystem")
+    return RAM_FS.format(addr=addr + RAM_FS_OFFSET, region=RAM_FS_REGION, capacity=capacity)
+
+
 def natmod_arch(board: Board) -> str:
     """The native-module architecture a row of boards.toml runs (its `natmod` column), or
     "" for a board whose firmware has earshot built in."""

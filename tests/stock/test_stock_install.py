@@ -1,8 +1,8 @@
 """Installing earshot on a board running stock MicroPython, over the raw REPL: `earshot
 install` (earshot_host.stock.install) and `mpremote mip install <url>/package.json`, into
-a filesystem mounted at /flash (the stock QEMU boards have no flash filesystem: a
-filesystem written in Python, in RAM, stands in for it, through MicroPython's VFS
-protocol); the installed copy is the one that imports and runs."""
+a filesystem mounted at /flash (the stock QEMU boards have no flash filesystem:
+earshot_host.natmod's RAM filesystem stands in for it); the installed copy is the one that
+imports and runs."""
 
 from __future__ import annotations
 
@@ -14,92 +14,17 @@ from mpremote import mip
 from stock_support import ROOT, data_path, http_server
 
 from earshot_host.errors import EarshotError
-from earshot_host.natmod import built_natmod_dir, natmod_arch, package_files
+from earshot_host.natmod import built_natmod_dir, natmod_arch, package_files, ram_fs_code
 from earshot_host.stock import Board, install, put_model
 
 pytestmark = [pytest.mark.stock, pytest.mark.kinds("qemu")]
 
-# A RAM filesystem with MicroPython's VFS protocol, mounted at /flash with /flash/lib first
-# on sys.path: what a board with flash has after its boot. File data lives in a RAM region
-# of the emulated board outside the heap (appended, one file written at a time) and is
-# read through io.BytesIO (a stream, as imports need); `capacity` bytes of live files.
-RAM_DISK = """
-import vfs, sys, io, uctypes
-class _Writer:
-    def __init__(self, fs, path):
-        self.fs, self.path = fs, path
-        fs.files[path] = (fs.top, 0)
-    def write(self, data):
-        fs, n = self.fs, len(data)
-        off, size = fs.files[self.path]
-        if fs.used() + n > fs.capacity:
-            raise OSError(28)
-        fs.mem[fs.top:fs.top + n] = data
-        fs.top += n
-        fs.files[self.path] = (off, size + n)
-        return n
-    def close(self):
-        pass
-class RamFS:
-    def __init__(self, capacity):
-        self.mem = memoryview(uctypes.bytearray_at(0x21800000, 4 << 20))
-        self.files, self.dirs, self.capacity, self.top = {}, {''}, capacity, 0
-    def used(self):
-        return sum(v[1] for v in self.files.values())
-    def mount(self, readonly, mkfs):
-        pass
-    def umount(self):
-        pass
-    def _p(self, path):
-        return path.strip('/')
-    def open(self, path, mode):
-        p = self._p(path)
-        if 'w' in mode:
-            if p.rpartition('/')[0] not in self.dirs:
-                raise OSError(2)
-            return _Writer(self, p)
-        if p not in self.files:
-            raise OSError(2)
-        off, size = self.files[p]
-        return io.BytesIO(self.mem[off:off + size])
-    def stat(self, path):
-        p = self._p(path)
-        if p in self.dirs:
-            return (0x4000, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        if p in self.files:
-            return (0x8000, 0, 0, 0, 0, 0, self.files[p][1], 0, 0, 0)
-        raise OSError(2)
-    def ilistdir(self, path):
-        p = self._p(path)
-        pre = p + '/' if p else ''
-        for d in self.dirs:
-            if d and d.startswith(pre) and '/' not in d[len(pre):]:
-                yield (d[len(pre):], 0x4000, 0, 0)
-        for f, v in self.files.items():
-            if f.startswith(pre) and '/' not in f[len(pre):]:
-                yield (f[len(pre):], 0x8000, 0, v[1])
-    def mkdir(self, path):
-        self.dirs.add(self._p(path))
-    def remove(self, path):
-        del self.files[self._p(path)]
-    def statvfs(self, path):
-        free = (self.capacity - self.used()) // 512
-        return (512, 512, self.capacity // 512, free, free, 0, 0, 0, 0, 255)
-    def chdir(self, path):
-        pass
-    def getcwd(self):
-        return ''
-vfs.mount(RamFS({size}), '/flash')
-sys.path.insert(0, '/flash/lib')
-"""
-
 
 def board_with_disk(target, size: int) -> Board:
     """The target's board, freshly reset (ROMFS at /rom), with a RAM disk at /flash."""
-    transport = target.runner.fresh_session()
-    _, err = transport.exec_raw(RAM_DISK.format(size=size))
-    assert not err, err
-    return Board(transport, target.name)
+    board = Board(target.runner.fresh_session(), target.name)
+    board.run(ram_fs_code(target.board, size))
+    return board
 
 
 RUN_FROM_LIB = """

@@ -1,16 +1,19 @@
 # An int8 model in earshot's format (models/FORMAT.md), run by the `_earshot` C engine.
 #
-# The model bytes are checked once, when the Model is made, and never copied: weights are
-# read in place (flash for frozen models). The buffer must not change after that (invoke
-# trusts the checked offsets): give Model a buffer nothing else writes. Activations live
-# in one bytearray, the arena, allocated here once; .input/.output are int8 memoryviews
-# into it, made once, so that
+# The C object (_earshot.Model) checks the model bytes once, keeps its own copy of the
+# model's tables (offsets, shapes, operator parameters: a few KB at most) and reads the
+# constant data (weights, biases, requantization arrays) in place: never copied, from
+# flash for frozen and stored models. The buffer may be any buffer, a bytearray too: a
+# change of its bytes after loading may change results, never make the engine read or
+# write out of bounds, and a buffer that moved or changed size is refused (RuntimeError).
+# Activations live in one arena, allocated once; .input/.output are memoryviews into it,
+# typed by the tensor's dtype (int8 'b', uint8 'B'), made once, so that
 #
-#     m.input[:] = features
-#     m.invoke()
+#     m.invoke(features)        # or: m.input[:] = features; m.invoke()
 #     scores = m.output
 #
-# allocates nothing per inference.
+# allocates nothing per inference. With ulab built in, m.output_array() is an ndarray view
+# of the output (no copy) and m.dequantize_output(out) fills a float ndarray.
 
 import gc
 
@@ -22,28 +25,23 @@ class Model:
     source = None
 
     def __init__(self, buffer, check_crc=True):
-        arena_size, ins, outs, meta_offset, meta_size = _earshot.check(buffer, check_crc)
-        self._buffer = buffer
-        self._meta = (meta_offset, meta_size)
-        self._metadata = None
-        self.arena_size = arena_size
         # Collect first: the arena lives as long as the model, and a heap cleared of the
         # garbage of imports and compilation gives it the lowest free block instead of a
         # spot that splits the free space (small boards feel the difference).
         gc.collect()
         try:
-            arena = bytearray(arena_size)
-        except MemoryError:
+            native = _earshot.Model(buffer, check_crc)
+        except MemoryError as err:
             gc.collect()
-            raise ValueError(
-                "model needs {} bytes of arena, heap has {} free".format(arena_size, gc.mem_free())
-            ) from None
-        self._arena = arena
-        view = _earshot.int8_view(arena)
-        self.inputs = [view[t[0] : t[0] + t[1]] for t in ins]
-        self.outputs = [view[t[0] : t[0] + t[1]] for t in outs]
+            raise ValueError("{}, heap has {} free".format(err, gc.mem_free())) from None
+        self._native = native
+        self._buffer = buffer
+        self.arena_size = native.arena_size
+        self.inputs = native.inputs
+        self.outputs = native.outputs
         self.input = self.inputs[0]
         self.output = self.outputs[0]
+        ins, outs = native.input_info, native.output_info
         self.input_shapes = [t[2] for t in ins]
         self.output_shapes = [t[2] for t in outs]
         self.input_shape = ins[0][2]
@@ -54,19 +52,48 @@ class Model:
         # (the converter keeps inputs live): a streaming pipeline can then slide its
         # feature window inside the input, with no second copy.
         self.input_persists = ins[0][5]
-        self._invoke = _earshot.invoke
+        self._meta = native.meta
+        self._metadata = None
+
+    def invoke(self, x=None):
+        # x (bytes, bytearray, array, memoryview or ulab ndarray of the input's type and
+        # size) is copied into the input first; a wrong size or type raises ValueError.
+        self._native.invoke(x)
+
+    def reset(self):
+        # The model's streaming state back to its initial values (done once at creation).
+        self._native.reset()
+
+    def profile(self, ticks):
+        # One run; ticks (array('I'), one per operator) receives each operator's cycles
+        # where the board counts them (0 elsewhere).
+        self._native.profile(ticks)
+
+    def dequantize_output(self, out, index=0):
+        # (q - zero_point) * scale of output `index` into out: a float array ('f' / 'd')
+        # or ulab ndarray of the output's length; nothing allocated.
+        self._native.dequantize_output(out, index)
+
+    def output_array(self, index=0):
+        # An ndarray view of output `index` (its dtype and shape, no copy; the same object
+        # at every call) with ulab built in; RuntimeError without ulab (use .outputs).
+        return self._native.output_array(index)
+
+    def input_array(self, index=0):
+        # The same for input `index`: m.input_array()[:] = x fills the input.
+        return self._native.input_array(index)
 
     @classmethod
     def from_file(cls, path):
-        # The whole file in one bytearray (read in place, no second copy); CRC checked.
+        # The whole file read once into an immutable bytes object (weights read in place,
+        # no second copy); CRC checked.
         import os
 
         size = os.stat(path)[6]
-        data = bytearray(size)
         with open(path, "rb") as f:
-            n = f.readinto(data)
-        if n != size:
-            raise ValueError("short read of {}: {} of {} bytes".format(path, n, size))
+            data = f.read(size)
+        if len(data) != size:
+            raise ValueError("short read of {}: {} of {} bytes".format(path, len(data), size))
         model = cls(data, True)
         model.source = "file " + path
         return model
@@ -78,9 +105,6 @@ class Model:
         model = cls(module.MODEL, check_crc)
         model.source = "frozen " + name
         return model
-
-    def invoke(self):
-        self._invoke(self._buffer, self._arena)
 
     @property
     def metadata(self):

@@ -79,7 +79,7 @@ def _main():
     prof = array.array('I', bytes(4 * {op_count}))
     for _ in range({profiles}):
         fill()
-        _earshot.invoke(m._buffer, m._arena, prof)
+        m.profile(prof)
         profiles.append(list(prof))
     return {{'cycles': runs, 'profiles': profiles, 'arena_bytes': m.arena_size}}
 

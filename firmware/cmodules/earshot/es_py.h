@@ -52,6 +52,9 @@
 
 // ------------------------------------------------------------------- errors
 #if ES_DYNRUNTIME
+// dynruntime.h names a few exception types; the others come from the builtins the same way
+// (firmware/natmod/Makefile scans this header for its qstrs).
+#define mp_type_MemoryError (*(mp_obj_type_t *)(mp_load_global(MP_QSTR_MemoryError)))
 NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...);
 #define ES_RAISE(type, fmt, ...) es_raise_fmt(&mp_type_##type, fmt, __VA_ARGS__)
 #else
@@ -79,22 +82,23 @@ NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...);
     void type##_init(void)
 
 // The type's slots and methods are filled in at import (mpy_init calls ES_TYPE_INIT).
-#define ES_TYPE(type, name, make_new_fn, print_fn, attr_fn, METHODS) \
-    static mp_map_elem_t type##_locals_table[0 METHODS(ES_COUNT_ENTRY)]; \
-    static MP_DEFINE_CONST_DICT(type##_locals, type##_locals_table); \
-    mp_obj_full_type_t type; \
-    void type##_init(void) { \
+// (Its bss, the locals table, must not be static: mpy_ld.py cannot relocate to static bss.)
+#define ES_TYPE(otype, oname, make_new_fn, print_fn, attr_fn, METHODS) \
+    mp_map_elem_t otype##_locals_table[0 METHODS(ES_COUNT_ENTRY)]; \
+    static MP_DEFINE_CONST_DICT(otype##_locals, otype##_locals_table); \
+    mp_obj_full_type_t otype; \
+    void otype##_init(void) { \
         mp_map_elem_t entries[] = { METHODS(ES_MAP_ENTRY) }; \
         for (size_t i = 0; i < MP_ARRAY_SIZE(entries); ++i) { \
-            type##_locals_table[i] = entries[i]; \
+            otype##_locals_table[i] = entries[i]; \
         } \
-        type.base.type = (void *)&mp_type_type; \
-        type.flags = MP_TYPE_FLAG_NONE; \
-        type.name = name; \
-        MP_OBJ_TYPE_SET_SLOT(&type, make_new, make_new_fn, 0); \
-        MP_OBJ_TYPE_SET_SLOT(&type, print, print_fn, 1); \
-        MP_OBJ_TYPE_SET_SLOT(&type, attr, attr_fn, 2); \
-        MP_OBJ_TYPE_SET_SLOT(&type, locals_dict, (void *)&type##_locals, 3); \
+        otype.base.type = (void *)&mp_type_type; \
+        otype.flags = MP_TYPE_FLAG_NONE; \
+        otype.name = oname; \
+        MP_OBJ_TYPE_SET_SLOT(&otype, make_new, make_new_fn, 0); \
+        MP_OBJ_TYPE_SET_SLOT(&otype, print, print_fn, 1); \
+        MP_OBJ_TYPE_SET_SLOT(&otype, attr, attr_fn, 2); \
+        MP_OBJ_TYPE_SET_SLOT(&otype, locals_dict, (void *)&otype##_locals, 3); \
     }
 
 #define ES_TYPE_INIT(type) type##_init()

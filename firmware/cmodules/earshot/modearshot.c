@@ -72,7 +72,7 @@ bool es_get_int64(mp_obj_t obj, int64_t *out) {
 }
 
 #if ES_DYNRUNTIME
-static const mp_obj_type_t *es_memoryview_type;
+const mp_obj_type_t *es_memoryview_type; // not static: bss of a native module
 #define ES_MEMORYVIEW_TYPE es_memoryview_type
 #else
 #define ES_MEMORYVIEW_TYPE (&mp_type_memoryview)
@@ -159,7 +159,7 @@ NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...) {
 }
 
 // sys.stdin: a stream of the host firmware (not on the heap).
-static mp_obj_t es_stdin;
+mp_obj_t es_stdin; // not static: bss of a native module
 
 int es_stdin_read_chr(void) {
     const mp_stream_p_t *stream = mp_get_stream_raise(es_stdin, MP_STREAM_OP_READ);
@@ -512,6 +512,7 @@ static mp_obj_t model_array(model_obj_t *self, uint32_t k) {
     (void)k;
     mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT(
         "ndarray views need ulab built into the firmware (ULAB_DIR); use .inputs / .outputs"));
+    return mp_const_none; // not reached (the native module's raise is not marked noreturn)
     #endif
 }
 

@@ -6,6 +6,9 @@
 #   make unix                build/unix/micropython
 #   make qemu BOARD=qemu_m3  build/qemu_m3/firmware.elf (qemu_m0, qemu_m3, qemu_m4, qemu_m7)
 #   make firmware            the Unix port and every QEMU board
+#   make natmod              earshot as native modules for stock MicroPython: build/natmod/<arch>/
+#                            (x64, armv6m, armv7m, armv7emsp; OPS=micro_speech: only what it needs)
+#   make stock               stock MicroPython (nothing of earshot inside) for tests/stock/
 #   make board BOARD=pico_i2s    a real board (pico_i2s, nucleo_f411re_i2s); needs
 #                            MICROPY_DIR= a full upstream MicroPython tree with submodules
 #   make deps                toolchains, MicroPython source, ulab (optional), .venv
@@ -84,7 +87,7 @@ CMODULES := firmware/cmodules
 all: firmware
 
 help:
-	@sed -n '2,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,27p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
 deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
@@ -210,9 +213,10 @@ run: unix
 	@$(BUILD)/unix/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
 
 # pytest's status 5 (no tests collected) is a failure too: there must be tests.
+# The stock MicroPython firmwares and earshot's native modules are built for tests/stock/.
 # After the whole suite on every target, the engine and front-end tests again on the Unix
 # port built with ASan+UBSan (test-sanitize) and on the reference kernels (test-reference).
-test: firmware
+test: firmware stock natmod
 	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
 	[ $$status -eq 0 ] || exit $$status
@@ -233,11 +237,12 @@ test-reference:
 # Benchmarks (docs/BENCHMARKS.md): both kernel builds of every emulated target, then
 # earshot_host.bench. The Unix binaries keep their symbols (STRIP=true) for callgrind's
 # per-kernel counts; a stripped one is relinked.
-bench: deps
+bench: deps stock natmod
+	@$(MAKE) --no-print-directory natmod OPS=micro_speech
 	@for k in optimized reference; do s=$$([ $$k = reference ] && echo -reference); \
 		nm $(BUILD)/unix$$s/micropython 2>/dev/null | grep -q " es_model_run" || rm -f $(BUILD)/unix$$s/micropython; \
 		$(MAKE) --no-print-directory firmware KERNELS=$$k STRIP=true || exit 1; done
-	@$(PYTHON) -m earshot_host.bench $(BENCH_ARGS)
+	@$(PYTHON) -m earshot_host.bench --natmod $(BENCH_ARGS)
 
 # ------------------------------------------------------------------- reliability
 # Model fuzzing: FUZZ_CASES mutants of every valid model on the Unix firmware (SANITIZE=1:
@@ -272,7 +277,7 @@ lint: deps
 	@$(VENV)/bin/ruff format --check host_tools tests
 
 clean:
-	rm -rf $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross
+	rm -rf $(BUILD)/natmod $(BUILD)/natmod-* $(addprefix $(BUILD)/,$(patsubst boards/%/,%,$(dir $(wildcard boards/stock_*/stock.mk)))) $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross
 
 distclean:
 	rm -rf $(BUILD) $(VENV)

@@ -63,11 +63,12 @@ ROMFS_MOUNT = (
 
 # A filesystem in RAM with MicroPython's VFS protocol, mounted at /flash with /flash/lib
 # first on sys.path: on the stock QEMU boards (which have no flash filesystem) it stands in
-# for a board's flash after its boot, for installing over the raw REPL (tests, bench). File
-# data lives in a RAM region of the machine outside the heap (appended; one file written
-# at a time) and is read through io.BytesIO (a stream, as imports need); it holds
-# `capacity` bytes of live files. Lost at the next soft reset (the region's index is on
-# the heap).
+# for a board's flash after its boot, for installing over the raw REPL (tests, bench). It
+# lives in a RAM region of the machine outside the heap, so that it outlasts a soft reset
+# as flash does: its index (repr of files, folders and the next free offset) at the start,
+# file data appended after INDEX_BYTES (one file written at a time); `fresh` formats it,
+# otherwise the index is read back. Files are read through io.BytesIO (a stream, as
+# imports need). It holds `capacity` bytes of live files.
 RAM_FS = """
 import vfs, sys, io, uctypes
 class _Writer:
@@ -84,11 +85,23 @@ class _Writer:
         fs.files[self.path] = (off, size + n)
         return n
     def close(self):
-        pass
+        self.fs.save()
 class RamFS:
-    def __init__(self, capacity):
+    def __init__(self, capacity, fresh):
         self.mem = memoryview(uctypes.bytearray_at({addr:#x}, {region}))
-        self.files, self.dirs, self.capacity, self.top = {{}}, {{''}}, capacity, 0
+        self.capacity = capacity
+        if fresh:
+            self.files, self.dirs, self.top = {{}}, {{''}}, {index}
+            self.save()
+        else:
+            n = int.from_bytes(self.mem[0:4], 'little')
+            self.files, self.dirs, self.top = eval(bytes(self.mem[4:4 + n]))
+    def save(self):
+        b = repr((self.files, self.dirs, self.top)).encode()
+        if len(b) + 4 > {index}:
+            raise OSError(28)
+        self.mem[0:4] = len(b).to_bytes(4, 'little')
+        self.mem[4:4 + len(b)] = b
     def used(self):
         return sum(v[1] for v in self.files.values())
     def mount(self, readonly, mkfs):
@@ -125,8 +138,10 @@ class RamFS:
                 yield (f[len(pre):], 0x8000, 0, v[1])
     def mkdir(self, path):
         self.dirs.add(self._p(path))
+        self.save()
     def remove(self, path):
         del self.files[self._p(path)]
+        self.save()
     def statvfs(self, path):
         free = (self.capacity - self.used()) // 512
         return (512, 512, self.capacity // 512, free, free, 0, 0, 0, 0, 255)
@@ -134,20 +149,28 @@ class RamFS:
         pass
     def getcwd(self):
         return ''
-vfs.mount(RamFS({capacity}), '/flash')
+vfs.mount(RamFS({capacity}, {fresh}), '/flash')
 sys.path.insert(0, '/flash/lib')
 """
 # The region: 8 MiB above the ROMFS image, in the machine's RAM (mps2: 16 MiB at romfs_addr).
 RAM_FS_OFFSET = 8 << 20
 RAM_FS_REGION = 4 << 20
+RAM_FS_INDEX_BYTES = 16 << 10
 
 
-def ram_fs_code(board: Board, capacity: int) -> str:
-    """The code that mounts RAM_FS on a stock QEMU board (its romfs_addr row)."""
+def ram_fs_code(board: Board, capacity: int, fresh: bool = True) -> str:
+    """The code that mounts RAM_FS on a stock QEMU board (its romfs_addr row): a new, empty
+    one (fresh), or the one a run before this soft reset left there."""
     addr = int(board.extra.get("romfs_addr", 0))
     if not addr:
         raise EarshotError(f"{board.name} has no romfs_addr: no RAM region for a filesystem")
-    return RAM_FS.format(addr=addr + RAM_FS_OFFSET, region=RAM_FS_REGION, capacity=capacity)
+    return RAM_FS.format(
+        addr=addr + RAM_FS_OFFSET,
+        region=RAM_FS_REGION,
+        capacity=capacity,
+        index=RAM_FS_INDEX_BYTES,
+        fresh=fresh,
+    )
 
 
 def natmod_arch(board: Board) -> str:
@@ -365,6 +388,52 @@ def qemu_romfs(board: Board, root: Path | None = None) -> tuple[list[str], str]:
     return args, ROMFS_MOUNT.format(addr=addr, size=len(image))
 
 
+# The parts `make natmod OPS=...` can leave out (firmware/natmod/ops.mk): kernels by the
+# operators that need them, front ends by their type. spectral goes with mfcc and logmel.
+PARTS_OF_OPERATOR = {
+    "CONV_2D": "conv",
+    "AVERAGE_POOL_2D": "pool",
+    "MAX_POOL_2D": "pool",
+    "ADD": "add",
+}
+PARTS = ("conv", "pool", "add", "tflm_micro", "mfcc", "logmel")
+
+
+def needed_parts(spec: str, root: Path | None = None) -> set[str]:
+    """The parts that OPS=spec keeps: each comma-separated item is a part or a model of
+    models/ (whose operators and front end it needs)."""
+    from .catalog import load_catalog
+    from .modelfile import read_model
+
+    catalog = load_catalog()
+    keep: set[str] = set()
+    for item in (i.strip() for i in spec.split(",") if i.strip()):
+        if item in PARTS:
+            keep.add(item)
+        elif item in catalog:
+            model = read_model(catalog[item].model_path.read_bytes())
+            keep |= {PARTS_OF_OPERATOR[o.opcode.name] for o in model.ops
+                     if o.opcode.name in PARTS_OF_OPERATOR}  # fmt: skip
+            frontend = model.metadata.get("frontend")
+            if frontend:
+                keep.add(str(frontend["type"]))
+        else:
+            raise EarshotError(
+                f"OPS: {item!r} is neither a part ({', '.join(PARTS)}) nor a model of "
+                f"models/ ({', '.join(sorted(catalog))})"
+            )
+    return keep
+
+
+def absent_parts(spec: str, root: Path | None = None) -> list[str]:
+    """The parts OPS=spec leaves out, spectral included when mfcc and logmel both are."""
+    keep = needed_parts(spec, root)
+    out = [p for p in PARTS if p not in keep]
+    if "mfcc" in out and "logmel" in out:
+        out.append("spectral")
+    return out
+
+
 def device_version(root: Path | None = None) -> str:
     """The device package's __version__ (firmware/earshot/__init__.py)."""
     text = ((root or project_root()) / "firmware" / "earshot" / "__init__.py").read_text()
@@ -376,11 +445,19 @@ def device_version(root: Path | None = None) -> str:
 
 def _main(argv: list[str]) -> int:
     """`python -m earshot_host.natmod package FOLDER`: write FOLDER/package.json and say
-    what the folder holds (run by `make natmod` for each architecture)."""
+    what the folder holds (run by `make natmod` for each architecture);
+    `python -m earshot_host.natmod absent OPS`: the parts OPS leaves out (ops.mk)."""
     import sys
 
+    if len(argv) == 2 and argv[0] == "absent":
+        try:
+            print(" ".join(absent_parts(argv[1])))
+        except EarshotError as err:
+            print(f"earshot: error: {err}", file=sys.stderr)
+            return 1
+        return 0
     if len(argv) != 2 or argv[0] != "package":
-        print("usage: python -m earshot_host.natmod package FOLDER", file=sys.stderr)
+        print("usage: python -m earshot_host.natmod (package FOLDER | absent OPS)", file=sys.stderr)
         return 2
     folder = Path(argv[1])
     try:

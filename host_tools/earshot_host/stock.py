@@ -13,11 +13,12 @@ once into RAM). See docs/STOCK.md.
 from __future__ import annotations
 
 import ast
+import base64
 import contextlib
 import io
 import tempfile
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,9 +75,15 @@ except OSError:
 """
 
 VERIFY_CODE = """
+import gc
+gc.collect()
 import earshot, _earshot
 print(repr((earshot.__version__, earshot.__file__, earshot.kernels)))
 """
+
+
+# Bytes of a file per raw-REPL run when writing to a board.
+CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -121,11 +128,26 @@ class InstallResult:
 
 class Board:
     """A board in raw REPL through an mpremote transport; remote failures become
-    EarshotError naming the code's error."""
+    EarshotError naming the code's error. reset, if given, replaces soft_reset's raw-REPL
+    soft reset (a test board that must mount its filesystem again afterwards)."""
 
-    def __init__(self, transport: Transport, name: str) -> None:
+    def __init__(
+        self, transport: Transport, name: str, reset: Callable[[], None] | None = None
+    ) -> None:
         self.transport = transport
         self.name = name
+        self._reset = reset
+
+    def soft_reset(self) -> None:
+        """A soft reset, back in raw REPL: a clean heap, the filesystem as the board's boot
+        mounts it."""
+        if self._reset is not None:
+            self._reset()
+            return
+        try:
+            self.transport.enter_raw_repl(soft_reset=True)
+        except (TransportError, OSError) as err:
+            raise EarshotError(f"{self.name}: no raw REPL after a soft reset ({err})") from err
 
     def run(self, code: str, timeout: float = 30.0) -> str:
         try:
@@ -152,6 +174,12 @@ class Board:
         value = self.eval(FREE_CODE.format(path=folder))
         return None if value is None else int(value)  # type: ignore[arg-type]
 
+    def existing(self, folder: str) -> str:
+        """folder, or its nearest existing parent (where its files would go)."""
+        while folder not in ("", "/") and not self.transport.fs_exists(folder):
+            folder = folder.rsplit("/", 1)[0]
+        return folder or "/"
+
     def files(self, folder: str) -> dict[str, int]:
         """Files under folder (recursively) and their sizes; {} when there is no folder."""
         out = self.run(WALK_CODE.format(path=folder))
@@ -166,11 +194,18 @@ class Board:
                 self.transport.fs_mkdir(prefix)
 
     def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
+        """A file of data at path (its folders made), sent in base64 chunks of CHUNK
+        bytes (a third of the text of mpremote's repr chunks)."""
         self.mkdirs(path.rsplit("/", 1)[0])
+        self.run(f"_f = open({path!r}, 'wb')\nfrom binascii import a2b_base64 as _d")
         try:
-            self.transport.fs_writefile(path, data, chunk_size=1024, progress_callback=progress)
-        except OSError as err:
-            raise EarshotError(f"{self.name}: cannot write {path}: {err}") from err
+            for start in range(0, len(data), CHUNK):
+                piece = base64.b64encode(data[start : start + CHUNK]).decode()
+                self.run(f"_f.write(_d({piece!r}))")
+                if progress:
+                    progress(min(start + CHUNK, len(data)), len(data))
+        finally:
+            self.run("_f.close()\ndel _f, _d")
 
 
 @contextlib.contextmanager
@@ -222,7 +257,7 @@ def install(
     # Room: the new files replace the ones of an earlier install.
     old = board.files(f"{target}/earshot")
     old_native = board.files(target).get(f"{target}/_earshot.mpy", 0)
-    free = board.free_bytes(target if board.transport.fs_exists(target) else "/")
+    free = board.free_bytes(board.existing(target))
     reclaimed = sum(old.values()) + old_native
     if free is not None and total > free + reclaimed:
         raise EarshotError(
@@ -242,7 +277,9 @@ def install(
 
         board.write(f"{target}/{name}", blob, step)
         done += len(blob)
-    board.run("import sys\nfor _m in ('earshot', '_earshot'):\n    sys.modules.pop(_m, None)")
+    # Import it as the board will from now on: after a reset (a clean heap; the native
+    # code needs one block of its size).
+    board.soft_reset()
     version, module, _kernels = board.eval(VERIFY_CODE)  # type: ignore[misc]
     if not str(module).startswith(target + "/"):
         raise EarshotError(
@@ -281,7 +318,7 @@ def put_model(
         return _put_model_romfs(board, name, blob)
     base = (info.lib or "/lib").rsplit("/", 1)[0]
     path = f"{base}/models/{name}.esm"
-    free = board.free_bytes(base or "/")
+    free = board.free_bytes(board.existing(base or "/"))
     if free is not None and len(blob) > free:
         raise EarshotError(
             f"{board.name}: no room for {name}: {len(blob):,} bytes, {free:,} free on {base or '/'}"

@@ -71,9 +71,9 @@ def install_folders(root: Path) -> dict[str, dict[str, Path]]:
 
 
 def import_ram(board: Board, folder: Path, root: Path) -> dict[str, Any]:
-    """RAM of the install folder imported on a stock QEMU board, from a filesystem (the
-    files written over the raw REPL into natmod.RAM_FS, outside the heap; measured in the
-    same session) and, for the full build, from the board's ROMFS image (/rom/lib)."""
+    """RAM of the install folder imported on a stock QEMU board after a soft reset, from a
+    filesystem (the files written over the raw REPL into natmod.RAM_FS, outside the heap)
+    and, for the full build, from the board's ROMFS image (/rom/lib)."""
     runner = open_runner(board, root)
     modules = modules_of(folder)
     places = [("filesystem", "/flash/lib")]
@@ -87,6 +87,9 @@ def import_ram(board: Board, folder: Path, root: Path) -> dict[str, Any]:
                 device.run(ram_fs_code(board, 1 << 20))
                 for name in package_files(folder):
                     device.write(f"{lib}/{name}", (folder / name).read_bytes())
+                # Measured after a reset, as a board imports it: a clean heap.
+                device = StockBoard(runner.fresh_session(), board.name)  # type: ignore[attr-defined]
+                device.run(ram_fs_code(board, 1 << 20, fresh=False))
             out = device.run(IMPORT_RAM.format(lib=lib, modules=modules))
             imported, full, module = out.split()
             if not module.startswith(lib + "/"):

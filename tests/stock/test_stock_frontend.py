@@ -11,7 +11,7 @@ from stock_support import ROOT, data_path
 from earshot_host.boards import get_board
 from earshot_host.features import device_frames, model_frontend, reference_features
 from earshot_host.frontend.wav import read_wav
-from earshot_host.infer import resolve_model
+from earshot_host.infer import ModelSource, resolve_model
 from earshot_host.runner import open_runner
 
 pytestmark = pytest.mark.stock
@@ -21,7 +21,9 @@ MODEL_OF_KIND = {"tflm_micro": "micro_speech", "mfcc": "mlperf_kws", "logmel": "
 @pytest.mark.parametrize("kind", sorted(MODEL_OF_KIND))
 def test_front_end_frames_are_the_firmware_s(target, kind):
     name = MODEL_OF_KIND[kind]
-    fe = model_frontend(resolve_model(name))
+    frozen = resolve_model(name)
+    # The model file's bytes (the stock firmware has no frozen models), uploaded.
+    fe = model_frontend(ModelSource(name, False, frozen.blob))
     x = read_wav(ROOT / "tests" / "data" / "audio" / "yes_1000ms.wav").samples
     raw = kind == "tflm_micro"
     if target.board.kind == "unix":
@@ -37,8 +39,7 @@ def test_front_end_frames_are_the_firmware_s(target, kind):
     if target.board.kind == "unix":
         firmware = open_runner(get_board("unix", ROOT), ROOT)
         try:
-            frozen = model_frontend(resolve_model(name))
-            ours, _ = device_frames(firmware, frozen, x)
+            ours, _ = device_frames(firmware, model_frontend(frozen), x)
         finally:
             firmware.close()
         np.testing.assert_array_equal(q, ours)

@@ -291,6 +291,35 @@ def install(
 
 # ----------------------------------------------------------------------- models
 
+# True where earshot's C module came as a native module (a file: stock firmware), False
+# where it is built into the firmware (which keeps models in its own store).
+STOCK_CODE = """
+import _earshot
+print(repr(hasattr(_earshot, '__file__')))
+"""
+
+
+def runs_stock_firmware(board: Board) -> bool:
+    """True for a board running stock MicroPython with earshot installed as native
+    modules; EarshotError for a board without earshot."""
+    try:
+        return bool(board.eval(STOCK_CODE))
+    except EarshotError as err:
+        raise EarshotError(
+            f"{board.name}: earshot is not on this board ({err}); "
+            "`earshot install --port PORT` puts it on stock MicroPython"
+        ) from None
+
+
+def flash_model(port: str, spec: str, progress: Progress | None = None) -> ModelPlacement:
+    """`earshot flash-model SPEC --port PORT` on a board running stock firmware: the model
+    (a model of models/, a .esm or a .tflite) put where Model.from_file reads it best."""
+    from .infer import resolve_model
+
+    source = resolve_model(spec)
+    with connect(port) as board:
+        return put_model(board, source.name, source.blob, progress)
+
 
 @dataclass(frozen=True)
 class ModelPlacement:

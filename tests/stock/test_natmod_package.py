@@ -7,16 +7,20 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 from mpremote import mip
 from stock_support import http_server
 
+from earshot_host.boards import load_boards
 from earshot_host.errors import EarshotError
 from earshot_host.natmod import (
     ARCHS,
+    MPY_ARCH_NAMES,
     built_natmod_dir,
+    natmod_arch,
     natmod_for_mpy,
     package_files,
     romfs_image,
@@ -170,3 +174,38 @@ def test_romfs_images_read_back_by_micropython_with_aligned_data(target, tmp_pat
             seen[name.removeprefix("/rom/")] = bytes.fromhex(data.strip("-"))
             assert int(size) == len(seen[name.removeprefix("/rom/")])
     assert seen == files
+
+
+STOCK_ROWS = [b for b in load_boards(ROOT).values() if natmod_arch(b)]
+
+
+@pytest.mark.parametrize("board", STOCK_ROWS, ids=lambda b: b.name)
+def test_stock_rows_agree_with_their_folders_and_builds(board):
+    """A stock row's firmware is the build its folder's stock.mk names, its QEMU machine
+    the one that firmware is built for, and its natmod an architecture the firmware loads
+    (sys.implementation._mpy of a Thumb-2 firmware: up to its own)."""
+    stock_mk = (ROOT / "boards" / board.name / "stock.mk").read_text()
+    build = re.search(r"^STOCK_BUILD = (\S+)", stock_mk, re.M)
+    if build is None:  # a row that shares another's firmware includes its stock.mk
+        other = re.search(r"boards/(\w+)/stock.mk", stock_mk).group(1)
+        stock_mk = (ROOT / "boards" / other / "stock.mk").read_text()
+        build = re.search(r"^STOCK_BUILD = (\S+)", stock_mk, re.M)
+    assert board.firmware.split("/")[1] == build.group(1)
+    if board.kind == "unix":
+        assert "VARIANT=standard" in stock_mk and "FROZEN_MANIFEST=" in stock_mk
+        assert board.extra["natmod"] == "x64"
+        return
+    assert "FROZEN_MANIFEST=" in stock_mk  # nothing frozen: no earshot inside
+    upstream = re.search(r"^STOCK_ARGS = .*?\bBOARD=(\w+)", stock_mk, re.M).group(1)
+    folder = (
+        ROOT / "boards" / upstream
+        if (ROOT / "boards" / upstream).is_dir()
+        else ROOT / "build" / "deps" / "micropython" / "ports" / "qemu" / "boards" / upstream
+    )
+    mk = (folder / "mpconfigboard.mk").read_text()
+    assert re.search(rf"^QEMU_MACHINE = {board.machine}$", mk, re.M)
+    core = "cortex-m4" if board.core == "cortex-m4f" else board.core
+    assert f"-mcpu={core}" in mk
+    firmware_arch = "armv7emsp" if "-mfpu=fpv4-sp-d16" in mk else "armv7em"
+    index = MPY_ARCH_NAMES.index
+    assert index("armv6m") <= index(board.extra["natmod"]) <= index(firmware_arch)

@@ -12,7 +12,7 @@ from stock_support import ROOT
 
 from earshot_host.errors import EarshotError
 from earshot_host.natmod import built_natmod_dir, natmod_arch, package_files, ram_fs_code
-from earshot_host.stock import Board, install, put_model
+from earshot_host.stock import Board, install, put_model, runs_stock_firmware
 
 pytestmark = [pytest.mark.stock, pytest.mark.kinds("qemu")]
 
@@ -61,6 +61,7 @@ def test_install_copies_the_board_s_architecture_and_a_model_file_runs(target):
     names = package_files(folder)
     on_board = board.files("/flash/lib")
     assert on_board == {f"/flash/lib/{n}": (folder / n).stat().st_size for n in names}
+    assert runs_stock_firmware(board)  # what flash-model asks: stock, models are files
     # flash-model's way on stock firmware without a ROMFS partition: a file beside lib/,
     # read once into RAM by Model.from_file; the installed copy runs it (the ROMFS copy
     # of earshot comes later on sys.path).

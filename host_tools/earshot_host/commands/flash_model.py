@@ -5,7 +5,36 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import EarshotError
 from ..flash_model import board_model, flash_model
+from ..stock import connect, runs_stock_firmware
+from ..stock import flash_model as flash_stock_model
+
+
+def stock_board(port: str) -> bool:
+    """True for a board running stock MicroPython with earshot's native modules; any
+    other answer (or none) leaves the board to earshot's model store, which says why."""
+    try:
+        with connect(port) as board:
+            return runs_stock_firmware(board)
+    except EarshotError:
+        return False
+
+
+def run_stock(args: argparse.Namespace) -> int:
+    if args.status:
+        print(f"{args.port}: stock MicroPython: models are files (Model.from_file)")
+        return 0
+    if not args.model:
+        args.parser.error("MODEL is required (or --status)")
+    placed = flash_stock_model(args.port, args.model)
+    where = "in place from its ROMFS partition" if placed.in_place else "read into RAM"
+    print(
+        f"{args.port}: {placed.path}, {placed.size:,} bytes ({where}): "
+        f"earshot.Model.from_file({placed.path!r}), or --model-file {placed.path}"
+    )
+    return 0
+
 
 EXAMPLES = """examples:
   earshot flash-model models/mlperf_kws/mlperf_kws.esm --port /dev/ttyACM0
@@ -42,6 +71,8 @@ def bar(done: int, total: int, width: int = 30) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if stock_board(args.port):  # stock MicroPython: a model is a file (earshot_host.stock)
+        return run_stock(args)
     if args.status:
         print(board_model(args.port).source)
         return 0

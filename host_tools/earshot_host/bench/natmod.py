@@ -2,11 +2,11 @@
 
 For every install folder (`make natmod`: build/natmod/<arch>/, and the reduced builds of
 `make natmod OPS=...` in build/natmod-<ops>/<arch>/): its file sizes, and the RAM it takes
-once imported on the stock QEMU board that loads its architecture — `gc.mem_free()`
-before and after importing `earshot`, then after importing every module of the package
-(the whole detector). Two ways a board holds the files: a filesystem (the files are read
-into RAM, bytecode included; the usual case) and a ROMFS partition (bytecode runs in place
-from flash; native code is copied to RAM either way).
+once imported on the stock QEMU board that loads its architecture: `gc.mem_free()` before
+and after importing `earshot`, after importing the detector's modules, and after
+importing every module of the package. Two ways a board holds the files: a filesystem
+(the files are read into RAM, bytecode included; the usual case) and a ROMFS partition
+(bytecode runs in place from flash; native code is copied to RAM either way).
 """
 
 from __future__ import annotations
@@ -21,8 +21,14 @@ from ..natmod import ARCHS, natmod_arch, package_files, ram_fs_code
 from ..runner import open_runner
 from ..stock import Board as StockBoard
 
-# Heap in use by `import earshot`, then by every module of the package (not __main__,
-# which runs the command line).
+# The modules `micropython -m earshot --wav F` imports (the detector on a WAV).
+DETECTOR = (
+    "earshot.model", "earshot.frontend", "earshot.stream", "earshot.detect",
+    "earshot.protocol", "earshot.ring", "earshot.sources.wav",
+)  # fmt: skip
+
+# Heap in use by `import earshot`, by the detector's modules, then by every module of the
+# package (not __main__, which runs the command line).
 IMPORT_RAM = """
 import gc, sys
 sys.path.insert(0, {lib!r})
@@ -31,10 +37,14 @@ _f0 = gc.mem_free()
 import earshot
 gc.collect()
 _f1 = gc.mem_free()
+for _m in {detector!r}:
+    __import__(_m)
+gc.collect()
+_f2 = gc.mem_free()
 for _m in {modules!r}:
     __import__(_m)
 gc.collect()
-print(_f0 - _f1, _f0 - gc.mem_free(), earshot.__file__)
+print(_f0 - _f1, _f0 - _f2, _f0 - gc.mem_free(), earshot.__file__)
 """
 
 
@@ -90,11 +100,15 @@ def import_ram(board: Board, folder: Path, root: Path) -> dict[str, Any]:
                 # Measured after a reset, as a board imports it: a clean heap.
                 device = StockBoard(runner.fresh_session(), board.name)  # type: ignore[attr-defined]
                 device.run(ram_fs_code(board, 1 << 20, fresh=False))
-            out = device.run(IMPORT_RAM.format(lib=lib, modules=modules))
-            imported, full, module = out.split()
+            code = IMPORT_RAM.format(lib=lib, detector=DETECTOR, modules=modules)
+            imported, detector, full, module = device.run(code).split()
             if not module.startswith(lib + "/"):
                 raise EarshotError(f"{board.name}: earshot came from {module}, not {lib}")
-            figures[where] = {"import_bytes": int(imported), "full_bytes": int(full)}
+            figures[where] = {
+                "import_bytes": int(imported),
+                "detector_bytes": int(detector),
+                "full_bytes": int(full),
+            }
         return figures
     finally:
         runner.close()

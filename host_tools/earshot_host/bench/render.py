@@ -247,7 +247,8 @@ def _natmod(data: dict[str, Any]) -> list[str]:
         "",
         "Files of each install folder, and the heap it takes once imported on the stock QEMU "
         "board of its architecture (gc.mem_free() before and after, after a soft reset): "
-        "`import earshot`, then every module of the package; from a filesystem (bytecode "
+        "`import earshot`, the detector's modules (`-m earshot --wav`), every module of the "
+        "package; from a filesystem (bytecode "
         "read into RAM) and from ROMFS (bytecode in place; full build only).",
         "",
     ]
@@ -265,7 +266,9 @@ def _natmod(data: dict[str, Any]) -> list[str]:
                     _n(f["package_bytes"]),
                     ram.get("board", "—"),
                     _n(fs.get("import_bytes")),
+                    _n(fs.get("detector_bytes")),
                     _n(fs.get("full_bytes")),
+                    _n(rom.get("detector_bytes")),
                     _n(rom.get("full_bytes")),
                 ]
             )
@@ -278,7 +281,9 @@ def _natmod(data: dict[str, Any]) -> list[str]:
             "package .mpy",
             "measured on",
             "RAM: import earshot",
+            "RAM: the detector",
             "RAM: whole package",
+            "RAM: detector, ROMFS",
             "RAM: whole, ROMFS",
         ],
         rows,

@@ -4,6 +4,7 @@
     python -m earshot_host.bench --quick --targets qemu_m4 --models micro_speech \\
         --kernels optimized --output /tmp/bench.json --no-docs
     python -m earshot_host.bench --render-only         # re-render docs from bench.json
+    python -m earshot_host.bench --natmod-only         # natmod sizes (make stock natmod)
 """
 
 from __future__ import annotations
@@ -63,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also the native modules (make natmod) on stock MicroPython (make stock)",
     )
+    parser.add_argument(
+        "--natmod-only",
+        action="store_true",
+        help="only the native modules' section, printed as JSON (docs untouched)",
+    )
     parser.add_argument("--output", type=Path, help="bench.json to write (build/bench.json)")
     parser.add_argument("--no-docs", action="store_true", help="do not update docs/")
     parser.add_argument(
@@ -73,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = project_root()
     try:
+        if args.natmod_only:
+            print(json.dumps(measure_natmod(root), indent=1))
+            return 0
         if args.render_only:
             data = load_bench(root)
             validate(data)

@@ -17,10 +17,13 @@
 #   make fuzz                10,000 mutated models on the Unix port and a native ASan harness
 #   make test-sanitize       engine, front-end and fuzz tests on the ASan+UBSan Unix port
 #   make test-reference      engine tests on the reference-kernel builds (both run by test)
+#   make test-ulab           ulab tests on builds with ulab (ULAB_DIR=...; run by test when
+#                            there is a ulab tree)
 #   make soak                1 h of audio on the Unix port, 10 min on qemu_m4 (build/soak.json)
 #
 # Variables: MICROPY_DIR (a MicroPython tree to use instead of the pinned one),
-# ULAB_DIR (a micropython-ulab checkout), TARGETS (for `make test`, e.g. unix,qemu_m3),
+# ULAB_DIR (a micropython-ulab checkout), ULAB=1 (build the Unix port / a QEMU board with
+# it, in build/<target>-ulab/), TARGETS (for `make test`, e.g. unix,qemu_m3),
 # KERNELS=reference (the portable reference kernels, built into build/<target>-reference/;
 # default: optimized, in build/<target>/), SANITIZE=1 (the Unix port with ASan+UBSan, in
 # build/unix-sanitize/), PYTEST_ARGS, V=1 (verbose MicroPython builds),
@@ -55,7 +58,8 @@ SSUFFIX := -sanitize
 else
 SSUFFIX :=
 endif
-UNIX_BUILD = $(BUILD)/unix$(KSUFFIX)$(SSUFFIX)
+UNIX_BUILD = $(BUILD)/unix$(KSUFFIX)$(SSUFFIX)$(USUFFIX)
+QEMU_BUILD = $(BUILD)/$(BOARD)$(KSUFFIX)$(USUFFIX)
 
 # A MicroPython tree given by the user is used as is; otherwise the pinned one is fetched.
 ifdef MICROPY_DIR
@@ -67,9 +71,19 @@ MPY_SOURCE_DEP := $(MPY_DIR)/.earshot-source
 endif
 
 # ulab: the user's checkout, else the pinned tag if it could be fetched (decided at
-# recipe time, after `deps` has run).
+# recipe time, after `deps` has run). ULAB=1 builds the Unix port and QEMU boards with it,
+# in build/<target>-ulab/ (docs/ULAB.md); their other builds leave it out, so that the
+# main test suite tests what CI builds. Real boards (`make board`) include it when there
+# is a tree.
 ULAB_PINNED := $(DEPS)/ulab
 ulab_dir = $(if $(ULAB_DIR),$(abspath $(ULAB_DIR)),$(if $(wildcard $(ULAB_PINNED)/code/micropython.mk),$(ULAB_PINNED)))
+ifeq ($(ULAB),1)
+USUFFIX := -ulab
+else
+USUFFIX :=
+endif
+# The ulab tree a Unix or QEMU build includes (fails when ULAB=1 has none to include).
+build_ulab = $(if $(USUFFIX),$(or $(ulab_dir),$(error ULAB=1 needs ULAB_DIR=/path/to/micropython-ulab (or the pinned tree in $(ULAB_PINNED), fetched by make deps when the network allows))))
 
 # Arguments every MicroPython port build gets. MPY_LIB_DIR points at a folder of ours
 # (earshot freezes nothing from micropython-lib, which Debian's +ds tree lacks).
@@ -83,14 +97,15 @@ MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V
 CMODULES := firmware/cmodules
 
 .PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware stock stock-board natmod board test run bench lint clean distclean help \
-	fuzz test-sanitize test-reference soak
+	fuzz test-sanitize test-reference test-ulab soak
 all: firmware
 
 help:
-	@sed -n '2,27p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,30p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
-deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md
+# The pinned ulab is tried once (a marker), and not at all when ULAB_DIR names a tree.
+deps: deps-apt $(MPY_SOURCE_DEP) $(if $(ULAB_DIR),,$(DEPS)/.ulab-tried) $(VENV)/.installed $(BUILD)/mpy-lib/README.md
 
 deps-apt:
 	@firmware/deps/apt-packages.sh
@@ -99,7 +114,7 @@ $(MPY_DIR)/.earshot-source: firmware/deps/versions.env | deps-apt
 	@firmware/deps/micropython.sh $(MPY_DIR)
 
 $(DEPS)/.ulab-tried: firmware/deps/versions.env
-	@$(if $(ULAB_DIR),true,firmware/deps/ulab.sh $(ULAB_PINNED))
+	@firmware/deps/ulab.sh $(ULAB_PINNED)
 	@mkdir -p $(@D) && touch $@
 
 deps-retry:
@@ -132,21 +147,21 @@ frozen-models: deps
 # ------------------------------------------------------------------------ firmware
 unix: deps frozen-models $(MPY_CROSS)
 	@firmware/deps/build-dir.sh $(UNIX_BUILD) boards/unix firmware/config
-	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(UNIX_BUILD)/usercmodules $(CMODULES)/earshot
+	@ULAB=$(build_ulab) firmware/deps/usercmodules.sh $(UNIX_BUILD)/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
 		BUILD=$(UNIX_BUILD) PROG=micropython EARSHOT_SANITIZE=$(SANITIZE) \
 		USER_C_MODULES=$(UNIX_BUILD)/usercmodules
-	@echo "earshot: built $(UNIX_BUILD)/micropython ($(KERNELS) kernels$(if $(SSUFFIX), with ASan+UBSan))"
+	@echo "earshot: built $(UNIX_BUILD)/micropython ($(KERNELS) kernels$(if $(SSUFFIX), with ASan+UBSan)$(if $(USUFFIX), with ulab))"
 
 qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
-	@firmware/deps/build-dir.sh $(BUILD)/$(BOARD)$(KSUFFIX) boards/$(BOARD) firmware/config
-	@ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)$(KSUFFIX)/usercmodules \
+	@firmware/deps/build-dir.sh $(QEMU_BUILD) boards/$(BOARD) firmware/config
+	@ULAB=$(build_ulab) firmware/deps/usercmodules.sh $(QEMU_BUILD)/usercmodules \
 		$(CMODULES)/earshot $(CMODULES)/qemu_board
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/qemu BOARD=$(BOARD) BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
-		BUILD=$(BUILD)/$(BOARD)$(KSUFFIX) FROZEN_MANIFEST=$(EARSHOT_DIR)/boards/$(BOARD)/manifest.py \
-		USER_C_MODULES=$(BUILD)/$(BOARD)$(KSUFFIX)/usercmodules
-	@echo "earshot: built $(BUILD)/$(BOARD)$(KSUFFIX)/firmware.elf ($(KERNELS) kernels)"
+		BUILD=$(QEMU_BUILD) FROZEN_MANIFEST=$(EARSHOT_DIR)/boards/$(BOARD)/manifest.py \
+		USER_C_MODULES=$(QEMU_BUILD)/usercmodules
+	@echo "earshot: built $(QEMU_BUILD)/firmware.elf ($(KERNELS) kernels$(if $(USUFFIX), with ulab))"
 
 firmware: unix
 	@for b in $(QEMU_BOARDS); do $(MAKE) --no-print-directory qemu BOARD=$$b || exit 1; done
@@ -222,6 +237,7 @@ test: firmware stock natmod
 	[ $$status -eq 0 ] || exit $$status
 	@$(MAKE) --no-print-directory test-sanitize
 	@$(MAKE) --no-print-directory test-reference
+	@$(if $(ulab_dir),$(MAKE) --no-print-directory test-ulab,echo "earshot: the ulab tests did not run: no ULAB_DIR and no pinned ulab tree in $(ULAB_PINNED) (make test-ulab ULAB_DIR=/path/to/micropython-ulab runs them)")
 
 # The optimized kernels' and FFTs' oracle: the engine and front-end tests on builds with
 # the reference kernels and FFTs (bit-exact either way), on the Unix port and the
@@ -233,6 +249,14 @@ test-reference:
 	@$(MAKE) --no-print-directory unix KERNELS=reference
 	@$(MAKE) --no-print-directory qemu BOARD=qemu_m4 KERNELS=reference
 	@EARSHOT_KERNELS=reference $(PYTHON) -m pytest --targets $(REFERENCE_TARGETS) $(REFERENCE_TESTS) $(PYTEST_ARGS)
+
+# ulab (docs/ULAB.md): the Unix port and ULAB_BOARD built with ulab (ULAB=1, in
+# build/unix-ulab/ and build/$(ULAB_BOARD)-ulab/), then tests/ulab/ on both.
+ULAB_BOARD ?= qemu_m4
+test-ulab:
+	@$(MAKE) --no-print-directory unix ULAB=1
+	@$(MAKE) --no-print-directory qemu BOARD=$(ULAB_BOARD) ULAB=1
+	@EARSHOT_ULAB=1 $(PYTHON) -m pytest --targets unix,$(ULAB_BOARD) tests/ulab $(PYTEST_ARGS)
 
 # Benchmarks (docs/BENCHMARKS.md): both kernel builds of every emulated target, then
 # earshot_host.bench. The Unix binaries keep their symbols (STRIP=true) for callgrind's
@@ -256,7 +280,9 @@ fuzz: unix
 
 # The engine, front-end and fuzz tests on the Unix port built with ASan+UBSan.
 SANITIZE_TESTS := tests/firmware/test_engine.py tests/firmware/test_engine_hostile.py \
-	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
+	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py \
+	tests/firmware/test_model_object.py tests/firmware/test_binding_fuzz.py \
+	tests/firmware/test_unaligned_samples.py
 test-sanitize:
 	@$(MAKE) --no-print-directory unix SANITIZE=1
 	@EARSHOT_SANITIZE=1 EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest --targets unix $(SANITIZE_TESTS) $(PYTEST_ARGS)

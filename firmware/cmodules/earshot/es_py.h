@@ -23,6 +23,8 @@
 #include "py/binary.h"
 #include "py/objarray.h"
 #include "py/stream.h"
+// (dynruntime.h names a few exception types; MemoryError is a static qstr)
+#define mp_type_MemoryError (*(mp_obj_type_t *)(mp_load_global(MP_QSTR_MemoryError)))
 #else
 #define ES_DYNRUNTIME (0)
 #include "py/runtime.h"
@@ -52,9 +54,6 @@
 
 // ------------------------------------------------------------------- errors
 #if ES_DYNRUNTIME
-// dynruntime.h names a few exception types; the others come from the builtins the same way
-// (firmware/natmod/Makefile scans this header for its qstrs).
-#define mp_type_MemoryError (*(mp_obj_type_t *)(mp_load_global(MP_QSTR_MemoryError)))
 NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...);
 #define ES_RAISE(type, fmt, ...) es_raise_fmt(&mp_type_##type, fmt, __VA_ARGS__)
 #else
@@ -77,31 +76,31 @@ NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...);
 
 #if ES_DYNRUNTIME
 
-#define ES_TYPE_DECLARE(type) \
-    extern mp_obj_full_type_t type; \
-    void type##_init(void)
+#define ES_TYPE_DECLARE(t) \
+    extern mp_obj_full_type_t t; \
+    void t##_init(void)
 
-// The type's slots and methods are filled in at import (mpy_init calls ES_TYPE_INIT).
-// (Its bss, the locals table, must not be static: mpy_ld.py cannot relocate to static bss.)
-#define ES_TYPE(otype, oname, make_new_fn, print_fn, attr_fn, METHODS) \
-    mp_map_elem_t otype##_locals_table[0 METHODS(ES_COUNT_ENTRY)]; \
-    static MP_DEFINE_CONST_DICT(otype##_locals, otype##_locals_table); \
-    mp_obj_full_type_t otype; \
-    void otype##_init(void) { \
+// The type's slots and methods are filled in at import (mpy_init calls ES_TYPE_INIT). Its
+// methods table is not static: a native module's bss variables cannot be.
+#define ES_TYPE(t, qname, make_new_fn, print_fn, attr_fn, METHODS) \
+    mp_map_elem_t t##_locals_table[0 METHODS(ES_COUNT_ENTRY)]; \
+    static MP_DEFINE_CONST_DICT(t##_locals, t##_locals_table); \
+    mp_obj_full_type_t t; \
+    void t##_init(void) { \
         mp_map_elem_t entries[] = { METHODS(ES_MAP_ENTRY) }; \
         for (size_t i = 0; i < MP_ARRAY_SIZE(entries); ++i) { \
-            otype##_locals_table[i] = entries[i]; \
+            t##_locals_table[i] = entries[i]; \
         } \
-        otype.base.type = (void *)&mp_type_type; \
-        otype.flags = MP_TYPE_FLAG_NONE; \
-        otype.name = oname; \
-        MP_OBJ_TYPE_SET_SLOT(&otype, make_new, make_new_fn, 0); \
-        MP_OBJ_TYPE_SET_SLOT(&otype, print, print_fn, 1); \
-        MP_OBJ_TYPE_SET_SLOT(&otype, attr, attr_fn, 2); \
-        MP_OBJ_TYPE_SET_SLOT(&otype, locals_dict, (void *)&otype##_locals, 3); \
+        t.base.type = (void *)&mp_type_type; \
+        t.flags = MP_TYPE_FLAG_NONE; \
+        t.name = qname; \
+        MP_OBJ_TYPE_SET_SLOT(&t, make_new, make_new_fn, 0); \
+        MP_OBJ_TYPE_SET_SLOT(&t, print, print_fn, 1); \
+        MP_OBJ_TYPE_SET_SLOT(&t, attr, attr_fn, 2); \
+        MP_OBJ_TYPE_SET_SLOT(&t, locals_dict, (void *)&t##_locals, 3); \
     }
 
-#define ES_TYPE_INIT(type) type##_init()
+#define ES_TYPE_INIT(t) t##_init()
 
 // The module's entry point: types first, then the globals. INIT is a statement run before
 // (set-up of what the native runtime lacks).
@@ -115,15 +114,15 @@ NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...);
 
 #else // firmware
 
-#define ES_TYPE_DECLARE(type) extern const mp_obj_type_t type
+#define ES_TYPE_DECLARE(t) extern const mp_obj_type_t t
 
-#define ES_TYPE(type, name, make_new_fn, print_fn, attr_fn, METHODS) \
-    static const mp_rom_map_elem_t type##_locals_table[] = { METHODS(ES_ROM_ENTRY) }; \
-    static MP_DEFINE_CONST_DICT(type##_locals, type##_locals_table); \
-    MP_DEFINE_CONST_OBJ_TYPE(type, name, MP_TYPE_FLAG_NONE, make_new, make_new_fn, \
-        print, print_fn, attr, attr_fn, locals_dict, &type##_locals)
+#define ES_TYPE(t, qname, make_new_fn, print_fn, attr_fn, METHODS) \
+    static const mp_rom_map_elem_t t##_locals_table[] = { METHODS(ES_ROM_ENTRY) }; \
+    static MP_DEFINE_CONST_DICT(t##_locals, t##_locals_table); \
+    MP_DEFINE_CONST_OBJ_TYPE(t, qname, MP_TYPE_FLAG_NONE, make_new, make_new_fn, \
+        print, print_fn, attr, attr_fn, locals_dict, &t##_locals)
 
-#define ES_TYPE_INIT(type) (void)0
+#define ES_TYPE_INIT(t) (void)0
 
 // The module object `name##_module` (MP_REGISTER_MODULE stays in the .c file: the build
 // finds module registrations in the source). INIT is for the native module only.

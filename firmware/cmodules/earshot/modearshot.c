@@ -72,7 +72,7 @@ bool es_get_int64(mp_obj_t obj, int64_t *out) {
 }
 
 #if ES_DYNRUNTIME
-const mp_obj_type_t *es_memoryview_type; // not static: bss of a native module
+const mp_obj_type_t *es_memoryview_type; // (a native module's bss variables cannot be static)
 #define ES_MEMORYVIEW_TYPE es_memoryview_type
 #else
 #define ES_MEMORYVIEW_TYPE (&mp_type_memoryview)
@@ -159,7 +159,7 @@ NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...) {
 }
 
 // sys.stdin: a stream of the host firmware (not on the heap).
-mp_obj_t es_stdin; // not static: bss of a native module
+mp_obj_t es_stdin;
 
 int es_stdin_read_chr(void) {
     const mp_stream_p_t *stream = mp_get_stream_raise(es_stdin, MP_STREAM_OP_READ);
@@ -367,8 +367,10 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     return MP_OBJ_FROM_PTR(self);
 }
 
-// x's bytes for input 0: its typecode is the input's, or x is raw bytes (bytes,
-// bytearray), and it holds exactly the input's bytes.
+// x's bytes for input 0: its typecode is the input's, or x holds raw bytes (bytes,
+// bytearray, a memoryview of either: MicroPython cannot cast one to int8), and it holds
+// exactly the input's bytes. Typed arrays of the other signedness (array('B'), a uint8
+// ndarray for an int8 input) are refused.
 static void copy_input(model_obj_t *self, mp_obj_t x) {
     mp_buffer_info_t src;
     mp_get_buffer_raise(x, &src, MP_BUFFER_READ);
@@ -376,7 +378,8 @@ static void copy_input(model_obj_t *self, mp_obj_t x) {
     es_read_tensor(self->tables, &self->h, io_tensor(self->tables, &self->h, 0), &t);
     char want = io_typecode(t.dtype);
     bool raw = src.typecode == BYTEARRAY_TYPECODE
-        || (src.typecode == 'B' && mp_obj_is_type(x, &mp_type_bytes));
+        || (src.typecode == 'B' && (mp_obj_is_type(x, &mp_type_bytes)
+            || mp_obj_is_type(x, ES_MEMORYVIEW_TYPE)));
     if (!raw && src.typecode != want) {
         ES_RAISE(ValueError, "x has typecode '%c', the input is %s ('%c')",
             src.typecode, want == 'b' ? "int8" : "uint8", want);
@@ -481,22 +484,29 @@ static mp_obj_t model_array(model_obj_t *self, uint32_t k) {
     if (arrays->items[k] == mp_const_none) {
         es_tensor_t t;
         es_read_tensor(self->tables, &self->h, io_tensor(self->tables, &self->h, k), &t);
-        // The tensor's shape, leading 1s dropped while it has more than ULAB_MAX_DIMS.
-        uint32_t first = 0;
-        while (t.rank - first > ULAB_MAX_DIMS && t.dims[first] == 1) {
-            ++first;
+        // The tensor's shape; while it has more dimensions than this ulab (ULAB_MAX_DIMS),
+        // its dimensions of size 1 are dropped, leading ones first.
+        uint16_t dims[ES_MAX_RANK];
+        uint32_t ndim = t.rank;
+        memcpy(dims, t.dims, sizeof(dims));
+        for (uint32_t d = 0; ndim > ULAB_MAX_DIMS && d < ndim;) {
+            if (dims[d] == 1) {
+                memmove(dims + d, dims + d + 1, (ndim - d - 1) * sizeof(dims[0]));
+                --ndim;
+            } else {
+                ++d;
+            }
         }
-        uint32_t ndim = t.rank - first;
         if (ndim > ULAB_MAX_DIMS) {
-            ES_RAISE(ValueError, "tensor has %u dimensions, this ulab has at most %u",
+            ES_RAISE(ValueError, "tensor has %u dimensions above 1, this ulab at most %u",
                 (unsigned)ndim, (unsigned)ULAB_MAX_DIMS);
         }
         size_t shape[ULAB_MAX_DIMS] = { 0 };
         int32_t strides[ULAB_MAX_DIMS] = { 0 };
-        int32_t stride = 1;
+        int32_t stride = 1; // bytes: one per int8 / uint8 item
         for (uint32_t d = 0; d < ndim; ++d) {
             uint32_t slot = ULAB_MAX_DIMS - 1 - d;
-            shape[slot] = t.dims[t.rank - 1 - d];
+            shape[slot] = dims[ndim - 1 - d];
             strides[slot] = stride;
             stride *= (int32_t)shape[slot];
         }
@@ -512,7 +522,7 @@ static mp_obj_t model_array(model_obj_t *self, uint32_t k) {
     (void)k;
     mp_raise_msg(&mp_type_RuntimeError, MP_ERROR_TEXT(
         "ndarray views need ulab built into the firmware (ULAB_DIR); use .inputs / .outputs"));
-    return mp_const_none; // not reached (the native module's raise is not marked noreturn)
+    return mp_const_none; // (not reached; the native runtime's raise is not NORETURN)
     #endif
 }
 

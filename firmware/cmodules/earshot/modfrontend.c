@@ -1,7 +1,9 @@
 // _earshot.Frontend: the audio front end of a model, on a stream of hops (dsp/).
 //
 // Frontend(model_buffer, frontend) -> Frontend
-//     model_buffer: the model file (any buffer; never copied, kept alive by the object).
+//     model_buffer: the model file (any buffer, kept alive by the object; its tables are
+//     read in place but for a few small ones: see frontend_obj_t). Every call that reads
+//     them refuses (RuntimeError) a buffer that moved or changed size since.
 //     frontend: the model's metadata["frontend"] dict, with "type" (tflm_micro | mfcc |
 //     logmel), "tables" {name: [file_offset, dtype, count]} and "scalars" {name: int} as
 //     the converter writes them (host_tools/earshot_host/convert/frontend_tables.py), and
@@ -10,7 +12,7 @@
 //     otherwise. The state (frame buffer, FFT work buffer, noise estimates) is allocated
 //     here, once, with the object.
 // .kind, .sample_rate, .hop, .window, .features, .frames, .channels, .fft_size,
-// .state_bytes (bytes of the object: its state and tables' descriptors)
+// .state_bytes (bytes of the object: its state, tables' descriptors and copied tables)
 // .process(hop, out[, raw]) -> bool
 //     hop: exactly `hop` int16 samples (array('h'), bytes / bytearray / memoryview of
 //     2 * hop bytes, int16 ndarray). When the hop completes a frame (every hop but the
@@ -40,15 +42,15 @@ int16_t es_samples_peak(const uint8_t *buf, size_t n); // modaudio.c: any alignm
 #include "dsp/dsp.h"
 #include "es_text.h"
 
-// The tables the front end reads stay in the model buffer where it is read-only (bytes,
-// frozen or flash models: zero copy), except those whose values index memory (the FFT's
-// factors, the filterbank's and mel bands' starts and widths), which are always copied. A
-// writable buffer (bytearray) has all its tables copied: the object then no longer needs
-// it. Where tables stay in place, every call that reads them first checks that the buffer
-// is still where and what size it was (values may change results, never reach past it).
+// The tables the front end reads stay in the model buffer (zero copy), except those whose
+// values index memory (the FFT's factors, the filterbank's and mel bands' starts and
+// widths), which are always copied, and, from a writable buffer (bytearray), the FFT's
+// twiddles, whose checked range keeps the FFT's sums from overflowing. Every call that reads
+// tables first checks that the buffer is still where and what size it was; values that
+// change in place may change results, never make the front end reach past its memory.
 typedef struct _frontend_obj_t {
     mp_obj_base_t base;
-    mp_obj_t buffer; // the model buffer, MP_OBJ_NULL when every table was copied
+    mp_obj_t buffer; // the model buffer
     const uint8_t *data; // its address and length at construction
     size_t len;
     uint32_t frames;
@@ -129,6 +131,7 @@ static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, const char
 #define FE_ALL (FE_TFLM | FE_SPECTRAL)
 #define FE_TABLE (0x80)
 #define FE_INDEX (0x40) // a table whose values index memory: always copied
+#define FE_RANGE (0x20) // a table whose values must stay in range: copied from a writable buffer
 
 typedef struct _fe_field_t {
     const char *name;
@@ -173,9 +176,9 @@ static const fe_field_t fe_fields[] = {
     FE_SCALAR(fft_size, fft.size, FE_ALL, 8, 4096),
     FE_SCALAR(channels, channels, FE_ALL, 1, 256),
     FE_TAB(window, win, FE_ALL, WIDE),
-    FE_TAB(fft_twiddles, fft.twiddles, FE_ALL, WIDE),
-    FE_TAB(fft_super_twiddles, fft.super_twiddles, FE_ALL, WIDE),
-    FE_TAB(fft_factors, fft.factors, FE_ALL, INT16),
+    FE_TAB(fft_twiddles, fft.twiddles, FE_RANGE | FE_ALL, WIDE),
+    FE_TAB(fft_super_twiddles, fft.super_twiddles, FE_RANGE | FE_ALL, WIDE),
+    FE_TAB(fft_factors, fft.factors, FE_INDEX | FE_ALL, INT16),
     FE_TAB(fft_perm, fft.perm, FE_ALL, INT16),
     // tflm_micro
     FE_TAB(fb_channel_frequency_starts, fb_freq_starts, FE_INDEX | FE_TFLM, INT16),
@@ -228,12 +231,13 @@ static const char *table_name(const es_fe_t *fe, const es_tab_t *t) {
     return "?"; // not reached: es_fe_check names tables of fe_fields only
 }
 
-// The tables of fe to copy into the object (all of them, or the index tables): calls
+// The tables of fe to copy into the object (those of writable buffers too): calls
 // visit(t, bytes, ctx) for each.
-static void copied_tables(es_fe_t *fe, bool all, void (*visit)(es_tab_t *, size_t, void *),
-    void *ctx) {
+static void copied_tables(es_fe_t *fe, bool writable,
+    void (*visit)(es_tab_t *, size_t, void *), void *ctx) {
+    const uint8_t copied = FE_INDEX | (writable ? FE_RANGE : 0);
     for (const fe_field_t *f = fe_fields; f < fe_fields + MP_ARRAY_SIZE(fe_fields); ++f) {
-        if ((f->kinds & FE_TABLE) && (f->kinds & (1 << fe->kind)) && (all || (f->kinds & FE_INDEX))) {
+        if ((f->kinds & FE_TABLE) && (f->kinds & (1 << fe->kind)) && (f->kinds & copied)) {
             es_tab_t *t = (es_tab_t *)(void *)((uint32_t *)(void *)fe + f->word);
             visit(t, t->count * (field_dtype(f, fe->kind) == FD_INT32 ? 4 : 2), ctx);
         }
@@ -338,25 +342,25 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
     fe.fft.stages = fe.fft.factors.count / 2;
     check_fe(&fe);
 
-    // The object: its state, then the copied tables (all of a writable buffer's).
-    mp_buffer_info_t writable;
-    bool copy_all = mp_get_buffer(args[0], &writable, MP_BUFFER_WRITE);
+    // The object: its state, then the copied tables.
+    mp_buffer_info_t info;
+    bool writable = mp_get_buffer(args[0], &info, MP_BUFFER_WRITE);
     size_t copies = 0;
-    copied_tables(&fe, copy_all, count_bytes, &copies);
+    copied_tables(&fe, writable, count_bytes, &copies);
     size_t words = (es_fe_state_bytes(&fe) + 7) / 8 + (copies + 7) / 8;
     frontend_obj_t *self = es_malloc_maybe(sizeof(frontend_obj_t) + words * 8);
     if (self == NULL) {
         ES_RAISE(MemoryError, "frontend needs %u bytes of state", (unsigned)(words * 8));
     }
     self->base.type = type;
-    self->buffer = copy_all ? MP_OBJ_NULL : args[0];
+    self->buffer = args[0];
     self->data = model.buf;
     self->len = model.len;
     self->frames = frames;
     self->state_bytes = sizeof(frontend_obj_t) + words * 8;
     self->fe = fe;
     uint8_t *dest = (uint8_t *)self->state + (es_fe_state_bytes(&fe) + 7) / 8 * 8;
-    copied_tables(&self->fe, copy_all, copy_table, &dest);
+    copied_tables(&self->fe, writable, copy_table, &dest);
     check_fe(&self->fe); // what runs is what was checked
     es_fe_attach(&self->fe, self->state);
     return MP_OBJ_FROM_PTR(self);
@@ -368,12 +372,11 @@ static bool byte_typecode(char t) {
     return t == 'b' || t == 'B' || t == BYTEARRAY_TYPECODE;
 }
 
-// The front end, its tables still where and what size they were (those left in place).
+// The front end, its tables still where and what size they were.
 static es_fe_t *tables_of(frontend_obj_t *self) {
     mp_buffer_info_t model;
-    if (self->buffer != MP_OBJ_NULL
-        && (!mp_get_buffer(self->buffer, &model, MP_BUFFER_READ)
-            || model.buf != self->data || model.len != self->len)) {
+    if (!mp_get_buffer(self->buffer, &model, MP_BUFFER_READ)
+        || model.buf != self->data || model.len != self->len) {
         mp_raise_msg(&mp_type_RuntimeError,
             MP_ERROR_TEXT("model buffer moved or changed size after the front end was made"));
     }

@@ -142,8 +142,12 @@ int64_t es_log2_q16(uint64_t v, const es_tab_t *lut) {
     uint32_t f16 = norm - 65536;
     uint32_t idx = f16 >> 8;
     int32_t rem = (int32_t)(f16 & 255);
-    int32_t c0 = es_tab_i32(lut, idx);
-    int32_t c1 = es_tab_i32(lut, idx + 1);
-    int32_t frac = c0 + ((int32_t)((c1 - c0) * rem) >> 8);
+    int64_t c0 = es_tab_i32(lut, idx);
+    int64_t c1 = es_tab_i32(lut, idx + 1);
+    int64_t frac = c0 + (((c1 - c0) * rem) >> 8);
+    // A LUT of log2 fractions (Q16, in [0, 65536]) interpolates inside that range; one read
+    // in place from a model buffer that changed since it was made may hold anything: keep
+    // the fraction there, so that what callers compute from it cannot overflow.
+    frac = frac < 0 ? 0 : frac > 65536 ? 65536 : frac;
     return ((int64_t)e << 16) + frac;
 }

@@ -297,6 +297,7 @@ void es_fe_fft(es_fe_t *fe, void *inout) {
     uint8_t *io = inout, *work = fe->work;
     for (uint32_t j = 0; j < fe->fft.n; ++j) {
         uint32_t m = 2 * (uint32_t)(uint16_t)es_tab_i16(&fe->fft.perm, j);
+        m = m < fe->fft.size ? m : 0; // (checked when made; the table may change in place)
         memcpy(work + 2 * j * width, io + m * width, 2 * width);
     }
     if (fe->kind == ES_FE_TFLM) {

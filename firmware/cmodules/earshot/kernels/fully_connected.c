@@ -34,6 +34,11 @@ static inline int bit_length64(uint64_t x) {
 }
 
 int32_t es_double_round_scale(int32_t acc, int64_t mantissa, int32_t exponent) {
+    // The loader checked mantissa (0 or in [2^52, 2^53)) and exponent ([-256, 0]); they are
+    // read in place at every run and their buffer may have changed since: keep them where
+    // the arithmetic below is defined (a no-op for checked values).
+    mantissa &= ((int64_t)1 << 53) - 1;
+    exponent = exponent < -256 ? -256 : exponent > 0 ? 0 : exponent;
     if (acc == 0 || mantissa == 0) {
         return 0;
     }

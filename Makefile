@@ -4,13 +4,16 @@
 #   make run                 the main job on the Unix port
 #   make test                install everything, build every firmware, run all tests
 #   make unix                build/unix/micropython
-#   make qemu BOARD=qemu_m3  build/qemu_m3/firmware.elf (qemu_m0, qemu_m3, qemu_m4, qemu_m7)
+#   make qemu BOARD=qemu_m3  build/qemu_m3/firmware.elf (qemu_m0, qemu_m3, qemu_m4, qemu_m7, qemu_m33)
 #   make firmware            the Unix port and every QEMU board
 #   make natmod              earshot as native modules for stock MicroPython: build/natmod/<arch>/
 #                            (x64, armv6m, armv7m, armv7emsp; OPS=micro_speech: only what it needs)
 #   make stock               stock MicroPython (nothing of earshot inside) for tests/stock/
-#   make board BOARD=pico_i2s    a real board (pico_i2s, nucleo_f411re_i2s); needs
-#                            MICROPY_DIR= a full upstream MicroPython tree with submodules
+#   make board BOARD=pico_i2s    a real board (pico_i2s, pico2_i2s, nucleo_f411re_i2s) from
+#                            MICROPY_DIR= a full upstream MicroPython tree (without it: the
+#                            pinned tag, cloned); rp2 also needs picotool_DIR or picotool_ROOT
+#                            (an installed picotool; else it is cloned and built). Writes
+#                            build/BOARD/firmware.bin and fails when it does not fit the board
 #   make deps                toolchains, MicroPython source, ulab (optional), .venv
 #   make models              reconvert models/*/ (.esm and the figures in MODEL.md)
 #   make bench               benchmarks: build/bench.json, docs/BENCHMARKS.md (not in CI)
@@ -70,6 +73,8 @@ MPY_DIR := $(DEPS)/micropython
 MPY_SOURCE_DEP := $(MPY_DIR)/.earshot-source
 endif
 
+CMODULES := firmware/cmodules
+
 # ulab: the user's checkout, else the pinned tag if it could be fetched (decided at
 # recipe time, after `deps` has run). ULAB=1 builds the Unix port and QEMU boards with it,
 # in build/<target>-ulab/ (docs/ULAB.md); their other builds leave it out, so that the
@@ -90,32 +95,39 @@ build_ulab = $(if $(USUFFIX),$(or $(ulab_dir),$(error ULAB=1 needs ULAB_DIR=/pat
 MPY_CROSS := $(BUILD)/mpy-cross/mpy-cross
 # GIT_CEILING_DIRECTORIES: the fetched tree is inside earshot's checkout, and MicroPython's
 # version header must not pick up earshot's commits (every commit would rebuild it).
-MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V),V=1) \
+MPY_MAKE_ARGS = --no-print-directory $(if $(V),V=1) \
 	MICROPY_MPYCROSS=$(MPY_CROSS) MICROPY_MPYCROSS_DEPENDENCY=$(MPY_CROSS) \
 	MPY_LIB_DIR=$(BUILD)/mpy-lib EARSHOT_DIR=$(EARSHOT_DIR) EARSHOT_KERNELS=$(KERNELS)
+MPY_MAKE = GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) $(MPY_MAKE_ARGS)
 
-CMODULES := firmware/cmodules
+# A firmware build folder starts afresh when its configuration changes (build-dir.sh): the
+# board folder, the shared layers, the C modules' build files, and this key.
+CMODULE_BUILD_FILES := $(wildcard $(CMODULES)/*/micropython.mk $(CMODULES)/*/micropython.cmake)
+build_dir = EARSHOT_BUILD_KEY="micropython=$(MPY_DIR) ulab=$(ulab_dir)" \
+	firmware/deps/build-dir.sh $(1) $(2) firmware/config $(CMODULE_BUILD_FILES)
 
-.PHONY: all deps deps-apt deps-retry models frozen-models unix qemu firmware stock stock-board natmod board test run bench lint clean distclean help \
+
+.PHONY: FORCE all deps deps-apt deps-retry models frozen-models unix qemu firmware stock stock-board natmod board test run bench lint clean distclean help \
 	fuzz test-sanitize test-reference test-ulab soak
 all: firmware
 
 help:
-	@sed -n '2,30p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,33p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
-# The pinned ulab is tried once (a marker), and not at all when ULAB_DIR names a tree.
-deps: deps-apt $(MPY_SOURCE_DEP) $(if $(ULAB_DIR),,$(DEPS)/.ulab-tried) $(VENV)/.installed $(BUILD)/mpy-lib/README.md
+deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md \
+	$(DEPS)/node/.installed
 
 deps-apt:
 	@firmware/deps/apt-packages.sh
 
-$(MPY_DIR)/.earshot-source: firmware/deps/versions.env | deps-apt
+# Checked at every build (content digest, ~0.1 s); rewritten only when fetched again.
+$(MPY_DIR)/.earshot-source: firmware/deps/versions.env FORCE | deps-apt
 	@firmware/deps/micropython.sh $(MPY_DIR)
 
+# The pinned ulab is tried once (a marker), and not at all when ULAB_DIR names a tree.
 $(DEPS)/.ulab-tried: firmware/deps/versions.env
-	@firmware/deps/ulab.sh $(ULAB_PINNED)
-	@mkdir -p $(@D) && touch $@
+	@$(if $(ULAB_DIR),true,firmware/deps/ulab.sh $(ULAB_PINNED) && mkdir -p $(@D) && touch $@)
 
 deps-retry:
 	rm -rf $(DEPS)/.ulab-tried $(ULAB_PINNED).unavailable
@@ -128,6 +140,16 @@ $(VENV)/.installed: host_tools/requirements.txt pyproject.toml
 	@$(PYTHON) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . \
 		|| { echo "earshot deps: error: pip could not install the earshot host package" >&2; exit 1; }
 	@touch $@
+
+# rp2040js for the emulated Pico (host_tools/rp2040js), from its package.json + lock.
+# Without node/npm only the emulated-Pico target is missing: a warning, not a failure.
+$(DEPS)/node/.installed: host_tools/rp2040js/package.json host_tools/rp2040js/package-lock.json
+	@mkdir -p $(@D) && cp host_tools/rp2040js/package.json host_tools/rp2040js/package-lock.json $(@D)/
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "earshot deps: warning: no npm: the emulated Pico (rp2040js) is unavailable (apt install nodejs npm)" >&2; \
+	elif (cd $(@D) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null); then \
+		touch $@; \
+	else echo "earshot deps: warning: npm could not install rp2040js: the emulated Pico is unavailable" >&2; fi
 
 $(BUILD)/mpy-lib/README.md:
 	@mkdir -p $(@D) && echo "Stands in for micropython-lib: earshot freezes nothing from it." > $@
@@ -146,7 +168,7 @@ frozen-models: deps
 
 # ------------------------------------------------------------------------ firmware
 unix: deps frozen-models $(MPY_CROSS)
-	@firmware/deps/build-dir.sh $(UNIX_BUILD) boards/unix firmware/config
+	@$(call build_dir,$(UNIX_BUILD),boards/unix)
 	@ULAB=$(build_ulab) firmware/deps/usercmodules.sh $(UNIX_BUILD)/usercmodules $(CMODULES)/earshot
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/unix VARIANT_DIR=$(EARSHOT_DIR)/boards/unix \
 		BUILD=$(UNIX_BUILD) PROG=micropython EARSHOT_SANITIZE=$(SANITIZE) \
@@ -155,7 +177,7 @@ unix: deps frozen-models $(MPY_CROSS)
 
 qemu: deps frozen-models $(MPY_CROSS)
 	@test -f boards/$(BOARD)/mpconfigboard.mk || { echo "earshot: error: no QEMU board '$(BOARD)' (have: $(QEMU_BOARDS))" >&2; exit 1; }
-	@firmware/deps/build-dir.sh $(QEMU_BUILD) boards/$(BOARD) firmware/config
+	@$(call build_dir,$(QEMU_BUILD),boards/$(BOARD))
 	@ULAB=$(build_ulab) firmware/deps/usercmodules.sh $(QEMU_BUILD)/usercmodules \
 		$(CMODULES)/earshot $(CMODULES)/qemu_board
 	@$(MPY_MAKE) -C $(MPY_DIR)/ports/qemu BOARD=$(BOARD) BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
@@ -207,17 +229,14 @@ natmod: deps $(MPY_CROSS)
 		$(PYTHON) -m earshot_host.natmod package $(NATMOD_OUT)/$$a || exit 1; \
 	done
 
-# Real boards: the port named in boards/boards.toml, from a full MicroPython tree.
+# Real boards (kind rp2 / stm32 in boards/boards.toml), with the port's own build, from
+# MICROPY_DIR= a full upstream tree (else the pinned tag with the board's submodules, which
+# needs the network), checked to fit the board's firmware region: earshot_host.board_build.
+BOARD_MPY_DIR := $(if $(MICROPY_DIR),$(MPY_DIR),$(DEPS)/micropython-full)
 board: deps frozen-models $(MPY_CROSS)
-	@port=$$($(PYTHON) -m earshot_host.boards $(BOARD) $(MPY_DIR)) || exit 1; \
-	ULAB=$(ulab_dir) firmware/deps/usercmodules.sh $(BUILD)/$(BOARD)/usercmodules $(CMODULES)/earshot && \
-	if [ "$$port" = rp2 ]; then \
-		$(MPY_MAKE) -C $(MPY_DIR)/ports/rp2 BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
-			BUILD=$(BUILD)/$(BOARD) USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules/micropython.cmake; \
-	else \
-		$(MPY_MAKE) -C $(MPY_DIR)/ports/$$port BOARD_DIR=$(EARSHOT_DIR)/boards/$(BOARD) \
-			BUILD=$(BUILD)/$(BOARD) USER_C_MODULES=$(BUILD)/$(BOARD)/usercmodules; \
-	fi && echo "earshot: built $(BOARD) in $(BUILD)/$(BOARD)"
+	@$(PYTHON) -m earshot_host.board_build $(BOARD) --micropython $(BOARD_MPY_DIR) \
+		--build $(BUILD)/$(BOARD) $(if $(MICROPY_DIR),,--fetch) $(if $(ulab_dir),--ulab $(ulab_dir)) \
+		-- env GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) $(MPY_MAKE_ARGS)
 
 # ---------------------------------------------------------------------- run & test
 # The main job: the detector on the Unix port, listening in real time to a demo stream of
@@ -225,13 +244,13 @@ board: deps frozen-models $(MPY_CROSS)
 DEMO_WAV := $(BUILD)/demo/stream.wav
 run: unix
 	@$(PYTHON) -m earshot_host.scenes demo $(DEMO_WAV)
-	@$(BUILD)/unix/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
+	@$(UNIX_BUILD)/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
 
 # pytest's status 5 (no tests collected) is a failure too: there must be tests.
 # The stock MicroPython firmwares and earshot's native modules are built for tests/stock/.
 # After the whole suite on every target, the engine and front-end tests again on the Unix
 # port built with ASan+UBSan (test-sanitize) and on the reference kernels (test-reference).
-test: firmware stock natmod
+test: lint firmware stock natmod
 	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
 	[ $$status -eq 0 ] || exit $$status
@@ -249,6 +268,11 @@ test-reference:
 	@$(MAKE) --no-print-directory unix KERNELS=reference
 	@$(MAKE) --no-print-directory qemu BOARD=qemu_m4 KERNELS=reference
 	@EARSHOT_KERNELS=reference $(PYTHON) -m pytest --targets $(REFERENCE_TARGETS) $(REFERENCE_TESTS) $(PYTEST_ARGS)
+
+# The bindings' tests of the C Model object, binding fuzzing and unaligned samples run on
+# the sanitized Unix port too.
+SANITIZE_TESTS += tests/firmware/test_model_object.py tests/firmware/test_binding_fuzz.py \
+	tests/firmware/test_unaligned_samples.py
 
 # ulab (docs/ULAB.md): the Unix port and ULAB_BOARD built with ulab (ULAB=1, in
 # build/unix-ulab/ and build/$(ULAB_BOARD)-ulab/), then tests/ulab/ on both.
@@ -280,9 +304,7 @@ fuzz: unix
 
 # The engine, front-end and fuzz tests on the Unix port built with ASan+UBSan.
 SANITIZE_TESTS := tests/firmware/test_engine.py tests/firmware/test_engine_hostile.py \
-	tests/firmware/test_frontend.py tests/firmware/test_fuzz.py \
-	tests/firmware/test_model_object.py tests/firmware/test_binding_fuzz.py \
-	tests/firmware/test_unaligned_samples.py
+	tests/firmware/test_stateful_hostile.py tests/firmware/test_frontend.py tests/firmware/test_fuzz.py
 test-sanitize:
 	@$(MAKE) --no-print-directory unix SANITIZE=1
 	@EARSHOT_SANITIZE=1 EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest --targets unix $(SANITIZE_TESTS) $(PYTEST_ARGS)
@@ -298,9 +320,10 @@ soak: unix
 	@$(PYTHON) -m earshot_host.soak --minutes $(SOAK_MINUTES) --json $(BUILD)/soak.json
 	@$(PYTHON) -m earshot_host.soak --board qemu_m4 --minutes $(SOAK_QEMU_MINUTES) --json $(BUILD)/soak.json
 
+# ruff (installed into .venv by `make deps`) on the whole repository; run by `make test`.
 lint: deps
-	@$(VENV)/bin/ruff check host_tools tests firmware boards
-	@$(VENV)/bin/ruff format --check host_tools tests
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(BUILD)/natmod $(BUILD)/natmod-* $(addprefix $(BUILD)/,$(patsubst boards/%/,%,$(dir $(wildcard boards/stock_*/stock.mk)))) $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross

@@ -16,7 +16,9 @@ import pytest
 from earshot_host.boards import Board, emulated_board_names, load_boards
 from earshot_host.natmod import natmod_arch
 from earshot_host.paths import project_root
-from earshot_host.runner import Runner, RunResult, open_runner
+from earshot_host.runner import RunResult
+from earshot_host.targets import Target as DeviceTarget
+from earshot_host.targets import open_target
 
 ROOT = project_root()
 
@@ -76,9 +78,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class Target:
     """A target as tests see it: run code, get output, fail with the target's traceback."""
 
-    def __init__(self, board: Board, runner: Runner) -> None:
+    def __init__(self, board: Board, runner: DeviceTarget) -> None:
         self.board = board
         self.name = board.name
+        # The host tools' target (earshot_host.targets): runs code, and serves the
+        # infer/features/listen APIs that take a target.
         self.runner = runner
 
     def run(self, code: str, timeout: float = 120.0) -> RunResult:
@@ -116,22 +120,29 @@ class Target:
 
 
 @pytest.fixture(scope="session")
-def runners() -> Iterator[dict[str, Runner]]:
-    opened: dict[str, Runner] = {}
+def runners() -> Iterator[dict[str, DeviceTarget]]:
+    opened: dict[str, DeviceTarget] = {}
     yield opened
     for runner in opened.values():
         runner.close()
 
 
 @pytest.fixture
-def target(request: pytest.FixtureRequest, runners: dict[str, Runner]) -> Target:
+def target(request: pytest.FixtureRequest, runners: dict[str, DeviceTarget]) -> Target:
     name = request.param
     board = load_boards(ROOT)[name]
     for other in [n for n in runners if n != name]:
         runners.pop(other).close()  # tests are grouped by target: the other is done
     if name not in runners:
-        runners[name] = open_runner(board, ROOT)
+        runners[name] = open_target(board, ROOT)
     return Target(board, runners[name])
+
+
+@pytest.fixture(scope="session")
+def selected(request: pytest.FixtureRequest) -> list[Board]:
+    """The targets --targets selects, as board rows, in the order given."""
+    boards = load_boards(ROOT)
+    return [boards[name] for name in selected_targets(request.config)]
 
 
 @pytest.fixture(scope="session")

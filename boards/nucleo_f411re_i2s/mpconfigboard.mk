@@ -1,6 +1,9 @@
 # ST NUCLEO-F411RE (Cortex-M4F, 100 MHz) with an I2S MEMS microphone on I2S2.
 # Derived from the port's NUCLEO_F411RE board; earshot adds its package and module.
 include boards/NUCLEO_F411RE/mpconfigboard.mk
+# C stack limit per function of earshot's module (firmware/config/earshot.mk); the port
+# gives MicroPython a 16 KiB stack.
+EARSHOT_STACK_USAGE_BYTES = 7168
 include $(EARSHOT_DIR)/firmware/config/earshot.mk
 
 FROZEN_MANIFEST = $(BOARD_DIR)/manifest.py

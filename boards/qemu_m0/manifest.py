@@ -1,2 +1,2 @@
 include("../../firmware/manifest.py")
-include("../../models/manifest.py")
+include("../../models/manifest.py", large_models=False)

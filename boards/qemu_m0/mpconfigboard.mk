@@ -1,5 +1,11 @@
 # Cortex-M0 on QEMU's "microbit" machine (nRF51).
 EARSHOT_CORE_CLOCK_HZ = 16000000
+# C stack limit per function of earshot's module (firmware/config/earshot.mk).
+EARSHOT_STACK_USAGE_BYTES = 3072
+# C stack: 10240 bytes (the 10 KiB nrf51_32k.ld keeps), of which 3584 are kept for the kernels
+# below the deepest Python call (their deepest chain, es_model_run down, plus margin).
+EARSHOT_C_STACK_BYTES = 10240
+EARSHOT_KERNEL_STACK_BYTES = 3584
 include $(EARSHOT_DIR)/firmware/config/qemu.mk
 
 QEMU_MACHINE = microbit

@@ -1,7 +1,14 @@
 # Cortex-M3 on QEMU's "mps2-an385" machine.
 EARSHOT_CORE_CLOCK_HZ = 25000000
-# Two model slots of 128 KiB (the part's flash; see docs/MODEL_STORE.md).
-EARSHOT_MODEL_SLOT_BYTES = 131072
+# C stack limit per function of earshot's module (firmware/config/earshot.mk).
+EARSHOT_STACK_USAGE_BYTES = 7168
+# C stack: 16384 bytes (an STM32F4-class 16 KiB stack), of which 7680 are kept for the
+# kernels below the deepest Python call (their deepest chain, es_model_run down, plus margin).
+EARSHOT_C_STACK_BYTES = 16384
+EARSHOT_KERNEL_STACK_BYTES = 7680
+# Two model slots of 1 MiB: the 4 MiB flash less a 2 MiB firmware region, halved
+# (docs/MODEL_STORE.md).
+EARSHOT_MODEL_SLOT_BYTES = 1048576
 include $(EARSHOT_DIR)/firmware/config/qemu.mk
 
 QEMU_MACHINE = mps2-an385

@@ -1,4 +1,7 @@
 # earshot on MicroPython's Unix port (used as the port's VARIANT_DIR).
+# C stack limit per function of earshot's module (firmware/config/earshot.mk); the
+# sanitizers' red zones make frames bigger.
+EARSHOT_STACK_USAGE_BYTES = 8192
 include $(EARSHOT_DIR)/firmware/config/earshot.mk
 
 FROZEN_MANIFEST = $(VARIANT_DIR)/manifest.py

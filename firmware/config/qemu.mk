@@ -10,6 +10,11 @@ CFLAGS += -include $(EARSHOT_DIR)/firmware/config/qemu_board_hooks.h
 # The port's vector table sends SysTick to a fault handler; send it to the time base.
 # (Cortex-M0 has no VTOR to move the table, so this is done when linking, for all cores.)
 LDFLAGS += -Wl,--defsym=SysTick_Handler=qemu_board_systick_handler
+# C stack (qemu_board_hooks.h): the board's stack below _estack, and the part of it kept
+# for earshot's kernels below the deepest Python call.
+CFLAGS += -DEARSHOT_C_STACK_BYTES=$(EARSHOT_C_STACK_BYTES)
+LDFLAGS += -Wl,--defsym=earshot_stack_top=_estack
+CFLAGS += -DEARSHOT_KERNEL_STACK_BYTES=$(EARSHOT_KERNEL_STACK_BYTES)
 # Frequency of the core clock that drives SysTick on these machines.
 CFLAGS += -DEARSHOT_CORE_CLOCK_HZ=$(EARSHOT_CORE_CLOCK_HZ)
 

@@ -47,3 +47,30 @@ git_clone_pinned() {
     fi
     mv "$tmp" "$dest"
 }
+
+# The content digest of a MicroPython tree: SHA-256 of `sha256sum` over every file of the
+# folders in MICROPYTHON_TREE_SCOPE (sorted paths; __pycache__ left out, Python writes it
+# when tools/ runs). A missing folder counts as empty, so the digest still differs.
+tree_digest() {
+    local dir=$1 scope=()
+    local IFS=,
+    for rel in $MICROPYTHON_TREE_SCOPE; do
+        [ -d "$dir/$rel" ] && scope+=("$rel")
+    done
+    unset IFS
+    [ ${#scope[@]} -gt 0 ] || { echo none; return 0; }
+    (cd "$dir" && find "${scope[@]}" -name __pycache__ -prune -o -type f -print0 |
+        LC_ALL=C sort -z | xargs -0 -r sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+# Replace the folder $2 by the complete folder $1 (same parent): the old one is removed
+# only once the new one is in place, so a good tree is never lost to a failed fetch.
+swap_in() {
+    local new=$1 dest=$2
+    if [ -e "$dest" ]; then
+        rm -rf "$dest.old"
+        mv "$dest" "$dest.old"
+    fi
+    mv "$new" "$dest"
+    rm -rf "$dest.old"
+}

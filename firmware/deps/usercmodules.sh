@@ -19,6 +19,22 @@ else
     say "ulab: not included (ULAB=1 with ULAB_DIR= or the pinned tree includes it: docs/ULAB.md)"
 fi
 
-for mod in "$dest"/*/; do
-    printf 'include(${CMAKE_CURRENT_LIST_DIR}/%s/micropython.cmake)\n' "$(basename "$mod")"
-done >"$dest/micropython.cmake"
+{
+    for mod in "$dest"/*/; do
+        printf 'include(${CMAKE_CURRENT_LIST_DIR}/%s/micropython.cmake)\n' "$(basename "$mod")"
+    done
+    # The C stack limit of the board (EARSHOT_STACK_USAGE_BYTES, set in its
+    # mpconfigboard.cmake) on every C file of earshot's module, as firmware/config/earshot.mk
+    # sets it for the make-based ports: a bigger frame fails the build.
+    cat <<'CMAKE'
+if(TARGET usermod_earshot)
+    if(NOT EARSHOT_STACK_USAGE_BYTES)
+        message(FATAL_ERROR "earshot: the board sets no EARSHOT_STACK_USAGE_BYTES (its C stack limit)")
+    endif()
+    get_target_property(EARSHOT_STACK_SOURCES usermod_earshot INTERFACE_SOURCES)
+    list(FILTER EARSHOT_STACK_SOURCES INCLUDE REGEX "\\.c$")
+    set_source_files_properties(${EARSHOT_STACK_SOURCES} PROPERTIES
+        COMPILE_OPTIONS "-Werror=stack-usage=${EARSHOT_STACK_USAGE_BYTES};-fstack-usage")
+endif()
+CMAKE
+} >"$dest/micropython.cmake"

@@ -7,6 +7,8 @@
 #
 # Options: --model NAME (frozen) | --model-file PATH | neither (the board's active model:
 # the newest valid model slot, else the frozen default); --wav FILE | --stdin | --mic;
+# --vad NAME|PATH|DBFS (a first stage in front of a streaming model: earshot/cascade.py:
+# a frozen VAD model, a VAD model file, or an energy level in dBFS such as -30);
 # --every N (hops per inference), --threshold P (0..1), --gate DBFS (energy gate, e.g.
 # -50), --stats-ms N (0: off), --human (readable lines instead of JSON), --realtime
 # (play a file at the speed of audio). With no options it prints the banner.
@@ -18,10 +20,11 @@ import earshot
 USAGE = (
     "usage: micropython -m earshot [--model NAME | --model-file PATH]"
     " (--wav FILE | --stdin | --mic) [--every N] [--threshold P] [--gate DBFS]"
-    " [--stats-ms N] [--human] [--realtime]"
+    " [--stats-ms N] [--human] [--realtime] [--vad NAME|PATH|DBFS]"
 )
 FLAGS = ("--stdin", "--mic", "--human", "--realtime")
-VALUES = ("--model", "--model-file", "--wav", "--every", "--threshold", "--gate", "--stats-ms")
+VALUES = ("--model", "--model-file", "--wav", "--every", "--threshold", "--gate", "--stats-ms",
+          "--vad")  # fmt: skip
 
 
 def parse(argv):
@@ -57,6 +60,22 @@ def pacer():
     return pace
 
 
+def make_cascade(spec, model):
+    # --vad: an energy level (a number, dBFS), a frozen model's name, or a model file.
+    from earshot.cascade import Cascade
+    from earshot.stream import gate_level
+
+    stride = model.metadata.get("streaming", {}).get("hops_per_inference", 1)
+    try:
+        dbfs = float(spec)
+    except ValueError:
+        dbfs = None
+    if dbfs is not None:
+        return Cascade(None, stride, level=gate_level(dbfs))
+    load = earshot.Model.from_file if spec.endswith(".esm") else earshot.Model.frozen
+    return Cascade(load(spec), stride)
+
+
 def main(argv):
     if not argv:
         print(earshot.banner())
@@ -79,6 +98,7 @@ def main(argv):
             model = earshot.Model.from_file(opts["--model-file"])
         else:
             model = earshot.active_model()
+        cascade = make_cascade(opts["--vad"], model) if "--vad" in opts else None
         detector = {}
         if "--threshold" in opts:
             detector["threshold"] = float(opts["--threshold"])
@@ -92,6 +112,7 @@ def main(argv):
             gate_dbfs=float(opts["--gate"]) if "--gate" in opts else None,
             detector=detector,
             stats_ms=int(opts.get("--stats-ms", 10000)),
+            cascade=cascade,
         )
         rate = listener.frontend.sample_rate
         if "--wav" in opts:

@@ -1,11 +1,12 @@
 # An int8 model in earshot's format (models/FORMAT.md), run by the `_earshot` C engine.
 #
-# The C object (_earshot.Model) checks the model bytes once, keeps its own copy of the
-# model's tables (offsets, shapes, operator parameters: a few KB at most) and reads the
-# constant data (weights, biases, requantization arrays) in place: never copied, from
-# flash for frozen and stored models. The buffer may be any buffer, a bytearray too: a
-# change of its bytes after loading may change results, never make the engine read or
-# write out of bounds, and a buffer that moved or changed size is refused (RuntimeError).
+# The C object (_earshot.Model) checks the model bytes once and reads the constant data
+# (weights, biases, requantization arrays) in place: never copied, from flash for frozen
+# and stored models. The buffer may be any buffer, a bytearray too: of a buffer Python can
+# write to, the C object keeps its own copy of the model's tables (offsets, shapes, operator
+# parameters: a few KB at most), so that a change of its bytes after loading may change
+# results, never make the engine read or write out of bounds; a buffer that moved or
+# changed size is refused (RuntimeError). from_file() reads into bytes: nothing to copy.
 # Activations live in one arena, allocated once; .input/.output are memoryviews into it,
 # typed by the tensor's dtype (int8 'b', uint8 'B'), made once, so that
 #
@@ -52,7 +53,6 @@ class Model:
         # (the converter keeps inputs live): a streaming pipeline can then slide its
         # feature window inside the input, with no second copy.
         self.input_persists = ins[0][5]
-        self._meta = native.meta
         self._metadata = None
 
     def invoke(self, x=None):
@@ -60,28 +60,23 @@ class Model:
         # size) is copied into the input first; a wrong size or type raises ValueError.
         self._native.invoke(x)
 
-    def reset(self):
-        # The model's streaming state back to its initial values (done once at creation).
-        self._native.reset()
-
-    def profile(self, ticks):
-        # One run; ticks (array('I'), one per operator) receives each operator's cycles
-        # where the board counts them (0 elsewhere).
-        self._native.profile(ticks)
-
     def dequantize_output(self, out, index=0):
         # (q - zero_point) * scale of output `index` into out: a float array ('f' / 'd')
         # or ulab ndarray of the output's length; nothing allocated.
         self._native.dequantize_output(out, index)
 
-    def output_array(self, index=0):
-        # An ndarray view of output `index` (its dtype and shape, no copy; the same object
-        # at every call) with ulab built in; RuntimeError without ulab (use .outputs).
-        return self._native.output_array(index)
-
-    def input_array(self, index=0):
-        # The same for input `index`: m.input_array()[:] = x fills the input.
-        return self._native.input_array(index)
+    def __getattr__(self, name):
+        # The rest of the C object (one method here instead of one each: every function of
+        # a class costs heap on the smallest boards):
+        # reset(): the model's streaming state back to its initial values (done once at
+        #   creation).
+        # profile(ticks): one run; ticks (array('I'), one per operator) receives each
+        #   operator's cycles where the board counts them (0 elsewhere).
+        # output_array(index=0) / input_array(index=0): ndarray views of the tensor (its
+        #   dtype and shape, no copy, the same object every time) with ulab built in;
+        #   RuntimeError without (use .outputs / .inputs). input_array()[:] = x fills the input.
+        # input_info, output_info, op_count, meta, buffer: what the C object checked.
+        return getattr(self._native, name)
 
     @classmethod
     def from_file(cls, path):
@@ -115,7 +110,7 @@ class Model:
     @property
     def metadata(self):
         if self._metadata is None:
-            offset, size = self._meta
+            offset, size = self._native.meta
             if size:
                 import json
 
@@ -136,11 +131,6 @@ class Model:
     @property
     def name(self):
         return self.metadata.get("name")
-
-    def __repr__(self):
-        return "<Model {} {}->{} arena {}>".format(
-            self.name, self.input_shape, self.output_shape, self.arena_size
-        )
 
 
 def _in_place(f):

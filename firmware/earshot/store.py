@@ -40,9 +40,76 @@ def board_ioctl():
     try:
         import vfs
 
-        return vfs.rom_ioctl
+        rom = vfs.rom_ioctl
     except (ImportError, AttributeError):
         return None
+    if rom(1) == 1:
+        try:
+            return SplitRom(rom(2, 0))
+        except (OSError, TypeError, AttributeError):
+            return None
+    return rom
+
+
+class SplitRom:
+    # Two model slots in the two halves of a board's one ROMFS partition (rp2 with
+    # MICROPY_HW_ROMFS_BYTES): a rom_ioctl over the partition's block device (the object
+    # vfs.rom_ioctl(2, 0) gives on rp2: erase with ioctl(6, block), program with
+    # writeblocks(block, data, offset); read in place through its buffer). Writes are
+    # padded to whole flash pages with 0xff, which leaves the other bytes of a page as
+    # they are (programming only clears bits).
+    BLOCK = 4096
+    PAGE = 256
+    ALIGN = 16
+
+    def __init__(self, device, view=None):
+        # view: the partition's bytes (default: memoryview(device), read in place).
+        if device.ioctl(5, 0) != self.BLOCK:  # MP_BLOCKDEV_IOCTL_BLOCK_SIZE
+            raise OSError("ROM partition blocks are not {} bytes".format(self.BLOCK))
+        blocks = device.ioctl(4, 0)  # MP_BLOCKDEV_IOCTL_BLOCK_COUNT
+        self.device = device
+        self.slot_blocks = blocks // 2
+        view = memoryview(device) if view is None else view
+        size = self.slot_blocks * self.BLOCK
+        self.views = (view[0:size], view[size : 2 * size])
+        if size < HEADER_SIZE:
+            raise OSError("ROM partition of {} bytes: too small for model slots".format(len(view)))
+
+    def __call__(self, cmd, id=0, arg=None, data=None):
+        if cmd == 1:
+            return 2
+        if not 0 <= id < 2:
+            return -22  # EINVAL
+        if cmd == 2:
+            return self.views[id]
+        first = id * self.slot_blocks
+        if cmd == 3:
+            if arg < 0 or arg > len(self.views[id]):
+                return -22
+            for block in range((arg + self.BLOCK - 1) // self.BLOCK):
+                self.device.ioctl(6, first + block)  # MP_BLOCKDEV_IOCTL_BLOCK_ERASE
+            return self.ALIGN
+        if cmd == 4:
+            offset = arg
+            if offset < 0 or offset % self.ALIGN or offset + len(data) > len(self.views[id]):
+                return -22
+            start = offset - offset % self.PAGE
+            end = offset + len(data)
+            end += -end % self.PAGE
+            page = bytearray(b"\xff" * (end - start))
+            page[offset - start : offset - start + len(data)] = data
+            block, within = divmod(start, self.BLOCK)
+            done = 0
+            while done < len(page):
+                n = min(len(page) - done, self.BLOCK - within)
+                self.device.writeblocks(first + block, page[done : done + n], within)
+                done += n
+                block += 1
+                within = 0
+            return 0
+        if cmd == 5:
+            return 0
+        return -22
 
 
 def _check(ret, what):
@@ -148,9 +215,7 @@ class Writer:
         if length <= 0:
             raise ValueError("empty model")
         if length > store.capacity:
-            raise ValueError(
-                "model is {} bytes, a slot holds {}".format(length, store.capacity)
-            )
+            raise ValueError("model is {} bytes, a slot holds {}".format(length, store.capacity))
         active, slots = store.active()
         self.store = store
         self.index = 0 if active is None else 1 - active.index
@@ -226,6 +291,19 @@ def selection(ioctl=-1):
         return slot, slot.describe()
     return None, "frozen default {}: no valid model in slots ({})".format(
         default_name(), ", ".join(s.describe() for s in slots))  # fmt: skip
+
+
+def slot_payload(label, crc=None, ioctl=-1):
+    # The model bytes of slot label ("A" or "B"), in place; OSError if that slot holds no
+    # valid model (or not the one with this CRC-32).
+    if ioctl == -1:
+        ioctl = board_ioctl()
+    slot = Store(ioctl).slots()[SLOT_NAMES.index(label)]
+    if not slot.valid:
+        raise OSError(slot.describe())
+    if crc is not None and slot.crc != crc:
+        raise OSError("slot {} holds CRC {:08x}, not {:08x}".format(label, slot.crc, crc))
+    return slot.payload()
 
 
 def active_model(ioctl=-1):

@@ -30,7 +30,7 @@ def gate_level(dbfs):
 
 class Listener:
     def __init__(self, model, console=None, hops_per_inference=None, gate_dbfs=None,
-                 detector=None, stats_ms=10000, ring_slots=2):  # fmt: skip
+                 detector=None, stats_ms=10000, ring_slots=2, cascade=None):  # fmt: skip
         gc.collect()  # long-lived buffers follow: keep them together at the bottom
         # The name is read first: with the heap full, reading it (JSON metadata) in the
         # except clause would raise a second MemoryError instead of the reason.
@@ -38,7 +38,7 @@ class Listener:
         try:
             name = model.name
             self._setup(model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
-                        ring_slots)  # fmt: skip
+                        ring_slots, cascade)  # fmt: skip
         except MemoryError:
             gc.collect()
             raise ValueError(
@@ -48,7 +48,7 @@ class Listener:
             ) from None
 
     def _setup(self, model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
-               ring_slots):  # fmt: skip
+               ring_slots, cascade):  # fmt: skip
         meta = model.metadata
         self.model = model
         self.name = model.name
@@ -83,6 +83,13 @@ class Listener:
                                  score_zero_point=model.output_quant[1], **settings)  # fmt: skip
         self.console = console or Console()
         self.gate = gate_level(gate_dbfs)
+        # An optional first stage (earshot.cascade: VAD model or energy); while it keeps
+        # the gate closed, the detector hears the output's zero point.
+        self.cascade = cascade
+        if cascade is not None:
+            zp = model.output_quant[1]
+            n = len(model.output)
+            self.silence = array("b", [zp] * n) if zp < 0 else bytearray([zp] * n)
         self.stats_hops = max(1, stats_ms // self.hop_ms) if stats_ms else 0
         # A source the listener pulls from (file, stdin, host stream) needs two slots; a
         # live one (I2S) wants a few more of slack: ring_slots.
@@ -101,11 +108,14 @@ class Listener:
 
     def reset(self):
         self.hops = 0
+        self.frames = 0  # feature frames the front end has produced
         self.inferences = 0
         self.gated = 0
         self.loud = 0  # hops left before the newest loud hop leaves the window
         self.detector.reset()
         self.frontend.reset()
+        if self.cascade is not None:
+            self.cascade.reset()
         self.peak_at = 0
         if self.peaks is not None:
             for i in range(len(self.peaks)):
@@ -118,9 +128,12 @@ class Listener:
         return self.hops * self.hop_ms
 
     def hop(self, samples):
-        # One hop of int16 samples: features, then (every N hops) the model and detector.
-        self.frontend.process(samples, self.frame)
-        _earshot.shift_in(self.window, self.frame)
+        # One hop of int16 samples: features, then (every N frames once the window is
+        # full: ESPHome's stride for a streaming model) the model and detector.
+        produced = self.frontend.process(samples, self.frame)
+        if produced:
+            _earshot.shift_in(self.window, self.frame)
+            self.frames += 1
         self.hops += 1
         peaks = self.peaks
         if peaks is not None:
@@ -131,10 +144,22 @@ class Listener:
                 self.loud = self.frontend.frames
             elif self.loud:
                 self.loud -= 1
-        if self.hops % self.every == 0 and self.hops >= self.frontend.frames:
+        cascade = self.cascade
+        awake = True
+        if produced and cascade is not None:
+            level = _earshot.mean_square(samples) if cascade.level else 0
+            awake = cascade.frame(self.frame, level)
+        due = self.frames - self.frontend.frames
+        if produced and due >= 0 and due % self.every == 0:
             if self.gate and not self.loud:
                 self.gated += 1
+            elif not awake:
+                self.gated += 1
+                cascade.skip()
+                self.detector.update(self.t_ms, self.silence)  # a score of 0 detects nothing
             else:
+                if cascade is not None:
+                    cascade.wake(self.model)
                 if not self.in_place:
                     _earshot.copy(self.model.input, self.window)
                 if peaks is not None:

@@ -33,6 +33,8 @@ class Board:
     requires: tuple[str, ...] = ()
     model_slots: int = 0
     model_slot_bytes: int = 0
+    firmware_max_bytes: int = 0
+    build_packages: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     @property
@@ -108,35 +110,3 @@ def missing_vendor_dirs(board: Board, micropy_dir: Path) -> list[str]:
         if not path.is_dir() or not any(path.iterdir()):
             missing.append(rel)
     return missing
-
-
-def _check_vendor_main(argv: list[str]) -> int:
-    """`python -m earshot_host.boards NAME MICROPY_DIR`: say what a real board lacks."""
-    import sys
-
-    name, micropy_dir = argv
-    try:
-        board = get_board(name)
-    except EarshotError as err:
-        print(f"earshot: error: {err}", file=sys.stderr)
-        return 1
-    if board.emulated:
-        print(f"earshot: error: {name} is built with `make unix` / `make qemu`", file=sys.stderr)
-        return 1
-    missing = missing_vendor_dirs(board, Path(micropy_dir))
-    if missing:
-        print(
-            f"earshot: error: {name} ({board.port} port) needs {', '.join(missing)} in "
-            f"{micropy_dir}: give MICROPY_DIR= a full upstream MicroPython clone with "
-            f"`git submodule update --init {' '.join(missing)}`",
-            file=sys.stderr,
-        )
-        return 1
-    print(board.port)
-    return 0
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.exit(_check_vendor_main(sys.argv[1:]))

@@ -25,10 +25,10 @@ from .frontend.mfcc import clip_gain, mfcc_fixed
 from .frontend.tables import FrontendTables, logmel_gain_constants, mfcc_gain_constants
 from .frontend.tflm_micro import raw_to_int8, tflm_micro_features
 from .frontend.wav import WavFormatError, read_wav
-from .infer import ModelSource
+from .infer import BatchTarget
+from .model_spec import ModelSource
 from .modelfile import read_model
-from .runner import Progress, Runner
-from .runner.result import b64_literal
+from .runner.result import Progress, b64_literal
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,6 @@ def reference_features(
     return logmel_fixed(x, fe.tables, gain)
 
 
-def _model_expression(runner: Runner, fe: ModelFrontend) -> str:
-    if fe.source.frozen:
-        # The frozen bytes (flash), without an arena: small boards hold the front end only.
-        return f"__import__('earshot_models.{fe.source.name}', None, None, ('MODEL',)).MODEL"
-    return runner.upload("model.esm", fe.source.blob)
-
-
 # Target side: process every whole hop of a chunk, one hex line per frame.
 _SETUP = """
 import earshot, binascii
@@ -142,7 +135,7 @@ def _hops(data):
 
 
 def device_features(
-    runner: Runner,
+    target: BatchTarget,
     fe: ModelFrontend,
     samples: np.ndarray,
     gain: float | None = None,
@@ -150,11 +143,11 @@ def device_features(
     timeout: float = 600.0,
 ) -> np.ndarray:
     """Stream the samples to the target hop by hop; its int8 frames (frames, features)."""
-    return device_frames(runner, fe, samples, gain, progress, timeout)[0]
+    return device_frames(target, fe, samples, gain, progress, timeout)[0]
 
 
 def device_frames(
-    runner: Runner,
+    target: BatchTarget,
     fe: ModelFrontend,
     samples: np.ndarray,
     gain: float | None = None,
@@ -180,25 +173,29 @@ def device_frames(
             if fe.kind == "mfcc"
             else (f"_fe.set_gain({offset})\n")
         )
-    runner.run("pass").check()  # a fresh session
-    model = model_expr or _model_expression(runner, fe)
+    # The model's bytes, without an arena: small boards hold the front end only.
+    if model_expr:
+        target.run("pass").check()  # a fresh session
+        model = model_expr
+    else:
+        model = target.put_model(fe.source).buffer
     raw_code = "bytearray(2 * _fe.channels)" if raw else "None"
     setup = _SETUP.format(model=model, gain=gain_code, raw=raw_code)
     lines: list[str] = []
-    if not runner.keeps_state:
+    if not target.keeps_state:
         # One process: the samples as a file, read and streamed in one script.
-        expr = runner.upload("samples.pcm", data)
-        out = runner.run(setup + f"_hops({expr})\n", timeout).check()
+        expr = target.upload("samples.pcm", data)
+        out = target.run(setup + f"_hops({expr})\n", timeout).check()
         lines = out.splitlines()
         if progress:
             progress(len(data), len(data))
     else:
-        runner.run(setup, timeout, soft_reset=False).check()
+        target.run(setup, timeout, soft_reset=False).check()
         step = 2 * fe.hop
-        chunk = max(1, runner.chunk // step) * step
+        chunk = max(1, target.chunk // step) * step
         for start in range(0, len(data), chunk):
             piece = data[start : start + chunk]
-            out = runner.run(f"_hops({b64_literal(piece)})", timeout, soft_reset=False).check()
+            out = target.run(f"_hops({b64_literal(piece)})", timeout, soft_reset=False).check()
             lines += out.splitlines()
             if progress:
                 progress(start + len(piece), len(data))
@@ -207,7 +204,7 @@ def device_frames(
     frames = [np.frombuffer(binascii.unhexlify(r[0]), dtype=np.int8) for r in rows]
     if len(frames) != expected or any(len(f) != fe.features for f in frames):
         raise EarshotError(
-            f"{runner.board.name}: expected {expected} frames of {fe.features}, got {len(frames)}"
+            f"{target.name}: expected {expected} frames of {fe.features}, got {len(frames)}"
         )
     q = np.stack(frames) if frames else np.zeros((0, fe.features), dtype=np.int8)
     if not raw:
@@ -243,7 +240,7 @@ def prepare_features(
 
 
 def wav_features(
-    runner: Runner,
+    target: BatchTarget,
     source: ModelSource,
     wav: str | Path,
     clip_normalize: bool = False,
@@ -251,4 +248,4 @@ def wav_features(
 ) -> np.ndarray:
     """The model's int8 input frames for a WAV, computed on the target."""
     fe, samples, gain = prepare_features(source, wav, clip_normalize)
-    return device_features(runner, fe, samples, gain, progress)
+    return device_features(target, fe, samples, gain, progress)

@@ -11,19 +11,16 @@ previous model (or the frozen default) active.
 from __future__ import annotations
 
 import ast
-import contextlib
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from mpremote.transport import TransportError
-from mpremote.transport_serial import SerialTransport
+from typing import Protocol
 
 from .errors import EarshotError
-from .infer import resolve_model
-from .runner.result import Progress, b64_literal
+from .model_spec import ModelSource, resolve_model
+from .runner.result import Progress, RunResult, b64_literal
 
 # Called with each chunk (index, data) just before it is sent; returns what is sent.
 # For tests: a transfer altered in flight.
@@ -91,45 +88,36 @@ def chunk_size(heap_free: int, align: int) -> int:
     return max(step, size - size % step)
 
 
+class CodeRunner(Protocol):
+    """What flashing needs of a target: code run in its raw REPL (runner.SerialRunner)."""
+
+    name: str
+
+    def run(self, code: str, timeout: float = 60.0, soft_reset: bool = True) -> RunResult: ...
+
+
 class _Board:
-    """A board on a serial port in raw REPL; remote failures become EarshotError."""
+    """A board in raw REPL; remote failures become EarshotError naming the board."""
 
-    def __init__(self, port: str) -> None:
-        self.port = port
-        if "://" not in port and not Path(port).exists():
-            raise EarshotError(f"port {port}: no such device")
-        try:
-            self.transport = SerialTransport(port, baudrate=115200)
-        except TransportError as err:
-            raise EarshotError(f"port {port}: cannot open it ({err})") from err
+    def __init__(self, runner: CodeRunner) -> None:
+        self.runner = runner
+        self.name = runner.name
 
-    def enter(self, soft_reset: bool) -> None:
-        try:
-            self.transport.enter_raw_repl(soft_reset=soft_reset)
-        except (TransportError, OSError) as err:
-            raise EarshotError(
-                f"port {self.port}: no MicroPython raw REPL there ({err}); is it an earshot board?"
-            ) from err
+    def enter(self) -> None:
+        """A soft reset: a fresh session, as the board is after a reset."""
+        self.run("pass", soft_reset=True)
 
-    def run(self, code: str, timeout: float = 30.0) -> str:
-        try:
-            out, err = self.transport.exec_raw(code, timeout=timeout)
-        except (TransportError, OSError) as exc:
-            raise EarshotError(f"port {self.port}: the board stopped answering ({exc})") from exc
-        if err:
-            lines = [line for line in err.decode(errors="replace").splitlines() if line.strip()]
+    def run(self, code: str, timeout: float = 30.0, soft_reset: bool = False) -> str:
+        result = self.runner.run(code, timeout=timeout, soft_reset=soft_reset)
+        if result.error.startswith("target stopped answering"):
+            raise EarshotError(f"{self.name}: the board stopped answering ({result.error})")
+        if result.error:
+            lines = [line for line in result.error.splitlines() if line.strip()]
             last = lines[-1] if lines else "error"
             for prefix in ("OSError: ", "ValueError: ", "ImportError: "):
                 last = last.removeprefix(prefix)
-            raise EarshotError(f"port {self.port}: the board refused: {last}")
-        return out.decode(errors="replace")
-
-    def close(self) -> None:
-        with contextlib.suppress(TransportError, OSError):
-            if self.transport.in_raw_repl:
-                self.transport.exit_raw_repl()
-        with contextlib.suppress(TransportError, OSError):
-            self.transport.close()
+            raise EarshotError(f"{self.name}: the board refused: {last}")
+        return result.output
 
 
 def _literal(text: str) -> object:
@@ -152,79 +140,68 @@ def _status(board: _Board) -> BoardModel:
     return BoardModel(label, seq, name, size, crc, source)
 
 
-def board_model(port: str) -> BoardModel:
-    """The model the board on port runs when none is named (after a soft reset)."""
-    board = _Board(port)
-    try:
-        board.enter(soft_reset=True)
-        return _status(board)
-    finally:
-        board.close()
-
-
-def load_model_file(spec: str | Path) -> tuple[str, bytes]:
-    """(name, bytes) of a model to flash: a .esm, a .tflite (converted) or a model of
-    models/; checked with earshot_host.modelfile before anything is sent."""
-    source = resolve_model(spec)
-    return source.name, source.blob
+def board_model(runner: CodeRunner) -> BoardModel:
+    """The model the board runs when none is named (after a soft reset)."""
+    board = _Board(runner)
+    board.enter()
+    return _status(board)
 
 
 def flash_model(
-    port: str,
-    model: str | Path,
+    runner: CodeRunner,
+    model: str | Path | ModelSource,
     progress: Progress | None = None,
     *,
     tamper: Tamper | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> FlashResult:
-    """Put a model (.esm, .tflite or a name of models/) into the board on port and make it
-    the active model; progress(bytes sent, total) after each chunk."""
-    name, blob = load_model_file(model)
+    """Put a model (.esm, .tflite, a name of models/, or a ModelSource) into the board's
+    inactive model slot and make it the active model; progress(bytes sent, total) after
+    each chunk."""
+    source = model if isinstance(model, ModelSource) else resolve_model(model)
+    name, blob = source.name, source.blob
     crc = zlib.crc32(blob)
     step = checkpoint or (lambda _: None)
-    board = _Board(port)
-    try:
-        board.enter(soft_reset=True)
-        step("opened")
-        slot_bytes, capacity, heap_free = _literal(board.run(OPEN_CODE))  # type: ignore[misc]
-        if len(blob) > capacity:
-            raise EarshotError(
-                f"model {name} is {len(blob):,} bytes; a model slot of this board holds "
-                f"{capacity:,} ({slot_bytes:,} with its header)"
-            )
-        started = time.monotonic()
-        label, seq, align = _literal(board.run(PREPARE_CODE.format(length=len(blob))))  # type: ignore[misc]
-        step("prepared")
-        size = chunk_size(heap_free, align)
-        for index, start in enumerate(range(0, len(blob), size)):
-            piece = blob[start : start + size]
-            sent = tamper(index, piece) if tamper else piece
-            board.run(f"_w.write({start}, {b64_literal(sent)})")
-            if progress:
-                progress(start + len(piece), len(blob))
-            step(f"chunk {index}")
-        written, board_crc = _literal(board.run("print(repr(_w.verify()))"))  # type: ignore[misc]
-        if written != len(blob) or board_crc != crc:
-            raise EarshotError(
-                f"transfer corrupted: the board holds {written:,} bytes with CRC {board_crc:08x}, "
-                f"the model is {len(blob):,} bytes with CRC {crc:08x}; the model was not "
-                "activated (the previous one stays)"
-            )
-        step("verified")
-        new_seq = _literal(board.run(f"print(repr(_w.commit({crc})))", timeout=60.0))
-        seconds = time.monotonic() - started
-        step("committed")
-        board.enter(soft_reset=True)
-        status = _status(board)
-    finally:
-        board.close()
+    board = _Board(runner)
+    board.enter()
+    step("opened")
+    slot_bytes, capacity, heap_free = _literal(board.run(OPEN_CODE))  # type: ignore[misc]
+    if len(blob) > capacity:
+        raise EarshotError(
+            f"model {name} is {len(blob):,} bytes; a model slot of this board holds "
+            f"{capacity:,} ({slot_bytes:,} with its header)"
+        )
+    started = time.monotonic()
+    label, seq, align = _literal(board.run(PREPARE_CODE.format(length=len(blob))))  # type: ignore[misc]
+    step("prepared")
+    size = chunk_size(heap_free, align)
+    for index, start in enumerate(range(0, len(blob), size)):
+        piece = blob[start : start + size]
+        sent = tamper(index, piece) if tamper else piece
+        board.run(f"_w.write({start}, {b64_literal(sent)})")
+        if progress:
+            progress(start + len(piece), len(blob))
+        step(f"chunk {index}")
+    written, board_crc = _literal(board.run("print(repr(_w.verify()))"))  # type: ignore[misc]
+    if written != len(blob) or board_crc != crc:
+        raise EarshotError(
+            f"transfer corrupted: the board holds {written:,} bytes with CRC {board_crc:08x}, "
+            f"the model is {len(blob):,} bytes with CRC {crc:08x}; the model was not "
+            "activated (the previous one stays)"
+        )
+    step("verified")
+    new_seq = _literal(board.run(f"print(repr(_w.commit({crc})))", timeout=60.0))
+    seconds = time.monotonic() - started
+    step("committed")
+    board.enter()
+    status = _status(board)
     if status.slot != label or status.seq != new_seq or status.crc != crc:
         raise EarshotError(
-            f"port {port}: after the soft reset the board runs {status.source}, "
+            f"{board.name}: after the soft reset the board runs {status.source}, "
             f"not the new model (slot {label} seq {new_seq})"
         )
     return FlashResult(
-        port=port,
+        port=board.name,
         name=status.name,
         slot=label,
         seq=seq,

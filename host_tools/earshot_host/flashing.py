@@ -1,7 +1,10 @@
-"""Put the earshot firmware on a board, per kind of board in boards/boards.toml.
+"""Put the earshot firmware on a board, per kind of board in boards/boards.toml
+(flash_firmware chooses by the table FLASHERS, never the command).
 
 - qemu: start the emulator detached with its UART on a pty, as a USB board would appear;
   the pid, port and log live in build/run/<board>.{pid,port,log}; stop() ends it.
+- a board with an emulator column (pico_i2s: rp2040js), with emulate=True: the same,
+  the emulated board started detached (its flash file persists in build/<board>/).
 - rp2: copy the .uf2 to a mounted RPI-RP2 drive (the board's bootloader), entering the
   bootloader first with machine.bootloader() over the board's port when one is given.
 - stm32: dfu-util (the .dfu; the board in DFU mode) or st-flash (the .bin, over ST-LINK).
@@ -47,12 +50,16 @@ def _files(board: Board, where: Path) -> tuple[Path, Path, Path]:
 
 
 def _is_our_qemu(pid: int, board: Board) -> bool:
-    """The pid is (still) a QEMU running this board's machine, not a reused pid."""
+    """The pid is (still) the emulator running this board, not a reused pid."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return bool(argv) and argv[0].endswith(b"qemu-system-arm") and board.machine.encode() in argv
+    if board.kind == "qemu":
+        return (
+            bool(argv) and argv[0].endswith(b"qemu-system-arm") and board.machine.encode() in argv
+        )
+    return bool(argv) and argv[0].endswith(b"node") and str(board.firmware_path()).encode() in argv
 
 
 def running_qemu(board: Board, where: Path | None = None) -> RunningBoard | None:
@@ -146,7 +153,7 @@ def enter_bootloader(port: str) -> None:
     """Ask the MicroPython on a port to jump to its bootloader (machine.bootloader())."""
     from mpremote.transport import TransportError
 
-    from .stream import close_board, open_board
+    from .serial_port import close_board, open_board
 
     transport = open_board(port)
     try:
@@ -249,3 +256,84 @@ def flash_stm32(board: Board, firmware: Path, port: str | None = None) -> list[s
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         raise EarshotError(f"{command[0]} failed: {lines[-1] if lines else proc.returncode}")
     return command
+
+
+def start_emulated(
+    board: Board, firmware: Path | None = None, where: Path | None = None
+) -> RunningBoard:
+    """Start a board's emulator (its emulator column) detached, like start_qemu."""
+    from .runner.rp2040js import start_pico
+
+    if board.extra.get("emulator") != "rp2040js":
+        raise EarshotError(f"{board.name} has no emulator (boards.toml column `emulator`)")
+    where = where or run_dir()
+    running = running_qemu(board, where)
+    if running:
+        return running
+    pid_file, port_file, log = _files(board, where)
+    pico = start_pico(board, firmware or board.firmware_path(), log, detach=True)
+    pid_file.write_text(f"{pico.proc.pid}\n")
+    port_file.write_text(f"{pico.port}\n")
+    return RunningBoard(board.name, pico.proc.pid, pico.port, log)
+
+
+@dataclass(frozen=True)
+class FlashRequest:
+    """What `earshot flash-firmware` was asked."""
+
+    board: Board
+    firmware: Path
+    port: str | None = None
+    drive: Path | None = None
+    where: Path | None = None
+    emulate: bool = False
+    stop: bool = False
+
+
+def _flash_unix(request: FlashRequest) -> str:
+    raise EarshotError("nothing to flash: the unix target runs build/unix/micropython here")
+
+
+def _flash_qemu(request: FlashRequest) -> str:
+    if request.stop:
+        return _stop(request)
+    running = start_qemu(request.board, request.firmware, request.where)
+    return running.port
+
+
+def _flash_rp2(request: FlashRequest) -> str:
+    if request.emulate or request.stop:
+        if not request.emulate:
+            raise EarshotError(
+                f"--stop is for emulated boards (QEMU, or --emulate); {request.board.name} "
+                f"is a {request.board.kind} board"
+            )
+        if request.stop:
+            return _stop(request)
+        return start_emulated(request.board, request.firmware, request.where).port
+    written = flash_rp2(request.board, request.firmware, request.port, request.drive)
+    return f"{request.board.name}: wrote {written}"
+
+
+def _flash_stm32(request: FlashRequest) -> str:
+    if request.emulate or request.stop:
+        raise EarshotError(
+            f"{request.board.name} has no emulator here; --emulate/--stop do not apply"
+        )
+    command = flash_stm32(request.board, request.firmware, request.port)
+    return f"{request.board.name}: flashed with {' '.join(command)}"
+
+
+def _stop(request: FlashRequest) -> str:
+    stopped = stop_qemu(request.board, request.where)
+    name = request.board.name
+    return f"{name}: stopped (pid {stopped.pid})" if stopped else f"{name}: not running"
+
+
+FLASHERS = {"unix": _flash_unix, "qemu": _flash_qemu, "rp2": _flash_rp2, "stm32": _flash_stm32}
+
+
+def flash_firmware(request: FlashRequest) -> str:
+    """Flash (or start, or stop) the board; what to print: the port of a started emulated
+    board, else a line saying what was done."""
+    return FLASHERS[request.board.kind](request)

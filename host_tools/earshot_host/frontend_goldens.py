@@ -2,11 +2,14 @@
 
 Run by hand (TensorFlow is not a project dependency; CI uses the committed files):
 
-    PYTHONPATH=host_tools <python with tensorflow-cpu> -m earshot_host.frontend_goldens
+    .venv/bin/python -m earshot_host.oracle_env frontend_goldens
 
-It (1) writes the deterministic synthetic WAVs into tests/data/audio/ (chirp, white
-noise at three levels), (2) for every clip of CLIPS computes with TensorFlow
-  - tflm_micro: ``audio_microfrontend`` raw uint16 (+ int8 model input),
+(oracle_env makes build/oracle-venv with tensorflow-cpu once). It (1) writes the
+deterministic synthetic WAVs into tests/data/audio/ (chirp, white noise at three levels,
+full-scale uniform noise), (2) for every clip of CLIPS computes with TensorFlow
+  - tflm_micro: ``audio_microfrontend`` raw uint16 (+ int8 model input) at the 20 ms step
+    of micro_speech and (``tflm_micro_10ms_*``) at the 10 ms step of microWakeWord's v2
+    models (feature_step_size 10),
   - mfcc: the MLPerf KWS training front end (tf.signal) float32 (+ int8),
   - logmel: the MLPerf streaming wake word training front end (tf.signal) float32 (+ int8),
 saving ``<frontend>_<clip>.npy`` and ``<frontend>_<clip>_int8.npy``, and (3) writes
@@ -38,7 +41,10 @@ CLIPS = [
     "white_m10dbfs_1000ms",
     "white_m30dbfs_1000ms",
     "white_m50dbfs_1000ms",
+    "white_full_scale_1000ms",
 ]
+# The feature steps (ms) of the TFLM micro front end the goldens cover: "" names 20 ms.
+TFLM_STEPS = {20: "", 10: "_10ms"}
 INPUT_QUANT = {"tflm_micro": None, "mfcc": (0.5847, 83), "logmel": (0.003701, -128)}
 
 
@@ -54,6 +60,11 @@ def synthetic_clips() -> dict[str, np.ndarray]:
         rms = 32768 * 10 ** (-db / 20)
         x = np.clip(np.round(white * rms), -32768, 32767).astype(np.int16)
         out[f"white_m{db}dbfs_1000ms"] = x
+    # Full-scale noise: every int16 value equally likely, the extremes included.
+    full = np.random.default_rng(20261207).integers(-32768, 32768, RATE, dtype=np.int64)
+    full[::4000] = -32768  # both extremes for sure, four times each
+    full[1::4000] = 32767
+    out["white_full_scale_1000ms"] = full.astype(np.int16)
     return out
 
 
@@ -64,12 +75,12 @@ def quantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return np.clip(r + zero_point, -128, 127).astype(np.int8)
 
 
-def tflm_micro_raw(tf: object, frontend_op: object, x: np.ndarray) -> np.ndarray:
+def tflm_micro_raw(tf: object, frontend_op: object, x: np.ndarray, step_ms: int = 20) -> np.ndarray:
     return frontend_op.audio_microfrontend(  # type: ignore[attr-defined]
         tf.constant(x, dtype=tf.int16),  # type: ignore[attr-defined]
         sample_rate=16000,
         window_size=30,
-        window_step=20,
+        window_step=step_ms,
         num_channels=40,
         out_scale=1,
     ).numpy()
@@ -129,6 +140,9 @@ For every clip `<clip>`:
   window_size=30, window_step=20, num_channels=40, out_scale=1)`, other attributes default
   (PCAN on, log on, scale shift 6).
 - `tflm_micro_<clip>_int8.npy`, int8 (49, 40): `clip(((raw * 256 + 333) // 666) - 128)`.
+- `tflm_micro_10ms_<clip>.npy`, uint16 (98, 40), and `tflm_micro_10ms_<clip>_int8.npy`:
+  the same with `window_step=10` (microWakeWord v2 models' `feature_step_size`; the int8
+  mapping is ESPHome's, the same formula).
 - `mfcc_<clip>.npy`, float32 (49, 10): the MLPerf KWS training front end:
   `x = float32(x) / reduce_max(x)`; `stft(x, 480, 320, fft_length=None,
   window_fn=hann_window)`; `abs`; `tensordot(., linear_to_mel_weight_matrix(40, 257, 16000,
@@ -161,10 +175,11 @@ def main() -> None:
         write_wav(audio_dir / f"{name}.wav", x, RATE)
     for clip in CLIPS:
         x = read_wav(audio_dir / f"{clip}.wav").samples
-        raw = tflm_micro_raw(tf, frontend_op, x).astype(np.uint16)
-        np.save(golden_dir / f"tflm_micro_{clip}.npy", raw)
-        q = np.clip((raw.astype(np.int64) * 256 + 333) // 666 - 128, -128, 127).astype(np.int8)
-        np.save(golden_dir / f"tflm_micro_{clip}_int8.npy", q)
+        for step_ms, suffix in TFLM_STEPS.items():
+            raw = tflm_micro_raw(tf, frontend_op, x, step_ms).astype(np.uint16)
+            np.save(golden_dir / f"tflm_micro{suffix}_{clip}.npy", raw)
+            q = np.clip((raw.astype(np.int64) * 256 + 333) // 666 - 128, -128, 127)
+            np.save(golden_dir / f"tflm_micro{suffix}_{clip}_int8.npy", q.astype(np.int8))
         for kind, fn in (("mfcc", kws_mfcc), ("logmel", sww_logmel)):
             feats = fn(tf, x).astype(np.float32)
             np.save(golden_dir / f"{kind}_{clip}.npy", feats)

@@ -10,7 +10,10 @@ from .errors import EarshotError
 
 
 def litert_reference_outputs(tflite: Path | bytes, batch: np.ndarray) -> np.ndarray:
-    """Run every input of batch (first axis) through LiteRT's BUILTIN_REF kernels."""
+    """Run every input of batch (first axis) through LiteRT's BUILTIN_REF kernels, in
+    order on one interpreter: a stateful model (resource variables) carries its state from
+    row to row, from the initial state its CALL_ONCE subgraph sets on the first invoke.
+    Outputs have the model's output type (uint8 for the microWakeWord models)."""
     try:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError as err:  # pragma: no cover - a pinned requirement

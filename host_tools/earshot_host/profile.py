@@ -28,7 +28,7 @@ from typing import Any
 from .boards import Board, load_boards
 from .catalog import load_catalog
 from .errors import EarshotError
-from .infer import resolve_model
+from .model_spec import resolve_model
 from .modelfile import ModelFile, OpCode, read_model
 from .paths import project_root
 
@@ -55,7 +55,8 @@ SAME_INSTRUCTIONS = {"cortex-m0+": "cortex-m0"}
 
 @dataclass
 class Bench:
-    """Instruction counts measured by `make bench` for one core."""
+    """Instruction counts measured by `make bench` for one core, or cycles measured in a
+    board's emulator (unit "cycles": rp2040js's clock counts cycles, not instructions)."""
 
     path: Path
     target: str
@@ -63,6 +64,7 @@ class Bench:
     instructions_per_mac: float
     ipm_source: str  # which model's figure, or "median of ..."
     frontend_per_hop: float | None
+    unit: str = "instructions"
 
 
 @dataclass
@@ -132,10 +134,10 @@ class Profile:
             f"detector {ram.detector:,} B, line buffer {ram.line_buffer:,} B, interpreter "
             f"{ram.python_objects:,} B",
             f"MACs    {self.macs:,} per inference; {self.bench.instructions_per_mac:.2f} "
-            f"instructions/MAC on {self.bench.core} ({self.bench.ipm_source}; "
+            f"{self.bench.unit}/MAC on {self.bench.core} ({self.bench.ipm_source}; "
             f"{self.bench.path})",
             f"latency {self.inference_ms:8.2f} ms per inference "
-            f"({self.inference_instructions:,} instructions)",
+            f"({self.inference_instructions:,} {self.bench.unit})",
         ]
         if self.duty_cycle is not None and self.hop_ms and self.hops_per_inference:
             fe = (
@@ -285,6 +287,39 @@ def load_bench(path: Path, board: Board, model_name: str, fe_type: str | None) -
     )
 
 
+def cycles_path(explicit: Path | None = None) -> Path:
+    """The emulator cycle table (docs/emulator_cycles.json, written by
+    `python -m earshot_host.emulator_cycles`), or the one given."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise EarshotError(f"no cycles file {explicit}")
+        return explicit
+    return project_root() / "docs" / "emulator_cycles.json"
+
+
+def load_cycles(path: Path, board: Board, model_name: str) -> Bench | None:
+    """Cycles per MAC and per front-end hop measured in the board's emulator (None when
+    the table does not cover the board)."""
+    try:
+        table = json.loads(path.read_text())["boards"][board.name]
+        models = table["models"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    figures = {m: float(v["cycles_per_mac"]) for m, v in models.items() if v.get("cycles_per_mac")}
+    if not figures:
+        return None
+    emulator = str(table.get("emulator", board.extra.get("emulator", "the emulator")))
+    if model_name in figures:
+        cpm, source = figures[model_name], f"{model_name} measured in {emulator}"
+    else:
+        cpm = statistics.median(figures.values())
+        source = f"median of {', '.join(sorted(figures))} measured in {emulator}"
+    hops = [v.get("frontend_cycles_per_hop") for v in models.values()]
+    own = models.get(model_name, {}).get("frontend_cycles_per_hop")
+    fe = own if own else next((h for h in hops if h), None)
+    return Bench(path, board.name, board.core, cpm, source, float(fe) if fe else None, "cycles")
+
+
 def firmware_flash(board: Board, model_blobs: int) -> tuple[int, str]:
     """Flash of the firmware without its models: measured from a build of the board's
     port when one is here, else an estimate."""
@@ -321,8 +356,13 @@ def frozen_model_bytes() -> int:
     return sum(p.stat().st_size for p in (project_root() / "models").glob("*/*.esm"))
 
 
-def profile(model_spec: str, board: Board, bench_file: Path | None = None) -> Profile:
-    """The profile of a model (a name of models/, an .esm or a .tflite) on a board."""
+def profile(
+    model_spec: str, board: Board, bench_file: Path | None = None, cycles_file: Path | None = None
+) -> Profile:
+    """The profile of a model (a name of models/, an .esm or a .tflite) on a board. A board
+    that runs in an emulator counting cycles (boards.toml `emulator`) takes the cycles
+    measured there when the cycle table covers it; others the instructions of `make bench`
+    at one per cycle."""
     if board.kind == "unix" or not board.ram_bytes or not board.flash_bytes or not board.clock_hz:
         raise EarshotError(
             f"{board.name} has no RAM, flash and clock figures in boards/boards.toml: "
@@ -337,7 +377,10 @@ def profile(model_spec: str, board: Board, bench_file: Path | None = None) -> Pr
         microphone="i2s_id" in board.extra,
     )
     fe_type = (model.metadata.get("frontend") or {}).get("type")
-    bench = load_bench(bench_path(bench_file), board, source.name, fe_type)
+    cycles = None
+    if board.extra.get("emulator"):
+        cycles = load_cycles(cycles_path(cycles_file), board, source.name)
+    bench = cycles or load_bench(bench_path(bench_file), board, source.name, fe_type)
     firmware, firmware_source = firmware_flash(board, frozen_model_bytes())
     flash = firmware + len(source.blob)
     if board.heap_bytes:

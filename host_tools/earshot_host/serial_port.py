@@ -21,12 +21,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import serial
+from mpremote.transport import TransportError
+from mpremote.transport_serial import SerialTransport
 
 from .errors import EarshotError
 
 BAUDRATE = 115200
 # A line longer than this without a newline is garbage (protocol lines are short).
 MAX_LINE = 4096
+# Seconds a board may take no data before a writer gives up (an emulated board on a busy
+# host can stall for seconds).
+WRITE_TIMEOUT = 60
 # errno values of a port that went away (USB unplugged, pty master closed).
 GONE_ERRNOS = (errno.EIO, errno.ENXIO, errno.ENODEV, errno.EBADF)
 
@@ -167,3 +172,19 @@ def wait_for_port(path: str, timeout: float | None, baudrate: int = BAUDRATE) ->
         if deadline is not None and time.monotonic() >= deadline:
             raise EarshotError(f"{path} went away and did not come back within {timeout:g} s")
         time.sleep(0.2)
+
+
+def open_board(port: str, baudrate: int = BAUDRATE) -> SerialTransport:
+    """An mpremote transport on a board's port, shareable with a watcher."""
+    require_port(port)
+    try:
+        transport = SerialTransport(port, baudrate=baudrate, exclusive=None)
+    except (TransportError, serial.SerialException, OSError) as err:
+        raise EarshotError(f"cannot open {port}: {err}") from err
+    transport.serial.write_timeout = WRITE_TIMEOUT
+    return transport
+
+
+def close_board(transport: SerialTransport) -> None:
+    with contextlib.suppress(TransportError, serial.SerialException, OSError):
+        transport.close()

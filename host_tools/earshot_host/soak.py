@@ -29,9 +29,9 @@ import numpy as np
 
 from .boards import Board, get_board
 from .errors import EarshotError
-from .listen import Session, listen_serial, model_hop
 from .paths import project_root
 from .scenes import Event, Placement, compose
+from .session import Session, listen_serial, model_hop
 from .uart_stream import encode_block
 
 MODEL = "micro_speech"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,15 +27,12 @@ from mpremote.transport import TransportError
 from mpremote.transport_serial import SerialTransport
 
 from .errors import EarshotError
-from .listen import Session, hello_hop, listen_code, listen_serial, load_audio_for
-from .serial_port import BAUDRATE, exclusive_access, require_port
+from .serial_port import WRITE_TIMEOUT, close_board, exclusive_access, open_board
+from .session import Session, hello_hop, listen_code, listen_serial, load_audio_for
 from .uart_stream import END_LINE, Pacer, audio_lines
 from .watch import Message, parse_line
 
 Progress = Callable[[int, int], None]
-# Seconds a board may take no audio before the streamer gives up (an emulated board on a
-# busy host can stall for seconds).
-WRITE_TIMEOUT = 60
 
 
 @dataclass
@@ -47,24 +44,12 @@ class StreamResult:
     session: Session | None = None  # what the board printed (stream --watch only)
 
 
-def open_board(port: str, baudrate: int = BAUDRATE) -> SerialTransport:
-    """An mpremote transport on a board's port, shareable with a watcher."""
-    require_port(port)
-    try:
-        transport = SerialTransport(port, baudrate=baudrate, exclusive=None)
-    except (TransportError, serial.SerialException, OSError) as err:
-        raise EarshotError(f"cannot open {port}: {err}") from err
-    transport.serial.write_timeout = WRITE_TIMEOUT
-    return transport
-
-
-def close_board(transport: SerialTransport) -> None:
-    with contextlib.suppress(TransportError, serial.SerialException, OSError):
-        transport.close()
-
-
 def start_listening(
-    transport: SerialTransport, model: str | None, stats_ms: int = 10_000, timeout: float = 60.0
+    transport: SerialTransport,
+    model: str | None,
+    stats_ms: int = 10_000,
+    timeout: float = 60.0,
+    device_args: tuple[str, ...] = (),
 ) -> Message:
     """Start the detector on the board (raw REPL) and read until its hello, under the
     port's exclusive lock; returns the hello."""
@@ -72,7 +57,7 @@ def start_listening(
     with exclusive_access(port.fileno()):
         try:
             transport.enter_raw_repl(soft_reset=True)
-            transport.exec_raw_no_follow(listen_code(model, stats_ms))
+            transport.exec_raw_no_follow(listen_code(model, device_args, stats_ms))
         except (TransportError, serial.SerialException, OSError) as err:
             raise EarshotError(
                 f"{transport.device_name}: the board does not answer: {err}"
@@ -156,11 +141,13 @@ def stream_wav(
     progress: Progress | None = None,
     stats_ms: int = 10_000,
     on_hello: Callable[[Message], None] | None = None,
+    device_args: Sequence[str] = (),
 ) -> StreamResult:
     """Play a WAV to the detector of the board on a port. With on_message the streamer
     reads all the board prints (stream --watch) and waits for the board's end; without,
     it reads only until the hello and leaves the rest to a watcher. model None: the board's
-    active model (the WAV's rate is checked against what the board's hello announces)."""
+    active model (the WAV's rate is checked against what the board's hello announces).
+    device_args go to the device command line unchanged."""
     samples, wav_rate = load_audio_for(model, wav)
     transport = open_board(port)
     started = time.monotonic()
@@ -184,6 +171,7 @@ def stream_wav(
                     realtime,
                     on_any,
                     stats_ms=stats_ms,
+                    device_args=device_args,
                     sample_rate=wav_rate,
                 )
             except (TransportError, serial.SerialException, OSError) as err:
@@ -196,7 +184,7 @@ def stream_wav(
             return StreamResult(
                 count, len(samples) / rate, time.monotonic() - started, hello, session
             )
-        hello = start_listening(transport, model, stats_ms)
+        hello = start_listening(transport, model, stats_ms, device_args=tuple(device_args))
         rate, hop = hello_hop(hello)
         if wav_rate is not None and wav_rate != rate:
             transport.serial.write(END_LINE)

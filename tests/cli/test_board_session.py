@@ -225,7 +225,8 @@ def test_flash_model_then_stream_watch_log_plot(tmp_path, request):
     active, then stream a WAV to the board's active model (no --model) while a watcher logs
     and plots the detections."""
     from earshot_host.errors import EarshotError
-    from earshot_host.flash_model import flash_model
+    from earshot_host.model_spec import resolve_model
+    from earshot_host.targets import open_target
 
     board = start_board(tmp_path / "run", request)
     flashed = earshot("flash-model", "micro_speech", "--port", board.port, timeout=600)
@@ -242,8 +243,8 @@ def test_flash_model_then_stream_watch_log_plot(tmp_path, request):
         return data if index != 2 else data[:7] + bytes([data[7] ^ 0x01]) + data[8:]
 
     kws = Path(__file__).resolve().parents[2] / "models" / "mlperf_kws" / "mlperf_kws.esm"
-    with pytest.raises(EarshotError, match="transfer corrupted"):
-        flash_model(board.port, kws, tamper=alter)
+    with open_target(board.port) as target, pytest.raises(EarshotError, match="transfer corrupted"):
+        target.flash_model(resolve_model(kws), tamper=alter)
     status = earshot("flash-model", "--status", "--port", board.port)
     assert status.returncode == 0 and status.stdout.strip() == active
 

@@ -61,3 +61,13 @@ def test_convert_text_report_columns(root, tmp_path):
     for column in ("op", "inputs", "output", "MACs", "arena off", "out B"):
         assert column in header
     assert "arena         5,968 bytes" in proc.stdout
+
+
+def test_boards_says_how_each_target_runs_here_and_its_model_slots():
+    rows = {r["name"]: r for r in json.loads(earshot("boards", "--json").stdout)}
+    assert rows["pico_i2s"]["emulator"] == "rp2040js" and rows["pico_i2s"]["model_slots"] == 2
+    assert rows["qemu_m4"]["model_slots"] == 2 and rows["qemu_m0"]["model_slots"] is None
+    assert rows["nucleo_f411re_i2s"]["emulator"] is None
+    table = earshot("boards").stdout.splitlines()
+    pico = next(line for line in table if line.startswith("pico_i2s"))
+    assert " rp2040js " in pico

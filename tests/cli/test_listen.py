@@ -73,3 +73,19 @@ def test_listen_refuses_a_non_wav_file(tmp_path):
     bad.write_bytes(b"definitely not audio" * 10)
     proc = earshot("listen", "--target", "unix", "--model", "micro_speech", "--wav", str(bad))
     one_line_error(proc, "WAV")
+
+
+def test_listen_with_a_model_file_and_device_settings(root, tmp_path):
+    # A model that is not frozen goes to the target as a file; detector settings reach the
+    # device command line unchanged (--stats-ms: a stats line every second of audio).
+    esm = tmp_path / "speech.esm"
+    esm.write_bytes((root / "models" / "micro_speech" / "micro_speech.esm").read_bytes())
+    wav = tmp_path / "yes.wav"
+    write_scene(wav, compose([Placement("yes_1000ms", 1_000, 0.0, "yes")], 4_000, -65.0))
+    proc = earshot("listen", "--target", "unix", "--model", str(esm), "--wav", str(wav),
+                   "--json", "--stats-ms", "1000")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    messages = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert messages[0]["type"] == "hello" and messages[0]["source"].startswith("file ")
+    assert [m["label"] for m in messages if m["type"] == "detection"] == ["yes"]
+    assert [m["t_ms"] for m in messages if m["type"] == "stats"][:3] == [1000, 2000, 3000]

@@ -80,10 +80,48 @@ def test_kws_does_not_fit_the_m0(bench):
     assert p["bench"]["ipm_source"].startswith("median")
 
 
-def test_the_pico_takes_the_m0_figures(bench):
-    p = profile_json("micro_speech", "--board", "pico_i2s", "--bench", str(bench))
-    assert p["bench"]["target"] == "qemu_m0" and p["bench"]["instructions_per_mac"] == 9.5
+CYCLES = {
+    "boards": {
+        "pico_i2s": {
+            "emulator": "rp2040js",
+            "models": {
+                "micro_speech": {"cycles_per_mac": 13.5, "frontend_cycles_per_hop": 280_000},
+                "mlperf_kws": {"cycles_per_mac": 14.4, "frontend_cycles_per_hop": 760_000},
+            },
+        }
+    }
+}
+
+
+def test_the_pico_takes_the_cycles_measured_in_its_emulator(bench, tmp_path):
+    cycles = tmp_path / "cycles.json"
+    cycles.write_text(json.dumps(CYCLES))
+    p = profile_json("micro_speech", "--board", "pico_i2s", "--bench", str(bench),
+                     "--cycles", str(cycles))  # fmt: skip
+    assert p["bench"]["unit"] == "cycles" and p["bench"]["instructions_per_mac"] == 13.5
+    assert p["inference_ms"] == pytest.approx(336_000 * 13.5 / 125e6 * 1000)
+    assert p["frontend_hop_ms"] == pytest.approx(280_000 / 125e6 * 1000)
     assert p["heap_source"].startswith("assumed")
+    # A model the emulator did not run: the median of those it did.
+    sww = profile_json("mlperf_sww", "--board", "pico_i2s", "--cycles", str(cycles))
+    assert sww["bench"]["instructions_per_mac"] == pytest.approx(13.95)
+    assert sww["bench"]["ipm_source"].startswith("median of micro_speech, mlperf_kws measured")
+
+
+def test_the_pico_without_emulator_cycles_takes_the_m0_figures(bench, tmp_path):
+    cycles = tmp_path / "cycles.json"
+    cycles.write_text(json.dumps({"boards": {}}))
+    p = profile_json("micro_speech", "--board", "pico_i2s", "--bench", str(bench),
+                     "--cycles", str(cycles))  # fmt: skip
+    assert p["bench"]["target"] == "qemu_m0" and p["bench"]["instructions_per_mac"] == 9.5
+    assert p["bench"]["unit"] == "instructions"
+
+
+def test_the_committed_cycle_table_answers_for_mlperf_kws_on_the_pico():
+    # docs/emulator_cycles.json, measured with python -m earshot_host.emulator_cycles.
+    p = profile_json("mlperf_kws", "--board", "pico_i2s")
+    assert p["bench"]["unit"] == "cycles" and p["bench"]["path"].endswith("emulator_cycles.json")
+    assert 250 < p["inference_ms"] < 350  # ~306 ms measured in rp2040js
 
 
 def test_front_end_by_type(bench):

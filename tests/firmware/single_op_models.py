@@ -245,3 +245,44 @@ def dense_model(case: DenseCase, seed: int) -> bytes:
         in_zp,
         out_zp,
     )
+
+
+# The kernel edge cases of test_kernels.py (and of their LiteRT goldens, tests/data/kernels).
+CONV_CASES = [
+    ConvCase("conv_1x1_odd", (5, 3), 13, 7, (1, 1)),
+    ConvCase("conv_1x1_deep", (3, 4), 64, 33, (1, 1)),
+    ConvCase("conv_3x3_same_s2", (9, 7), 6, 5, (3, 3), stride=(2, 2)),
+    ConvCase("conv_5x3_dilated", (10, 9), 3, 4, (5, 3), dilation=(2, 1)),
+    ConvCase("conv_10x4_in1_s2", (21, 9), 1, 9, (10, 4), stride=(2, 2)),
+    ConvCase("conv_3x3_valid_batches", (4, 5), 5, 6, (3, 3), same=False, batches=2),
+    ConvCase("conv_1x1_150_channels", (2, 3), 8, 150, (1, 1)),
+    ConvCase("conv_3x3_k360_fallback", (5, 5), 40, 3, (3, 3)),
+    ConvCase("conv_3x3_in4_same", (6, 5), 4, 6, (3, 3)),
+    ConvCase("conv_3x3_in24_same_long_rows", (4, 4), 24, 5, (3, 3)),
+    ConvCase("dw_in1_m8_10x8_s2", (13, 11), 1, 8, (10, 8), stride=(2, 2), multiplier=8),
+    ConvCase("dw_in1_m3_3x3", (6, 5), 1, 3, (3, 3), multiplier=3),
+    # unpacked filter (DSP) with an odd channel count; one too big to unpack (transposed)
+    ConvCase("dw_in1_m5_4x4_unpacked_odd", (9, 8), 1, 5, (4, 4), stride=(2, 1), multiplier=5),
+    ConvCase("dw_in1_m12_10x8_transposed", (12, 10), 1, 12, (10, 8), stride=(2, 2), multiplier=12),
+    ConvCase("dw_in1_m16_9x9_fallback", (9, 9), 1, 16, (9, 9), multiplier=16),
+    ConvCase("dw_3x3_s2", (9, 8), 12, 12, (3, 3), stride=(2, 2), multiplier=1),
+    ConvCase("dw_3x3_odd_channels_batches", (7, 6), 7, 7, (3, 3), multiplier=1, batches=2),
+    ConvCase("dw_5x1_width1", (12, 1), 10, 10, (5, 1), same=False, multiplier=1),
+    ConvCase("dw_3x3_dilated", (9, 9), 6, 6, (3, 3), dilation=(2, 2), multiplier=1),
+    ConvCase("dw_m2_fallback", (6, 6), 5, 10, (3, 3), multiplier=2),
+    ConvCase("dw_3x3_133_channels", (3, 3), 133, 133, (3, 3), multiplier=1),
+    ConvCase("dw_3x3_s2_10_channels", (7, 7), 10, 10, (3, 3), stride=(2, 2), multiplier=1),
+    ConvCase("dw_2x2_same", (5, 6), 8, 8, (2, 2), multiplier=1),
+    ConvCase("dw_15x1_142_channels_chunks", (17, 1), 142, 142, (15, 1), same=False, multiplier=1),
+    ConvCase("dw_3x3_shift_up", (6, 5), 8, 8, (3, 3), multiplier=1, shift_up=True),
+    ConvCase("conv_1x1_shift_up", (3, 3), 8, 6, (1, 1), shift_up=True),
+    ConvCase("dw_3x3_big_bias_fallback", (5, 5), 8, 8, (3, 3), multiplier=1, big_bias=True),
+    ConvCase("conv_3x3_big_bias_fallback", (5, 5), 4, 6, (3, 3), big_bias=True),
+]
+DENSE_CASES = [
+    DenseCase("dense_odd", 37, 5),
+    DenseCase("dense_filter_zp_batches", 64, 7, batches=3, filter_zero_point=5),
+    DenseCase("dense_double_round", 23, 3, double_round=True),
+    DenseCase("dense_double_round_zp", 403, 4, filter_zero_point=-3, double_round=True),
+]
+CASES = {c.name: c for c in [*CONV_CASES, *DENSE_CASES]}

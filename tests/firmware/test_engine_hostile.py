@@ -184,9 +184,9 @@ def test_named_hostile_models_are_refused_with_their_check(target):
 
 def reference_output(data: bytes, x: bytes) -> str:
     interpreter = ReferenceInterpreter(data)
-    shape = interpreter.input_shapes()[0]
-    out = interpreter.invoke([np.frombuffer(x, dtype=np.int8).reshape(shape)])[0]
-    return out.astype(np.int8).tobytes().hex()
+    inp = interpreter.tensor(interpreter.model.inputs[0])  # int8 or uint8
+    out = interpreter.invoke([np.frombuffer(x, dtype=inp.dtype).reshape(inp.shape)])[0]
+    return out.tobytes().hex()
 
 
 def flipped_models(base: bytes, count: int, seed: int) -> list[bytes]:

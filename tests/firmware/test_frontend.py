@@ -1,6 +1,7 @@
 """The audio front ends on every target: earshot.Frontend (C, tables from the model file)
 equals the host fixed-point references integer for integer, hence TF-bit-exact for
-tflm_micro and within the ±1 LSB / >= 99% criterion of tf.signal for mfcc and logmel; no
+tflm_micro and, for mfcc and logmel, equal to tf.signal's int8 values except at the one
+value per front end measured to differ by 1 LSB (MISMATCHES); no
 allocation per hop; bad buffers and bad tables refused with a clear error.
 
 The models are the frozen ones (models/*.esm, built into every firmware); the host side
@@ -26,7 +27,7 @@ from earshot_host.features import (
 from earshot_host.frontend.mfcc import clip_gain
 from earshot_host.frontend.wav import read_wav
 from earshot_host.frontend_goldens import CLIPS as GOLDEN_CLIPS
-from earshot_host.infer import resolve_model
+from earshot_host.model_spec import resolve_model
 from earshot_host.paths import project_root
 
 ROOT = project_root()
@@ -62,9 +63,30 @@ def synthetic(n: int = 8000) -> np.ndarray:
     return x.astype(np.int16)
 
 
-def agreement(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, int]:
-    diff = ours.astype(np.int64) - theirs.astype(np.int64)
-    return 100.0 * float(np.mean(diff == 0)), int(np.abs(diff).max())
+# (kind, clip) -> the (frame, value) positions where earshot's int8 features differ from
+# TF's float pipeline after rounding (each by 1 LSB), measured with TF 2.21: every other
+# value of every clip is equal. (The model files' tables are built with the models' own
+# input scales, so logmel's positions differ from tests/frontend/'s, built with 0.003701:
+# 12 of 10 x 1,200 values here, 1 there.)
+MISMATCHES = {
+    ("mfcc", "chirp_1000ms"): [(19, 2)],
+    ("logmel", "yes_1000ms"): [(10, 23), (15, 12), (19, 34)],
+    ("logmel", "no_1000ms"): [(21, 8)],
+    ("logmel", "noise_1000ms"): [(9, 33), (20, 27)],
+    ("logmel", "white_m10dbfs_1000ms"): [(4, 38), (12, 34)],
+    ("logmel", "white_m30dbfs_1000ms"): [(24, 13)],
+    ("logmel", "white_m50dbfs_1000ms"): [(17, 26)],
+    ("logmel", "white_full_scale_1000ms"): [(10, 20), (26, 27)],
+}
+
+
+def assert_tf_agreement(kind: str, name: str, got: np.ndarray, golden: np.ndarray) -> None:
+    """got equals the TF golden's first frames except at the measured positions, where
+    they differ by exactly 1."""
+    diff = got.astype(np.int64) - golden[: len(got)].astype(np.int64)
+    expected = [(f, v) for f, v in MISMATCHES.get((kind, name), []) if f < len(got)]
+    assert [tuple(p) for p in np.argwhere(diff != 0).tolist()] == expected, (kind, name)
+    assert all(abs(int(diff[f, v])) == 1 for f, v in expected)
 
 
 # ---------------------------------------------------------------- exactness
@@ -108,7 +130,7 @@ def test_tflm_micro_equals_reference_and_tf(target):
 
 def test_mfcc_equals_reference_and_within_one_lsb_of_tf(target):
     """With the training's per-clip gain 1/max(x) (set_gain), device MFCCs equal the host
-    pipeline and agree with tf.signal's to >= 99% of values, max |diff| 1. The Unix port
+    pipeline and tf.signal's int8 values but at the measured positions (±1). The Unix port
     also runs every clip at the tables' fixed gain (1/32768)."""
     fe = frontend("mfcc")
     names = ALL_CLIPS if target.board.kind == "unix" else ["no_1000ms"]
@@ -118,9 +140,7 @@ def test_mfcc_equals_reference_and_within_one_lsb_of_tf(target):
         x = excerpt(target, whole, 0.5)
         got = device_features(target.runner, fe, x, gain=g)
         np.testing.assert_array_equal(got, reference_features(fe, x, gain=g), err_msg=name)
-        golden = np.load(GOLDENS / f"mfcc_{name}_int8.npy")[: len(got)]
-        equal, worst = agreement(got, golden)
-        assert equal >= 99.0 and worst <= 1, (name, equal, worst)
+        assert_tf_agreement("mfcc", name, got, np.load(GOLDENS / f"mfcc_{name}_int8.npy"))
         if target.board.kind == "unix":
             got = device_features(target.runner, fe, x)
             np.testing.assert_array_equal(got, reference_features(fe, x), err_msg=name)
@@ -133,9 +153,7 @@ def test_logmel_equals_reference_and_within_one_lsb_of_tf(target):
         x = excerpt(target, clip(name), 0.6)
         got = device_features(target.runner, fe, x)
         np.testing.assert_array_equal(got, reference_features(fe, x), err_msg=name)
-        golden = np.load(GOLDENS / f"logmel_{name}_int8.npy")[: len(got)]
-        equal, worst = agreement(got, golden)
-        assert equal >= 99.0 and worst <= 1, (name, equal, worst)
+        assert_tf_agreement("logmel", name, got, np.load(GOLDENS / f"logmel_{name}_int8.npy"))
 
 
 @pytest.mark.parametrize("kind", ["tflm_micro", "mfcc", "logmel"])

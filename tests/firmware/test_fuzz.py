@@ -83,3 +83,39 @@ def test_a_crash_is_found_and_isolated(tmp_path):
         fuzzer.close()
     assert [(f.case.id, f.kind) for f in report.failures] == [(2, "crash")]
     assert report.verdicts == {"refused H1": 4, "crash": 1}
+
+
+# The conformance cases of the streaming ops: a variable with its initial value, the
+# CONCATENATION / STRIDED_SLICE / SPLIT_V / LOGISTIC / QUANTIZE / MUL / PAD / MEAN
+# parameter blocks and broadcasting.
+STATEFUL_BASES = (
+    "stream_state",
+    "concat_channels",
+    "concat_four",
+    "strided_slice",
+    "split_v",
+    "logistic",
+    "logistic_uint8_io",
+    "broadcast_add",
+    "mul_broadcast",
+    "pad",
+    "mean_hw",
+)
+
+
+STATEFUL_CASES = 1000
+
+
+def test_native_harness_on_mutants_of_the_streaming_ops():
+    harness = build_native(ROOT / "build" / "fuzz" / "model_fuzz")
+    fuzzer = FirmwareFuzzer(harness, native=True)
+    report = Report()
+    try:
+        fuzzer.run(list(generate(STATEFUL_CASES, seed=103, only=STATEFUL_BASES)), report)
+    finally:
+        fuzzer.close()
+    failures = [(f.case.base, f.case.how, f.kind, f.detail) for f in report.failures]
+    assert failures == []
+    codes = {v.split()[1] for v in report.verdicts if v.startswith("refused")}
+    assert {"T2", "T10", "O2", "O6", "O7"} <= codes, report.verdicts
+    assert report.verdicts["valid, ran bit-exact"] >= STATEFUL_CASES // 10, report.verdicts

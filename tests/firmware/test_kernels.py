@@ -8,61 +8,30 @@ column (reference fallback), left shifts in the output stage, biases too large f
 lean output stage (reference fallback), filter zero points and the DOUBLE_ROUND output
 stage of FULLY_CONNECTED.
 
-Expected outputs come from the host's NumPy reference kernels; run with
+Expected outputs come from the host's NumPy reference kernels, and for the same shapes as
+one-op .tflite files from LiteRT's reference kernels (tests/data/kernels); run with
 EARSHOT_KERNELS=reference (after `make KERNELS=reference ...`) to check the reference
 build the same way.
 """
 
 from __future__ import annotations
 
+import binascii
 import os
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
-from single_op_models import ConvCase, DenseCase, conv_model, dense_model
+from single_op_models import CASES, ConvCase, DenseCase, conv_model, dense_model
 from test_engine import run_on_target
 
+from earshot_host.convert import convert_tflite
 from earshot_host.reference import run_model
+from earshot_host.runner import RemoteError
+from earshot_host.runner.result import b64_literal
 
-CONV_CASES = [
-    ConvCase("conv_1x1_odd", (5, 3), 13, 7, (1, 1)),
-    ConvCase("conv_1x1_deep", (3, 4), 64, 33, (1, 1)),
-    ConvCase("conv_3x3_same_s2", (9, 7), 6, 5, (3, 3), stride=(2, 2)),
-    ConvCase("conv_5x3_dilated", (10, 9), 3, 4, (5, 3), dilation=(2, 1)),
-    ConvCase("conv_10x4_in1_s2", (21, 9), 1, 9, (10, 4), stride=(2, 2)),
-    ConvCase("conv_3x3_valid_batches", (4, 5), 5, 6, (3, 3), same=False, batches=2),
-    ConvCase("conv_1x1_150_channels", (2, 3), 8, 150, (1, 1)),
-    ConvCase("conv_3x3_k360_fallback", (5, 5), 40, 3, (3, 3)),
-    ConvCase("conv_3x3_in4_same", (6, 5), 4, 6, (3, 3)),
-    ConvCase("conv_3x3_in24_same_long_rows", (4, 4), 24, 5, (3, 3)),
-    ConvCase("dw_in1_m8_10x8_s2", (13, 11), 1, 8, (10, 8), stride=(2, 2), multiplier=8),
-    ConvCase("dw_in1_m3_3x3", (6, 5), 1, 3, (3, 3), multiplier=3),
-    # unpacked filter (DSP) with an odd channel count; one too big to unpack (transposed)
-    ConvCase("dw_in1_m5_4x4_unpacked_odd", (9, 8), 1, 5, (4, 4), stride=(2, 1), multiplier=5),
-    ConvCase("dw_in1_m12_10x8_transposed", (12, 10), 1, 12, (10, 8), stride=(2, 2), multiplier=12),
-    ConvCase("dw_in1_m16_9x9_fallback", (9, 9), 1, 16, (9, 9), multiplier=16),
-    ConvCase("dw_3x3_s2", (9, 8), 12, 12, (3, 3), stride=(2, 2), multiplier=1),
-    ConvCase("dw_3x3_odd_channels_batches", (7, 6), 7, 7, (3, 3), multiplier=1, batches=2),
-    ConvCase("dw_5x1_width1", (12, 1), 10, 10, (5, 1), same=False, multiplier=1),
-    ConvCase("dw_3x3_dilated", (9, 9), 6, 6, (3, 3), dilation=(2, 2), multiplier=1),
-    ConvCase("dw_m2_fallback", (6, 6), 5, 10, (3, 3), multiplier=2),
-    ConvCase("dw_3x3_133_channels", (3, 3), 133, 133, (3, 3), multiplier=1),
-    ConvCase("dw_3x3_s2_10_channels", (7, 7), 10, 10, (3, 3), stride=(2, 2), multiplier=1),
-    ConvCase("dw_2x2_same", (5, 6), 8, 8, (2, 2), multiplier=1),
-    ConvCase("dw_15x1_142_channels_chunks", (17, 1), 142, 142, (15, 1), same=False, multiplier=1),
-    ConvCase("dw_3x3_shift_up", (6, 5), 8, 8, (3, 3), multiplier=1, shift_up=True),
-    ConvCase("conv_1x1_shift_up", (3, 3), 8, 6, (1, 1), shift_up=True),
-    ConvCase("dw_3x3_big_bias_fallback", (5, 5), 8, 8, (3, 3), multiplier=1, big_bias=True),
-    ConvCase("conv_3x3_big_bias_fallback", (5, 5), 4, 6, (3, 3), big_bias=True),
-]
-DENSE_CASES = [
-    DenseCase("dense_odd", 37, 5),
-    DenseCase("dense_filter_zp_batches", 64, 7, batches=3, filter_zero_point=5),
-    DenseCase("dense_double_round", 23, 3, double_round=True),
-    DenseCase("dense_double_round_zp", 403, 4, filter_zero_point=-3, double_round=True),
-]
-CASES = {c.name: c for c in [*CONV_CASES, *DENSE_CASES]}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def build(name: str) -> tuple[bytes, list[np.ndarray]]:
@@ -97,10 +66,75 @@ def test_cases_produce_varied_outputs():
         assert len(np.unique(out)) > 2, name
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# FULLY_CONNECTED with TFLite Micro's fixed-point output stage has no LiteRT counterpart
+# (LiteRT's reference kernel rounds in double: the DOUBLE_ROUND cases and the .tflite
+# goldens below); every other case is checked against LiteRT's goldens. The channel
+# chunks of the depthwise kernel also run here: their .tflite versions (per-channel
+# scales, metadata) do not fit qemu_m0's heap.
+FIXED_POINT_CASES = sorted(
+    name for name, case in CASES.items() if isinstance(case, DenseCase) and not case.double_round
+)
+NUMPY_CASES = [*FIXED_POINT_CASES, "dw_3x3_133_channels", "dw_15x1_142_channels_chunks"]
+
+
+@pytest.mark.parametrize("name", NUMPY_CASES)
 def test_kernel_is_bit_exact_with_the_reference(target, name):
     model, inputs = build(name)
     expected = [run_model(model, [x])[0].ravel() for x in inputs]
     outputs = run_on_target(target, model, [x.tobytes() for x in inputs])
     for i, (got, want) in enumerate(zip(outputs, expected, strict=True)):
         np.testing.assert_array_equal(got, want, err_msg=f"{name} input #{i}")
+
+
+LITERT_GOLDENS = ROOT / "tests" / "data" / "kernels"  # PROVENANCE.md there
+
+
+def run_uploaded(target, model: bytes, inputs: list[bytes]) -> list[np.ndarray]:
+    """Outputs of each input on the target, the model uploaded and the inputs written in
+    chunks (a bytes literal of a 7 KB model does not compile in qemu_m0's 20 KB heap)."""
+    runner = target.runner
+    runner.run("pass").check()  # a fresh session
+    code = f"import earshot, binascii\n_m = earshot.Model({runner.upload('m.esm', model)})\n"
+    # The output in pieces: one hex string of a 1 KB output does not fit qemu_m0's heap.
+    code += (
+        "def _out():\n"
+        "    for i in range(0, len(_m.output), 128):\n"
+        "        print(binascii.hexlify(_m.output[i:i + 128]).decode(), end='')\n"
+        "    print()\n"
+    )
+    lines: list[str] = []
+    for x in inputs:
+        # Straight into the model's input, chunk by chunk: no second copy in the heap.
+        for start in range(0, len(x), runner.chunk):
+            piece = x[start : start + runner.chunk]
+            code += f"_m.input[{start}:{start + len(piece)}] = {b64_literal(piece)}\n"
+            if runner.keeps_state:
+                runner.run(code, 120, soft_reset=False).check()
+                code = ""
+        code += "_m.invoke()\n_out()\n"
+        if runner.keeps_state:
+            lines += runner.run(code, 120, soft_reset=False).check().split()
+            code = ""
+    if code:
+        lines += runner.run(code, 120, soft_reset=False).check().split()
+    return [np.frombuffer(binascii.unhexlify(line), dtype=np.int8) for line in lines]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_kernel_edge_shape_is_bit_exact_with_litert(target, name):
+    # The same shapes as a one-op .tflite with LiteRT BUILTIN_REF goldens (random weights,
+    # per-channel scales that give multipliers and shifts like the cases above).
+    tflite = (LITERT_GOLDENS / f"{name}.tflite").read_bytes()
+    golden = np.load(LITERT_GOLDENS / f"{name}.golden.npz")
+    converted = convert_tflite(tflite, name=name)
+    model = converted.blob
+    try:
+        outputs = run_uploaded(target, model, [x.tobytes() for x in golden["inputs"]])
+    except RemoteError as err:
+        # Only a board whose heap is under four times model + arena may run out of memory.
+        need = len(model) + converted.model.arena_size
+        heap = target.board.heap_bytes
+        assert "MemoryError" in str(err) and heap and heap < 4 * need, str(err)
+        pytest.skip(f"{target.board.name}: {heap}-byte heap, model + arena {need} bytes")
+    for i, (got, want) in enumerate(zip(outputs, golden["outputs"], strict=True)):
+        np.testing.assert_array_equal(got, want.ravel(), err_msg=f"{name} input #{i}")

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from earshot_host.catalog import load_catalog
-from earshot_host.infer import infer, resolve_model
+from earshot_host.infer import infer
+from earshot_host.model_spec import resolve_model
 from earshot_host.modelfile import read_model
 from earshot_host.oracle import litert_reference_outputs
 from earshot_host.runner import RemoteError

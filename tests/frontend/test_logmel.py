@@ -12,6 +12,10 @@ from frontend_support import CLIPS, agreement, clip, frontend_of, golden, tables
 
 from earshot_host.frontend.logmel import LogmelFrontend, logmel_fixed, logmel_float
 
+# int8 values that differ from the TF golden (each by 1 LSB), measured with TF 2.21;
+# every other clip is bit-exact.
+MISMATCHES = {"yes_1000ms": 1}
+
 
 @pytest.mark.parametrize("name", CLIPS)
 def test_fixed_point_matches_tf_goldens(name):
@@ -20,7 +24,8 @@ def test_fixed_point_matches_tf_goldens(name):
     assert q.shape == expected.shape == (30, 40)
     equal, worst = agreement(q, expected)
     print(f"logmel {name}: {equal:.2f}% equal, max |diff| {worst}")
-    assert equal >= 99.0
+    # Measured: bit-exact on every clip but one, where one value differs by 1 LSB.
+    assert int(np.sum(q != expected)) == MISMATCHES.get(name, 0)
     assert worst <= 1
 
 

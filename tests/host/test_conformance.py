@@ -48,3 +48,16 @@ def test_refuses_unsupported_model(name: str) -> None:
 def test_tanh_refusal_names_op_and_index() -> None:
     with pytest.raises(EarshotError, match=r"^op #1 TANH is not supported"):
         converted(CONFORMANCE_DIR / "unsupported_tanh.tflite")
+
+
+KERNEL_GOLDENS = CONFORMANCE_DIR.parent / "kernels"  # the kernel edge shapes (PROVENANCE.md)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in KERNEL_GOLDENS.glob("*.tflite")))
+def test_kernel_edge_shape_matches_litert_golden(name: str) -> None:
+    model = converted(KERNEL_GOLDENS / f"{name}.tflite")
+    golden = np.load(KERNEL_GOLDENS / f"{name}.golden.npz")
+    interpreter = ReferenceInterpreter(model.blob)
+    for i, (x, expected) in enumerate(zip(golden["inputs"], golden["outputs"], strict=True)):
+        (got,) = interpreter.invoke([x])
+        assert np.array_equal(got, expected), f"{name} input #{i}"

@@ -1,46 +1,69 @@
-"""The FPU square root of dsp/fixed_math.c (isqrt32 on cores with a single-precision FPU):
-the truncated VSQRT of the nearest float is within 1 of floor(sqrt(v)), so one correction
-each way makes it exact. Checked here with IEEE single precision (NumPy: round-to-nearest
-conversion, correctly rounded sqrt, truncation as VCVT.U32.F32) at every v where the floor
-changes or could be missed: r*r - 1, r*r and r*r + 2r for every 16-bit root r, the top of
-the range, and a random sample."""
+"""The FPU square root of dsp/fixed_math.c, run as compiled for a Cortex-M4F: the harness
+tests/host/fpu_sqrt/main.c links the real fixed_math.c (-mfloat-abi=hard, VSQRT path) and
+runs bare-metal on QEMU's mps2-an386 with semihosting. es_isqrt_round64 must equal the
+rounded floor(sqrt(v)) found by bisection (independent code) at every value where the floor
+changes or could be missed (r*r - 1, r*r, r*r + r, r*r + r + 1, r*r + 2r for every 16-bit
+r, and the top 256 values of the range), and the correction step must be what makes it
+so (the FPU estimate alone is wrong for some of them)."""
 
-import numpy as np
+import re
+import shutil
+import subprocess
 
+import pytest
 
-def fpu_isqrt(v: np.ndarray) -> np.ndarray:
-    """The C code, step by step, on uint64 arrays of 32-bit values."""
-    r = np.sqrt(v.astype(np.float32)).astype(np.uint64)  # VSQRT.F32, VCVT.U32.F32
-    r = np.minimum(r, 0xFFFF)
-    sq = r * r
-    return np.where(sq > v, r - 1, np.where(v - np.minimum(sq, v) > 2 * r, r + 1, r))
+from earshot_host.paths import project_root
 
-
-def floor_sqrt(v: np.ndarray) -> np.ndarray:
-    r = np.floor(np.sqrt(v.astype(np.float64))).astype(np.uint64)
-    r = np.where(r * r > v, r - 1, r)
-    return np.where((r + 1) * (r + 1) <= v, r + 1, r)
+ROOT = project_root()
+HARNESS = ROOT / "tests" / "host" / "fpu_sqrt"
+CFLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
+          "-ffreestanding", "-nostdlib", "-Wall", "-Wextra", "-Werror"]  # fmt: skip
 
 
-def test_estimate_corrected_to_floor_sqrt_at_every_boundary():
-    r = np.arange(1 << 16, dtype=np.uint64)
-    rng = np.random.default_rng(32)
-    v = np.concatenate(
+def test_fpu_isqrt_exact_at_every_boundary_on_cortex_m4f(tmp_path):
+    gcc, qemu = shutil.which("arm-none-eabi-gcc"), shutil.which("qemu-system-arm")
+    if not gcc or not qemu:
+        pytest.skip("needs arm-none-eabi-gcc and qemu-system-arm (make deps installs both)")
+    elf = tmp_path / "sqrt.elf"
+    subprocess.run(
         [
-            r * r,
-            r[1:] * r[1:] - 1,
-            r * r + 2 * r,
-            np.array([0, 1, 2, 3, (1 << 32) - 2, (1 << 32) - 1], dtype=np.uint64),
-            rng.integers(0, 1 << 32, size=1 << 20, dtype=np.uint64),
-        ]
+            gcc,
+            *CFLAGS,
+            f"-I{ROOT / 'firmware' / 'cmodules' / 'earshot'}",
+            "-T",
+            str(HARNESS / "link.ld"),
+            str(HARNESS / "main.c"),
+            str(ROOT / "firmware" / "cmodules" / "earshot" / "dsp" / "fixed_math.c"),
+            "-lgcc",
+            "-o",
+            str(elf),
+        ],  # fmt: skip
+        check=True,
     )
-    v = v[v < (1 << 32)]
-    np.testing.assert_array_equal(fpu_isqrt(v), floor_sqrt(v))
-
-
-def test_the_uncorrected_estimate_is_sometimes_off():
-    # The correction is needed: the truncated float root alone misses some floors.
-    r = np.arange(1 << 16, dtype=np.uint64)
-    v = np.concatenate([r * r, r[1:] * r[1:] - 1])
-    estimate = np.minimum(np.sqrt(v.astype(np.float32)).astype(np.uint64), 0xFFFF)
-    assert np.any(estimate != floor_sqrt(v))
+    proc = subprocess.run(
+        [
+            qemu,
+            "-M",
+            "mps2-an386",
+            "-nographic",
+            "-semihosting",
+            "-kernel",
+            str(elf),
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr  # semihosting writes to QEMU's stderr
+    m = re.search(r"checked (\d+) mismatches (\d+) uncorrected_wrong (\d+) built_fpu (\d)", out)
+    assert m, out
+    checked, mismatches, uncorrected, fpu = (int(g) for g in m.groups())
+    assert fpu == 1  # the VSQRT path was compiled
+    assert checked == 327_935
+    assert mismatches == 0
+    assert uncorrected > 0  # without the correction step the estimate misses some floors

@@ -7,6 +7,7 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from engine_support import REFERENCE_DIR, REFERENCE_MODELS, converted
 
+from earshot_host.oracle import litert_reference_outputs
 from earshot_host.reference import ReferenceInterpreter
 
 RANDOM_INPUTS = 20
@@ -73,12 +74,19 @@ def test_micro_speech_all_zero_input(micro_speech) -> None:
 
 
 def test_fixed_point_fc_rounding_is_close_to_litert() -> None:
-    """TFLite Micro-style FC requantization differs from LiteRT's by at most 1 LSB per layer."""
+    """TFLite Micro-style FC requantization (fixed_point) against LiteRT's reference kernels
+    on ad01's ten FULLY_CONNECTED layers: measured on 20 random inputs (12,800 outputs),
+    a third of the outputs differ, by at most 3; the default (double) is exact."""
     path = REFERENCE_MODELS["ad01_int8"]
     fixed = ReferenceInterpreter(converted(path, "fixed_point").blob)
     double = ReferenceInterpreter(converted(path, "double").blob)
     rng = np.random.default_rng(7)
-    x = rng.integers(-128, 128, size=(1, 640), dtype=np.int8)
-    (a,) = fixed.invoke([x])
-    (b,) = double.invoke([x])
-    assert np.abs(a.astype(int) - b.astype(int)).max() <= 10
+    batch = rng.integers(-128, 128, size=(20, 1, 640), dtype=np.int8)
+    expected = litert_reference_outputs(path, batch)
+    fixed_out = np.stack([fixed.invoke([x])[0] for x in batch]).astype(int)
+    double_out = np.stack([double.invoke([x])[0] for x in batch])
+    np.testing.assert_array_equal(double_out, expected.reshape(double_out.shape))
+    diff = np.abs(fixed_out - expected.reshape(fixed_out.shape).astype(int))
+    assert diff.max() == 3
+    assert (diff > 0).sum() == 4274
+    assert (diff > 1).sum() == 75

@@ -278,3 +278,74 @@ def test_detector_without_model_runs_the_active_model_and_says_which(root):
         check=False,
     )
     assert both.returncode == 2 and "not both" in both.stderr
+
+
+# A board whose vfs.rom_ioctl has one ROM partition of block-device methods (rp2 in
+# MicroPython 1.25): earshot.store.SplitRom makes it two slots. The device below keeps
+# NOR rules and refuses writes that are not whole 256-byte pages within one block.
+SPLIT = """
+class Partition:
+    def __init__(self, blocks):
+        self.mem = bytearray(b"\\xff" * (4096 * blocks))
+        self.blocks = blocks
+        self.erased = []
+        self.bad = []
+    def ioctl(self, op, arg):
+        if op == 4:
+            return self.blocks
+        if op == 5:
+            return 4096
+        if op == 6:
+            self.erased.append(arg)
+            self.mem[arg * 4096:(arg + 1) * 4096] = b"\\xff" * 4096
+            return 0
+    def writeblocks(self, block, buf, offset):
+        if offset % 256 or len(buf) % 256 or offset + len(buf) > 4096:
+            self.bad.append((block, offset, len(buf)))
+            return
+        at = block * 4096 + offset
+        for i in range(len(buf)):
+            self.mem[at + i] &= buf[i]
+
+P = Partition(32)
+R = st.SplitRom(P, memoryview(P.mem))
+"""
+
+
+def test_one_rom_partition_becomes_two_slots_written_in_whole_pages(target):
+    code = (
+        SIM
+        + SPLIT
+        + (
+            "print(repr((R(1), len(R(2, 0)), len(R(2, 1)))))\n"
+            "print(repr([(flash(R, n), state(R)[0]) for n in ('micro_speech', 'mlperf_kws')]))\n"
+            "print(repr((sorted(set(P.erased)), P.bad)))\n"
+            "m = st.active_model(R)\n"
+            "print(repr((m.source, bytes(m._buffer) == bytes(blob('mlperf_kws')))))"
+        )
+    )
+    lines = target.exec(code).strip().splitlines()
+    assert eval(lines[-4]) == (2, 16 * 4096, 16 * 4096)
+    assert eval(lines[-3]) == [(1, ("A", 1, "micro_speech")), (2, ("B", 2, "mlperf_kws"))]
+    erased, bad = eval(lines[-2])
+    # micro_speech (24,328 B + header) erased blocks 0-5 of slot A; mlperf_kws 16-28 of B.
+    assert erased == [*range(0, 6), *range(16, 29)] and bad == []
+    assert eval(lines[-1]) == ("slot B seq 2 (mlperf_kws)", True)
+
+
+def test_split_partition_refuses_what_does_not_fit(target):
+    code = (
+        SIM
+        + SPLIT
+        + (
+            "print(repr((R(3, 2, 10), R(4, 0, 8, b'x' * 16), R(4, 0, 65536 - 16, b'x' * 32))))\n"
+            "S = st.Store(R)\n"
+            "try:\n"
+            "    S.writer(S.capacity + 1)\n"
+            "except ValueError as e:\n"
+            "    print(e)"
+        )
+    )
+    lines = target.exec(code).strip().splitlines()
+    assert eval(lines[-2]) == (-22, -22, -22)
+    assert lines[-1] == f"model is {65536 - 63} bytes, a slot holds {65536 - 64}"

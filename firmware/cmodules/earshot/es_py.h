@@ -9,6 +9,7 @@
 //   ES_TYPE(...) / ES_TYPE_DECLARE / ES_TYPE_INIT   a type with make_new, print, attr and
 //                                        methods, from an X-macro list of (qstr, object)
 //   ES_MODULE(globals)                   the module: its globals from an X-macro list
+//   es_name_t, ES_NAME(id)               names in static tables (qstrs in the firmware)
 //   es_dict_get, es_str_is, es_get_int64, es_new_int64, es_new_view, es_malloc_maybe,
 //   es_stdin_read_chr                    what dynruntime.h leaves out, written once
 // MP_QSTR_ names must be spelled in the .c files (mpy_ld.py finds them in the sources,
@@ -137,6 +138,23 @@ NORETURN void es_raise_fmt(const mp_obj_type_t *type, const char *fmt, ...);
         .globals = (mp_obj_dict_t *)&es_module_globals, \
     }
 
+#endif
+
+// ------------------------------------------------------------------- names
+// Names in static tables (es_name_t, ES_NAME(id)): qstrs in the firmware, where they are ROM
+// and a dict whose keys came from JSON shares them (no string per key); C strings in the
+// native module, whose qstrs are only numbered at load time. es_name_obj gives the str
+// object of a name, es_name_str its C string.
+#if ES_DYNRUNTIME
+typedef const char *es_name_t;
+#define ES_NAME(id) #id
+mp_obj_t es_name_obj(es_name_t name);
+#define es_name_str(name) (name)
+#else
+typedef uint16_t es_name_t;
+#define ES_NAME(id) MP_QSTR_##id
+#define es_name_obj(name) MP_OBJ_NEW_QSTR(name)
+#define es_name_str(name) qstr_str(name)
 #endif
 
 // ------------------------------------------------------------------- helpers

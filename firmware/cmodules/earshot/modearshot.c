@@ -4,12 +4,14 @@
 // Model(buffer, check_crc=True) -> Model
 //     Runs every loader check of models/FORMAT.md §5 on the model file in buffer (any
 //     buffer; ValueError("<code> <record> <index>: <reason>") on the first failure), then
-//     keeps its own copy of the model's tables (the file's bytes [0, blob_offset): header,
-//     io list, tensor and operator records), its arena and a reference to the buffer, whose
-//     constant data (weights, biases, requantization arrays) is read in place at every run:
-//     never copied. Every call that runs the model first gets the buffer again and refuses
-//     (RuntimeError) one whose address or length changed since the check; bytes that change
-//     in place may change results, never make the engine read or write out of bounds.
+//     keeps its arena, a reference to the buffer, whose constant data (weights, biases,
+//     requantization arrays) is read in place at every run, never copied, and, where Python
+//     can write to the buffer (bytearray), its own copy of the model's tables (the file's
+//     bytes [0, blob_offset): header, io list, tensor and operator records); a read-only
+//     buffer (bytes, frozen and flash models) is used as it is, tables too. Every call that
+//     runs the model first gets the buffer again and refuses (RuntimeError) one whose
+//     address or length changed since the check; bytes that change in place may change
+//     results, never make the engine read or write out of bounds.
 //     MemoryError("model needs N bytes of arena") when the arena does not fit.
 //   .invoke(x=None)        copies x (bytes, bytearray, array, memoryview, ndarray of the
 //                          first input's type and size) into the first input, then runs the
@@ -89,6 +91,14 @@ mp_obj_t es_new_view(char typecode, void *head, size_t offset, size_t len) {
 }
 
 #if ES_DYNRUNTIME
+mp_obj_t es_name_obj(es_name_t name) {
+    size_t len = 0;
+    while (name[len]) {
+        ++len;
+    }
+    return mp_obj_new_str(name, len);
+}
+
 mp_obj_t es_new_int64(int64_t v) {
     if (v >= -(1 << 29) && v < (1 << 29)) {
         return MP_OBJ_NEW_SMALL_INT((mp_int_t)v);
@@ -306,7 +316,8 @@ typedef struct _model_obj_t {
     mp_obj_t inputs, outputs; // tuples of memoryviews into the arena
     mp_obj_t arrays; // ulab: tuple of ndarray views (inputs, then outputs), made on demand
     es_header_t h; // read from tables
-    uint8_t tables[]; // the file's bytes [0, blob_offset)
+    const uint8_t *tables; // the checked tables: copy, or the read-only buffer itself
+    uint8_t copy[]; // a writable buffer's bytes [0, blob_offset), as checked
 } model_obj_t;
 
 ES_TYPE_DECLARE(earshot_model_type);
@@ -348,19 +359,26 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     mp_get_buffer_raise(args[0], &model, MP_BUFFER_READ);
     es_header_t h;
     check_model(&model, n_args < 2 || mp_obj_is_true(args[1]), &h);
-    // The tables, as checked (the checks put blob_offset inside the buffer, after them).
-    model_obj_t *self = mp_obj_malloc_var(model_obj_t, tables, uint8_t, h.blob_offset, type);
-    memcpy(self->tables, model.buf, h.blob_offset);
+    // The arena first: the largest block gets the lowest free memory.
+    uint8_t *arena = es_malloc_maybe(h.arena_size ? h.arena_size : 1);
+    if (arena == NULL) {
+        ES_RAISE(MemoryError, "model needs %u bytes of arena", (unsigned)h.arena_size);
+    }
+    memset(arena, 0, h.arena_size);
+    // A buffer Python can write to (bytearray, its memoryviews, a RAM file buffer) has its
+    // tables copied, as checked (the checks put blob_offset inside the buffer, after them);
+    // one it cannot (bytes, frozen and flash models) is used as it is, tables too.
+    mp_buffer_info_t writable;
+    size_t copied = mp_get_buffer(args[0], &writable, MP_BUFFER_WRITE) ? h.blob_offset : 0;
+    model_obj_t *self = mp_obj_malloc_var(model_obj_t, copy, uint8_t, copied, type);
+    memcpy(self->copy, model.buf, copied);
+    self->tables = copied ? self->copy : model.buf;
     es_read_header(self->tables, &self->h);
     self->buffer = args[0];
     self->data = model.buf;
     self->len = model.len;
     self->arrays = mp_const_none;
-    self->arena = es_malloc_maybe(h.arena_size ? h.arena_size : 1);
-    if (self->arena == NULL) {
-        ES_RAISE(MemoryError, "model needs %u bytes of arena", (unsigned)h.arena_size);
-    }
-    memset(self->arena, 0, h.arena_size);
+    self->arena = arena;
     self->inputs = io_views(self, 0, h.input_count);
     self->outputs = io_views(self, h.input_count, h.output_count);
     es_model_reset(self->tables, model.buf, self->arena);

@@ -65,7 +65,7 @@ void es_read_tensor(const uint8_t *model, const es_header_t *h, uint32_t i,
     t->quant_count = es_rd_u32(r + 32);
     t->quant_zero_points_offset = es_rd_u32(r + 36);
     t->quant_scales_offset = es_rd_u32(r + 40);
-    t->reserved = es_rd_u32(r + 44);
+    t->init_offset = es_rd_u32(r + 44);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ static bool check_tensor_record(const es_tensor_t *t, uint32_t i, es_error_t *er
     if (es_dtype_size(t->dtype) == 0) {
         FAIL_T("T1", i, ES_TEXT("unknown dtype"));
     }
-    if (t->kind > ES_KIND_ACTIVATION) {
+    if (t->kind > ES_KIND_STATE) {
         FAIL_T("T2", i, ES_TEXT("unknown kind"));
     }
     if (t->quant_type > ES_QUANT_PER_CHANNEL) {
@@ -221,7 +221,9 @@ static bool check_tensor_record(const es_tensor_t *t, uint32_t i, es_error_t *er
     for (uint32_t d = t->rank; d < ES_MAX_RANK; ++d) {
         unused_dims |= t->dims[d] != 0;
     }
-    if (t->reserved != 0 || unused_dims) {
+    bool stray_init = t->init_offset != 0
+        && (t->kind != ES_KIND_STATE || t->alias_of != ES_NO_TENSOR);
+    if (stray_init || unused_dims) {
         FAIL_T("T9", i, ES_TEXT("reserved fields or unused dims are not zero"));
     }
     return true;
@@ -258,6 +260,15 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
     } else {
         if (t->offset % ES_ARENA_ALIGN || (uint64_t)t->offset + t->byte_size > h->arena_size) {
             FAIL_T("T6", i, ES_TEXT("arena range is unaligned or outside the arena"));
+        }
+    }
+    if (t->kind == ES_KIND_STATE) {
+        if (t->flags & (ES_TFLAG_INPUT | ES_TFLAG_OUTPUT)) {
+            FAIL_T("T10", i, ES_TEXT("a variable cannot be a model input or output"));
+        }
+        if (t->alias_of == ES_NO_TENSOR
+            && (t->init_offset % ES_CONST_ALIGN || !in_blob(h, t->init_offset, t->byte_size))) {
+            FAIL_T("T10", i, ES_TEXT("initial value is unaligned or outside the constant blob"));
         }
     }
     if (t->quant_type == ES_QUANT_PER_CHANNEL) {
@@ -379,14 +390,16 @@ typedef struct _body_t {
     es_error_t *err;
 } body_t;
 
-static const uint8_t expected_inputs[8] = { 0, 3, 3, 3, 1, 1, 2, 1 };
+// Inputs of each opcode: at least, at most (CONCATENATION joins 1 to 3 tensors).
+static const uint8_t min_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1 };
+static const uint8_t max_inputs[ES_OP_LAST + 1] = { 0, 3, 3, 3, 1, 1, 2, 1, 1, 1, 3, 1, 1, 1, 2, 1, 1 };
 
 static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
-    if (op->opcode < ES_OP_CONV_2D || op->opcode > ES_OP_SOFTMAX) {
+    if (op->opcode < ES_OP_CONV_2D || op->opcode > ES_OP_LAST) {
         FAIL_O("O1", i, ES_TEXT("unknown opcode"));
     }
-    uint32_t n_in = expected_inputs[op->opcode];
-    if (op->input_count != n_in || op->output_count != 1) {
+    uint32_t n_in = op->input_count;
+    if (n_in < min_inputs[op->opcode] || n_in > max_inputs[op->opcode] || op->output_count != 1) {
         FAIL_O("O2", i, ES_TEXT("wrong number of inputs or outputs for the opcode"));
     }
     bool unused = false;
@@ -413,8 +426,32 @@ static bool check_op_record(const es_op_t *op, uint32_t i, es_error_t *err) {
         case ES_OP_ADD:
             used = ES_ADD_PARAMS_SIZE;
             break;
-        default:
+        case ES_OP_SOFTMAX:
             used = ES_SOFTMAX_PARAMS_SIZE;
+            break;
+        case ES_OP_CONCATENATION:
+            used = ES_CONCAT_PARAMS_SIZE;
+            break;
+        case ES_OP_STRIDED_SLICE:
+            used = ES_SLICE_PARAMS_SIZE;
+            break;
+        case ES_OP_LOGISTIC:
+            used = ES_LOGISTIC_PARAMS_SIZE;
+            break;
+        case ES_OP_QUANTIZE:
+            used = ES_QUANTIZE_PARAMS_SIZE;
+            break;
+        case ES_OP_MUL:
+            used = ES_MUL_PARAMS_SIZE;
+            break;
+        case ES_OP_PAD:
+            used = ES_PAD_PARAMS_SIZE;
+            break;
+        case ES_OP_MEAN:
+            used = ES_MEAN_PARAMS_SIZE;
+            break;
+        default: // ASSIGN_VARIABLE, READ_VARIABLE: no parameters
+            used = 0;
             break;
     }
     for (uint32_t k = used; k < ES_OP_RECORD_SIZE - ES_OP_PARAMS_OFFSET; ++k) {
@@ -616,6 +653,24 @@ static bool check_pool(body_t *b, uint32_t i, const es_op_t *op, const es_tensor
     return true;
 }
 
+// True when a and b broadcast to out (TFLite's rules).
+static bool broadcasts(const es_tensor_t *a, const es_tensor_t *b, const es_tensor_t *out) {
+    if ((a->rank > b->rank ? a->rank : b->rank) != out->rank) {
+        return false;
+    }
+    uint32_t x[4], y[4], z[4];
+    es_padded_dims(a, x);
+    es_padded_dims(b, y);
+    es_padded_dims(out, z);
+    for (uint32_t d = 0; d < 4; ++d) {
+        uint32_t big = x[d] > y[d] ? x[d] : y[d];
+        if (z[d] != big || (x[d] != 1 && x[d] != z[d]) || (y[d] != 1 && y[d] != z[d])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool check_add(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *out) {
     es_error_t *err = b->err;
     es_add_params_t p;
@@ -623,8 +678,8 @@ static bool check_add(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_
     es_tensor_t in1, in2;
     es_read_tensor(b->model, b->h, op->inputs[0], &in1);
     es_read_tensor(b->model, b->h, op->inputs[1], &in2);
-    if (!same_shape(&in1, &in2) || !same_shape(&in1, out)) {
-        FAIL_O("O6", i, ES_TEXT("inputs and output shapes differ"));
+    if (!broadcasts(&in1, &in2, out)) {
+        FAIL_O("O6", i, ES_TEXT("shapes do not broadcast"));
     }
     if (p.left_shift != ES_ADD_LEFT_SHIFT) {
         FAIL_O("O7", i, ES_TEXT("left_shift must be 20"));
@@ -684,18 +739,216 @@ static void use(body_t *b, uint32_t root, uint32_t step) {
     }
 }
 
+// Ops whose data inputs and output are int8 per-tensor quantized tensors; the others move
+// or map bytes of int8 or uint8 tensors.
+static bool is_int8_op(uint8_t opcode) {
+    return opcode <= ES_OP_SOFTMAX || opcode == ES_OP_MUL || opcode == ES_OP_MEAN;
+}
+
+static bool check_byte_tensor(body_t *b, uint32_t i, const es_tensor_t *t) {
+    es_error_t *err = b->err;
+    if (t->dtype != ES_DTYPE_INT8 && t->dtype != ES_DTYPE_UINT8) {
+        FAIL_O("O4", i, ES_TEXT("input or output is not INT8 or UINT8"));
+    }
+    if (t->rank < 1) {
+        FAIL_O("O6", i, ES_TEXT("input or output has rank 0"));
+    }
+    return true;
+}
+
+static bool check_copy(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (op->opcode == ES_OP_READ_VARIABLE && in->kind != ES_KIND_STATE) {
+        FAIL_O("O4", i, ES_TEXT("input must be a variable"));
+    }
+    if (in->dtype != out->dtype || in->byte_size != out->byte_size) {
+        FAIL_O("O6", i, ES_TEXT("value and variable differ in type or size"));
+    }
+    return true;
+}
+
+static bool check_concat(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    int32_t axis = es_rd_i32(op->params + ES_CONCAT_AXIS);
+    if (axis < 0 || axis >= out->rank) {
+        FAIL_O("O7", i, ES_TEXT("axis outside the output's rank"));
+    }
+    uint32_t total = 0;
+    for (uint32_t k = 0; k < op->input_count; ++k) {
+        es_tensor_t t;
+        es_read_tensor(b->model, b->h, op->inputs[k], &t);
+        bool fits = t.rank == out->rank;
+        for (int32_t d = 0; fits && d < out->rank; ++d) {
+            fits = d == axis || t.dims[d] == out->dims[d];
+        }
+        if (!fits) {
+            FAIL_O("O6", i, ES_TEXT("input does not fit the output off the axis"));
+        }
+        if (t.dtype != out->dtype) {
+            FAIL_O("O6", i, ES_TEXT("inputs and output differ in type"));
+        }
+        if (t.zero_point != out->zero_point) {
+            FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+        }
+        total += t.dims[axis];
+    }
+    if (total != out->dims[axis]) {
+        FAIL_O("O6", i, ES_TEXT("input sizes on the axis do not add up"));
+    }
+    return true;
+}
+
+static bool check_slice(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (in->dtype != out->dtype) {
+        FAIL_O("O6", i, ES_TEXT("input and output differ in type"));
+    }
+    uint32_t dims[4];
+    es_padded_dims(in, dims);
+    uint64_t count = 1;
+    for (uint32_t d = 0; d < 4; ++d) {
+        int64_t begin = es_rd_i32(op->params + ES_SLICE_BEGIN + 4 * d);
+        int64_t stride = es_rd_i32(op->params + ES_SLICE_STRIDE + 4 * d);
+        int64_t n = es_rd_u16(op->params + ES_SLICE_COUNT + 2 * d);
+        int64_t last = begin + (n - 1) * stride;
+        if (n < 1 || stride == 0 || begin < 0 || begin >= dims[d] || last < 0 || last >= dims[d]) {
+            FAIL_O("O6", i, ES_TEXT("slice is outside the input"));
+        }
+        count *= (uint64_t)n;
+    }
+    if (count != es_tensor_elements(out)) {
+        FAIL_O("O6", i, ES_TEXT("slice size differs from the output's"));
+    }
+    return true;
+}
+
+static bool check_logistic(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (in->dtype != out->dtype || es_tensor_elements(in) != es_tensor_elements(out)) {
+        FAIL_O("O6", i, ES_TEXT("input and output differ in type or size"));
+    }
+    if (!in_blob(b->h, es_rd_u32(op->params + ES_LOGISTIC_TABLE), ES_LOGISTIC_TABLE_SIZE)) {
+        FAIL_O("O6", i, ES_TEXT("table is outside the blob"));
+    }
+    if (es_rd_i32(op->params + ES_LOGISTIC_INPUT_ZERO_POINT) != in->zero_point
+        || es_rd_i32(op->params + ES_LOGISTIC_OUTPUT_ZERO_POINT) != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    return true;
+}
+
+static bool check_quantize(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (es_tensor_elements(in) != es_tensor_elements(out)) {
+        FAIL_O("O6", i, ES_TEXT("input and output sizes differ"));
+    }
+    if (in->quant_type != ES_QUANT_PER_TENSOR || out->quant_type != ES_QUANT_PER_TENSOR) {
+        FAIL_O("O4", i, ES_TEXT("input and output must be quantized per tensor"));
+    }
+    if (es_rd_i32(op->params + ES_QUANTIZE_INPUT_ZERO_POINT) != in->zero_point
+        || es_rd_i32(op->params + ES_QUANTIZE_OUTPUT_ZERO_POINT) != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    if (!multiplier_ok(es_rd_i32(op->params + ES_QUANTIZE_MULTIPLIER),
+        es_rd_i32(op->params + ES_QUANTIZE_SHIFT))) {
+        FAIL_O("O7", i, ES_TEXT("output multiplier or shift out of range"));
+    }
+    return true;
+}
+
+static bool check_mul(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    es_tensor_t in1, in2;
+    es_read_tensor(b->model, b->h, op->inputs[0], &in1);
+    es_read_tensor(b->model, b->h, op->inputs[1], &in2);
+    const uint8_t *p = op->params;
+    if (!broadcasts(&in1, &in2, out)) {
+        FAIL_O("O6", i, ES_TEXT("shapes do not broadcast"));
+    }
+    if (!multiplier_ok(es_rd_i32(p + ES_MUL_MULTIPLIER), es_rd_i32(p + ES_MUL_SHIFT))) {
+        FAIL_O("O7", i, ES_TEXT("output multiplier or shift out of range"));
+    }
+    if (es_rd_i32(p + ES_MUL_INPUT1_ZERO_POINT) != in1.zero_point
+        || es_rd_i32(p + ES_MUL_INPUT2_ZERO_POINT) != in2.zero_point
+        || es_rd_i32(p + ES_MUL_OUTPUT_ZERO_POINT) != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    if (!act_range_ok(es_rd_i32(p + ES_MUL_ACT_MIN), es_rd_i32(p + ES_MUL_ACT_MAX))) {
+        FAIL_O("O7", i, ES_TEXT("act_min/act_max outside [-128, 127] or inverted"));
+    }
+    return true;
+}
+
+static bool check_pad(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (in->dtype != out->dtype || in->rank != out->rank) {
+        FAIL_O("O6", i, ES_TEXT("input and output differ in type or rank"));
+    }
+    uint32_t n[4], o[4];
+    es_padded_dims(in, n);
+    es_padded_dims(out, o);
+    for (uint32_t d = 0; d < 4; ++d) {
+        if ((uint32_t)es_rd_u16(op->params + ES_PAD_BEFORE + 2 * d) + n[d] > o[d]) {
+            FAIL_O("O6", i, ES_TEXT("padded input does not fit the output"));
+        }
+    }
+    int32_t value = es_rd_i32(op->params + ES_PAD_VALUE);
+    int32_t low = out->dtype == ES_DTYPE_INT8 ? -128 : 0;
+    if (value < low || value > low + 255) {
+        FAIL_O("O7", i, ES_TEXT("pad value outside [-128, 127] / [0, 255]"));
+    }
+    if (in->zero_point != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    return true;
+}
+
+static bool check_mean(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    const uint32_t mask = es_rd_u32(op->params + ES_MEAN_AXIS_MASK);
+    if (mask < 1 || mask > 15) {
+        FAIL_O("O7", i, ES_TEXT("axis mask outside [1, 15]"));
+    }
+    uint32_t dims[4];
+    es_padded_dims(in, dims);
+    uint64_t count = 1;
+    for (uint32_t d = 0; d < 4; ++d) {
+        count *= mask >> d & 1 ? 1 : dims[d];
+    }
+    if (count != es_tensor_elements(out)) {
+        FAIL_O("O6", i, ES_TEXT("output size differs from the mean's"));
+    }
+    if (!multiplier_ok(es_rd_i32(op->params + ES_MEAN_MULTIPLIER),
+        es_rd_i32(op->params + ES_MEAN_SHIFT))) {
+        FAIL_O("O7", i, ES_TEXT("output multiplier or shift out of range"));
+    }
+    if (es_rd_i32(op->params + ES_MEAN_INPUT_ZERO_POINT) != in->zero_point
+        || es_rd_i32(op->params + ES_MEAN_OUTPUT_ZERO_POINT) != out->zero_point) {
+        FAIL_O("O7", i, ES_TEXT("zero point differs from its tensor's"));
+    }
+    return true;
+}
+
 static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     es_error_t *err = b->err;
-    uint32_t n_data = op->opcode == ES_OP_ADD ? 2 : 1;
+    bool int8_op = is_int8_op(op->opcode);
+    uint32_t n_data = op->opcode == ES_OP_ADD || op->opcode == ES_OP_MUL
+        || op->opcode == ES_OP_CONCATENATION ? op->input_count : 1;
     es_tensor_t in, out, t;
     memset(&in, 0, sizeof(in));
-    uint32_t read_roots[2] = { NONE32, NONE32 };
+    uint32_t read_roots[3] = { NONE32, NONE32, NONE32 };
     for (uint32_t k = 0; k < n_data; ++k) {
         if (!op_tensor(b, i, op->inputs[k], &t, ES_TEXT("data input tensor index is out of range"))
-            || !check_data_tensor(b, i, &t)) {
+            || !(int8_op ? check_data_tensor(b, i, &t) : check_byte_tensor(b, i, &t))) {
             return false;
         }
-        if (t.kind == ES_KIND_ACTIVATION) {
+        if (t.kind != ES_KIND_CONST) {
             uint32_t root = root_of(&t, op->inputs[k]);
             if (b->first[root] == NONE32) {
                 FAIL_O("O5", i, ES_TEXT("reads a tensor before any op writes it"));
@@ -707,17 +960,23 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
         }
     }
     if (!op_tensor(b, i, op->output, &out, ES_TEXT("output tensor index is out of range"))
-        || !check_data_tensor(b, i, &out)) {
+        || !(int8_op ? check_data_tensor(b, i, &out) : check_byte_tensor(b, i, &out))) {
         return false;
     }
-    if (out.kind != ES_KIND_ACTIVATION) {
-        FAIL_O("O4", i, ES_TEXT("output must be an activation"));
-    }
     uint32_t out_root = root_of(&out, op->output);
-    if (b->first[out_root] != NONE32) {
-        FAIL_O("O5", i, ES_TEXT("writes a tensor that is already written"));
+    if (op->opcode == ES_OP_ASSIGN_VARIABLE) {
+        if (out.kind != ES_KIND_STATE || out.alias_of != ES_NO_TENSOR) {
+            FAIL_O("O4", i, ES_TEXT("output must be a variable (a STATE tensor that is no alias)"));
+        }
+    } else {
+        if (out.kind != ES_KIND_ACTIVATION) {
+            FAIL_O("O4", i, ES_TEXT("output must be an activation"));
+        }
+        if (b->first[out_root] != NONE32) {
+            FAIL_O("O5", i, ES_TEXT("writes a tensor that is already written"));
+        }
+        use(b, out_root, i);
     }
-    use(b, out_root, i);
     for (uint32_t k = 0; k < n_data; ++k) {
         if (read_roots[k] != NONE32) {
             use(b, read_roots[k], i);
@@ -733,8 +992,24 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
             return check_pool(b, i, op, &in, &out);
         case ES_OP_ADD:
             return check_add(b, i, op, &out);
-        default:
+        case ES_OP_SOFTMAX:
             return check_softmax(b, i, op, &in, &out);
+        case ES_OP_CONCATENATION:
+            return check_concat(b, i, op, &out);
+        case ES_OP_STRIDED_SLICE:
+            return check_slice(b, i, op, &in, &out);
+        case ES_OP_LOGISTIC:
+            return check_logistic(b, i, op, &in, &out);
+        case ES_OP_QUANTIZE:
+            return check_quantize(b, i, op, &in, &out);
+        case ES_OP_MUL:
+            return check_mul(b, i, op, &out);
+        case ES_OP_PAD:
+            return check_pad(b, i, op, &in, &out);
+        case ES_OP_MEAN:
+            return check_mean(b, i, op, &in, &out);
+        default: // ASSIGN_VARIABLE, READ_VARIABLE
+            return check_copy(b, i, op, &in, &out);
     }
 }
 
@@ -777,6 +1052,12 @@ bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch
         es_read_tensor(model, h, index, &t);
         b.first[root_of(&t, index)] = 0;
     }
+    for (uint32_t k = 0; k < n; ++k) {
+        es_read_tensor(model, h, k, &t);
+        if (t.kind == ES_KIND_STATE && t.alias_of == ES_NO_TENSOR) {
+            b.first[k] = 0; // variables hold their initial value before the first op
+        }
+    }
     for (uint32_t i = 0; i < h->op_count; ++i) {
         es_op_t op;
         es_read_op(model, h, i, &op);
@@ -800,20 +1081,20 @@ bool es_check_body(const uint8_t *model, const es_header_t *h, uint32_t *scratch
     for (uint32_t i = 0; i < n; ++i) {
         es_read_tensor(model, h, i, &t);
         size[i] = 0;
-        if (t.kind != ES_KIND_ACTIVATION) {
+        if (t.kind == ES_KIND_CONST) {
             continue;
         }
         uint32_t root = root_of(&t, i);
-        if (t.flags & ES_TFLAG_INPUT) {
+        if (t.flags & ES_TFLAG_INPUT || t.kind == ES_KIND_STATE) {
             b.first[root] = 0;
         }
-        if (t.flags & ES_TFLAG_OUTPUT) {
+        if (t.flags & ES_TFLAG_OUTPUT || t.kind == ES_KIND_STATE) {
             b.last[root] = h->op_count;
         }
     }
     for (uint32_t i = 0; i < n; ++i) {
         es_read_tensor(model, h, i, &t);
-        if (t.kind != ES_KIND_ACTIVATION || t.alias_of != ES_NO_TENSOR) {
+        if (t.kind == ES_KIND_CONST || t.alias_of != ES_NO_TENSOR) {
             continue;
         }
         uint32_t start = b.first[i] == NONE32 ? 0 : b.first[i];

@@ -31,6 +31,7 @@ enum {
 enum {
     ES_KIND_CONST = 0,
     ES_KIND_ACTIVATION = 1,
+    ES_KIND_STATE = 2, // a variable: in the arena for the whole run, set by es_model_reset
 };
 
 enum {
@@ -59,6 +60,16 @@ enum {
     ES_OP_MAX_POOL_2D = 5,
     ES_OP_ADD = 6,
     ES_OP_SOFTMAX = 7,
+    ES_OP_ASSIGN_VARIABLE = 8,
+    ES_OP_READ_VARIABLE = 9,
+    ES_OP_CONCATENATION = 10,
+    ES_OP_STRIDED_SLICE = 11,
+    ES_OP_LOGISTIC = 12,
+    ES_OP_QUANTIZE = 13,
+    ES_OP_MUL = 14,
+    ES_OP_PAD = 15,
+    ES_OP_MEAN = 16,
+    ES_OP_LAST = ES_OP_MEAN,
 };
 
 #define ES_ADD_LEFT_SHIFT (20)
@@ -103,7 +114,7 @@ typedef struct _es_tensor_t {
     uint32_t quant_count;
     uint32_t quant_zero_points_offset;
     uint32_t quant_scales_offset;
-    uint32_t reserved;
+    uint32_t init_offset; // STATE roots: file offset of the initial value; else 0
 } es_tensor_t;
 
 // The head of an operator record (§1.3); params points at its 60-byte parameter block.
@@ -194,6 +205,56 @@ typedef struct _es_softmax_params_t {
     int32_t output_zero_point;
 } es_softmax_params_t;
 #define ES_SOFTMAX_PARAMS_SIZE (20)
+
+// CONCATENATION: i32 axis.
+#define ES_CONCAT_AXIS (0)
+#define ES_CONCAT_PARAMS_SIZE (4)
+
+// STRIDED_SLICE, on the input's shape padded at the front to 4-D: i32 begin[4],
+// i32 stride[4], u16 count[4].
+#define ES_SLICE_BEGIN (0)
+#define ES_SLICE_STRIDE (16)
+#define ES_SLICE_COUNT (32)
+#define ES_SLICE_PARAMS_SIZE (40)
+
+// LOGISTIC: u32 file offset of a 256-byte table indexed by the input byte, i32 input and
+// output zero points.
+#define ES_LOGISTIC_TABLE (0)
+#define ES_LOGISTIC_INPUT_ZERO_POINT (4)
+#define ES_LOGISTIC_OUTPUT_ZERO_POINT (8)
+#define ES_LOGISTIC_PARAMS_SIZE (12)
+#define ES_LOGISTIC_TABLE_SIZE (256)
+
+// QUANTIZE: i32 input zero point, output zero point, multiplier, shift.
+#define ES_QUANTIZE_INPUT_ZERO_POINT (0)
+#define ES_QUANTIZE_OUTPUT_ZERO_POINT (4)
+#define ES_QUANTIZE_MULTIPLIER (8)
+#define ES_QUANTIZE_SHIFT (12)
+#define ES_QUANTIZE_PARAMS_SIZE (16)
+
+// MUL: i32 input1, input2 and output zero points, multiplier, shift, act_min, act_max.
+#define ES_MUL_INPUT1_ZERO_POINT (0)
+#define ES_MUL_INPUT2_ZERO_POINT (4)
+#define ES_MUL_OUTPUT_ZERO_POINT (8)
+#define ES_MUL_MULTIPLIER (12)
+#define ES_MUL_SHIFT (16)
+#define ES_MUL_ACT_MIN (20)
+#define ES_MUL_ACT_MAX (24)
+#define ES_MUL_PARAMS_SIZE (28)
+
+// PAD: u16 before[4] on the shapes padded at the front to 4-D, i32 pad value.
+#define ES_PAD_BEFORE (0)
+#define ES_PAD_VALUE (8)
+#define ES_PAD_PARAMS_SIZE (12)
+
+// MEAN: u32 axis mask (bit d: axis d of the shape padded at the front to 4-D), i32 input
+// and output zero points, multiplier, shift.
+#define ES_MEAN_AXIS_MASK (0)
+#define ES_MEAN_INPUT_ZERO_POINT (4)
+#define ES_MEAN_OUTPUT_ZERO_POINT (8)
+#define ES_MEAN_MULTIPLIER (12)
+#define ES_MEAN_SHIFT (16)
+#define ES_MEAN_PARAMS_SIZE (20)
 
 static inline void es_read_header(const uint8_t *b, es_header_t *h) {
     h->format_version = es_rd_u16(b + 4);
@@ -315,6 +376,13 @@ static inline uint32_t es_tensor_elements(const es_tensor_t *t) {
         n *= t->dims[d];
     }
     return n;
+}
+
+// The dims of a validated tensor padded at the front with 1s to 4-D.
+static inline void es_padded_dims(const es_tensor_t *t, uint32_t dims[4]) {
+    for (uint32_t d = 0; d < 4; ++d) {
+        dims[d] = d < 4u - t->rank ? 1 : t->dims[d - (4u - t->rank)];
+    }
 }
 
 #endif // EARSHOT_MODEL_FORMAT_H

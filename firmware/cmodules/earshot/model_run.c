@@ -124,11 +124,41 @@ static void run_pool(const run_t *r, const es_op_t *op) {
     }
 }
 
+// The broadcast of in1 and in2 to out; NULL when both have out's element count (the
+// same shape: model_check.c proved the shapes broadcast).
+static const es_broadcast_t *broadcast_of(const es_tensor_t *in1, const es_tensor_t *in2,
+    const es_tensor_t *out, es_broadcast_t *bc) {
+    const uint32_t n = es_tensor_elements(out);
+    if (es_tensor_elements(in1) == n && es_tensor_elements(in2) == n) {
+        return NULL;
+    }
+    uint32_t a[4], b[4];
+    es_padded_dims(in1, a);
+    es_padded_dims(in2, b);
+    es_padded_dims(out, bc->dims);
+    uint32_t sa = 1, sb = 1;
+    for (int d = 3; d >= 0; --d) {
+        bc->stride1[d] = a[d] == 1 ? 0 : sa;
+        bc->stride2[d] = b[d] == 1 ? 0 : sb;
+        sa *= a[d];
+        sb *= b[d];
+    }
+    return bc;
+}
+
+// The two inputs and the output of ADD or MUL, and their broadcast (NULL: same shapes).
+static const es_broadcast_t *binary_op(const run_t *r, const es_op_t *op, es_tensor_t *in1,
+    es_tensor_t *in2, es_tensor_t *out, es_broadcast_t *bc) {
+    tensor(r, op->inputs[0], in1);
+    tensor(r, op->inputs[1], in2);
+    tensor(r, op->output, out);
+    return broadcast_of(in1, in2, out, bc);
+}
+
 static void run_add(const run_t *r, const es_op_t *op) {
     es_tensor_t in1, in2, out;
-    tensor(r, op->inputs[0], &in1);
-    tensor(r, op->inputs[1], &in2);
-    tensor(r, op->output, &out);
+    es_broadcast_t bc;
+    const es_broadcast_t *broadcast = binary_op(r, op, &in1, &in2, &out, &bc);
     // The kernel's parameters after `size` are the 12 int32 of the parameter block, in
     // its order (model_format.h es_add_params_t), with the input zero points negated.
     es_add_kernel_params_t p;
@@ -141,7 +171,122 @@ static void run_add(const run_t *r, const es_op_t *op) {
         ES_ADD_PARAMS_SIZE);
     p.input1_offset = -p.input1_offset;
     p.input2_offset = -p.input2_offset;
-    es_add_s8(&p, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
+    es_add_s8(&p, broadcast, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
+}
+
+static const uint8_t *bytes_of(const run_t *r, uint16_t index, es_tensor_t *t) {
+    tensor(r, index, t);
+    return (const uint8_t *)data_of(r, t);
+}
+
+static void run_copy(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *from = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_copy_variable((uint8_t *)output_of(r, &out), from, out.byte_size);
+}
+
+static void run_concatenation(const run_t *r, const es_op_t *op) {
+    es_tensor_t out, in;
+    tensor(r, op->output, &out);
+    const uint32_t axis = (uint32_t)es_rd_i32(op->params + ES_CONCAT_AXIS);
+    es_concat_kernel_params_t p;
+    p.count = op->input_count;
+    p.outer = 1;
+    for (uint32_t d = 0; d < axis; ++d) {
+        p.outer *= out.dims[d];
+    }
+    const uint8_t *inputs[3] = { NULL, NULL, NULL };
+    for (uint32_t k = 0; k < p.count; ++k) {
+        inputs[k] = bytes_of(r, op->inputs[k], &in);
+        p.copy_size[k] = es_tensor_elements(&in) / p.outer;
+    }
+    es_concatenation(&p, inputs, (uint8_t *)output_of(r, &out));
+}
+
+static void run_strided_slice(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_slice_kernel_params_t p;
+    es_padded_dims(&in, p.in_dims);
+    for (uint32_t d = 0; d < 4; ++d) {
+        p.begin[d] = es_rd_i32(op->params + ES_SLICE_BEGIN + 4 * d);
+        p.stride[d] = es_rd_i32(op->params + ES_SLICE_STRIDE + 4 * d);
+        p.count[d] = es_rd_u16(op->params + ES_SLICE_COUNT + 2 * d);
+    }
+    es_strided_slice(&p, input, (uint8_t *)output_of(r, &out));
+}
+
+static void run_logistic(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    const uint8_t *table = r->model + es_rd_u32(op->params + ES_LOGISTIC_TABLE);
+    es_logistic(table, input, (uint8_t *)output_of(r, &out), out.byte_size);
+}
+
+static void run_quantize(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_quantize_kernel_params_t p;
+    p.size = out.byte_size;
+    p.input_signed = in.dtype == ES_DTYPE_INT8;
+    p.output_signed = out.dtype == ES_DTYPE_INT8;
+    p.input_zero_point = es_rd_i32(op->params + ES_QUANTIZE_INPUT_ZERO_POINT);
+    p.output_zero_point = es_rd_i32(op->params + ES_QUANTIZE_OUTPUT_ZERO_POINT);
+    p.multiplier = es_rd_i32(op->params + ES_QUANTIZE_MULTIPLIER);
+    p.shift = es_rd_i32(op->params + ES_QUANTIZE_SHIFT);
+    es_quantize(&p, input, (uint8_t *)output_of(r, &out));
+}
+
+static void run_mul(const run_t *r, const es_op_t *op) {
+    es_tensor_t in1, in2, out;
+    es_broadcast_t bc;
+    const es_broadcast_t *broadcast = binary_op(r, op, &in1, &in2, &out, &bc);
+    const uint8_t *q = op->params;
+    es_mul_kernel_params_t p;
+    p.size = es_tensor_elements(&out);
+    p.input1_offset = -es_rd_i32(q + ES_MUL_INPUT1_ZERO_POINT);
+    p.input2_offset = -es_rd_i32(q + ES_MUL_INPUT2_ZERO_POINT);
+    p.output_offset = es_rd_i32(q + ES_MUL_OUTPUT_ZERO_POINT);
+    p.multiplier = es_rd_i32(q + ES_MUL_MULTIPLIER);
+    p.shift = es_rd_i32(q + ES_MUL_SHIFT);
+    p.act_min = es_rd_i32(q + ES_MUL_ACT_MIN);
+    p.act_max = es_rd_i32(q + ES_MUL_ACT_MAX);
+    es_mul_s8(&p, broadcast, data_of(r, &in1), data_of(r, &in2), output_of(r, &out));
+}
+
+static void run_pad(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    const uint8_t *input = bytes_of(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_pad_kernel_params_t p;
+    es_padded_dims(&in, p.in_dims);
+    es_padded_dims(&out, p.out_dims);
+    for (uint32_t d = 0; d < 4; ++d) {
+        p.before[d] = es_rd_u16(op->params + ES_PAD_BEFORE + 2 * d);
+    }
+    p.pad_value = (uint8_t)es_rd_i32(op->params + ES_PAD_VALUE);
+    es_pad(&p, input, (uint8_t *)output_of(r, &out));
+}
+
+static void run_mean(const run_t *r, const es_op_t *op) {
+    es_tensor_t in, out;
+    tensor(r, op->inputs[0], &in);
+    tensor(r, op->output, &out);
+    es_mean_kernel_params_t p;
+    es_padded_dims(&in, p.dims);
+    const uint32_t mask = es_rd_u32(op->params + ES_MEAN_AXIS_MASK);
+    for (uint32_t d = 0; d < 4; ++d) {
+        p.reduce[d] = (mask >> d) & 1;
+    }
+    p.input_offset = -es_rd_i32(op->params + ES_MEAN_INPUT_ZERO_POINT);
+    p.output_offset = es_rd_i32(op->params + ES_MEAN_OUTPUT_ZERO_POINT);
+    p.multiplier = es_rd_i32(op->params + ES_MEAN_MULTIPLIER);
+    p.shift = es_rd_i32(op->params + ES_MEAN_SHIFT);
+    es_mean_s8(&p, data_of(r, &in), output_of(r, &out));
 }
 
 static void run_softmax(const run_t *r, const es_op_t *op) {
@@ -164,9 +309,15 @@ __attribute__((weak)) uint32_t earshot_cycles(void) {
 }
 
 void es_model_reset(const uint8_t *tables, const uint8_t *data, uint8_t *arena) {
-    (void)tables;
-    (void)data;
-    (void)arena;
+    es_header_t h;
+    es_read_header(tables, &h);
+    for (uint32_t i = 0; i < h.tensor_count; ++i) {
+        es_tensor_t t;
+        es_read_tensor(tables, &h, i, &t);
+        if (t.kind == ES_KIND_STATE && t.alias_of == ES_NO_TENSOR) {
+            memcpy(arena + t.offset, data + t.init_offset, t.byte_size);
+        }
+    }
 }
 
 void es_model_run(const uint8_t *tables, const uint8_t *data, uint8_t *arena, uint32_t *ticks) {
@@ -194,6 +345,31 @@ void es_model_run(const uint8_t *tables, const uint8_t *data, uint8_t *arena, ui
                 break;
             case ES_OP_SOFTMAX:
                 run_softmax(&r, &op);
+                break;
+            case ES_OP_ASSIGN_VARIABLE:
+            case ES_OP_READ_VARIABLE:
+                run_copy(&r, &op);
+                break;
+            case ES_OP_CONCATENATION:
+                run_concatenation(&r, &op);
+                break;
+            case ES_OP_STRIDED_SLICE:
+                run_strided_slice(&r, &op);
+                break;
+            case ES_OP_LOGISTIC:
+                run_logistic(&r, &op);
+                break;
+            case ES_OP_QUANTIZE:
+                run_quantize(&r, &op);
+                break;
+            case ES_OP_MUL:
+                run_mul(&r, &op);
+                break;
+            case ES_OP_PAD:
+                run_pad(&r, &op);
+                break;
+            case ES_OP_MEAN:
+                run_mean(&r, &op);
                 break;
             default:
                 break;

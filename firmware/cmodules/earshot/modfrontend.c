@@ -42,12 +42,13 @@ int16_t es_samples_peak(const uint8_t *buf, size_t n); // modaudio.c: any alignm
 #include "dsp/dsp.h"
 #include "es_text.h"
 
-// The tables the front end reads stay in the model buffer (zero copy), except those whose
-// values index memory (the FFT's factors, the filterbank's and mel bands' starts and
-// widths), which are always copied, and, from a writable buffer (bytearray), the FFT's
-// twiddles, whose checked range keeps the FFT's sums from overflowing. Every call that reads
-// tables first checks that the buffer is still where and what size it was; values that
-// change in place may change results, never make the front end reach past its memory.
+// The tables the front end reads stay in the model buffer (zero copy). From a buffer Python
+// can write to (bytearray) those are copied whose values index memory (the FFT's factors,
+// the filterbank's and mel bands' starts and widths) or must stay in their checked range
+// (the FFT's twiddles: it keeps the FFT's sums from overflowing); a read-only buffer (bytes,
+// frozen and flash models) cannot change. Every call that reads tables first checks that
+// the buffer is still where and what size it was; values that change in place may change
+// results, never make the front end reach past its memory.
 typedef struct _frontend_obj_t {
     mp_obj_base_t base;
     mp_obj_t buffer; // the model buffer
@@ -61,37 +62,33 @@ typedef struct _frontend_obj_t {
 
 // ---------------------------------------------------------------- construction helpers
 
-// dict[name] for a C string name, or MP_OBJ_NULL.
-static mp_obj_t named(mp_obj_t dict, const char *name) {
-    size_t len = 0;
-    while (name[len]) {
-        ++len;
-    }
-    mp_obj_t key = mp_obj_new_str(name, len);
+// dict[name], or MP_OBJ_NULL.
+static mp_obj_t named(mp_obj_t dict, es_name_t name) {
+    mp_obj_t key = es_name_obj(name);
     if (!mp_obj_is_true(mp_binary_op(MP_BINARY_OP_CONTAINS, dict, key))) {
         return MP_OBJ_NULL;
     }
     return mp_obj_subscr(dict, key, MP_OBJ_SENTINEL);
 }
 
-static int64_t scalar(mp_obj_t scalars, const char *name, int64_t lo, int64_t hi) {
+static int64_t scalar(mp_obj_t scalars, es_name_t name, int64_t lo, int64_t hi) {
     mp_obj_t v = named(scalars, name);
     if (v == MP_OBJ_NULL) {
-        ES_RAISE(ValueError, "frontend scalar %s is missing", name);
+        ES_RAISE(ValueError, "frontend scalar %s is missing", es_name_str(name));
     }
     int64_t x;
     if (!es_get_int64(v, &x) || x < lo || x > hi) {
-        ES_RAISE(ValueError, "frontend scalar %s out of range", name);
+        ES_RAISE(ValueError, "frontend scalar %s out of range", es_name_str(name));
     }
     return x;
 }
 
 // dtype: MP_QSTR_int16 / MP_QSTR_uint16 / MP_QSTR_int32.
-static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, const char *name,
+static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, es_name_t name,
     qstr dtype) {
     mp_obj_t entry = named(tables, name);
     if (entry == MP_OBJ_NULL) {
-        ES_RAISE(ValueError, "frontend table %s is missing", name);
+        ES_RAISE(ValueError, "frontend table %s is missing", es_name_str(name));
     }
     size_t len;
     mp_obj_t *items = NULL;
@@ -103,16 +100,18 @@ static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, const char
     }
     if (len != 3 || !es_get_int64(items[0], &offset) || !es_get_int64(items[2], &count)
         || !mp_obj_is_str(items[1])) {
-        ES_RAISE(ValueError, "frontend table %s: expected [offset, dtype, count]", name);
+        ES_RAISE(ValueError, "frontend table %s: expected [offset, dtype, count]",
+            es_name_str(name));
     }
     if (!es_str_is(items[1], dtype)) {
-        ES_RAISE(ValueError, "frontend table %s: dtype %s, expected %q", name,
+        ES_RAISE(ValueError, "frontend table %s: dtype %s, expected %q", es_name_str(name),
             mp_obj_str_get_str(items[1]), dtype);
     }
     int64_t size = dtype == MP_QSTR_int32 ? 4 : 2;
     if (offset < 0 || count < 0 || count > 0x1000000
         || offset + count * size > (int64_t)model->len) {
-        ES_RAISE(ValueError, "frontend table %s lies outside the model buffer", name);
+        ES_RAISE(ValueError, "frontend table %s lies outside the model buffer",
+            es_name_str(name));
     }
     es_tab_t t = { (const uint8_t *)model->buf + offset, (uint32_t)count };
     return t;
@@ -130,11 +129,11 @@ static es_tab_t table(mp_obj_t tables, const mp_buffer_info_t *model, const char
 #define FE_SPECTRAL (FE_MFCC | FE_LOGMEL)
 #define FE_ALL (FE_TFLM | FE_SPECTRAL)
 #define FE_TABLE (0x80)
-#define FE_INDEX (0x40) // a table whose values index memory: always copied
-#define FE_RANGE (0x20) // a table whose values must stay in range: copied from a writable buffer
+#define FE_INDEX (0x40) // a table whose values index memory
+#define FE_RANGE (0x20) // a table whose values must stay in their checked range
 
 typedef struct _fe_field_t {
-    const char *name;
+    es_name_t name;
     uint8_t word;
     uint8_t kinds;
     uint8_t lo, hi; // scalar: its bounds (FB_*); table: its dtype (FD_*)
@@ -165,9 +164,9 @@ static qstr dtype_name(uint32_t dtype) {
 
 #define FE_WORD(member) (offsetof(es_fe_t, member) / sizeof(uint32_t))
 #define FE_SCALAR(name, member, kinds, lo, hi) \
-    { #name, FE_WORD(member), kinds, FB_##lo, FB_##hi }
+    { ES_NAME(name), FE_WORD(member), kinds, FB_##lo, FB_##hi }
 #define FE_TAB(name, member, kinds, dtype) \
-    { #name, FE_WORD(member), FE_TABLE | kinds, FD_##dtype, 0 }
+    { ES_NAME(name), FE_WORD(member), FE_TABLE | kinds, FD_##dtype, 0 }
 
 static const fe_field_t fe_fields[] = {
     FE_SCALAR(sample_rate, sample_rate, FE_ALL, 1, 1000000),
@@ -225,19 +224,18 @@ static const char *table_name(const es_fe_t *fe, const es_tab_t *t) {
     size_t word = ((const uint8_t *)t - (const uint8_t *)fe) / sizeof(uint32_t);
     for (const fe_field_t *f = fe_fields; f < fe_fields + MP_ARRAY_SIZE(fe_fields); ++f) {
         if ((f->kinds & FE_TABLE) && f->word == word) {
-            return f->name;
+            return es_name_str(f->name);
         }
     }
     return "?"; // not reached: es_fe_check names tables of fe_fields only
 }
 
-// The tables of fe to copy into the object (those of writable buffers too): calls
-// visit(t, bytes, ctx) for each.
-static void copied_tables(es_fe_t *fe, bool writable,
-    void (*visit)(es_tab_t *, size_t, void *), void *ctx) {
-    const uint8_t copied = FE_INDEX | (writable ? FE_RANGE : 0);
+// The tables of fe a writable buffer has copied into the object: calls visit(t, bytes,
+// ctx) for each.
+static void copied_tables(es_fe_t *fe, void (*visit)(es_tab_t *, size_t, void *), void *ctx) {
     for (const fe_field_t *f = fe_fields; f < fe_fields + MP_ARRAY_SIZE(fe_fields); ++f) {
-        if ((f->kinds & FE_TABLE) && (f->kinds & (1 << fe->kind)) && (f->kinds & copied)) {
+        if ((f->kinds & FE_TABLE) && (f->kinds & (1 << fe->kind))
+            && (f->kinds & (FE_INDEX | FE_RANGE))) {
             es_tab_t *t = (es_tab_t *)(void *)((uint32_t *)(void *)fe + f->word);
             visit(t, t->count * (field_dtype(f, fe->kind) == FD_INT32 ? 4 : 2), ctx);
         }
@@ -329,11 +327,13 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
         }
     }
     if (fe.kind == ES_FE_MFCC) {
-        fe.eps_q = scalar(scalars, "eps_q", 0, (int64_t)1 << 62);
+        fe.eps_q = scalar(scalars, ES_NAME(eps_q), 0, (int64_t)1 << 62);
         fe.features = (uint32_t)fe.coefficients;
     } else if (fe.kind == ES_FE_LOGMEL) {
-        fe.db_mult_q16 = scalar(scalars, "db_mult_q16", -((int64_t)1 << 31), (int64_t)1 << 31);
-        fe.db_bias_q32 = scalar(scalars, "db_bias_q32", -((int64_t)1 << 56), (int64_t)1 << 56);
+        fe.db_mult_q16 = scalar(scalars, ES_NAME(db_mult_q16), -((int64_t)1 << 31),
+            (int64_t)1 << 31);
+        fe.db_bias_q32 = scalar(scalars, ES_NAME(db_bias_q32), -((int64_t)1 << 56),
+            (int64_t)1 << 56);
     }
     if (fe.kind != ES_FE_MFCC) {
         fe.features = fe.channels;
@@ -346,7 +346,9 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
     mp_buffer_info_t info;
     bool writable = mp_get_buffer(args[0], &info, MP_BUFFER_WRITE);
     size_t copies = 0;
-    copied_tables(&fe, writable, count_bytes, &copies);
+    if (writable) {
+        copied_tables(&fe, count_bytes, &copies);
+    }
     size_t words = (es_fe_state_bytes(&fe) + 7) / 8 + (copies + 7) / 8;
     frontend_obj_t *self = es_malloc_maybe(sizeof(frontend_obj_t) + words * 8);
     if (self == NULL) {
@@ -360,8 +362,10 @@ static mp_obj_t frontend_make_new(const mp_obj_type_t *type, size_t n_args, size
     self->state_bytes = sizeof(frontend_obj_t) + words * 8;
     self->fe = fe;
     uint8_t *dest = (uint8_t *)self->state + (es_fe_state_bytes(&fe) + 7) / 8 * 8;
-    copied_tables(&self->fe, writable, copy_table, &dest);
-    check_fe(&self->fe); // what runs is what was checked
+    if (writable) {
+        copied_tables(&self->fe, copy_table, &dest);
+        check_fe(&self->fe); // what runs is what was checked
+    }
     es_fe_attach(&self->fe, self->state);
     return MP_OBJ_FROM_PTR(self);
 }

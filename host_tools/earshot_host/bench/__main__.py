@@ -24,7 +24,7 @@ from .files import load_bench
 from .goals import evaluate
 from .modelinfo import model_names
 from .natmod import measure_natmod
-from .render import render_chart, update_document
+from .render import render_chart, update_document, update_readme
 from .run import full_settings, quick_settings, run_bench
 from .schema import validate
 
@@ -42,6 +42,7 @@ def _names(text: str | None, known: list[str], what: str) -> list[str]:
 def render_docs(data: dict[str, Any], root: Path) -> None:
     docs = root / "docs"
     update_document(docs / "BENCHMARKS.md", data)
+    update_readme(root / "README.md", data)
     render_chart(data, docs / "bench.png")
 
 
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             render_docs(data, root)
             shutil.copyfile(output, root / "docs" / "bench.json")
             print(
-                "earshot bench: updated docs/BENCHMARKS.md, docs/bench.png, docs/bench.json",
+                "earshot bench: updated README.md's figures, docs/BENCHMARKS.md, docs/bench.png, "
+                "docs/bench.json",
                 file=sys.stderr,
             )
     except EarshotError as err:

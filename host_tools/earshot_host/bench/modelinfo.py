@@ -4,7 +4,6 @@ arena, the front end and the default inference rate."""
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
@@ -22,8 +21,17 @@ KERNEL_OF = {
     OpCode.MAX_POOL_2D: "pooling",
     OpCode.ADD: "add",
     OpCode.SOFTMAX: "softmax",
+    # The streaming (microWakeWord) models' data movement and activations.
+    OpCode.ASSIGN_VARIABLE: "streaming",
+    OpCode.READ_VARIABLE: "streaming",
+    OpCode.CONCATENATION: "streaming",
+    OpCode.STRIDED_SLICE: "streaming",
+    OpCode.LOGISTIC: "activation",
+    OpCode.QUANTIZE: "activation",
 }
-KERNEL_TYPES = ("conv", "depthwise", "fully_connected", "pooling", "softmax", "add")
+KERNEL_TYPES = (
+    "conv", "depthwise", "fully_connected", "pooling", "softmax", "add", "streaming", "activation"
+)  # fmt: skip
 MAC_KERNELS = ("conv", "depthwise", "fully_connected")
 # The C entry point of each kernel (callgrind's per-function counts on the Unix port).
 KERNEL_FUNCTIONS = {
@@ -34,6 +42,11 @@ KERNEL_FUNCTIONS = {
     "es_max_pool_s8": "pooling",
     "es_add_s8": "add",
     "es_softmax_s8": "softmax",
+    "es_copy_variable": "streaming",
+    "es_concatenation": "streaming",
+    "es_strided_slice": "streaming",
+    "es_logistic": "activation",
+    "es_quantize": "activation",
 }
 
 
@@ -87,8 +100,9 @@ def load_model_info(root: Path, name: str) -> ModelInfo:
     folder = root / "models" / name
     data = (folder / f"{name}.esm").read_bytes()
     model = read_model(data)
-    toml = tomllib.loads((folder / "model.toml").read_text())
-    fe = toml.get("frontend")
+    # Front end and stride as the model file carries them (a wake-word model's come from
+    # its ESPHome manifest, not model.toml).
+    fe = model.metadata.get("frontend")
     rate = int(fe["sample_rate"]) if fe else 0
     return ModelInfo(
         name=name,
@@ -98,7 +112,7 @@ def load_model_info(root: Path, name: str) -> ModelInfo:
         frontend=str(fe["type"]) if fe else None,
         hop_samples=rate * int(fe["hop_ms"]) // 1000 if fe else 0,
         sample_rate=rate,
-        hops_per_inference=int(toml.get("streaming", {}).get("hops_per_inference", 1)),
+        hops_per_inference=int(model.metadata.get("streaming", {}).get("hops_per_inference", 1)),
     )
 
 

@@ -290,14 +290,95 @@ def _natmod(data: dict[str, Any]) -> list[str]:
     )
 
 
+def replace_block(text: str, begin: str, end: str, body: str, where: str) -> str:
+    """text with what lies between the markers begin and end replaced by body."""
+    start, stop = text.find(begin), text.find(end)
+    if start < 0 or stop < start:
+        raise EarshotError(f"{where} has no {begin!r} ... {end!r} markers")
+    return text[: start + len(begin)] + "\n\n" + body + "\n" + text[stop:]
+
+
 def update_document(doc: Path, data: dict[str, Any]) -> None:
     """Replace the text between the markers of doc with the rendered tables."""
-    text = doc.read_text()
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise EarshotError(f"{doc} has no {BEGIN!r} ... {END!r} markers")
-    body = render_markdown(data)
-    doc.write_text(text[: start + len(BEGIN)] + "\n\n" + body + "\n" + text[end:])
+    doc.write_text(replace_block(doc.read_text(), BEGIN, END, render_markdown(data), str(doc)))
+
+
+# README.md's figures: blocks between these markers, rendered from bench.json (never typed).
+README_BLOCKS = ("kernels", "frontends")
+
+
+def readme_markers(block: str) -> tuple[str, str]:
+    return (
+        f"<!-- bench:{block}:begin (generated from docs/bench.json by `make bench`) -->",
+        f"<!-- bench:{block}:end -->",
+    )
+
+
+def _at(data: dict[str, Any], *path: str) -> Any:
+    node: Any = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def render_readme_block(data: dict[str, Any], block: str) -> str:
+    """The README block `kernels` (instructions per MAC of every model on every QEMU
+    target, and the M4 against published figures) or `frontends` (per hop on the M4)."""
+    if block == "kernels":
+        targets = [t for t, v in data["targets"].items() if v.get("kind") == "qemu"]
+        models = sorted({m for t in targets for m in data["targets"][t]["models"]})
+        rows = []
+        for m in models:
+            row = [m]
+            for t in targets:
+                model = data["targets"][t]["models"].get(m)
+                if model is None:
+                    row.append("—")
+                    continue
+                ref = (model.get("reference") or {}).get("instructions_per_mac")
+                cell = f"{model['instructions_per_mac']:.2f}"
+                row.append(cell + (f" (ref {ref:.1f})" if ref is not None else ""))
+            rows.append(row)
+        out = _table(["model", *targets], rows)
+        kws = _at(data, "targets", "qemu_m4", "models", "mlperf_kws", "instructions")
+        ms = _at(data, "targets", "qemu_m4", "models", "micro_speech", "instructions")
+        cmp = data.get("comparison", {})
+        if kws and ms:
+            out.append(
+                f"On the M4 that is {kws / 1e6:.2f} M instructions for the MLPerf DS-CNN "
+                f"(CMSIS-NN v7: {cmp['cmsis_nn_v7_ds_cnn_m4_instructions'] / 1e6:.2f} M) and "
+                f"{ms / 1e6:.2f} M for micro_speech "
+                f"(TFLM: {cmp['tflm_micro_speech_m4_instructions'] / 1e6:.2f} M)."
+            )
+        return "\n".join(out).rstrip() + "\n"
+    if block == "frontends":
+        fe = _at(data, "targets", "qemu_m4", "frontends") or {}
+        pipe = _at(data, "targets", "qemu_m4", "pipeline", "micro_speech") or {}
+        if not fe or not pipe:
+            return "(no qemu_m4 front-end figures in bench.json)\n"
+        tflm = data.get("comparison", {}).get("tflm_micro_frontend_instructions_per_hop")
+        return (
+            f"Per hop on the M4: TFLM micro front end "
+            f"{fe['tflm_micro']['instructions_per_hop']:,} instructions (TFLM's own: "
+            f"{tflm:,.0f}), MFCC {fe['mfcc']['instructions_per_hop']:,}, log-mel (1024-point) "
+            f"{fe['logmel']['instructions_per_hop']:,}; always-on `micro_speech` "
+            f"{pipe['instructions_per_audio_second'] / 1e6:.1f} M instructions per audio "
+            f"second, {pipe['instructions_per_audio_second_gated'] / 1e6:.2f} M with the "
+            f"energy gate on silence ([docs/BENCHMARKS.md](docs/BENCHMARKS.md)).\n"
+        )
+    raise EarshotError(f"unknown README block {block!r} (known: {', '.join(README_BLOCKS)})")
+
+
+def render_readme(text: str, data: dict[str, Any]) -> str:
+    """README.md's text with every bench block rendered from data."""
+    for block in README_BLOCKS:
+        begin, end = readme_markers(block)
+        text = replace_block(text, begin, end, render_readme_block(data, block), "README.md")
+    return text
+
+
+def update_readme(readme: Path, data: dict[str, Any]) -> None:
+    readme.write_text(render_readme(readme.read_text(), data))
 
 
 def render_chart(data: dict[str, Any], path: Path) -> None:

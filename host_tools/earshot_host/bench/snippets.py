@@ -48,13 +48,20 @@ def _emit(result):
 
 
 def model_snippet(
-    model: str, op_count: int, repeat: int, invokes: int = 1, profile: bool = True
+    model: str,
+    op_count: int,
+    repeat: int,
+    invokes: int = 1,
+    profile: bool = True,
+    setup: str = "",
 ) -> str:
     """Cycles of `invokes` inferences (minus the timer's own cost), `repeat` times, and (if
-    profile) the per-operator profile of one inference, `repeat` times."""
+    profile) the per-operator profile of one inference, `repeat` times. `setup` runs
+    first (extra_ram.arena_prelude)."""
     profiles = repeat if profile else 0
     return (
         _PRELUDE
+        + setup
         + f"""
 def _main():
     try:
@@ -88,10 +95,12 @@ _emit(_main())
     )
 
 
-def frontend_snippet(model: str, hop: int, repeat: int, hops: int) -> str:
-    """Cycles of `hops` front-end hops on noise, `repeat` times."""
+def frontend_snippet(model: str, hop: int, repeat: int, hops: int, setup: str = "") -> str:
+    """Cycles of `hops` front-end hops on noise, `repeat` times. `setup` runs first
+    (extra_ram.arena_prelude)."""
     return (
         _PRELUDE
+        + setup
         + f"""
 def _main():
     from earshot.frontend import Frontend

@@ -13,8 +13,9 @@ EXAMPLES = """examples:
   earshot boards --json
 
 One row per target of boards/boards.toml: kind, core, clock, RAM, flash, MicroPython
-heap, whether it runs here (emulated: the Unix port and QEMU boards), whether it has an
-I2S microphone input, and model slots where the table gives them.
+heap, whether it runs here (emulated: the Unix port and QEMU boards; rp2040js: a real
+board that also runs in its emulator, `--target pico_i2s`), whether it has an I2S
+microphone input, and model slots where the table gives them.
 """
 
 
@@ -38,10 +39,19 @@ def capabilities(board: Board) -> dict[str, Any]:
         "flash_bytes": board.flash_bytes or None,
         "heap_bytes": board.heap_bytes or None,
         "emulated": board.emulated,
+        "emulator": board.extra.get("emulator"),
         "i2s": "i2s_id" in board.extra,
-        "model_slots": board.extra.get("model_slots"),
+        "model_slots": board.model_slots or None,
         "description": board.description,
     }
+
+
+def runs_here(row: dict[str, Any]) -> str:
+    """How a target runs on this machine: emulated (Unix port, QEMU), in its emulator
+    (pico_i2s: rp2040js, `--target pico_i2s`), or not (hardware only)."""
+    if row["emulated"]:
+        return "emulated"
+    return str(row["emulator"] or "no")
 
 
 def _kib(value: int | None) -> str:
@@ -64,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         line = (
             f"{r['name']:<18} {r['kind']:<5} {r['core']:<10} {clock:>8} {_kib(r['ram_bytes']):>8} "
             f"{_kib(r['flash_bytes']):>9} {_kib(r['heap_bytes']):>8} "
-            f"{'emulated' if r['emulated'] else 'no':<9} {'yes' if r['i2s'] else 'no':<3}"
+            f"{runs_here(r):<9} {'yes' if r['i2s'] else 'no':<3}"
         )
         if slots:
             line += f" {r['model_slots'] if r['model_slots'] is not None else '-':>5}"

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..boards import emulated_board_names
 from ..errors import EarshotError
-from ..features import device_features, prepare_features
-from ..infer import resolve_model
-from ..runner import open_runner
+from ..features import prepare_features
+from ..model_spec import resolve_model
+from ..targets import open_target
+from .targeting import add_target
 
 EXAMPLES = """examples:
   earshot features --target unix --model micro_speech --wav yes.wav --output yes.npy
   earshot features --target qemu_m3 --model mlperf_kws --wav no.wav --output no.npy
   earshot features --target qemu_m4 --model mlperf_kws --wav no.wav --output no.npy --clip-gain
+  earshot features --target pico_i2s --model micro_speech --wav yes.wav --output yes.npy
 
 MODEL is a model of models/ (frozen into the firmware) or an .esm whose metadata has a
 front end (tflm_micro, mfcc or logmel). The WAV (16-bit PCM, mono or stereo, at the front
@@ -35,7 +36,7 @@ DESCRIPTION = "Stream a WAV through a model's audio front end on a target."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", required=True, choices=emulated_board_names())
+    add_target(parser)
     parser.add_argument("--model", required=True, help="model name or .esm")
     parser.add_argument("--wav", required=True, type=Path, help="16-bit PCM WAV")
     parser.add_argument("--output", required=True, type=Path, help="int8 frames (.npy)")
@@ -56,13 +57,12 @@ def run(args: argparse.Namespace) -> int:
         shown.append(done)
         print(f"\r{args.target}: {done}/{total} bytes", end="", file=sys.stderr, flush=True)
 
-    runner = open_runner(args.target)
     try:
-        frames = device_features(runner, fe, samples, gain, progress)
+        with open_target(args.target) as target:
+            frames = target.features(fe, samples, gain, progress)[0]
     finally:
         if shown:
             print(file=sys.stderr)
-        runner.close()
     try:
         np.save(args.output, frames)
     except OSError as err:

@@ -1,4 +1,4 @@
-"""earshot flash-model: put a model into a running board's model slot and make it active."""
+"""earshot flash-model: put a model into a board's model slot and make it active."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import argparse
 import sys
 
 from ..errors import EarshotError
-from ..flash_model import board_model, flash_model
+from ..model_spec import resolve_model
 from ..stock import connect, runs_stock_firmware
 from ..stock import flash_model as flash_stock_model
+from ..targets import open_target, target_names
+from .targeting import add_target
 
 
 def stock_board(port: str) -> bool:
@@ -23,14 +25,14 @@ def stock_board(port: str) -> bool:
 
 def run_stock(args: argparse.Namespace) -> int:
     if args.status:
-        print(f"{args.port}: stock MicroPython: models are files (Model.from_file)")
+        print(f"{args.target}: stock MicroPython: models are files (Model.from_file)")
         return 0
     if not args.model:
         args.parser.error("MODEL is required (or --status)")
-    placed = flash_stock_model(args.port, args.model)
+    placed = flash_stock_model(args.target, args.model)
     where = "in place from its ROMFS partition" if placed.in_place else "read into RAM"
     print(
-        f"{args.port}: {placed.path}, {placed.size:,} bytes ({where}): "
+        f"{args.target}: {placed.path}, {placed.size:,} bytes ({where}): "
         f"earshot.Model.from_file({placed.path!r}), or --model-file {placed.path}"
     )
     return 0
@@ -39,7 +41,8 @@ def run_stock(args: argparse.Namespace) -> int:
 EXAMPLES = """examples:
   earshot flash-model models/mlperf_kws/mlperf_kws.esm --port /dev/ttyACM0
   earshot flash-model my_model.tflite --port /dev/ttyUSB0
-  earshot flash-model micro_speech --port /dev/pts/5
+  earshot flash-model mlperf_kws --target pico_i2s        # the emulated Pico; its flash persists
+  earshot flash-model --status --target pico_i2s
   earshot flash-model --status --port /dev/ttyACM0
 
 MODEL is an earshot model (.esm), a .tflite (converted first) or a model of models/.
@@ -47,12 +50,14 @@ The board keeps two model slots; the model goes into the one not in use and beco
 active only once the board has read it back with the right size and CRC. An interrupted
 or corrupted transfer leaves the previous model active (or the frozen default). The
 board is soft-reset at the end and must report the new model. Boards without model
-slots (qemu_m0) are refused. See docs/MODEL_STORE.md.
+slots (qemu_m0, the Unix port) are refused. --target names a target of boards.toml
+(a QEMU board lives only as long as the command; the emulated Pico keeps its flash in
+build/pico_i2s/flash.bin) or a serial port, as --port does. See docs/MODEL_STORE.md.
 """
 
 
 NAME = "flash-model"
-HELP = "put a model into a running board's model slot and make it active"
+HELP = "put a model into a board's model slot and make it active"
 DESCRIPTION = (
     "Copy a model to a board over its serial port (MicroPython raw REPL), "
     "verify it there, make it the active model and soft-reset the board."
@@ -61,7 +66,9 @@ DESCRIPTION = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", nargs="?", help="a .esm, a .tflite or a model of models/")
-    parser.add_argument("--port", required=True, help="the board's serial port")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", dest="target", metavar="PORT", help="the board's serial port")
+    add_target(where, required=False)
     parser.add_argument("--status", action="store_true", help="only print the board's active model")
 
 
@@ -71,23 +78,26 @@ def bar(done: int, total: int, width: int = 30) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if stock_board(args.port):  # stock MicroPython: a model is a file (earshot_host.stock)
+    # Stock MicroPython on a serial port: a model is a file (earshot_host.stock).
+    if args.target not in target_names() and stock_board(args.target):
         return run_stock(args)
-    if args.status:
-        print(board_model(args.port).source)
-        return 0
-    if not args.model:
+    if not args.status and not args.model:
         args.parser.error("MODEL is required (or --status)")
+    source = None if args.status else resolve_model(args.model)
 
     def progress(done: int, total: int) -> None:
-        print(f"\r{args.port}: {bar(done, total)}", end="", file=sys.stderr, flush=True)
+        print(f"\r{args.target}: {bar(done, total)}", end="", file=sys.stderr, flush=True)
 
-    try:
-        result = flash_model(args.port, args.model, progress)
-    finally:
-        print(file=sys.stderr)
+    with open_target(args.target) as target:
+        if source is None:
+            print(target.model_status().source)
+            return 0
+        try:
+            result = target.flash_model(source, progress)
+        finally:
+            print(file=sys.stderr)
     print(
-        f"{result.port}: {result.name} active in slot {result.slot} (seq {result.seq}), "
+        f"{args.target}: {result.name} active in slot {result.slot} (seq {result.seq}), "
         f"{result.size:,} bytes, CRC {result.crc:08x}, "
         f"{result.seconds:.1f} s ({result.bytes_per_second / 1024:.1f} KiB/s)"
     )

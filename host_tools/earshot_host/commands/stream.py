@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ..errors import EarshotError
 from ..stream import stream_wav
+from ..targets import open_target
 from ..watch import EventLog, Message, Watcher, render_plot
+from .targeting import add_device_options, add_target, device_args
 
 EXAMPLES = """examples:
   earshot stream speech.wav --port /dev/ttyACM0
@@ -31,7 +33,11 @@ DESCRIPTION = "Stream a WAV to the detector of a board on a serial port."
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("wav", type=Path, help="16-bit PCM WAV at the model's sample rate")
-    parser.add_argument("--port", required=True, help="serial port (/dev/ttyACM0, a pty path)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--port", dest="target", metavar="PORT", help="serial port (/dev/ttyACM0, a pty path)"
+    )
+    add_target(where, required=False)
     parser.add_argument(
         "--model",
         default=None,
@@ -61,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PNG",
         help="with --watch: plot the session's detections at the end",
     )
+    add_device_options(parser, exclude=("--stats-ms",))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
             shown.append(done)
             print(f"\r{args.port}: {done}/{total} hops", end="", file=sys.stderr, flush=True)
 
+    target = open_target(args.target)
     try:
+        args.port = target.serial_port()
         result = stream_wav(
             args.port,
             args.wav,
@@ -102,8 +111,10 @@ def run(args: argparse.Namespace) -> int:
             progress=None if watcher else progress,
             stats_ms=args.stats_ms,
             on_hello=on_hello,
+            device_args=device_args(args),
         )
     finally:
+        target.close()
         if shown:
             print(file=sys.stderr)
         if watcher and watcher.log:

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from ..errors import EarshotError
 from ..serial_port import require_port
+from ..targets import open_target
 from ..watch import EventLog, Watcher, WatchOptions, render_plot, watch_port
+from .targeting import add_target
 
 EXAMPLES = """examples:
   earshot watch --port /dev/ttyACM0
@@ -30,7 +32,11 @@ DESCRIPTION = "Watch the JSON-lines console of a board running the earshot detec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", required=True, help="serial port (/dev/ttyACM0, a pty path)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--port", dest="target", metavar="PORT", help="serial port (/dev/ttyACM0, a pty path)"
+    )
+    add_target(where, required=False)
     parser.add_argument(
         "--log", type=Path, metavar="FILE", help="log every event: .jsonl (JSON lines) or .csv"
     )
@@ -58,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         raise EarshotError("--duration must be more than 0 s")
     if args.reconnect < 0:
         raise EarshotError("--reconnect must be 0 s or more")
+    target = open_target(args.target)
+    args.port = target.serial_port()
     require_port(args.port)
     options = WatchOptions(
         duration=args.duration,
@@ -79,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     except EarshotError as err:
         failure, reason = err, "port lost"
     finally:
+        target.close()
         if watcher.log:
             watcher.log.close()
     watcher.note(f"stopped ({reason}): {watcher.summary()}")

@@ -11,11 +11,18 @@ import numpy as np
 from ..errors import EarshotError
 from ..modelfile import (
     AddParams,
+    ConcatParams,
+    CopyParams,
     DType,
+    LogisticParams,
+    MeanParams,
     ModelWriter,
+    MulParams,
     OpCode,
     OpRecord,
+    PadParams,
     PoolParams,
+    QuantizeParams,
     QuantType,
     RequantMode,
     SoftmaxParams,
@@ -25,9 +32,12 @@ from ..modelfile import (
     activation_buffers,
 )
 from ..modelfile.layout import TENSOR_FLAG_ALIAS, TENSOR_FLAG_INPUT, TENSOR_FLAG_OUTPUT
+from ..modelfile.validate import broadcasts
 from . import quant_params as qp
 from .memory_plan import plan_arena
+from .slicing import split_slices, strided_slice
 from .tflite_graph import ACTIVATION_NAMES, PADDING_NAMES, Graph, GraphOp, GraphTensor
+from .variables import reads_needing_copy, resolve_variables
 
 COMPUTE_OPS = {
     "CONV_2D": OpCode.CONV_2D,
@@ -37,9 +47,23 @@ COMPUTE_OPS = {
     "MAX_POOL_2D": OpCode.MAX_POOL_2D,
     "ADD": OpCode.ADD,
     "SOFTMAX": OpCode.SOFTMAX,
+    "CONCATENATION": OpCode.CONCATENATION,
+    "STRIDED_SLICE": OpCode.STRIDED_SLICE,
+    "SPLIT": OpCode.STRIDED_SLICE,
+    "SPLIT_V": OpCode.STRIDED_SLICE,
+    "LOGISTIC": OpCode.LOGISTIC,
+    "ASSIGN_VARIABLE": OpCode.ASSIGN_VARIABLE,
+    "MUL": OpCode.MUL,
+    "PAD": OpCode.PAD,
+    "PADV2": OpCode.PAD,
+    "MEAN": OpCode.MEAN,
 }
-FOLDED_OPS = ("RESHAPE", "QUANTIZE", "DEQUANTIZE")
-SUPPORTED_OPS = (*COMPUTE_OPS, *FOLDED_OPS)
+FOLDED_OPS = ("RESHAPE", "QUANTIZE", "DEQUANTIZE", "READ_VARIABLE")
+HOST_OPS = ("CALL_ONCE", "VAR_HANDLE")  # evaluated by the converter (variables.py)
+SUPPORTED_OPS = (*COMPUTE_OPS, *FOLDED_OPS, *HOST_OPS)
+BYTE_TYPES = ("INT8", "UINT8")
+OPTIONLESS_OPS = ("SOFTMAX", "LOGISTIC", "ASSIGN_VARIABLE", "SPLIT", "SPLIT_V", "PAD", "PADV2")
+LOGISTIC_SCALE = 1.0 / 256
 DTYPES = {"INT8": DType.INT8, "UINT8": DType.UINT8, "INT16": DType.INT16, "INT32": DType.INT32}
 SOFTMAX_SCALE = 1.0 / 256
 FC_ROUNDING_MODES = ("double", "fixed_point")
@@ -81,6 +105,10 @@ class _Lowering:
         self.ops: list[LoweredOp] = []
         self.param_count = 0
         self.names: dict[int, str] = {}
+        self.variables = resolve_variables(graph)
+        self.copied_reads = reads_needing_copy(graph, self.variables)
+        self.states: dict[str, int] = {}  # variable name -> earshot STATE tensor
+        self.state_alias: dict[int, int] = {}  # folded READ_VARIABLE output -> STATE tensor
 
     # -- tensors ---------------------------------------------------------------------------
     def _fail(self, op: GraphOp, message: str) -> EarshotError:
@@ -97,14 +125,15 @@ class _Lowering:
             return self.index[tfl]
         g = self.graph.tensors[tfl]
         root = self.root(tfl)
-        if root != tfl:
-            base_index = self.tensor(root)
+        if root != tfl or root in self.state_alias:
+            base_index = self.state_alias[root] if root in self.state_alias else self.tensor(root)
             base = self.writer.tensors[base_index]
             record = dataclasses.replace(
                 base,
                 shape=g.shape,
                 flags=TENSOR_FLAG_ALIAS,
                 alias_of=base_index,
+                init_offset=0,
                 **self._quant_fields(g),
             )
         else:
@@ -192,10 +221,10 @@ class _Lowering:
     def run(self) -> None:
         for index in self.graph.inputs:
             g = self.graph.tensors[index]
-            if g.type_name != "INT8" or g.is_const or len(g.scales) != 1:
+            if g.type_name not in BYTE_TYPES or g.is_const or len(g.scales) != 1:
                 raise EarshotError(
-                    f"model input {g.describe()} must be a per-tensor quantized int8 tensor "
-                    "(convert with full-integer int8 quantization)"
+                    f"model input {g.describe()} must be a per-tensor quantized int8 or uint8 "
+                    "tensor (convert with full-integer int8 quantization)"
                 )
         for op in self.graph.ops:
             if op.name not in SUPPORTED_OPS:
@@ -203,18 +232,25 @@ class _Lowering:
                     f"op #{op.index} {op.name} is not supported (supported ops: "
                     f"{', '.join(SUPPORTED_OPS)})"
                 )
-            if len(op.outputs) != 1:
-                raise self._fail(op, f"has {len(op.outputs)} outputs, expected 1")
+            outputs = {"ASSIGN_VARIABLE": 0, "CALL_ONCE": 0, "SPLIT": None, "SPLIT_V": None}
+            expected = outputs.get(op.name, 1)
+            if expected is not None and len(op.outputs) != expected:
+                raise self._fail(op, f"has {len(op.outputs)} outputs, expected {expected}")
+            if op.name in HOST_OPS:
+                continue
             if op.name in FOLDED_OPS:
                 self._fold(op)
             else:
                 self._compute(op)
         for index in self.graph.outputs:
             g = self.graph.tensors[index]
-            if g.type_name != "INT8":
-                raise EarshotError(f"model output {g.describe()} must be int8")
+            if g.type_name not in BYTE_TYPES:
+                raise EarshotError(f"model output {g.describe()} must be int8 or uint8")
 
     def _fold(self, op: GraphOp) -> None:
+        if op.name == "READ_VARIABLE":
+            self._read_variable(op)
+            return
         src, dst = op.inputs[0], op.outputs[0]
         a, b = self.graph.tensors[src], self.graph.tensors[dst]
         if op.name != "RESHAPE":
@@ -224,6 +260,9 @@ class _Lowering:
                 and a.scales[0] == b.scales[0]
                 and a.zero_points[0] == b.zero_points[0]
             )
+            if op.name == "QUANTIZE" and not same:
+                self._quantize(op)
+                return
             if not same:
                 raise self._fail(
                     op,
@@ -252,10 +291,11 @@ class _Lowering:
         params: Any,
         macs: int,
         extra_bytes: int = 0,
+        output_tfl: int | None = None,
     ) -> None:
         before = {i for i in self.index}
         earshot_inputs = tuple(None if i is None else self.tensor(i) for i in inputs)
-        output = self.tensor(op.outputs[0])
+        output = self.tensor(op.outputs[0] if output_tfl is None else output_tfl)
         if self.writer.tensors[output].kind != TensorKind.ACTIVATION or output in earshot_inputs:
             raise self._fail(op, "output must be a fresh activation tensor")
         if self.writer.tensors[output].alias_of is not None:
@@ -272,7 +312,7 @@ class _Lowering:
         self.ops.append(LoweredOp(record, op.index, op.name, macs, param_bytes))
 
     def _compute(self, op: GraphOp) -> None:
-        if op.options is None and op.name != "SOFTMAX":
+        if op.options is None and op.name not in OPTIONLESS_OPS:
             raise self._fail(op, "has no builtin options")
         if op.name in ("CONV_2D", "DEPTHWISE_CONV_2D"):
             self._conv(op)
@@ -282,8 +322,24 @@ class _Lowering:
             self._pool(op)
         elif op.name == "ADD":
             self._add(op)
-        else:
+        elif op.name == "SOFTMAX":
             self._softmax(op)
+        elif op.name == "CONCATENATION":
+            self._concatenation(op)
+        elif op.name == "STRIDED_SLICE":
+            self._strided_slice(op)
+        elif op.name in ("SPLIT", "SPLIT_V"):
+            self._split(op)
+        elif op.name == "LOGISTIC":
+            self._logistic(op)
+        elif op.name == "MUL":
+            self._mul(op)
+        elif op.name in ("PAD", "PADV2"):
+            self._pad(op)
+        elif op.name == "MEAN":
+            self._mean(op)
+        else:
+            self._assign_variable(op)
 
     def _spatial(
         self,
@@ -500,19 +556,19 @@ class _Lowering:
         code = OpCode.AVERAGE_POOL_2D if op.name == "AVERAGE_POOL_2D" else OpCode.MAX_POOL_2D
         self._emit(op, code, [op.inputs[0]], params, 0)
 
-    def _add(self, op: GraphOp) -> None:
+    def _binary(self, op: GraphOp) -> tuple[GraphTensor, GraphTensor, GraphTensor, int, int]:
+        """ADD / MUL: both inputs and the output (broadcast checked), the activation range."""
         a = self._activation(op, op.inputs[0], "input 1")
         b = self._activation(op, op.inputs[1], "input 2")
         out = self._activation(op, op.outputs[0], "output")
-        if not a.shape == b.shape == out.shape:
-            raise self._fail(
-                op,
-                f"broadcasting is not supported (input shapes {list(a.shape)} and "
-                f"{list(b.shape)}, output {list(out.shape)}); inputs must have the output's shape",
-            )
+        self._check_broadcast(op, a, b, out)
         act_min, act_max = qp.activation_range_int8(
             self._activation_name(op), float(out.scales[0]), int(out.zero_points[0])
         )
+        return a, b, out, act_min, act_max
+
+    def _add(self, op: GraphOp) -> None:
+        a, b, out, act_min, act_max = self._binary(op)
         values = qp.add_params(float(a.scales[0]), float(b.scales[0]), float(out.scales[0]))
         params = AddParams(
             input1_zero_point=int(a.zero_points[0]),
@@ -523,6 +579,82 @@ class _Lowering:
             **values,
         )
         self._emit(op, OpCode.ADD, [op.inputs[0], op.inputs[1]], params, 0)
+
+    def _check_broadcast(
+        self, op: GraphOp, a: GraphTensor, b: GraphTensor, out: GraphTensor
+    ) -> None:
+        if len(out.shape) > 4 or not broadcasts(a.shape, b.shape, out.shape):
+            raise self._fail(
+                op,
+                f"input shapes {list(a.shape)} and {list(b.shape)} do not broadcast to the "
+                f"output {list(out.shape)} (rank <= 4)",
+            )
+
+    def _mul(self, op: GraphOp) -> None:
+        a, b, out, act_min, act_max = self._binary(op)
+        multiplier, shift = qp.mul_multiplier(
+            float(a.scales[0]), float(b.scales[0]), float(out.scales[0])
+        )
+        params = MulParams(
+            input1_zero_point=int(a.zero_points[0]),
+            input2_zero_point=int(b.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+            multiplier=multiplier,
+            shift=shift,
+            act_min=act_min,
+            act_max=act_max,
+        )
+        macs = int(np.prod(out.shape))
+        self._emit(op, OpCode.MUL, [op.inputs[0], op.inputs[1]], params, macs)
+
+    def _pad(self, op: GraphOp) -> None:
+        x = self._byte_activation(op, op.inputs[0], "input")
+        out = self._byte_activation(op, op.outputs[0], "output")
+        rank = len(x.shape)
+        pads = self._int_values(op, op.inputs[1], "paddings")
+        if len(pads) != 2 * rank or min(pads) < 0 or len(out.shape) != rank:
+            raise self._fail(op, f"paddings {pads} do not fit an input of rank {rank}")
+        if any(x.shape[d] + pads[2 * d] + pads[2 * d + 1] != out.shape[d] for d in range(rank)):
+            raise self._fail(op, f"paddings {pads} of {x.describe()} give no {out.describe()}")
+        if x.type_name != out.type_name or list(x.zero_points) != list(out.zero_points):
+            raise self._fail(op, "input and output differ in type or zero point")
+        pad_value = int(out.zero_points[0]) if len(out.zero_points) else 0
+        if op.name == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+            constant = self.graph.tensors[self.root(op.inputs[2])]
+            if not constant.is_const or constant.type_name != x.type_name:
+                raise self._fail(op, "the pad value must be a constant of the input's type")
+            assert constant.data is not None
+            pad_value = int(constant.data.reshape(-1)[0])
+        before = (0,) * (4 - rank) + tuple(pads[0::2])
+        params = PadParams(before=(before[0], before[1], before[2], before[3]), pad_value=pad_value)
+        self._emit(op, OpCode.PAD, [op.inputs[0]], params, 0)
+
+    def _mean(self, op: GraphOp) -> None:
+        x = self._activation(op, op.inputs[0], "input")
+        out = self._activation(op, op.outputs[0], "output")
+        rank = len(x.shape)
+        if rank > 4:
+            raise self._fail(op, f"{x.describe()} has rank above 4")
+        axes = {a + rank if a < 0 else a for a in self._int_values(op, op.inputs[1], "axis")}
+        if not axes or any(not 0 <= a < rank for a in axes):
+            raise self._fail(op, f"axes {sorted(axes)} do not fit an input of rank {rank}")
+        if x.scales[0] == out.scales[0] and x.zero_points[0] == out.zero_points[0]:
+            raise self._fail(
+                op,
+                "a MEAN whose output has the input's scale and zero point is not supported "
+                "(LiteRT's reference kernel takes another path for it)",
+            )
+        count = int(np.prod([x.shape[a] for a in axes]))
+        mask = sum(1 << (a + 4 - rank) for a in axes)
+        multiplier, shift = qp.mean_multiplier(float(x.scales[0]), float(out.scales[0]), count)
+        params = MeanParams(
+            axis_mask=mask,
+            input_zero_point=int(x.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+            multiplier=multiplier,
+            shift=shift,
+        )
+        self._emit(op, OpCode.MEAN, [op.inputs[0]], params, 0)
 
     def _softmax(self, op: GraphOp) -> None:
         x = self._activation(op, op.inputs[0], "input")
@@ -539,6 +671,214 @@ class _Lowering:
             input_zero_point=int(x.zero_points[0]), output_zero_point=-128, **values
         )
         self._emit(op, OpCode.SOFTMAX, [op.inputs[0]], params, 0)
+
+    # -- variables, shape and byte ops ---------------------------------------------------------
+    def _state(self, op: GraphOp, resource: int) -> int:
+        """The STATE tensor of the variable behind a resource handle, made on first use."""
+        name = self.variables.name_of(op, resource)
+        if name in self.states:
+            return self.states[name]
+        value = self.variables.initial_value(op, name)
+        if value.type_name not in BYTE_TYPES or len(value.scales) != 1:
+            raise self._fail(
+                op,
+                f"variable '{name}' holds {value.type_name} {list(value.shape)}; only per-tensor "
+                "quantized int8/uint8 variables are supported",
+            )
+        record = self._new_record(dataclasses.replace(value, data=None))
+        assert value.data is not None
+        record.kind = TensorKind.STATE
+        record.init_offset = self.writer.add_blob(value.data.astype(record.dtype.numpy_name))
+        self.param_count += record.element_count
+        index = self.writer.add_tensor(record)
+        self.names[index] = name
+        self.states[name] = index
+        return index
+
+    def _check_variable_value(self, op: GraphOp, state: int, value: GraphTensor) -> None:
+        record = self.writer.tensors[state]
+        count = int(np.prod(value.shape)) if value.shape else 1
+        if DTYPES.get(value.type_name) != record.dtype or count != record.element_count:
+            raise self._fail(
+                op,
+                f"{value.describe()} does not fit variable '{self.names[state]}' "
+                f"({record.dtype.name}{list(record.shape)}, {record.byte_size} bytes)",
+            )
+
+    def _read_variable(self, op: GraphOp) -> None:
+        state = self._state(op, op.inputs[0])
+        out = self.graph.tensors[op.outputs[0]]
+        self._check_variable_value(op, state, out)
+        if op.index not in self.copied_reads:
+            self.state_alias[op.outputs[0]] = state
+            return
+        self._add_record(
+            op, OpCode.READ_VARIABLE, [state], self.tensor(op.outputs[0]), CopyParams()
+        )
+
+    def _assign_variable(self, op: GraphOp) -> None:
+        state = self._state(op, op.inputs[0])
+        value = self.graph.tensors[op.inputs[1]]
+        self._check_variable_value(op, state, value)
+        value_index = self.tensor(op.inputs[1])
+        self._add_record(op, OpCode.ASSIGN_VARIABLE, [value_index], state, CopyParams())
+
+    def _byte_activation(self, op: GraphOp, tfl: int, role: str) -> GraphTensor:
+        g = self.graph.tensors[tfl]
+        if g.type_name not in BYTE_TYPES:
+            raise self._fail(op, f"{role} {g.describe()} is {g.type_name}; int8/uint8 only")
+        if len(g.shape) > 4:
+            raise self._fail(op, f"{role} {g.describe()} has rank above 4")
+        return g
+
+    def _int_values(self, op: GraphOp, tfl: int, role: str) -> list[int]:
+        g = self.graph.tensors[self.root(tfl)]
+        if not g.is_const or g.type_name not in ("INT32", "INT64"):
+            raise self._fail(op, f"{role} {g.describe()} must be a constant integer tensor")
+        assert g.data is not None
+        return [int(v) for v in g.data.reshape(-1)]
+
+    def _concatenation(self, op: GraphOp) -> None:
+        out = self._byte_activation(op, op.outputs[0], "output")
+        activation = self._activation_name(op)
+        if activation != "NONE":
+            raise self._fail(op, f"fused activation {activation} is not supported")
+        rank = len(out.shape)
+        axis = op.options.Axis()
+        axis = axis + rank if axis < 0 else axis
+        for position, tfl in enumerate(op.inputs):
+            g = self._byte_activation(op, tfl, f"input {position}")
+            same = (
+                g.type_name == out.type_name
+                and len(g.scales) == len(out.scales) == 1
+                and g.scales[0] == out.scales[0]
+                and g.zero_points[0] == out.zero_points[0]
+            )
+            if not same:
+                raise self._fail(
+                    op,
+                    f"input {position} {g.describe()} must have the output's type, scale and "
+                    "zero point (LiteRT's 8-bit concatenation does not rescale)",
+                )
+        # Three inputs per op: longer lists are joined in steps through tensors of the
+        # output's type and quantization (a copy, so the result is the same).
+        inputs = [self.tensor(t) for t in op.inputs]
+        while len(inputs) > 3:
+            shape = list(out.shape)
+            shape[axis] = sum(self.writer.tensors[t].shape[axis] for t in inputs[:3])
+            record = self._new_record(dataclasses.replace(out, shape=tuple(shape), data=None))
+            partial = self.writer.add_tensor(record)
+            self._add_record(op, OpCode.CONCATENATION, inputs[:3], partial, ConcatParams(axis))
+            inputs = [partial, *inputs[3:]]
+        output = self.tensor(op.outputs[0])
+        self._add_record(op, OpCode.CONCATENATION, inputs, output, ConcatParams(axis))
+
+    def _add_record(
+        self, op: GraphOp, code: OpCode, inputs: list[int], output: int, params: Any
+    ) -> None:
+        """Emit an op on earshot tensors (no constant inputs, no MACs)."""
+        record = OpRecord(opcode=code, inputs=tuple(inputs), output=output, params=params)
+        self.writer.add_op(record)
+        self.ops.append(LoweredOp(record, op.index, op.name, 0, 0))
+
+    def _strided_slice(self, op: GraphOp) -> None:
+        x = self._byte_activation(op, op.inputs[0], "input")
+        out = self._byte_activation(op, op.outputs[0], "output")
+        o = op.options
+        if o.EllipsisMask() or o.NewAxisMask():
+            raise self._fail(op, "ellipsis and new-axis masks are not supported")
+        try:
+            params, shape = strided_slice(
+                x.shape,
+                self._int_values(op, op.inputs[1], "begin"),
+                self._int_values(op, op.inputs[2], "end"),
+                self._int_values(op, op.inputs[3], "strides"),
+                begin_mask=o.BeginMask(),
+                end_mask=o.EndMask(),
+                shrink_axis_mask=o.ShrinkAxisMask(),
+                offset=bool(o.Offset()),
+            )
+        except EarshotError as err:
+            raise self._fail(op, str(err)) from None
+        if int(np.prod(shape)) != int(np.prod(out.shape)) or x.type_name != out.type_name:
+            raise self._fail(
+                op, f"slice {list(shape)} of {x.describe()} does not match {out.describe()}"
+            )
+        self._emit(op, OpCode.STRIDED_SLICE, [op.inputs[0]], params, 0)
+
+    def _split(self, op: GraphOp) -> None:
+        if op.name == "SPLIT":
+            axis_tfl, data_tfl = op.inputs[0], op.inputs[1]
+            x = self._byte_activation(op, data_tfl, "input")
+            count = len(op.outputs)
+            axis = self._int_values(op, axis_tfl, "axis")[0]
+            size = x.shape[axis] // count if count else 0
+            sizes = [size] * count
+        else:
+            data_tfl, axis_tfl = op.inputs[0], op.inputs[2]
+            x = self._byte_activation(op, data_tfl, "input")
+            sizes = self._int_values(op, op.inputs[1], "size_splits")
+            axis = self._int_values(op, axis_tfl, "axis")[0]
+        try:
+            slices = split_slices(x.shape, axis, sizes)
+        except EarshotError as err:
+            raise self._fail(op, str(err)) from None
+        if len(slices) != len(op.outputs):
+            raise self._fail(op, f"{len(slices)} sizes for {len(op.outputs)} outputs")
+        for params, output in zip(slices, op.outputs, strict=True):
+            g = self._byte_activation(op, output, "output")
+            if int(np.prod(params.count)) != int(np.prod(g.shape)) or g.type_name != x.type_name:
+                raise self._fail(op, f"output {g.describe()} does not match its split")
+            self._emit(op, OpCode.STRIDED_SLICE, [data_tfl], params, 0, output_tfl=output)
+
+    def _logistic(self, op: GraphOp) -> None:
+        x = self._byte_activation(op, op.inputs[0], "input")
+        out = self._byte_activation(op, op.outputs[0], "output")
+        low = -128 if out.type_name == "INT8" else 0
+        if (
+            x.type_name != out.type_name
+            or len(x.scales) != 1
+            or len(out.scales) != 1
+            or float(out.scales[0]) != LOGISTIC_SCALE
+            or int(out.zero_points[0]) != low
+        ):
+            raise self._fail(
+                op,
+                f"8-bit LOGISTIC needs input and output of one type, per-tensor, the output "
+                f"with scale 1/256 and zero point {low} (got {out.describe()} scale "
+                f"{out.scales.tolist()} zp {out.zero_points.tolist()})",
+            )
+        table = qp.logistic_table(
+            float(x.scales[0]),
+            int(x.zero_points[0]),
+            float(out.scales[0]),
+            int(out.zero_points[0]),
+            unsigned=x.type_name == "UINT8",
+        )
+        params = LogisticParams(
+            table_offset=self.writer.add_blob(table),
+            input_zero_point=int(x.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+        )
+        self._emit(op, OpCode.LOGISTIC, [op.inputs[0]], params, 0, extra_bytes=256)
+
+    def _quantize(self, op: GraphOp) -> None:
+        x = self._byte_activation(op, op.inputs[0], "input")
+        out = self._byte_activation(op, op.outputs[0], "output")
+        if len(x.scales) != 1 or len(out.scales) != 1 or x.shape != out.shape:
+            raise self._fail(
+                op,
+                f"requantizes {x.describe()} to {out.describe()}: only per-tensor int8/uint8 "
+                "tensors of one shape are supported",
+            )
+        multiplier, shift = qp.requantize_multiplier(float(x.scales[0]), float(out.scales[0]))
+        params = QuantizeParams(
+            input_zero_point=int(x.zero_points[0]),
+            output_zero_point=int(out.zero_points[0]),
+            multiplier=multiplier,
+            shift=shift,
+        )
+        self._emit(op, OpCode.QUANTIZE, [op.inputs[0]], params, 0)
 
     # -- finishing -------------------------------------------------------------------------
     def finish(self, keep_inputs: bool = False) -> Lowered:

@@ -168,3 +168,51 @@ def same_or_valid_padding(
         out = (in_size + stride - effective) // stride
     total = (out - 1) * stride + effective - in_size
     return out, max(total, 0) // 2
+
+
+def logistic_table(
+    input_scale: float,
+    input_zero_point: int,
+    output_scale: float,
+    output_zero_point: int,
+    unsigned: bool = False,
+) -> np.ndarray:
+    """LiteRT's LOGISTIC lookup table for 8-bit tensors (activations.cc, LUTPopulate): for
+    every input byte, float32 dequantize, 1 / (1 + exp(-x)) in float32, round half away
+    from zero at the output scale, add the zero point, clamp. Indexed by the input byte."""
+    low, high = (0, 255) if unsigned else (INT8_MIN, INT8_MAX)
+    values = np.arange(low, high + 1, dtype=np.int32)
+    with np.errstate(over="ignore"):
+        dequantized = np.float32(input_scale) * (values - input_zero_point).astype(np.float32)
+        transformed = np.float32(1.0) / (np.float32(1.0) + np.exp(-dequantized))
+        inverse_scale = np.float32(1.0) / np.float32(output_scale)
+        scaled = (transformed * inverse_scale).astype(np.float32).astype(np.float64)
+    # std::round on the float32 value (exact in float64): half away from zero.
+    rounded = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    quantized = np.clip(rounded.astype(np.int64) + output_zero_point, low, high)
+    table = np.zeros(256, dtype=np.uint8)
+    table[(values & 0xFF).astype(np.uint8)] = (quantized & 0xFF).astype(np.uint8)
+    return table
+
+
+def requantize_multiplier(input_scale: float, output_scale: float) -> tuple[int, int]:
+    """QUANTIZE between 8-bit tensors (quantize.cc Prepare): QuantizeMultiplier of
+    double(input_scale) / double(output_scale)."""
+    return quantize_multiplier(float(np.float32(input_scale)) / float(np.float32(output_scale)))
+
+
+def mul_multiplier(
+    input1_scale: float, input2_scale: float, output_scale: float
+) -> tuple[int, int]:
+    """mul.cc Prepare (8-bit): QuantizeMultiplier of double(s1) * double(s2) / double(so)."""
+    s1, s2, so = (float(np.float32(s)) for s in (input1_scale, input2_scale, output_scale))
+    return quantize_multiplier(s1 * s2 / so)
+
+
+def mean_multiplier(input_scale: float, output_scale: float, count: int) -> tuple[int, int]:
+    """8-bit MEAN in LiteRT's reference kernel: QuantizeMultiplier of double(s_in) /
+    double(s_out) / count (matched on the conformance cases mean_hw, mean_hw_keepdims,
+    mean_last: 264 of 264 outputs)."""
+    return quantize_multiplier(
+        float(np.float32(input_scale)) / float(np.float32(output_scale)) / count
+    )

@@ -41,6 +41,14 @@ OPTION_CLASSES: dict[str, Any] = {
     "MAX_POOL_2D": tflite.Pool2DOptions,
     "ADD": tflite.AddOptions,
     "SOFTMAX": tflite.SoftmaxOptions,
+    "MUL": tflite.MulOptions,
+    "CONCATENATION": tflite.ConcatenationOptions,
+    "STRIDED_SLICE": tflite.StridedSliceOptions,
+    "SPLIT_V": tflite.SplitVOptions,
+    "SPLIT": tflite.SplitOptions,
+    "MEAN": tflite.ReducerOptions,
+    "CALL_ONCE": tflite.CallOnceOptions,
+    "VAR_HANDLE": tflite.VarHandleOptions,
 }
 
 
@@ -80,12 +88,16 @@ class GraphOp:
 
 @dataclass
 class Graph:
+    """One subgraph; subgraphs lists every subgraph of the file (index 0 is the main one)."""
+
     tensors: list[GraphTensor]
     ops: list[GraphOp]
     inputs: list[int]
     outputs: list[int]
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    index: int = 0
+    subgraphs: list[Graph] = field(default_factory=list)
 
 
 def _buffer_bytes(model: Any, data: bytes, buffer_index: int) -> bytes | None:
@@ -146,50 +158,56 @@ def _read_tensor(model: Any, data: bytes, subgraph: Any, index: int) -> GraphTen
     )
 
 
+def _read_subgraph(model: Any, data: bytes, index: int) -> Graph:
+    subgraph = model.Subgraphs(index)
+    tensors = [_read_tensor(model, data, subgraph, i) for i in range(subgraph.TensorsLength())]
+    ops = []
+    for i in range(subgraph.OperatorsLength()):
+        op = subgraph.Operators(i)
+        code = model.OperatorCodes(op.OpcodeIndex())
+        builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        name = OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
+        if builtin == tflite.BuiltinOperator.CUSTOM:
+            custom = code.CustomCode()
+            name = f"CUSTOM({custom.decode('utf-8', 'replace') if custom else '?'})"
+        options = None
+        table = op.BuiltinOptions()
+        if table is not None and name in OPTION_CLASSES:
+            options = OPTION_CLASSES[name]()
+            options.Init(table.Bytes, table.Pos)
+        ops.append(
+            GraphOp(
+                index=i,
+                name=name,
+                inputs=[int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else [],
+                outputs=[int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else [],
+                options=options,
+                version=code.Version(),
+            )
+        )
+    inputs = [int(v) for v in subgraph.InputsAsNumpy()] if subgraph.InputsLength() else []
+    outputs = [int(v) for v in subgraph.OutputsAsNumpy()] if subgraph.OutputsLength() else []
+    return Graph(tensors=tensors, ops=ops, inputs=inputs, outputs=outputs, index=index)
+
+
 def read_tflite(data: bytes) -> Graph:
-    """Parse subgraph 0 of a .tflite file; raise EarshotError if it is not a TFLite model."""
+    """Parse a .tflite file into its main subgraph (0), which lists every subgraph in
+    .subgraphs (a stateful model initialises its variables in a CALL_ONCE subgraph);
+    raise EarshotError if it is not a TFLite model."""
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise EarshotError("not a .tflite file (missing the TFL3 identifier)")
     try:
         model = tflite.Model.GetRootAsModel(data, 0)
         if model.SubgraphsLength() < 1:
             raise EarshotError("the .tflite file has no subgraph")
-        if model.SubgraphsLength() > 1:
-            raise EarshotError(
-                f"the .tflite file has {model.SubgraphsLength()} subgraphs; only single-subgraph "
-                "models are supported"
-            )
-        subgraph = model.Subgraphs(0)
-        tensors = [_read_tensor(model, data, subgraph, i) for i in range(subgraph.TensorsLength())]
-        ops = []
-        for i in range(subgraph.OperatorsLength()):
-            op = subgraph.Operators(i)
-            code = model.OperatorCodes(op.OpcodeIndex())
-            builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
-            name = OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
-            if builtin == tflite.BuiltinOperator.CUSTOM:
-                custom = code.CustomCode()
-                name = f"CUSTOM({custom.decode('utf-8', 'replace') if custom else '?'})"
-            options = None
-            table = op.BuiltinOptions()
-            if table is not None and name in OPTION_CLASSES:
-                options = OPTION_CLASSES[name]()
-                options.Init(table.Bytes, table.Pos)
-            ops.append(
-                GraphOp(
-                    index=i,
-                    name=name,
-                    inputs=[int(v) for v in op.InputsAsNumpy()] if op.InputsLength() else [],
-                    outputs=[int(v) for v in op.OutputsAsNumpy()] if op.OutputsLength() else [],
-                    options=options,
-                    version=code.Version(),
-                )
-            )
-        inputs = [int(v) for v in subgraph.InputsAsNumpy()] if subgraph.InputsLength() else []
-        outputs = [int(v) for v in subgraph.OutputsAsNumpy()] if subgraph.OutputsLength() else []
+        subgraphs = [_read_subgraph(model, data, i) for i in range(model.SubgraphsLength())]
         description = model.Description().decode("utf-8", "replace") if model.Description() else ""
     except EarshotError:
         raise
     except Exception as exc:  # a damaged flatbuffer raises anything from struct/IndexError
         raise EarshotError(f"cannot parse the .tflite file: {exc}") from None
-    return Graph(tensors=tensors, ops=ops, inputs=inputs, outputs=outputs, description=description)
+    main = subgraphs[0]
+    main.description = description
+    for graph in subgraphs:
+        graph.subgraphs = subgraphs
+    return main

@@ -28,13 +28,26 @@ TENSOR_FIELDS = [(0, "B"), (1, "B"), (2, "B"), (3, "B"), (4, "H"), (6, "H"), (8,
 TENSOR_FIELDS += [(12, "I"), (16, "I"), (20, "i"), (24, "I"), (28, "H"), (30, "B"), (31, "B")]
 TENSOR_FIELDS += [(32, "I"), (36, "I"), (40, "I"), (44, "I")]
 OP_FIELDS = [(0, "B"), (1, "B"), (2, "B"), (3, "B"), (4, "H"), (6, "H"), (8, "H"), (10, "H")]
-# Parameter fields by opcode (1..3 weighted, 4..5 pool, 6 ADD, 7 SOFTMAX).
+# Parameter fields by opcode (1..3 weighted, 4..5 pool, 6 ADD, 7 SOFTMAX, 8..9 variable
+# copies, 10 CONCATENATION, 11 STRIDED_SLICE, 12 LOGISTIC, 13 QUANTIZE, 14 MUL, 15 PAD,
+# 16 MEAN).
 WEIGHTED_PARAMS = [(o, "H") for o in range(12, 32, 2)] + [(o, "i") for o in range(32, 72, 4)]
 POOL_PARAMS = [(o, "H") for o in range(12, 24, 2)] + [(24, "i"), (28, "i")]
 ADD_PARAMS = [(o, "i") for o in range(12, 60, 4)]
 SOFTMAX_PARAMS = [(o, "i") for o in range(12, 32, 4)]
 PARAMS = {1: WEIGHTED_PARAMS, 2: WEIGHTED_PARAMS, 3: WEIGHTED_PARAMS, 4: POOL_PARAMS}
 PARAMS |= {5: POOL_PARAMS, 6: ADD_PARAMS, 7: SOFTMAX_PARAMS}
+COPY_PARAMS = [(12, "I"), (40, "B")]  # none: any set byte is O8
+CONCAT_PARAMS = [(12, "i"), (16, "I")]
+SLICE_PARAMS = [(o, "i") for o in range(12, 44, 4)] + [(o, "H") for o in range(44, 52, 2)]
+LOGISTIC_PARAMS = [(12, "I"), (16, "i"), (20, "i")]
+QUANTIZE_PARAMS = [(o, "i") for o in range(12, 28, 4)]
+PARAMS |= {8: COPY_PARAMS, 9: COPY_PARAMS, 10: CONCAT_PARAMS, 11: SLICE_PARAMS}
+MUL_PARAMS = [(o, "i") for o in range(12, 40, 4)]
+PAD_PARAMS = [(o, "H") for o in range(12, 20, 2)] + [(20, "i")]
+MEAN_PARAMS = [(12, "I")] + [(o, "i") for o in range(16, 32, 4)]
+PARAMS |= {12: LOGISTIC_PARAMS, 13: QUANTIZE_PARAMS, 14: MUL_PARAMS, 15: PAD_PARAMS}
+PARAMS |= {16: MEAN_PARAMS}
 
 LIMITS = {"B": (0, 0xFF), "H": (0, 0xFFFF), "I": (0, 0xFFFFFFFF), "i": (-(1 << 31), (1 << 31) - 1)}
 ELEMENT_SIZE = {1: 1, 2: 1, 3: 2, 4: 4}
@@ -246,6 +259,14 @@ def _requant_edge(rng: random.Random, data: bytearray, lay: Layout) -> str:
         7: [(12, [1 << 30, (1 << 31) - 1]), (16, [0, 31, 30]), (20, [0, -(1 << 31), -1])],
         4: [(24, [-128, 127]), (28, [-128, 127])],
         5: [(24, [-128, 127]), (28, [-128, 127])],
+        # CONCATENATION axis; STRIDED_SLICE begin / stride / count at the input's edges
+        # (valid ones run, the others meet O6); QUANTIZE's multiplier and shift limits.
+        10: [(12, [0, 1, 2, 3, -1, 4])],
+        11: [(o, [0, 1, -1, 2, 0x7FFF]) for o in range(12, 44, 4)],
+        13: [(20, [1 << 30, (1 << 31) - 1, 0]), (24, [-31, 30, 0, 31, -32])],
+        14: [(24, [1 << 30, (1 << 31) - 1, 0]), (28, [-31, 30, 0]), (32, [-128, 127])],
+        15: [(o, [0, 1, 2, 0xFFFF]) for o in (12, 14, 16, 18)] + [(20, [-128, 127, 255, 0])],
+        16: [(12, [1, 8, 15, 0, 16]), (24, [1 << 30, (1 << 31) - 1, 0]), (28, [-31, 30])],
     }.get(opcode)
     if not edges:
         return f"op {index} opcode {opcode} has no edges"
@@ -253,6 +274,29 @@ def _requant_edge(rng: random.Random, data: bytearray, lay: Layout) -> str:
     value = rng.choice(values)
     struct.pack_into("<i", data, record + at, value)
     return f"op {index} +{at} = {value}"
+
+
+def _state_edge(rng: random.Random, data: bytearray, lay: Layout) -> str:
+    """A variable's initial value (STATE tensor: init_offset at +44) set to extreme bytes,
+    or moved to another blob offset; or a LOGISTIC table (op +12) filled the same way."""
+    tables = [lay.op(i) for i in range(lay.op_count) if data[lay.op(i)] == 12]
+    states = [lay.tensor(i) for i in range(lay.tensor_count) if data[lay.tensor(i) + 1] == 2]
+    if not tables and not states:
+        return "no variable or table"
+    if tables and (not states or rng.random() < 0.4):
+        record = rng.choice(tables)
+        at, size = struct.unpack_from("<I", data, record + 12)[0], 256
+    else:
+        record = rng.choice(states)
+        if rng.random() < 0.5:
+            return "state " + _set_field(rng, data, lay, record + 44, "I")
+        at, size = struct.unpack_from("<I", data, record + 44)[0], 1
+        size = struct.unpack_from("<I", data, record + 12)[0]
+    if not at or at + size > len(data):
+        return "absent"
+    value = rng.choice([0x00, 0x7F, 0x80, 0xFF])
+    data[at : at + size] = bytes([value]) * size
+    return f"blob {at}..{at + size} = {value:#x}"
 
 
 def _const_edge(rng: random.Random, data: bytearray, lay: Layout) -> str:
@@ -285,6 +329,8 @@ STRUCTURED: list[Callable[[random.Random, bytearray, Layout], str]] = [
     _requant_edge,
     _requant_edge,
     _const_edge,
+    _state_edge,
+    _state_edge,
 ]
 
 

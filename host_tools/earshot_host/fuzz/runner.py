@@ -23,7 +23,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -150,8 +150,10 @@ def make_case(case_id: int, base: str, data: bytes, seed: int, how: str) -> Case
         return Case(case_id, base, seed, how, data, code)
     model = read_model(data)
     rng = np.random.default_rng(seed & 0xFFFFFFFF)
-    inputs = [
-        rng.integers(-128, 128, size=model.tensors[i].byte_size, dtype=np.int8)
+    inputs = [  # random bytes, read in the input's type (int8 or uint8)
+        rng.integers(0, 256, size=model.tensors[i].byte_size, dtype=np.uint8).view(
+            model.tensors[i].dtype.numpy_name
+        )
         for i in model.inputs
     ]
     x = b"".join(a.tobytes() for a in inputs)
@@ -162,14 +164,17 @@ def make_case(case_id: int, base: str, data: bytes, seed: int, how: str) -> Case
         outs = interpreter.invoke([a.reshape(s) for a, s in zip(inputs, shapes, strict=True)])
         crc = 0
         for out in outs:
-            crc = zlib.crc32(out.astype(np.int8).tobytes(), crc)
+            crc = zlib.crc32(out.tobytes(), crc)
     return Case(case_id, base, seed, how, data, None, x, crc)
 
 
-def generate(count: int, seed: int, start: int = 0) -> Iterator[Case]:
-    """Cases start..start+count-1 of a run; case i mutates base model i mod len(bases)."""
+def generate(
+    count: int, seed: int, start: int = 0, only: Sequence[str] | None = None
+) -> Iterator[Case]:
+    """Cases start..start+count-1 of a run; case i mutates base model i mod len(bases)
+    (only: the bases of these names)."""
     bases = base_models()
-    names = list(bases)
+    names = [name for name in bases if only is None or name in only]
     for i in range(start, start + count):
         name = names[i % len(names)]
         case_seed = (seed << 32) | i

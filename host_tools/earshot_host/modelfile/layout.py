@@ -26,6 +26,14 @@ WEIGHTED_PARAMS = struct.Struct("<10HiiiiiIIIII")  # CONV_2D, DEPTHWISE_CONV_2D,
 POOL_PARAMS = struct.Struct("<6Hii")  # AVERAGE_POOL_2D, MAX_POOL_2D
 ADD_PARAMS = struct.Struct("<12i")
 SOFTMAX_PARAMS = struct.Struct("<5i")
+ASSIGN_PARAMS = struct.Struct("<")  # ASSIGN_VARIABLE, READ_VARIABLE: a byte copy, no parameters
+CONCAT_PARAMS = struct.Struct("<i")  # axis
+SLICE_PARAMS = struct.Struct("<4i4i4H")  # STRIDED_SLICE: begin[4], stride[4], count[4]
+LOGISTIC_PARAMS = struct.Struct("<Iii")  # table offset, input / output zero point
+QUANTIZE_PARAMS = struct.Struct("<4i")  # input / output zero point, multiplier, shift
+MUL_PARAMS = struct.Struct("<7i")  # zero points 1, 2, out, multiplier, shift, act_min/max
+PAD_PARAMS = struct.Struct("<4Hi")  # before[4] on the 4-D padded shape, pad value
+MEAN_PARAMS = struct.Struct("<I4i")  # axis mask (4-D padded), zero points, multiplier, shift
 
 NO_TENSOR = 0xFFFF
 MAX_RANK = 4
@@ -65,6 +73,7 @@ class DType(enum.IntEnum):
 class TensorKind(enum.IntEnum):
     CONST = 0
     ACTIVATION = 1
+    STATE = 2  # in the arena for the whole run, set from init data by reset (variables)
 
 
 class QuantType(enum.IntEnum):
@@ -88,10 +97,40 @@ class OpCode(enum.IntEnum):
     MAX_POOL_2D = 5
     ADD = 6
     SOFTMAX = 7
+    ASSIGN_VARIABLE = 8
+    READ_VARIABLE = 9
+    CONCATENATION = 10
+    STRIDED_SLICE = 11
+    LOGISTIC = 12
+    QUANTIZE = 13
+    MUL = 14
+    PAD = 15
+    MEAN = 16
 
 
 WEIGHTED_OPS = (OpCode.CONV_2D, OpCode.DEPTHWISE_CONV_2D, OpCode.FULLY_CONNECTED)
 POOL_OPS = (OpCode.AVERAGE_POOL_2D, OpCode.MAX_POOL_2D)
+COPY_OPS = (OpCode.ASSIGN_VARIABLE, OpCode.READ_VARIABLE)
+# Inputs an op takes (a range: CONCATENATION joins 1 to 3 tensors).
+OP_INPUTS: dict[OpCode, tuple[int, int]] = {
+    OpCode.CONV_2D: (3, 3),
+    OpCode.DEPTHWISE_CONV_2D: (3, 3),
+    OpCode.FULLY_CONNECTED: (3, 3),
+    OpCode.AVERAGE_POOL_2D: (1, 1),
+    OpCode.MAX_POOL_2D: (1, 1),
+    OpCode.ADD: (2, 2),
+    OpCode.SOFTMAX: (1, 1),
+    OpCode.ASSIGN_VARIABLE: (1, 1),
+    OpCode.READ_VARIABLE: (1, 1),
+    OpCode.CONCATENATION: (1, 3),
+    OpCode.STRIDED_SLICE: (1, 1),
+    OpCode.LOGISTIC: (1, 1),
+    OpCode.QUANTIZE: (1, 1),
+    OpCode.MUL: (2, 2),
+    OpCode.PAD: (1, 1),
+    OpCode.MEAN: (1, 1),
+}
+LOGISTIC_TABLE_SIZE = 256
 
 
 def align_up(value: int, alignment: int) -> int:
@@ -106,3 +145,4 @@ assert WEIGHTED_PARAMS.size == 60
 assert POOL_PARAMS.size <= OP_PARAMS_SIZE
 assert ADD_PARAMS.size <= OP_PARAMS_SIZE
 assert SOFTMAX_PARAMS.size <= OP_PARAMS_SIZE
+assert SLICE_PARAMS.size <= OP_PARAMS_SIZE

@@ -1,9 +1,10 @@
 """Lifetimes of arena buffers and the check that live buffers never share memory.
 
-A buffer is an activation tensor together with every tensor that aliases it. Time is the
-operator index: a model input is live from step 0, a tensor written by op i from step i; a
-buffer stays live up to the last op that reads it, and a model output up to the end
-(step op_count). Two buffers conflict when their step intervals intersect.
+A buffer is an activation or state tensor together with every tensor that aliases it. Time
+is the operator index: a model input is live from step 0, a tensor written by op i from
+step i; a buffer stays live up to the last op that reads it, and a model output up to the
+end (step op_count). A state buffer (a variable) is live from 0 to the end: it keeps its
+value from one run to the next. Two buffers conflict when their step intervals intersect.
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ def activation_buffers(
     arena; saves a copy of it outside the arena)."""
     members: dict[int, list[int]] = {}
     for index, tensor in enumerate(tensors):
-        if tensor.kind == TensorKind.ACTIVATION:
+        if tensor.kind in (TensorKind.ACTIVATION, TensorKind.STATE):
             members.setdefault(alias_root(tensors, index), []).append(index)
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     end = len(ops)
     for root, group in members.items():
+        if tensors[root].kind == TensorKind.STATE:
+            first[root], last[root] = 0, end
         for index in group:
             flags = tensors[index].flags
             if flags & TENSOR_FLAG_INPUT:

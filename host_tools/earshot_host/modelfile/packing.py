@@ -6,14 +6,23 @@ from ..errors import EarshotError
 from .format_error import ModelFormatError
 from .layout import (
     ADD_PARAMS,
+    CONCAT_PARAMS,
+    COPY_OPS,
+    LOGISTIC_PARAMS,
     MAX_INPUTS,
     MAX_RANK,
+    MEAN_PARAMS,
+    MUL_PARAMS,
     NO_TENSOR,
+    OP_INPUTS,
     OP_PARAMS_SIZE,
     OP_RECORD_HEAD,
     OP_RECORD_SIZE,
+    PAD_PARAMS,
     POOL_OPS,
     POOL_PARAMS,
+    QUANTIZE_PARAMS,
+    SLICE_PARAMS,
     SOFTMAX_PARAMS,
     TENSOR_RECORD,
     WEIGHTED_OPS,
@@ -26,9 +35,17 @@ from .layout import (
 )
 from .records import (
     AddParams,
+    ConcatParams,
+    CopyParams,
+    LogisticParams,
+    MeanParams,
+    MulParams,
     OpParams,
     OpRecord,
+    PadParams,
     PoolParams,
+    QuantizeParams,
+    SliceParams,
     SoftmaxParams,
     TensorRecord,
     WeightedParams,
@@ -53,12 +70,12 @@ def pack_tensor(t: TensorRecord) -> bytes:
         t.quant_count,
         t.quant_zero_points_offset,
         t.quant_scales_offset,
-        0,
+        t.init_offset,
     )
 
 
-def unpack_tensor(index: int, raw: bytes) -> tuple[TensorRecord, int, tuple[int, ...]]:
-    """Decode one tensor record; return it with its reserved word and all four dims."""
+def unpack_tensor(index: int, raw: bytes) -> tuple[TensorRecord, tuple[int, ...]]:
+    """Decode one tensor record; return it with all four dims."""
     (
         dtype,
         kind,
@@ -78,7 +95,7 @@ def unpack_tensor(index: int, raw: bytes) -> tuple[TensorRecord, int, tuple[int,
         quant_count,
         zps_offset,
         scales_offset,
-        reserved,
+        init_offset,
     ) = TENSOR_RECORD.unpack(raw)
     where = f"tensor {index}"
     try:
@@ -111,8 +128,9 @@ def unpack_tensor(index: int, raw: bytes) -> tuple[TensorRecord, int, tuple[int,
         quant_count=quant_count,
         quant_zero_points_offset=zps_offset,
         quant_scales_offset=scales_offset,
+        init_offset=init_offset,
     )
-    return record, reserved, dims
+    return record, dims
 
 
 def _pack_params(opcode: OpCode, p: OpParams) -> bytes:
@@ -173,6 +191,32 @@ def _pack_params(opcode: OpCode, p: OpParams) -> bytes:
             p.input_zero_point,
             p.output_zero_point,
         )
+    if opcode in COPY_OPS and isinstance(p, CopyParams):
+        return b""
+    if opcode == OpCode.CONCATENATION and isinstance(p, ConcatParams):
+        return CONCAT_PARAMS.pack(p.axis)
+    if opcode == OpCode.STRIDED_SLICE and isinstance(p, SliceParams):
+        return SLICE_PARAMS.pack(*p.begin, *p.stride, *p.count)
+    if opcode == OpCode.LOGISTIC and isinstance(p, LogisticParams):
+        return LOGISTIC_PARAMS.pack(p.table_offset, p.input_zero_point, p.output_zero_point)
+    if opcode == OpCode.QUANTIZE and isinstance(p, QuantizeParams):
+        return QUANTIZE_PARAMS.pack(p.input_zero_point, p.output_zero_point, p.multiplier, p.shift)
+    if opcode == OpCode.MUL and isinstance(p, MulParams):
+        return MUL_PARAMS.pack(
+            p.input1_zero_point,
+            p.input2_zero_point,
+            p.output_zero_point,
+            p.multiplier,
+            p.shift,
+            p.act_min,
+            p.act_max,
+        )
+    if opcode == OpCode.MEAN and isinstance(p, MeanParams):
+        return MEAN_PARAMS.pack(
+            p.axis_mask, p.input_zero_point, p.output_zero_point, p.multiplier, p.shift
+        )
+    if opcode == OpCode.PAD and isinstance(p, PadParams):
+        return PAD_PARAMS.pack(*p.before, p.pad_value)
     raise EarshotError(f"internal error: {opcode.name} given {type(p).__name__}")
 
 
@@ -199,19 +243,11 @@ def unpack_op(index: int, raw: bytes) -> OpRecord:
         code = OpCode(opcode)
     except ValueError:
         raise ModelFormatError(f"O1 {where}: unknown opcode {opcode}") from None
-    expected_inputs = {
-        OpCode.CONV_2D: 3,
-        OpCode.DEPTHWISE_CONV_2D: 3,
-        OpCode.FULLY_CONNECTED: 3,
-        OpCode.AVERAGE_POOL_2D: 1,
-        OpCode.MAX_POOL_2D: 1,
-        OpCode.ADD: 2,
-        OpCode.SOFTMAX: 1,
-    }[code]
-    if n_in != expected_inputs or n_out != 1:
+    low, high = OP_INPUTS[code]
+    if not low <= n_in <= high or n_out != 1:
+        expected = f"{low}" if low == high else f"{low} to {high}"
         raise ModelFormatError(
-            f"O2 {where} {code.name}: has {n_in} inputs/{n_out} outputs, "
-            f"expected {expected_inputs}/1"
+            f"O2 {where} {code.name}: has {n_in} inputs/{n_out} outputs, expected {expected}/1"
         )
     all_inputs = (i0, i1, i2)
     if reserved != 0 or any(i != NO_TENSOR for i in all_inputs[n_in:]):
@@ -238,9 +274,35 @@ def unpack_op(index: int, raw: bytes) -> OpRecord:
     elif code == OpCode.ADD:
         params = AddParams(*ADD_PARAMS.unpack_from(body))
         used = ADD_PARAMS.size
-    else:
+    elif code == OpCode.SOFTMAX:
         params = SoftmaxParams(*SOFTMAX_PARAMS.unpack_from(body))
         used = SOFTMAX_PARAMS.size
+    elif code in COPY_OPS:
+        params = CopyParams()
+        used = 0
+    elif code == OpCode.CONCATENATION:
+        params = ConcatParams(*CONCAT_PARAMS.unpack_from(body))
+        used = CONCAT_PARAMS.size
+    elif code == OpCode.STRIDED_SLICE:
+        v = SLICE_PARAMS.unpack_from(body)
+        params = SliceParams(begin=v[0:4], stride=v[4:8], count=v[8:12])
+        used = SLICE_PARAMS.size
+    elif code == OpCode.LOGISTIC:
+        params = LogisticParams(*LOGISTIC_PARAMS.unpack_from(body))
+        used = LOGISTIC_PARAMS.size
+    elif code == OpCode.QUANTIZE:
+        params = QuantizeParams(*QUANTIZE_PARAMS.unpack_from(body))
+        used = QUANTIZE_PARAMS.size
+    elif code == OpCode.MUL:
+        params = MulParams(*MUL_PARAMS.unpack_from(body))
+        used = MUL_PARAMS.size
+    elif code == OpCode.MEAN:
+        params = MeanParams(*MEAN_PARAMS.unpack_from(body))
+        used = MEAN_PARAMS.size
+    else:
+        v = PAD_PARAMS.unpack_from(body)
+        params = PadParams(before=v[0:4], pad_value=v[4])
+        used = PAD_PARAMS.size
     if any(body[used:]):
         raise ModelFormatError(f"O8 {where} {code.name}: reserved fields are not zero")
     inputs = tuple(None if i == NO_TENSOR else i for i in all_inputs[:n_in])

@@ -22,6 +22,7 @@ from .layout import (
     OP_RECORD_SIZE,
     SECTION_ALIGN,
     TENSOR_RECORD_SIZE,
+    TensorKind,
 )
 from .packing import unpack_op, unpack_tensor
 from .records import ModelFile
@@ -117,8 +118,11 @@ def read_model(data: bytes | bytearray | memoryview, *, check_crc: bool = True) 
     tensors = []
     for i in range(tensor_count):
         pos = tensors_offset + i * TENSOR_RECORD_SIZE
-        record, reserved, dims = unpack_tensor(i, data[pos : pos + TENSOR_RECORD_SIZE])
-        if reserved != 0 or any(dims[len(record.shape) :]):
+        record, dims = unpack_tensor(i, data[pos : pos + TENSOR_RECORD_SIZE])
+        stray_init = record.init_offset != 0 and (
+            record.kind != TensorKind.STATE or record.alias_of is not None
+        )
+        if stray_init or any(dims[len(record.shape) :]):
             raise ModelFormatError(f"T9 tensor {i}: reserved fields or unused dims are not zero")
         tensors.append(record)
     ops = [

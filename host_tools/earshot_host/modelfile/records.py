@@ -28,6 +28,7 @@ class TensorRecord:
     quant_count: int = 0
     quant_zero_points_offset: int = 0  # file offset of int32[quant_count] (per-channel only)
     quant_scales_offset: int = 0  # file offset of float32[quant_count] (per-channel only)
+    init_offset: int = 0  # STATE roots: file offset of the initial value (byte_size bytes)
 
     @property
     def element_count(self) -> int:
@@ -106,7 +107,95 @@ class SoftmaxParams:
     output_zero_point: int
 
 
-OpParams = WeightedParams | PoolParams | AddParams | SoftmaxParams
+@dataclass
+class CopyParams:
+    """ASSIGN_VARIABLE (value -> variable) and READ_VARIABLE (variable -> tensor): no fields."""
+
+
+@dataclass
+class ConcatParams:
+    """CONCATENATION of int8/uint8 tensors of equal quantization along axis (a byte copy)."""
+
+    axis: int
+
+
+@dataclass
+class SliceParams:
+    """STRIDED_SLICE, normalised on the host to the input's shape padded to 4-D at the front:
+    output element (o0..o3) is input element (begin[d] + o_d * stride[d])."""
+
+    begin: tuple[int, int, int, int]
+    stride: tuple[int, int, int, int]
+    count: tuple[int, int, int, int]
+
+
+@dataclass
+class LogisticParams:
+    """LOGISTIC through a 256-entry table computed on the host (LiteRT's reference kernel)."""
+
+    table_offset: int  # file offset of 256 bytes, indexed by the input byte
+    input_zero_point: int
+    output_zero_point: int
+
+
+@dataclass
+class QuantizeParams:
+    """QUANTIZE (requantize) between int8/uint8 tensors."""
+
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+
+
+@dataclass
+class MulParams:
+    """MUL of two int8 tensors (TFLite reference_integer_ops::Mul), with broadcasting."""
+
+    input1_zero_point: int
+    input2_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+    act_min: int
+    act_max: int
+
+
+@dataclass
+class PadParams:
+    """PAD: the input placed at `before` (per axis of the 4-D padded shape) in an output
+    filled with pad_value (the output's zero point, or PADV2's constant)."""
+
+    before: tuple[int, int, int, int]
+    pad_value: int
+
+
+@dataclass
+class MeanParams:
+    """MEAN of an int8 tensor over the axes of axis_mask (bit d: axis d of the shape padded
+    at the front to 4-D): MBQM(sum(x - input_zp), multiplier, shift) + output_zp."""
+
+    axis_mask: int
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int
+    shift: int
+
+
+OpParams = (
+    WeightedParams
+    | PoolParams
+    | AddParams
+    | SoftmaxParams
+    | CopyParams
+    | ConcatParams
+    | SliceParams
+    | LogisticParams
+    | QuantizeParams
+    | MulParams
+    | PadParams
+    | MeanParams
+)
 
 
 @dataclass

@@ -9,6 +9,8 @@ from .layout import (
     CONST_ALIGN,
     INT8_MAX,
     INT8_MIN,
+    LOGISTIC_TABLE_SIZE,
+    MAX_RANK,
     SOFTMAX_OUTPUT_ZERO_POINT,
     TENSOR_FLAG_ALIAS,
     TENSOR_FLAG_INPUT,
@@ -23,9 +25,17 @@ from .layout import (
 from .lifetimes import alias_root, find_arena_conflicts
 from .records import (
     AddParams,
+    ConcatParams,
+    CopyParams,
+    LogisticParams,
+    MeanParams,
     ModelFile,
+    MulParams,
     OpRecord,
+    PadParams,
     PoolParams,
+    QuantizeParams,
+    SliceParams,
     SoftmaxParams,
     TensorRecord,
     WeightedParams,
@@ -50,6 +60,7 @@ def validate_model(model: ModelFile) -> None:
         _check_tensor(model, index, tensor)
     _check_io(model)
     written: set[int] = {alias_root(model.tensors, i) for i in model.inputs}
+    written |= {i for i, t in enumerate(model.tensors) if t.kind == TensorKind.STATE}
     for index, op in enumerate(model.ops):
         _check_op(model, index, op, written)
     for index in model.outputs:
@@ -96,6 +107,16 @@ def _check_tensor(model: ModelFile, index: int, t: TensorRecord) -> None:
             raise ModelFormatError(
                 f"T6 {where}: arena range [{t.offset}, {t.offset + t.byte_size}) is unaligned "
                 f"or outside the {model.arena_size}-byte arena"
+            )
+    if t.kind == TensorKind.STATE:
+        if t.flags & (TENSOR_FLAG_INPUT | TENSOR_FLAG_OUTPUT):
+            raise ModelFormatError(f"T10 {where}: a variable cannot be a model input or output")
+        if t.alias_of is None and (
+            t.init_offset % CONST_ALIGN or not _in_blob(model, t.init_offset, t.byte_size)
+        ):
+            raise ModelFormatError(
+                f"T10 {where}: initial value [{t.init_offset}, {t.init_offset + t.byte_size}) "
+                "is unaligned or outside the constant blob"
             )
     _check_quantization(model, where, t)
     has_alias_flag = bool(t.flags & TENSOR_FLAG_ALIAS)
@@ -182,23 +203,61 @@ def _check_data_tensor(where: str, t: TensorRecord, role: str) -> None:
     _require(t.quant_type == QuantType.PER_TENSOR, "O4", where, f"{role} must be per-tensor")
 
 
+def _check_byte_tensor(where: str, t: TensorRecord, role: str) -> None:
+    _require(
+        t.dtype in (DType.INT8, DType.UINT8),
+        "O4",
+        where,
+        f"{role} must be INT8 or UINT8, is {t.dtype.name}",
+    )
+    _require(len(t.shape) >= 1, "O6", where, f"{role} must have rank >= 1")
+
+
+# Ops whose data inputs and output are int8 per-tensor quantized tensors.
+INT8_OPS = (
+    OpCode.CONV_2D,
+    OpCode.DEPTHWISE_CONV_2D,
+    OpCode.FULLY_CONNECTED,
+    OpCode.AVERAGE_POOL_2D,
+    OpCode.MAX_POOL_2D,
+    OpCode.ADD,
+    OpCode.SOFTMAX,
+    OpCode.MUL,
+    OpCode.MEAN,
+)
+
+
+def _data_inputs(op: OpRecord) -> list[int | None]:
+    if op.opcode in (OpCode.ADD, OpCode.MUL, OpCode.CONCATENATION):
+        return list(op.inputs)
+    return [op.inputs[0]]
+
+
 def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> None:
     where = f"op #{index} {op.opcode.name}"
-    data_inputs = [op.inputs[0]] if op.opcode != OpCode.ADD else list(op.inputs)
-    for position, tensor_index in enumerate(data_inputs):
+    check = _check_data_tensor if op.opcode in INT8_OPS else _check_byte_tensor
+    for position, tensor_index in enumerate(_data_inputs(op)):
         t = _tensor(model, where, tensor_index, f"input {position}")
-        _check_data_tensor(where, t, f"input {position}")
+        check(where, t, f"input {position}")
         root = alias_root(model.tensors, tensor_index)  # type: ignore[arg-type]
         if t.kind == TensorKind.ACTIVATION and root not in written:
             raise ModelFormatError(
                 f"O5 {where}: reads tensor {tensor_index} before any op writes it"
             )
     out = _tensor(model, where, op.output, "output")
-    _check_data_tensor(where, out, "output")
-    _require(out.kind == TensorKind.ACTIVATION, "O4", where, "output must be an activation")
+    check(where, out, "output")
     out_root = alias_root(model.tensors, op.output)
-    _require(out_root not in written, "O5", where, f"tensor {op.output} is written twice")
-    written.add(out_root)
+    if op.opcode == OpCode.ASSIGN_VARIABLE:
+        _require(
+            out.kind == TensorKind.STATE and out.alias_of is None,
+            "O4",
+            where,
+            "output must be a variable (a STATE tensor that is no alias)",
+        )
+    else:
+        _require(out.kind == TensorKind.ACTIVATION, "O4", where, "output must be an activation")
+        _require(out_root not in written, "O5", where, f"tensor {op.output} is written twice")
+        written.add(out_root)
     inp = model.tensors[op.inputs[0]]  # type: ignore[index]
     p = op.params
     if isinstance(p, WeightedParams):
@@ -209,6 +268,159 @@ def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> 
         _check_add(model, where, op, p, out)
     elif isinstance(p, SoftmaxParams):
         _check_softmax(where, p, inp, out)
+    elif isinstance(p, CopyParams):
+        _check_copy(where, op, inp, out)
+    elif isinstance(p, ConcatParams):
+        _check_concat(model, where, op, p, out)
+    elif isinstance(p, SliceParams):
+        _check_slice(where, p, inp, out)
+    elif isinstance(p, LogisticParams):
+        _check_logistic(model, where, p, inp, out)
+    elif isinstance(p, QuantizeParams):
+        _check_quantize(where, p, inp, out)
+    elif isinstance(p, MulParams):
+        _check_mul(model, where, op, p, out)
+    elif isinstance(p, PadParams):
+        _check_pad(where, p, inp, out)
+    elif isinstance(p, MeanParams):
+        _check_mean(where, p, inp, out)
+
+
+def _check_mean(where: str, p: MeanParams, inp: TensorRecord, out: TensorRecord) -> None:
+    _check_range(where, "axis mask", p.axis_mask, 1, 15)
+    kept = [1 if p.axis_mask >> d & 1 else n for d, n in enumerate(_padded_shape(inp.shape))]
+    count = 1
+    for n in kept:
+        count *= n
+    _require(count == out.element_count, "O6", where, "output size differs from the mean's")
+    _check_multiplier(where, "output", p.multiplier, p.shift)
+    _check_zero_points(where, (p.input_zero_point, inp), (p.output_zero_point, out))
+
+
+def broadcasts(a: tuple[int, ...], b: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    """True when a and b broadcast to out (TFLite's rules, shapes of rank <= 4)."""
+    if max(len(a), len(b)) != len(out):
+        return False
+    for x, y, z in zip(_padded_shape(a), _padded_shape(b), _padded_shape(out), strict=True):
+        if z != max(x, y) or x not in (1, z) or y not in (1, z):
+            return False
+    return True
+
+
+def _check_mul(model: ModelFile, where: str, op: OpRecord, p: MulParams, out: TensorRecord) -> None:
+    a = model.tensors[op.inputs[0]]  # type: ignore[index]
+    b = model.tensors[op.inputs[1]]  # type: ignore[index]
+    _require(broadcasts(a.shape, b.shape, out.shape), "O6", where, "shapes do not broadcast")
+    _check_multiplier(where, "output", p.multiplier, p.shift)
+    _check_zero_points(
+        where, (p.input1_zero_point, a), (p.input2_zero_point, b), (p.output_zero_point, out)
+    )
+    _check_activation_range(where, p.act_min, p.act_max)
+
+
+def _check_pad(where: str, p: PadParams, inp: TensorRecord, out: TensorRecord) -> None:
+    _require(
+        inp.dtype == out.dtype and len(inp.shape) == len(out.shape),
+        "O6",
+        where,
+        "input and output differ in type or rank",
+    )
+    for d, (size, total) in enumerate(
+        zip(_padded_shape(inp.shape), _padded_shape(out.shape), strict=True)
+    ):
+        _require(
+            p.before[d] + size <= total,
+            "O6",
+            where,
+            f"axis {d}: {p.before[d]} + {size} elements do not fit the output's {total}",
+        )
+    low, high = DTYPE_RANGE[out.dtype]
+    _check_range(where, "pad value", p.pad_value, low, high)
+    _check_zero_points(where, (inp.zero_point, out))
+
+
+def _check_copy(where: str, op: OpRecord, inp: TensorRecord, out: TensorRecord) -> None:
+    if op.opcode == OpCode.READ_VARIABLE:
+        _require(inp.kind == TensorKind.STATE, "O4", where, "input must be a variable")
+    _require(
+        inp.dtype == out.dtype and inp.byte_size == out.byte_size,
+        "O6",
+        where,
+        f"value ({inp.dtype.name}, {inp.byte_size} bytes) and variable ({out.dtype.name}, "
+        f"{out.byte_size} bytes) differ in type or size",
+    )
+
+
+def _check_concat(
+    model: ModelFile, where: str, op: OpRecord, p: ConcatParams, out: TensorRecord
+) -> None:
+    rank = len(out.shape)
+    _check_range(where, "axis", p.axis, 0, rank - 1)
+    total = 0
+    for index in op.inputs:
+        t = model.tensors[index]  # type: ignore[index]
+        _require(
+            len(t.shape) == rank
+            and all(t.shape[d] == out.shape[d] for d in range(rank) if d != p.axis),
+            "O6",
+            where,
+            f"input {list(t.shape)} does not fit output {list(out.shape)} on axis {p.axis}",
+        )
+        _require(t.dtype == out.dtype, "O6", where, "inputs and output differ in type")
+        _check_zero_points(where, (out.zero_point, t))
+        total += t.shape[p.axis]
+    _require(total == out.shape[p.axis], "O6", where, "input sizes on the axis do not add up")
+
+
+def _padded_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return (1,) * (MAX_RANK - len(shape)) + tuple(shape)
+
+
+def _check_slice(where: str, p: SliceParams, inp: TensorRecord, out: TensorRecord) -> None:
+    _require(inp.dtype == out.dtype, "O6", where, "input and output differ in type")
+    count = 1
+    for d, size in enumerate(_padded_shape(inp.shape)):
+        begin, stride, n = p.begin[d], p.stride[d], p.count[d]
+        last = begin + (n - 1) * stride
+        _require(
+            n >= 1 and stride != 0 and 0 <= begin < size and 0 <= last < size,
+            "O6",
+            where,
+            f"slice of axis {d} (begin {begin}, stride {stride}, count {n}) is outside the "
+            f"input's {size} elements",
+        )
+        count *= n
+    _require(count == out.element_count, "O6", where, "slice size differs from the output's")
+
+
+def _check_logistic(
+    model: ModelFile, where: str, p: LogisticParams, inp: TensorRecord, out: TensorRecord
+) -> None:
+    _require(
+        inp.dtype == out.dtype and inp.element_count == out.element_count,
+        "O6",
+        where,
+        "input and output differ in type or size",
+    )
+    _require(
+        _in_blob(model, p.table_offset, LOGISTIC_TABLE_SIZE),
+        "O6",
+        where,
+        f"table at {p.table_offset} is outside the blob",
+    )
+    _check_zero_points(where, (p.input_zero_point, inp), (p.output_zero_point, out))
+
+
+def _check_quantize(where: str, p: QuantizeParams, inp: TensorRecord, out: TensorRecord) -> None:
+    _require(inp.element_count == out.element_count, "O6", where, "input and output sizes differ")
+    _require(
+        inp.quant_type == QuantType.PER_TENSOR and out.quant_type == QuantType.PER_TENSOR,
+        "O4",
+        where,
+        "input and output must be quantized per tensor",
+    )
+    _check_zero_points(where, (p.input_zero_point, inp), (p.output_zero_point, out))
+    _check_multiplier(where, "output", p.multiplier, p.shift)
 
 
 def _check_range(where: str, name: str, value: int, low: int, high: int) -> None:
@@ -420,7 +632,7 @@ def _check_pool(where: str, p: PoolParams, inp: TensorRecord, out: TensorRecord)
 def _check_add(model: ModelFile, where: str, op: OpRecord, p: AddParams, out: TensorRecord) -> None:
     a = model.tensors[op.inputs[0]]  # type: ignore[index]
     b = model.tensors[op.inputs[1]]  # type: ignore[index]
-    _require(a.shape == b.shape == out.shape, "O6", where, "inputs and output shapes differ")
+    _require(broadcasts(a.shape, b.shape, out.shape), "O6", where, "shapes do not broadcast")
     _require(p.left_shift == ADD_LEFT_SHIFT, "O7", where, f"left_shift must be {ADD_LEFT_SHIFT}")
     for name, multiplier, shift in (
         ("input1", p.input1_multiplier, p.input1_shift),

@@ -26,15 +26,16 @@ from .layout import (
     align_up,
 )
 from .packing import pack_op, pack_tensor
-from .records import OpRecord, TensorRecord, WeightedParams
+from .records import LogisticParams, OpRecord, TensorRecord, WeightedParams
 
 
 class ModelWriter:
     """Collects records and constant data, then lays out the file.
 
     Offsets that point into the constant blob (constant tensors' data, per-channel quantization
-    arrays, multiplier/shift arrays) are given to the writer relative to the start of the blob,
-    as returned by add_blob(); build() turns them into file offsets.
+    arrays, multiplier/shift arrays, variables' initial values, LOGISTIC tables) are given
+    to the writer relative to the start of the blob, as returned by add_blob(); build()
+    turns them into file offsets.
     """
 
     def __init__(self) -> None:
@@ -123,6 +124,8 @@ def _rebase_tensor(tensor: TensorRecord, blob_offset: int) -> TensorRecord:
     changes: dict[str, int] = {}
     if tensor.kind == TensorKind.CONST:
         changes["offset"] = tensor.offset + blob_offset
+    if tensor.kind == TensorKind.STATE and tensor.alias_of is None:
+        changes["init_offset"] = tensor.init_offset + blob_offset
     if tensor.quant_type == QuantType.PER_CHANNEL:
         changes["quant_zero_points_offset"] = tensor.quant_zero_points_offset + blob_offset
         changes["quant_scales_offset"] = tensor.quant_scales_offset + blob_offset
@@ -142,5 +145,8 @@ def _rebase_op(op: OpRecord, blob_offset: int) -> OpRecord:
                 scale_mantissas_offset=op.params.scale_mantissas_offset + blob_offset,
                 scale_exponents_offset=op.params.scale_exponents_offset + blob_offset,
             )
+        return dataclasses.replace(op, params=params)
+    if isinstance(op.params, LogisticParams):
+        params = dataclasses.replace(op.params, table_offset=op.params.table_offset + blob_offset)
         return dataclasses.replace(op, params=params)
     return op

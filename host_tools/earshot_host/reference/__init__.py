@@ -5,6 +5,7 @@ from .conv import conv2d_int8
 from .depthwise_conv import depthwise_conv2d_int8
 from .fully_connected import fully_connected_int8
 from .interpreter import ReferenceInterpreter, run_model
+from .mul import mul_int8
 from .pooling import average_pool_int8, max_pool_int8
 from .requantize import (
     multiply_by_quantized_multiplier,
@@ -21,6 +22,7 @@ __all__ = [
     "depthwise_conv2d_int8",
     "fully_connected_int8",
     "max_pool_int8",
+    "mul_int8",
     "multiply_by_quantized_multiplier",
     "rounding_divide_by_pot",
     "run_model",

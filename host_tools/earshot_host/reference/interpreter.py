@@ -3,7 +3,8 @@
 Activations live in one arena (a bytearray of the header's arena size) at the offsets the
 converter planned, constants are read in place from the file bytes, and every requantization
 parameter comes from the file, so a wrong memory plan or a wrong precomputed multiplier shows
-up as a wrong result.
+up as a wrong result. A stateful model keeps its variables in the arena from one invoke to
+the next; reset() (also done on creation) sets them to their initial values.
 """
 
 from __future__ import annotations
@@ -15,36 +16,59 @@ import numpy as np
 from ..errors import EarshotError
 from ..modelfile import (
     AddParams,
+    ConcatParams,
+    CopyParams,
+    LogisticParams,
+    MeanParams,
     ModelFile,
+    MulParams,
     OpCode,
     OpRecord,
+    PadParams,
     PoolParams,
+    QuantizeParams,
     RequantMode,
+    SliceParams,
     SoftmaxParams,
     TensorKind,
     WeightedParams,
     read_model,
 )
 from .add import add_int8
+from .byte_ops import concatenation, logistic, pad, quantize, strided_slice
 from .conv import conv2d_int8
 from .depthwise_conv import depthwise_conv2d_int8
 from .fully_connected import fully_connected_int8
+from .mean import mean_int8
+from .mul import mul_int8
 from .pooling import average_pool_int8, max_pool_int8
 from .softmax import softmax_int8
 
 
 class ReferenceInterpreter:
-    """Holds one parsed model and its arena; invoke() maps int8 inputs to int8 outputs."""
+    """Holds one parsed model and its arena; invoke() maps inputs to outputs (int8 or uint8
+    as the model's tensors are), carrying a stateful model's variables from call to call."""
 
     def __init__(self, model: bytes | ModelFile) -> None:
         self.model = model if isinstance(model, ModelFile) else read_model(model)
         self.arena = np.zeros(self.model.arena_size, dtype=np.uint8)
+        self.reset()
+
+    def reset(self) -> None:
+        """Set every variable to its initial value (es_model_reset on the device)."""
+        data = np.frombuffer(self.model.data, dtype=np.uint8)
+        for t in self.model.tensors:
+            if t.kind == TensorKind.STATE and t.alias_of is None:
+                self.arena[t.offset : t.offset + t.byte_size] = data[
+                    t.init_offset : t.init_offset + t.byte_size
+                ]
 
     def tensor(self, index: int) -> np.ndarray:
         """The tensor's current value: a view into the arena or into the file bytes."""
         t = self.model.tensors[index]
         if t.kind == TensorKind.CONST:
             return self.model.const_array(index)
+        # ACTIVATION and STATE tensors live in the arena.
         raw = self.arena[t.offset : t.offset + t.byte_size]
         return raw.view(t.dtype.numpy_name).reshape(t.shape)
 
@@ -58,9 +82,9 @@ class ReferenceInterpreter:
         for index, value in zip(self.model.inputs, inputs, strict=True):
             target = self.tensor(index)
             value = np.asarray(value)
-            if value.dtype != np.int8 or value.size != target.size:
+            if value.dtype != target.dtype or value.size != target.size:
                 raise EarshotError(
-                    f"input tensor {index} needs {target.size} int8 values of shape "
+                    f"input tensor {index} needs {target.size} {target.dtype} values of shape "
                     f"{list(target.shape)}, got {value.dtype} {list(value.shape)}"
                 )
             target[...] = value.reshape(target.shape)
@@ -95,6 +119,31 @@ class ReferenceInterpreter:
                 input_beta_left_shift=p.input_beta_left_shift,
                 diff_min=p.diff_min,
             )
+        elif isinstance(p, CopyParams):
+            result = x.reshape(-1).view(out.dtype)
+        elif isinstance(p, ConcatParams):
+            result = concatenation([self.tensor(i) for i in op.inputs], p.axis)  # type: ignore[arg-type]
+        elif isinstance(p, SliceParams):
+            result = strided_slice(x, p.begin, p.stride, p.count)
+        elif isinstance(p, LogisticParams):
+            table = np.frombuffer(self.model.data, dtype=np.uint8, count=256, offset=p.table_offset)
+            result = logistic(x, table)
+        elif isinstance(p, QuantizeParams):
+            result = quantize(
+                x,
+                input_zero_point=p.input_zero_point,
+                output_zero_point=p.output_zero_point,
+                multiplier=p.multiplier,
+                shift=p.shift,
+                out_dtype=out.dtype,
+            )
+        elif isinstance(p, MulParams):
+            b = self.tensor(op.inputs[1])  # type: ignore[arg-type]
+            result = mul_int8(x, b, **vars(p))
+        elif isinstance(p, MeanParams):
+            result = mean_int8(x, **vars(p))
+        elif isinstance(p, PadParams):
+            result = pad(x, p.before, out.shape, p.pad_value)
         else:  # pragma: no cover - the reader rejects unknown ops
             raise EarshotError(f"unsupported op {op.opcode}")
         out[...] = result.reshape(out.shape)

@@ -26,6 +26,7 @@ class UnixRunner:
         if not firmware.is_file():
             raise EarshotError(f"{board.name}: no firmware at {firmware} (run `make unix`)")
         self.board = board
+        self.name = board.name
         self.firmware = firmware
         self._workdir = tempfile.TemporaryDirectory(prefix="earshot-unix-")
         self.workdir = Path(self._workdir.name)
@@ -56,12 +57,12 @@ class UnixRunner:
             )
         except subprocess.TimeoutExpired as err:
             out = (err.stdout or b"").decode(errors="replace")
-            return RunResult(self.board.name, out, f"timed out after {timeout:g} s")
+            return RunResult(self.name, out, f"timed out after {timeout:g} s")
         output = proc.stdout.decode(errors="replace")
         error = proc.stderr.decode(errors="replace")
         if proc.returncode != 0 and not error:
             error = f"exited with status {proc.returncode}"
-        return RunResult(self.board.name, output, error if proc.returncode else "")
+        return RunResult(self.name, output, error if proc.returncode else "")
 
     def close(self) -> None:
         self._workdir.cleanup()

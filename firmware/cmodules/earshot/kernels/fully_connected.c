@@ -34,17 +34,16 @@ static inline int bit_length64(uint64_t x) {
 }
 
 int32_t es_double_round_scale(int32_t acc, int64_t mantissa, int32_t exponent) {
-    // The loader checked mantissa (0 or in [2^52, 2^53)) and exponent ([-256, 0]); they are
-    // read in place at every run and their buffer may have changed since: keep them where
-    // the arithmetic below is defined (a no-op for checked values).
-    mantissa &= ((int64_t)1 << 53) - 1;
-    exponent = exponent < -256 ? -256 : exponent > 0 ? 0 : exponent;
     if (acc == 0 || mantissa == 0) {
         return 0;
     }
-    // P = |acc| * mantissa (< 2^84) as mid * 2^32 + lo.
+    // P = |acc| * mantissa (< 2^84) as mid * 2^32 + lo. The scale arrays are constant data
+    // that may change after the checks (a bytearray model): the mantissa is cut to its 53
+    // bits and the exponent kept within [-1024, 0], so no value read from the file can
+    // overflow the product or shift by 64 or more; valid values are unchanged.
     const uint32_t a = acc < 0 ? (uint32_t)0 - (uint32_t)acc : (uint32_t)acc;
-    const uint64_t m = (uint64_t)mantissa;
+    const uint64_t m = (uint64_t)mantissa & (((uint64_t)1 << 53) - 1u);
+    exponent = exponent < -1024 ? -1024 : (exponent > 0 ? 0 : exponent);
     const uint64_t p0 = (uint64_t)a * (uint32_t)m;
     const uint64_t p1 = (uint64_t)a * (uint32_t)(m >> 32);
     const uint32_t lo = (uint32_t)p0;

@@ -67,7 +67,16 @@ typedef struct _es_pool_kernel_params_t {
     int32_t act_min, act_max;
 } es_pool_kernel_params_t;
 
-// ADD of two tensors of the same shape.
+// Broadcasting of two inputs to an output of up to 4 dims (TFLite's NdArrayDesc): dims of
+// the output padded at the front to 4-D, and each input's element strides per axis (0
+// along an axis where the input has size 1). Input i's element at output (a, b, c, d) is
+// at a * stride_i[0] + b * stride_i[1] + c * stride_i[2] + d * stride_i[3].
+typedef struct _es_broadcast_t {
+    uint32_t dims[4];
+    uint32_t stride1[4], stride2[4];
+} es_broadcast_t;
+
+// ADD of two tensors (broadcast: NULL when both have the output's shape).
 typedef struct _es_add_kernel_params_t {
     uint32_t size;
     int32_t input1_offset, input2_offset, output_offset;   // -zp, -zp, +zp
@@ -94,9 +103,75 @@ void es_fully_connected_s8(const es_fc_params_t *p, const int8_t *input, const i
     int8_t *output);
 void es_avg_pool_s8(const es_pool_kernel_params_t *p, const int8_t *input, int8_t *output);
 void es_max_pool_s8(const es_pool_kernel_params_t *p, const int8_t *input, int8_t *output);
-void es_add_s8(const es_add_kernel_params_t *p, const int8_t *input1, const int8_t *input2,
-    int8_t *output);
+void es_add_s8(const es_add_kernel_params_t *p, const es_broadcast_t *broadcast,
+    const int8_t *input1, const int8_t *input2, int8_t *output);
+
+// MUL of two int8 tensors (TFLite reference_integer_ops::Mul), broadcast as ADD.
+typedef struct _es_mul_kernel_params_t {
+    uint32_t size;
+    int32_t input1_offset, input2_offset, output_offset;   // -zp, -zp, +zp
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} es_mul_kernel_params_t;
+void es_mul_s8(const es_mul_kernel_params_t *p, const es_broadcast_t *broadcast,
+    const int8_t *input1, const int8_t *input2, int8_t *output);
+
+// PAD of an 8-bit tensor: the input (dims in_dims, padded at the front to 4-D) placed at
+// before[] in an output of out_dims filled with pad_value.
+typedef struct _es_pad_kernel_params_t {
+    uint32_t in_dims[4], out_dims[4], before[4];
+    uint8_t pad_value;
+} es_pad_kernel_params_t;
+void es_pad(const es_pad_kernel_params_t *p, const uint8_t *input, uint8_t *output);
+
+// MEAN of an int8 tensor over the axes of reduce[] (dims padded at the front to 4-D):
+// MBQM(sum(x - input_zp), multiplier, shift) + output_zp, clamped to int8.
+typedef struct _es_mean_kernel_params_t {
+    uint32_t dims[4];
+    bool reduce[4];
+    int32_t input_offset, output_offset;   // -zp, +zp
+    int32_t multiplier, shift;
+} es_mean_kernel_params_t;
+void es_mean_s8(const es_mean_kernel_params_t *p, const int8_t *input, int8_t *output);
 void es_softmax_s8(const es_softmax_kernel_params_t *p, const int8_t *input, int8_t *output);
+
+// The byte ops below work on int8 and uint8 tensors alike (1-byte elements).
+
+// ASSIGN_VARIABLE / READ_VARIABLE: size bytes from value to variable (or back); the two
+// may be the same memory.
+void es_copy_variable(uint8_t *to, const uint8_t *from, uint32_t size);
+
+// CONCATENATION: for each of outer steps, copy_size[k] bytes of each input k in turn.
+typedef struct _es_concat_kernel_params_t {
+    uint32_t count;          // inputs, 1..3
+    uint32_t outer;          // product of the output dims before the axis
+    uint32_t copy_size[3];   // per input: its dims from the axis on, multiplied
+} es_concat_kernel_params_t;
+void es_concatenation(const es_concat_kernel_params_t *p, const uint8_t *const inputs[3],
+    uint8_t *output);
+
+// STRIDED_SLICE on the input padded at the front to 4-D: output element (o0..o3) is input
+// element (begin[d] + o_d * stride[d]); every index lies inside in_dims (model_check.c).
+typedef struct _es_slice_kernel_params_t {
+    uint32_t in_dims[4];
+    int32_t begin[4];
+    int32_t stride[4];
+    uint32_t count[4];
+} es_slice_kernel_params_t;
+void es_strided_slice(const es_slice_kernel_params_t *p, const uint8_t *input, uint8_t *output);
+
+// LOGISTIC (8-bit): the 256-entry table of the host (LiteRT's LUT), indexed by input byte.
+void es_logistic(const uint8_t *table, const uint8_t *input, uint8_t *output, uint32_t size);
+
+// QUANTIZE (requantize between int8 and uint8): MBQM(x - input_zp) + output_zp, clamped to
+// the output type.
+typedef struct _es_quantize_kernel_params_t {
+    uint32_t size;
+    bool input_signed, output_signed;
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+} es_quantize_kernel_params_t;
+void es_quantize(const es_quantize_kernel_params_t *p, const uint8_t *input, uint8_t *output);
 
 #if !EARSHOT_KERNELS_REFERENCE
 void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,

@@ -13,14 +13,14 @@ typedef struct _es_channel_t {
     int32_t shift;
 } es_channel_t;
 
+// The arrays are constant data in the model file, which may change after the checks
+// (a bytearray model): the shift is clamped to [-31, 30], the range model_check.c allows,
+// so no value read here can shift by 32 or more.
 static inline void es_load_channel(const es_requant_t *rq, int32_t c, es_channel_t *ch) {
     const uint32_t idx = rq->count == 1 ? 0 : (uint32_t)c;
     ch->bias = rq->bias ? es_rd_i32(rq->bias + 4 * c) : 0;
     ch->multiplier = es_rd_i32(rq->multipliers + 4 * idx);
-    // The loader checked the shift to lie in [-31, 30]; the array is read in place at
-    // every run and its buffer may have changed since: keep the shifts defined.
-    const int32_t shift = es_rd_i32(rq->shifts + 4 * idx);
-    ch->shift = shift < -31 ? -31 : shift > 30 ? 30 : shift;
+    ch->shift = es_clamp(es_rd_i32(rq->shifts + 4 * idx), -31, 30);
 }
 
 // Scaled accumulator + output zero point, clamped to the activation range. The reference

@@ -1,0 +1,2 @@
+include("../../firmware/manifest.py")
+include("../../models/manifest.py")

@@ -92,15 +92,21 @@ class Model:
 
     @classmethod
     def from_file(cls, path):
-        # The whole file read once into an immutable bytes object (weights read in place,
-        # no second copy); CRC checked.
-        import os
-
-        size = os.stat(path)[6]
+        # A file of a ROMFS partition (/rom, MicroPython 1.25+) is used in place from
+        # flash, no copy, when its data is 16-byte aligned as the weights need (earshot's
+        # ROMFS images place it so); any other file is read once into an immutable bytes
+        # object (weights read in place, no second copy). CRC checked.
         with open(path, "rb") as f:
-            data = f.read(size)
-        if len(data) != size:
-            raise ValueError("short read of {}: {} of {} bytes".format(path, len(data), size))
+            data = _in_place(f)
+            if data is None:
+                import os
+
+                size = os.stat(path)[6]
+                data = f.read(size)
+                if len(data) != size:
+                    raise ValueError(
+                        "short read of {}: {} of {} bytes".format(path, len(data), size)
+                    )
         model = cls(data, True)
         model.source = "file " + path
         return model
@@ -137,3 +143,15 @@ class Model:
     @property
     def name(self):
         return self.metadata.get("name")
+
+
+def _in_place(f):
+    # The bytes of an open file where they lie (a ROMFS file is a buffer of the memory-
+    # mapped partition), if 16-byte aligned; None for a file to be read.
+    try:
+        data = memoryview(f)
+        import uctypes
+
+        return data if uctypes.addressof(data) % 16 == 0 else None
+    except (TypeError, ImportError):
+        return None

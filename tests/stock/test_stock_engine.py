@@ -12,7 +12,7 @@ import pytest
 from stock_support import model_expression, run_batch
 
 from earshot_host.catalog import load_catalog
-from earshot_host.infer import resolve_model
+from earshot_host.model_spec import resolve_model
 from earshot_host.oracle import litert_reference_outputs
 
 pytestmark = pytest.mark.stock

@@ -11,8 +11,8 @@ from stock_support import ROOT, data_path
 from earshot_host.boards import get_board
 from earshot_host.features import device_frames, model_frontend, reference_features
 from earshot_host.frontend.wav import read_wav
-from earshot_host.infer import ModelSource, resolve_model
-from earshot_host.runner import open_runner
+from earshot_host.model_spec import ModelSource, resolve_model
+from earshot_host.targets import open_target
 
 pytestmark = pytest.mark.stock
 MODEL_OF_KIND = {"tflm_micro": "micro_speech", "mfcc": "mlperf_kws", "logmel": "mlperf_sww"}
@@ -37,7 +37,7 @@ def test_front_end_frames_are_the_firmware_s(target, kind):
     if raw:
         np.testing.assert_array_equal(values, reference_features(fe, x, raw=True))
     if target.board.kind == "unix":
-        firmware = open_runner(get_board("unix", ROOT), ROOT)
+        firmware = open_target(get_board("unix", ROOT), ROOT)
         try:
             ours, _ = device_frames(firmware, model_frontend(frozen), x)
         finally:

@@ -5,7 +5,9 @@ a second time in one session, and after a soft reset — with the same results."
 from __future__ import annotations
 
 import pytest
-from stock_support import SCENE, data_path, model_expression
+from stock_support import ROOT, SCENE, data_path, model_expression
+
+from earshot_host.natmod import natmod_arch, natmod_dir
 
 pytestmark = pytest.mark.stock
 
@@ -51,7 +53,12 @@ m.invoke()
 print(binascii.hexlify(m.output).decode(), earshot.kernels)
 """
 
-FORGET = "del m\nfor _k in [k for k in sys.modules if 'earshot' in k]:\n    del sys.modules[_k]\n"
+# Every reference to the first import goes (the global name too), and its native code with
+# the collection: a small board's heap holds one copy of _earshot.mpy, not two.
+FORGET = (
+    "del m, earshot\nfor _k in [k for k in sys.modules if 'earshot' in k]:\n"
+    "    del sys.modules[_k]\nimport gc\ngc.collect()\n"
+)
 
 
 def test_per_hop_path_allocates_nothing_over_1000_hops(target):
@@ -68,9 +75,15 @@ def test_per_hop_path_allocates_nothing_over_1000_hops(target):
 
 def test_importing_twice_and_after_a_soft_reset_gives_the_same_results(target):
     once = RUN_ONCE.format(model=model_expression(target.board, "micro_speech"))
-    out = target.exec(once + FORGET + once)
-    first, second = out.split("\n")[:2]
-    assert first == second
+    # MicroPython keeps the code of a native module it loaded until the soft reset (the
+    # port tracks it), so a second import in one session loads a second copy: on a heap
+    # that cannot hold two (armv6m: 67 KB each in 140 KB) only the soft reset is tried.
+    native = (natmod_dir(natmod_arch(target.board), ROOT) / "_earshot.mpy").stat().st_size
+    twice = not target.board.heap_bytes or 2 * native + 48 * 1024 <= target.board.heap_bytes
+    out = target.exec(once + FORGET + once if twice else once)
+    first = out.split("\n")[0]
+    if twice:
+        assert out.split("\n")[1] == first
     assert len(first.split()[0]) == 8  # four int8 scores
     if target.runner.keeps_state:
         # A soft reset frees the native code with the heap; the next import loads it again.

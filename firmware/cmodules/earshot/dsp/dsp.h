@@ -76,6 +76,16 @@ void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf);
 #define es_rfft16 es_rfft16_run_simd
 #else
 #define ES_RFFT16_SIMD (0)
+#endif
+// the 16-bit one for ARMv6-M (Cortex-M0/M0+), identical results;
+#if !EARSHOT_KERNELS_REFERENCE && defined(__ARM_ARCH_6M__)
+#define ES_RFFT16_V6M (1)
+void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf);
+#define es_rfft16 es_rfft16_run_v6m
+#else
+#define ES_RFFT16_V6M (0)
+#endif
+#if !ES_RFFT16_SIMD && !ES_RFFT16_V6M
 #define es_rfft16 es_rfft16_run
 #endif
 // The 32-bit one restructured for cores with a 32x32->64 multiply-accumulate.

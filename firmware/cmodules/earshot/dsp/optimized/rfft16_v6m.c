@@ -1,0 +1,185 @@
+// The 16-bit real FFT for ARMv6-M (Cortex-M0/M0+: Thumb-1, no DSP, 8 low registers).
+// Integer for integer the same as es_rfft16_run (dsp/rfft.c, the reference and the
+// specification), with cheaper forms of the same integer functions:
+//   fixdiv(v, 32767 / 4) = sround(8191 v)  = ((v + 2) * 8192 - v) >> 15,
+//   fixdiv(v, 32767 / 2) = sround(16383 v) = ((v + 1) * 16384 - v) >> 15
+//     (exact for every int16 v: 8191 v + 2**14 = 8192 (v + 2) - v);
+//   sround(x) = (x + 2**14) >> 15 = ((x >> 14) + 1) >> 1 (floor of floors);
+// and no wrapping where a value cannot leave int16 (fixdiv results are within +-2**14,
+// twiddle products of them within +-2**14), so the only truncations left are those of
+// the stored values (strh) and of the real split's sums. A complex value is one word
+// (re in the low half); the twiddle tables are read as words, so they must be 4-byte
+// aligned (model files place tables 16-byte aligned; a model buffer at an odd address
+// takes the reference).
+
+#include <stdint.h>
+
+#include "dsp/dsp.h"
+
+#if ES_RFFT16_V6M
+
+EARSHOT_OPT_SPEED
+
+static inline int32_t fix4(int32_t v) {
+    return (((v + 2) << 13) - v) >> 15;
+}
+
+static inline int32_t fix2(int32_t v) {
+    return (((v + 1) << 14) - v) >> 15;
+}
+
+static inline int32_t rnd15(int32_t x) {
+    return ((x >> 14) + 1) >> 1;
+}
+
+static inline uint32_t ldw(const int16_t *p) {
+    return *(const uint32_t *)(const void *)p;
+}
+
+// re, im of a complex word
+#define RE(w) ((int32_t)(int16_t)(w))
+#define IM(w) ((int32_t)(w) >> 16)
+
+static inline void st(int16_t *p, int32_t re, int32_t im) {
+    p[0] = (int16_t)re;
+    p[1] = (int16_t)im;
+}
+
+// One radix-4 butterfly: f0, f1 = f0 + q, f2, f3 (q int16 values apart), twiddles w1..w3
+// as words.
+static inline __attribute__((always_inline)) void bfly4(int16_t *f0, uint32_t q, uint32_t w1,
+    uint32_t w2, uint32_t w3) {
+    int16_t *f1 = f0 + q, *f2 = f1 + q, *f3 = f2 + q;
+    uint32_t v;
+    v = ldw(f1);
+    int32_t ar = fix4(RE(v)), ai = fix4(IM(v));
+    int32_t s0r = rnd15(ar * RE(w1) - ai * IM(w1));
+    int32_t s0i = rnd15(ar * IM(w1) + ai * RE(w1));
+    v = ldw(f3);
+    ar = fix4(RE(v));
+    ai = fix4(IM(v));
+    int32_t s2r = rnd15(ar * RE(w3) - ai * IM(w3));
+    int32_t s2i = rnd15(ar * IM(w3) + ai * RE(w3));
+    int32_t s3r = s0r + s2r, s3i = s0i + s2i;
+    int32_t s4r = s0r - s2r, s4i = s0i - s2i;
+    v = ldw(f2);
+    ar = fix4(RE(v));
+    ai = fix4(IM(v));
+    int32_t s1r = rnd15(ar * RE(w2) - ai * IM(w2));
+    int32_t s1i = rnd15(ar * IM(w2) + ai * RE(w2));
+    v = ldw(f0);
+    int32_t a0r = fix4(RE(v)), a0i = fix4(IM(v));
+    int32_t g0r = a0r + s1r, g0i = a0i + s1i;
+    int32_t s5r = a0r - s1r, s5i = a0i - s1i;
+    st(f0, g0r + s3r, g0i + s3i);
+    st(f2, g0r - s3r, g0i - s3i);
+    st(f1, s5r + s4i, s5i - s4r);
+    st(f3, s5r - s4i, s5i + s4r);
+}
+
+// A radix-4 butterfly whose twiddles are all (MAX, 0): their products are the identity
+// for the values fixdiv leaves (|a| <= 2**13).
+static inline __attribute__((always_inline)) void bfly4_unit(int16_t *f0, uint32_t q) {
+    int16_t *f1 = f0 + q, *f2 = f1 + q, *f3 = f2 + q;
+    uint32_t v;
+    v = ldw(f1);
+    int32_t s0r = fix4(RE(v)), s0i = fix4(IM(v));
+    v = ldw(f3);
+    int32_t s2r = fix4(RE(v)), s2i = fix4(IM(v));
+    int32_t s3r = s0r + s2r, s3i = s0i + s2i;
+    int32_t s4r = s0r - s2r, s4i = s0i - s2i;
+    v = ldw(f2);
+    int32_t s1r = fix4(RE(v)), s1i = fix4(IM(v));
+    v = ldw(f0);
+    int32_t a0r = fix4(RE(v)), a0i = fix4(IM(v));
+    int32_t g0r = a0r + s1r, g0i = a0i + s1i;
+    int32_t s5r = a0r - s1r, s5i = a0i - s1i;
+    st(f0, g0r + s3r, g0i + s3i);
+    st(f2, g0r - s3r, g0i - s3i);
+    st(f1, s5r + s4i, s5i - s4r);
+    st(f3, s5r - s4i, s5i + s4r);
+}
+
+static inline __attribute__((always_inline)) void bfly2(int16_t *f0, uint32_t q, uint32_t w) {
+    int16_t *f1 = f0 + q;
+    uint32_t v = ldw(f1);
+    int32_t br = fix2(RE(v)), bi = fix2(IM(v));
+    int32_t tr = rnd15(br * RE(w) - bi * IM(w));
+    int32_t ti = rnd15(br * IM(w) + bi * RE(w));
+    v = ldw(f0);
+    int32_t ar = fix2(RE(v)), ai = fix2(IM(v));
+    st(f1, ar - tr, ai - ti);
+    st(f0, ar + tr, ai + ti);
+}
+
+static void stages(const es_rfft_t *f, int16_t *buf, const uint32_t *tw) {
+    const uint32_t n = f->n;
+    for (int32_t s = (int32_t)f->stages - 1; s >= 0; --s) {
+        const uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);
+        const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
+        const uint32_t fstride = n / (p * m);
+        const uint32_t q = 2 * m; // int16 values from f0 to f1
+        const uint32_t k0 = f->unit_twiddle0;
+        int16_t *blk = buf;
+        for (uint32_t b = 0; b < fstride; ++b, blk += p * q) {
+            uint32_t k = 0;
+            if (k0) {
+                if (p == 4) {
+                    bfly4_unit(blk, q);
+                } else {
+                    uint32_t v = ldw(blk + q);
+                    int32_t tr = fix2(RE(v)), ti = fix2(IM(v));
+                    v = ldw(blk);
+                    int32_t ar = fix2(RE(v)), ai = fix2(IM(v));
+                    st(blk + q, ar - tr, ai - ti);
+                    st(blk, ar + tr, ai + ti);
+                }
+                k = 1;
+            }
+            if (p == 4) {
+                for (; k < m; ++k) {
+                    bfly4(blk + 2 * k, q, tw[k * fstride], tw[2 * k * fstride],
+                        tw[3 * k * fstride]);
+                }
+            } else {
+                for (; k < m; ++k) {
+                    bfly2(blk + 2 * k, q, tw[k * fstride]);
+                }
+            }
+        }
+    }
+}
+
+void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf) {
+    const uint32_t *tw = (const uint32_t *)(const void *)f->twiddles.p;
+    const uint32_t *super = (const uint32_t *)(const void *)f->super_twiddles.p;
+    if (((uintptr_t)tw | (uintptr_t)super) & 3) {
+        es_rfft16_run(f, buf);
+        return;
+    }
+    const uint32_t n = f->n;
+    stages(f, buf, tw);
+    uint32_t v = ldw(buf);
+    int32_t dr = fix2(RE(v)), di = fix2(IM(v));
+    buf[0] = (int16_t)(dr + di);
+    buf[1] = 0;
+    buf[2 * n] = (int16_t)(dr - di);
+    buf[2 * n + 1] = 0;
+    int16_t *zk = buf + 2, *zn = buf + 2 * (n - 1);
+    for (uint32_t k = 1; k <= n / 2; ++k, zk += 2, zn -= 2) {
+        uint32_t a = ldw(zk), b = ldw(zn);
+        int32_t ar = fix2(RE(a)), ai = fix2(IM(a));
+        // The reference negates zn.im in int16 (-(-32768) wraps) before fixdiv.
+        int32_t br = fix2(RE(b)), bi = fix2((int16_t)-IM(b));
+        // Sums and differences wrap to int16 (|.| may reach 2**15).
+        int32_t f1r = (int16_t)(ar + br), f1i = (int16_t)(ai + bi);
+        int32_t f2r = (int16_t)(ar - br), f2i = (int16_t)(ai - bi);
+        uint32_t w = super[k - 1];
+        int32_t tr = (int16_t)rnd15(f2r * RE(w) - f2i * IM(w));
+        int32_t ti = (int16_t)rnd15(f2r * IM(w) + f2i * RE(w));
+        st(zk, (f1r + tr) >> 1, (f1i + ti) >> 1);
+        st(zn, (f1r - tr) >> 1, (ti - f1i) >> 1);
+    }
+}
+
+#endif // ES_RFFT16_V6M

@@ -110,6 +110,12 @@ uint32_t es_tflm_sqrt64(uint64_t v);
 int64_t es_log2_q16(uint64_t v, const es_tab_t *lut);
 
 // ---------------------------------------------------------------- front end
+// An accumulation slot of the TFLM filterbank as the optimized stage runs it: `count`
+// entries from FFT bin `bin` and weight index `weight` (es_tflm_filterbank_prepare).
+typedef struct _es_fb_slot_t {
+    uint16_t bin, weight, count;
+} es_fb_slot_t;
+
 typedef struct _es_fe_t {
     es_fe_kind_t kind;
     uint32_t sample_rate;
@@ -148,6 +154,8 @@ typedef struct _es_fe_t {
     uint32_t *noise; // TFLM: noise estimates [C]
     uint32_t *signal; // TFLM: per-channel values [C]
     int64_t *logs; // MFCC: log-mel values [C]
+    es_fb_slot_t *fb_plan; // TFLM: the filterbank's slots as the optimized stage runs them [C + 1]
+    uint32_t fb_narrow; // TFLM: the plan allows 32-bit partial sums (optimized/filterbank.c)
 } es_fe_t;
 
 // Checks the sizes, scalars and tables of a filled-in es_fe_t (pointers and counts set,
@@ -191,6 +199,34 @@ void es_tflm_filterbank(const es_fe_t *fe, const int16_t *spectrum, int shift, u
 void es_tflm_noise_reduction(es_fe_t *fe, uint32_t *signal);
 void es_tflm_pcan(const es_fe_t *fe, uint32_t *signal);
 uint32_t es_tflm_log_scale(const es_fe_t *fe, uint32_t value);
+// The log scale of every channel's signal, and its int8 value to out (and raw, if not NULL).
+void es_tflm_log_out(const es_fe_t *fe, const uint32_t *signal, int8_t *out, uint8_t *raw);
+
+// Optimized TFLM stages (dsp/optimized/), chosen at build time; identical results. The
+// frame (es_tflm_frame) calls them through es_tflm_fb, _nr, _pcan, _log.
+#if !EARSHOT_KERNELS_REFERENCE
+#define ES_TFLM_FILTERBANK_OPT (1)
+#define ES_TFLM_STAGES_OPT (1)
+// Fills fe->fb_plan and fe->fb_narrow from the tables (es_fe_attach).
+void es_tflm_filterbank_prepare(es_fe_t *fe);
+// es_tflm_filterbank from the FFT's output (not overwritten) and the plan.
+void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shift,
+    uint32_t *out);
+void es_tflm_noise_reduction_opt(es_fe_t *fe, uint32_t *signal);
+void es_tflm_pcan_opt(const es_fe_t *fe, uint32_t *signal);
+void es_tflm_log_out_opt(const es_fe_t *fe, const uint32_t *signal, int8_t *out, uint8_t *raw);
+#define es_tflm_fb es_tflm_filterbank_opt
+#define es_tflm_nr es_tflm_noise_reduction_opt
+#define es_tflm_pc es_tflm_pcan_opt
+#define es_tflm_lo es_tflm_log_out_opt
+#else
+#define ES_TFLM_FILTERBANK_OPT (0)
+#define ES_TFLM_STAGES_OPT (0)
+#define es_tflm_fb es_tflm_filterbank
+#define es_tflm_nr es_tflm_noise_reduction
+#define es_tflm_pc es_tflm_pcan
+#define es_tflm_lo es_tflm_log_out
+#endif
 
 // MFCC / log-mel stages (spectral.c): window + block normalization into the permuted FFT
 // input (returns the shift s), band sums of bins.

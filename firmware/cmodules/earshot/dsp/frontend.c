@@ -217,9 +217,14 @@ static size_t frame_bytes(const es_fe_t *fe) {
     return round8((fe->window + 4) * sizeof(int16_t));
 }
 
+// TFLM: the filterbank's plan (both builds, so that the state has one size).
+static size_t plan_bytes(const es_fe_t *fe) {
+    return fe->kind == ES_FE_TFLM ? round8((fe->channels + 1) * sizeof(es_fb_slot_t)) : 0;
+}
+
 size_t es_fe_state_bytes(const es_fe_t *fe) {
     size_t per_channel = fe->kind == ES_FE_TFLM ? 2 * sizeof(uint32_t) : sizeof(int64_t);
-    return frame_bytes(fe) + work_bytes(fe) + round8(fe->channels * per_channel);
+    return frame_bytes(fe) + work_bytes(fe) + round8(fe->channels * per_channel) + plan_bytes(fe);
 }
 
 void es_fe_attach(es_fe_t *fe, void *mem) {
@@ -231,9 +236,15 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     fe->noise = NULL;
     fe->signal = NULL;
     fe->logs = NULL;
+    fe->fb_plan = NULL;
+    fe->fb_narrow = 0;
     if (fe->kind == ES_FE_TFLM) {
         fe->noise = (uint32_t *)(void *)p;
         fe->signal = fe->noise + fe->channels;
+        fe->fb_plan = (es_fb_slot_t *)(void *)(p + round8(fe->channels * 2 * sizeof(uint32_t)));
+        #if ES_TFLM_FILTERBANK_OPT
+        es_tflm_filterbank_prepare(fe);
+        #endif
     } else {
         fe->logs = (int64_t *)(void *)p;
     }
@@ -313,17 +324,8 @@ void es_tflm_frame(es_fe_t *fe, int8_t *out, uint8_t *raw) {
     int16_t *buf = fe->work;
     int shift = es_tflm_window(fe, buf);
     es_rfft16(&fe->fft, buf);
-    es_tflm_filterbank(fe, buf, shift, fe->signal);
-    es_tflm_noise_reduction(fe, fe->signal);
-    es_tflm_pcan(fe, fe->signal);
-    const uint32_t scale = (uint32_t)fe->out_scale, div = (uint32_t)fe->out_div;
-    for (uint32_t i = 0; i < fe->channels; ++i) {
-        uint32_t value = es_tflm_log_scale(fe, fe->signal[i] << fe->log_correction_bits);
-        if (raw) {
-            raw[2 * i] = (uint8_t)value;
-            raw[2 * i + 1] = (uint8_t)(value >> 8);
-        }
-        int32_t q = (int32_t)((value * scale + div / 2) / div) + fe->out_offset;
-        out[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-    }
+    es_tflm_fb(fe, buf, shift, fe->signal);
+    es_tflm_nr(fe, fe->signal);
+    es_tflm_pc(fe, fe->signal);
+    es_tflm_lo(fe, fe->signal, out, raw);
 }

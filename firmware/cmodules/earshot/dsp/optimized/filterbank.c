@@ -1,0 +1,129 @@
+// The TFLM filterbank (dsp/filterbank.c is the reference and the specification), with the
+// bin energies computed where they are used and a plan made once per front end
+// (es_tflm_filterbank_prepare, from es_fe_attach): each accumulation slot's entries cut to
+// those that can add anything, i.e. whose bin lies in [fb_start, fb_end) (other energies
+// are 0) without trailing (weight, unweight) = (0, 0) pairs.
+//
+// Sums: TensorFlow adds weight * energy into uint64 with the energy sign-extended, the
+// same value modulo 2**64 as the int64 sum of the signed products. Cores with a 32x32->64
+// multiply-accumulate add those; ARMv6-M (32-bit products only) splits each energy into
+// halves, e = eh * 2**16 + el (el unsigned), and keeps sum(el * w) as uint32 and
+// sum(eh * w) as int32: exact when every weight is >= 0 and each slot's weights sum to at
+// most 65535 (fb_narrow, checked by the plan; else the 64-bit sums are used).
+
+#include "dsp/dsp.h"
+
+#if ES_TFLM_FILTERBANK_OPT
+
+EARSHOT_OPT_SPEED
+
+void es_tflm_filterbank_prepare(es_fe_t *fe) {
+    const uint32_t start = fe->fb_start, end = fe->fb_end;
+    bool narrow = true;
+    for (uint32_t c = 0; c <= fe->channels; ++c) {
+        uint32_t f0 = (uint16_t)es_tab_i16(&fe->fb_freq_starts, c);
+        uint32_t w0 = (uint16_t)es_tab_i16(&fe->fb_weight_starts, c);
+        uint32_t width = (uint16_t)es_tab_i16(&fe->fb_widths, c);
+        // Entries j in [lo, hi): bins f0 + j within [start, end).
+        uint32_t lo = f0 < start ? start - f0 : 0;
+        uint32_t hi = f0 + width > end ? (end > f0 ? end - f0 : 0) : width;
+        while (hi > lo && es_tab_i16(&fe->fb_weights, w0 + hi - 1) == 0
+               && es_tab_i16(&fe->fb_unweights, w0 + hi - 1) == 0) {
+            --hi;
+        }
+        if (hi < lo) {
+            hi = lo;
+        }
+        int32_t sum_w = 0, sum_u = 0;
+        for (uint32_t j = lo; j < hi; ++j) {
+            int32_t w = es_tab_i16(&fe->fb_weights, w0 + j);
+            int32_t u = es_tab_i16(&fe->fb_unweights, w0 + j);
+            if (w < 0 || u < 0) {
+                narrow = false;
+            }
+            sum_w += w < 0 ? -w : w;
+            sum_u += u < 0 ? -u : u;
+        }
+        if (sum_w > 65535 || sum_u > 65535) {
+            narrow = false;
+        }
+        fe->fb_plan[c] = (es_fb_slot_t) {(uint16_t)(f0 + lo), (uint16_t)(w0 + lo), (uint16_t)(hi - lo)};
+    }
+    fe->fb_narrow = narrow;
+}
+
+// Weight j of a table: any alignment where the core loads halfwords from any address,
+// else 2-byte aligned (es_tflm_filterbank_opt checks).
+static inline int32_t weight(const int16_t *t, uint32_t j) {
+    #if EARSHOT_LE_UNALIGNED_OK
+    return (int16_t)es_rd_u16((const uint8_t *)(const void *)t + 2 * j);
+    #else
+    return t[j];
+    #endif
+}
+
+#if defined(__ARM_ARCH_6M__)
+static inline __attribute__((always_inline)) uint64_t narrow_sum(const uint32_t *bins,
+    const int16_t *w, uint32_t count, uint64_t *unweighted, const int16_t *u) {
+    uint32_t lw = 0, lu = 0;
+    int32_t hw = 0, hu = 0;
+    for (uint32_t j = 0; j < count; ++j) {
+        uint32_t v = bins[j];
+        int32_t re = (int16_t)v, im = (int32_t)v >> 16;
+        uint32_t e = (uint32_t)(re * re) + (uint32_t)(im * im);
+        uint32_t el = e & 0xFFFF;
+        int32_t eh = (int32_t)e >> 16;
+        int32_t ww = weight(w, j), uu = weight(u, j);
+        lw += el * (uint32_t)ww;
+        hw += eh * ww;
+        lu += el * (uint32_t)uu;
+        hu += eh * uu;
+    }
+    *unweighted = ((uint64_t)(int64_t)hu << 16) + lu;
+    return ((uint64_t)(int64_t)hw << 16) + lw;
+}
+#endif
+
+void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shift,
+    uint32_t *out) {
+    const uint32_t *bins = (const uint32_t *)(const void *)spectrum; // (re, im) words
+    const int16_t *w = (const int16_t *)(const void *)fe->fb_weights.p;
+    const int16_t *u = (const int16_t *)(const void *)fe->fb_unweights.p;
+    #if !EARSHOT_LE_UNALIGNED_OK
+    if (((uintptr_t)w | (uintptr_t)u) & 1) {
+        es_tflm_filterbank(fe, spectrum, shift, out);
+        return;
+    }
+    #endif
+    uint64_t carried = 0;
+    for (uint32_t c = 0; c <= fe->channels; ++c) {
+        const es_fb_slot_t *slot = &fe->fb_plan[c];
+        const uint32_t *b = bins + slot->bin;
+        const int16_t *ws = w + slot->weight, *us = u + slot->weight;
+        const uint32_t count = slot->count;
+        uint64_t acc_w, acc_u;
+        #if defined(__ARM_ARCH_6M__)
+        if (fe->fb_narrow) {
+            acc_w = carried + narrow_sum(b, ws, count, &acc_u, us);
+        } else
+        #endif
+        {
+            int64_t sw = 0, su = 0;
+            for (uint32_t j = 0; j < count; ++j) {
+                uint32_t v = b[j];
+                int32_t re = (int16_t)v, im = (int32_t)v >> 16;
+                int32_t e = (int32_t)((uint32_t)(re * re) + (uint32_t)(im * im));
+                sw += (int64_t)e * weight(ws, j);
+                su += (int64_t)e * weight(us, j);
+            }
+            acc_w = carried + (uint64_t)sw;
+            acc_u = (uint64_t)su;
+        }
+        if (c > 0) {
+            out[c - 1] = es_tflm_sqrt64(acc_w) >> shift;
+        }
+        carried = acc_u;
+    }
+}
+
+#endif // ES_TFLM_FILTERBANK_OPT

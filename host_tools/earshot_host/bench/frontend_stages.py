@@ -111,6 +111,7 @@ HELPER = re.compile(
 # Stage names of the front end's functions (others keep their own name).
 STAGES = {
     "es_tflm_window": "window",
+    "es_tflm_window_opt": "window",
     "es_rfft16_run": "fft",
     "es_rfft16_run_simd": "fft",
     "es_rfft16_run_v6m": "fft",

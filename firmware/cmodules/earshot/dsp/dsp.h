@@ -59,6 +59,7 @@ typedef struct _es_rfft_t {
     es_tab_t factors; // int16 [stages][2]: (radix, m), outermost first
     es_tab_t perm; // int16 [n]
     uint32_t unit_twiddle0; // 1 if twiddle 0 is (MAX, 0): its products are skipped (es_fe_attach)
+    uint32_t perm_involution; // 1 if perm[perm[j]] == j for all j (es_fe_attach)
 } es_rfft_t;
 
 void es_rfft16_run(const es_rfft_t *f, int16_t *buf);
@@ -67,27 +68,35 @@ void es_rfft32_run(const es_rfft_t *f, int32_t *buf);
 void es_rfft32_real_split(const es_rfft_t *f, int32_t *buf);
 
 // The optimized FFTs (dsp/optimized/), selected at build time like the kernels
-// (EARSHOT_KERNELS_REFERENCE=1 keeps the reference): the 16-bit one with ARMv7E-M SIMD
+// (EARSHOT_KERNELS_REFERENCE=1 keeps the reference). The 16-bit ones take the input
+// before a block shift: es_rfft16_pre(f, buf, s) is es_rfft16_run on the values of buf
+// each shifted left by s and truncated to int16 (the TFLM window's last step, done by the
+// FFT's first stage); es_rfft16(f, buf) is s = 0. The 16-bit one with ARMv7E-M SIMD
 // (Cortex-M4/M7), identical results;
 #if !EARSHOT_KERNELS_REFERENCE && defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 \
     && EARSHOT_LE_UNALIGNED_OK
 #define ES_RFFT16_SIMD (1)
-void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf);
-#define es_rfft16 es_rfft16_run_simd
+void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf, int pre_shift);
+#define es_rfft16_pre es_rfft16_run_simd
 #else
 #define ES_RFFT16_SIMD (0)
 #endif
 // the 16-bit one for ARMv6-M (Cortex-M0/M0+), identical results;
 #if !EARSHOT_KERNELS_REFERENCE && defined(__ARM_ARCH_6M__)
 #define ES_RFFT16_V6M (1)
-void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf);
-#define es_rfft16 es_rfft16_run_v6m
+void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf, int pre_shift);
+#define es_rfft16_pre es_rfft16_run_v6m
 #else
 #define ES_RFFT16_V6M (0)
 #endif
 #if !ES_RFFT16_SIMD && !ES_RFFT16_V6M
-#define es_rfft16 es_rfft16_run
+// elsewhere the reference (with the shift as a pass of its own).
+void es_rfft16_run_pre(const es_rfft_t *f, int16_t *buf, int pre_shift);
+#define es_rfft16_pre es_rfft16_run_pre
 #endif
+#define es_rfft16(f, buf) es_rfft16_pre((f), (buf), 0)
+// Shifts the n + 1 complex values of buf left by s, each truncated to int16.
+void es_rfft16_shift(const es_rfft_t *f, int16_t *buf, int s);
 // The 32-bit one restructured for cores with a 32x32->64 multiply-accumulate.
 #if !EARSHOT_KERNELS_REFERENCE && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) \
     || !defined(__arm__))
@@ -144,6 +153,7 @@ typedef struct _es_fe_t {
     int32_t preemph_num, preemph_shift, power_shift, frame_shift_mult;
     int64_t db_mult_q16, db_bias_q32;
     int32_t zero_point, out_min, out_max;
+    uint32_t win_q12; // TFLM: every window value within +-4096 (es_fe_attach)
 
     // State (es_fe_attach): frame[0] is the sample before the window (pre-emphasis),
     // frame[1..W] the window (8-byte aligned); `used` counts the samples of frame[1..]
@@ -205,6 +215,10 @@ void es_tflm_log_out(const es_fe_t *fe, const uint32_t *signal, int8_t *out, uin
 // Optimized TFLM stages (dsp/optimized/), chosen at build time; identical results. The
 // frame (es_tflm_frame) calls them through es_tflm_fb, _nr, _pcan, _log.
 #if !EARSHOT_KERNELS_REFERENCE
+#define ES_TFLM_WINDOW_OPT (1)
+// es_tflm_window, but the buffer is left unshifted when *pending (the shift) is set:
+// es_rfft16_pre applies it.
+int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending);
 #define ES_TFLM_FILTERBANK_OPT (1)
 #define ES_TFLM_STAGES_OPT (1)
 // Fills fe->fb_plan and fe->fb_narrow from the tables (es_fe_attach).
@@ -220,6 +234,7 @@ void es_tflm_log_out_opt(const es_fe_t *fe, const uint32_t *signal, int8_t *out,
 #define es_tflm_pc es_tflm_pcan_opt
 #define es_tflm_lo es_tflm_log_out_opt
 #else
+#define ES_TFLM_WINDOW_OPT (0)
 #define ES_TFLM_FILTERBANK_OPT (0)
 #define ES_TFLM_STAGES_OPT (0)
 #define es_tflm_fb es_tflm_filterbank

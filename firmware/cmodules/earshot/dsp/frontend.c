@@ -254,6 +254,19 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     fe->fft.unit_twiddle0 = fe->kind == ES_FE_TFLM
         ? es_rd_u16(w0) == 32767 && es_rd_u16(w0 + 2) == 0
         : es_rd_i32(w0) == 0x7fffffff && es_rd_i32(w0 + 4) == 0;
+    fe->fft.perm_involution = 1;
+    for (uint32_t j = 0; j < fe->fft.n; ++j) {
+        uint32_t p = (uint16_t)es_tab_i16(&fe->fft.perm, j);
+        if ((uint16_t)es_tab_i16(&fe->fft.perm, p) != j) {
+            fe->fft.perm_involution = 0;
+            break;
+        }
+    }
+    fe->win_q12 = fe->kind == ES_FE_TFLM;
+    for (uint32_t i = 0; fe->win_q12 && i < fe->window; ++i) {
+        int32_t w = es_tab_i16(&fe->win, i);
+        fe->win_q12 = w >= -4096 && w <= 4096;
+    }
     fe->dct_row0_sum = 0;
     if (fe->kind == ES_FE_MFCC) {
         for (uint32_t j = 0; j < fe->channels; ++j) {
@@ -322,8 +335,14 @@ void es_fe_fft(es_fe_t *fe, void *inout) {
 
 void es_tflm_frame(es_fe_t *fe, int8_t *out, uint8_t *raw) {
     int16_t *buf = fe->work;
+    #if ES_TFLM_WINDOW_OPT
+    int pending;
+    int shift = es_tflm_window_opt(fe, buf, &pending);
+    es_rfft16_pre(&fe->fft, buf, pending);
+    #else
     int shift = es_tflm_window(fe, buf);
     es_rfft16(&fe->fft, buf);
+    #endif
     es_tflm_fb(fe, buf, shift, fe->signal);
     es_tflm_nr(fe, fe->signal);
     es_tflm_pc(fe, fe->signal);

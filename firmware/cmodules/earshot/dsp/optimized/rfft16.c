@@ -86,9 +86,37 @@ static inline __attribute__((always_inline)) void bfly4(int16_t *f0, uint32_t m,
     store4(f0, f1, f2, f3, a0, s0, s1, s2);
 }
 
-static void stages(const es_rfft_t *f, int16_t *buf) {
+// fixdiv of both halves of x each shifted left by pre first (truncated to int16: the
+// bottom halves SMLABB reads).
+static inline uint32_t fixdiv_shifted(uint32_t x, int32_t k, int32_t pow2) {
+    uint32_t r;
+    int32_t hi2 = __smlabb(((int32_t)x >> 16) * pow2, 2 * k, 2 * RND);
+    int32_t lo = __smlabb((int16_t)x * pow2, k, RND);
+    __asm__ ("pkhtb %0, %1, %2, asr #15" : "=r" (r) : "r" (hi2), "r" (lo));
+    return r;
+}
+
+static void stages(const es_rfft_t *f, int16_t *buf, int pre) {
     const uint32_t n = f->n;
-    for (int32_t s = (int32_t)f->stages - 1; s >= 0; --s) {
+    int32_t s = (int32_t)f->stages - 1;
+    if (pre) {
+        if ((uint16_t)es_tab_i16(&f->factors, 2 * s) == 4
+            && (uint16_t)es_tab_i16(&f->factors, 2 * s + 1) == 1 && f->unit_twiddle0) {
+            // The first stage (blocks of 4 values, twiddles (MAX, 0)) on shifted inputs.
+            const int32_t pow2 = 1 << pre;
+            int16_t *f0 = buf;
+            for (uint32_t b = 0; b < n / 4; ++b, f0 += 8) {
+                store4(f0, f0 + 2, f0 + 4, f0 + 6, (int32_t)fixdiv_shifted(ld(f0), K4, pow2),
+                    (int32_t)fixdiv_shifted(ld(f0 + 2), K4, pow2),
+                    (int32_t)fixdiv_shifted(ld(f0 + 4), K4, pow2),
+                    (int32_t)fixdiv_shifted(ld(f0 + 6), K4, pow2));
+            }
+            --s;
+        } else {
+            es_rfft16_shift(f, buf, pre);
+        }
+    }
+    for (; s >= 0; --s) {
         const uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);
         const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
         const uint32_t fstride = n / (p * m);
@@ -150,9 +178,9 @@ static void stages(const es_rfft_t *f, int16_t *buf) {
     }
 }
 
-void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf) {
+void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf, int pre_shift) {
     const uint32_t n = f->n;
-    stages(f, buf);
+    stages(f, buf, pre_shift);
     uint32_t d = fixdiv(ld(buf), K2);
     int16_t dr = (int16_t)d, di = (int16_t)(d >> 16);
     buf[0] = (int16_t)(dr + di);

@@ -112,9 +112,44 @@ static inline __attribute__((always_inline)) void bfly2(int16_t *f0, uint32_t q,
     st(f0, ar + tr, ai + ti);
 }
 
-static void stages(const es_rfft_t *f, int16_t *buf, const uint32_t *tw) {
+// The first stage's radix-4 butterflies of (MAX, 0) twiddles (m = 1: blocks of 4 values)
+// on inputs still to be shifted left by pre (and truncated to int16).
+static void first_unit_shifted(int16_t *buf, uint32_t blocks, int pre) {
+    const uint32_t sh = 16 + (uint32_t)pre;
+    for (uint32_t b = 0; b < blocks; ++b, buf += 8) {
+        uint32_t v;
+        v = ldw(buf + 2);
+        int32_t s0r = fix4((int32_t)(v << sh) >> 16), s0i = fix4((int32_t)((v >> 16) << sh) >> 16);
+        v = ldw(buf + 6);
+        int32_t s2r = fix4((int32_t)(v << sh) >> 16), s2i = fix4((int32_t)((v >> 16) << sh) >> 16);
+        int32_t s3r = s0r + s2r, s3i = s0i + s2i;
+        int32_t s4r = s0r - s2r, s4i = s0i - s2i;
+        v = ldw(buf + 4);
+        int32_t s1r = fix4((int32_t)(v << sh) >> 16), s1i = fix4((int32_t)((v >> 16) << sh) >> 16);
+        v = ldw(buf);
+        int32_t a0r = fix4((int32_t)(v << sh) >> 16), a0i = fix4((int32_t)((v >> 16) << sh) >> 16);
+        int32_t g0r = a0r + s1r, g0i = a0i + s1i;
+        int32_t s5r = a0r - s1r, s5i = a0i - s1i;
+        st(buf, g0r + s3r, g0i + s3i);
+        st(buf + 4, g0r - s3r, g0i - s3i);
+        st(buf + 2, s5r + s4i, s5i - s4r);
+        st(buf + 6, s5r - s4i, s5i + s4r);
+    }
+}
+
+static void stages(const es_rfft_t *f, int16_t *buf, const uint32_t *tw, int pre) {
     const uint32_t n = f->n;
-    for (int32_t s = (int32_t)f->stages - 1; s >= 0; --s) {
+    int32_t s = (int32_t)f->stages - 1;
+    if (pre) {
+        if ((uint16_t)es_tab_i16(&f->factors, 2 * s) == 4
+            && (uint16_t)es_tab_i16(&f->factors, 2 * s + 1) == 1 && f->unit_twiddle0) {
+            first_unit_shifted(buf, n / 4, pre);
+            --s;
+        } else {
+            es_rfft16_shift(f, buf, pre);
+        }
+    }
+    for (; s >= 0; --s) {
         const uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);
         const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
         const uint32_t fstride = n / (p * m);
@@ -150,15 +185,18 @@ static void stages(const es_rfft_t *f, int16_t *buf, const uint32_t *tw) {
     }
 }
 
-void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf) {
+void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf, int pre_shift) {
     const uint32_t *tw = (const uint32_t *)(const void *)f->twiddles.p;
     const uint32_t *super = (const uint32_t *)(const void *)f->super_twiddles.p;
     if (((uintptr_t)tw | (uintptr_t)super) & 3) {
+        if (pre_shift) {
+            es_rfft16_shift(f, buf, pre_shift);
+        }
         es_rfft16_run(f, buf);
         return;
     }
     const uint32_t n = f->n;
-    stages(f, buf, tw);
+    stages(f, buf, tw, pre_shift);
     uint32_t v = ldw(buf);
     int32_t dr = fix2(RE(v)), di = fix2(IM(v));
     buf[0] = (int16_t)(dr + di);

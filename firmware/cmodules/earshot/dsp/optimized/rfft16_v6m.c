@@ -40,6 +40,14 @@ static inline uint32_t ldw(const int16_t *p) {
 #define RE(w) ((int32_t)(int16_t)(w))
 #define IM(w) ((int32_t)(w) >> 16)
 
+// The radix-4 butterflies of one block from twiddle k on (rfft16_v6m.S, bfly4 in assembly).
+typedef struct {
+    const uint8_t *tw; // twiddle table
+    uint32_t o, step; // byte offset of w1 in it; its growth per butterfly
+    uint32_t q; // bytes from f0 to f1
+} es_r4_row_t;
+void es_rfft16_r4_row_v6m(int16_t *f0, int16_t *end, const es_r4_row_t *row);
+
 static inline void st(int16_t *p, int32_t re, int32_t im) {
     p[0] = (int16_t)re;
     p[1] = (int16_t)im;
@@ -172,9 +180,11 @@ static void stages(const es_rfft_t *f, int16_t *buf, const uint32_t *tw, int pre
                 k = 1;
             }
             if (p == 4) {
-                for (; k < m; ++k) {
-                    bfly4(blk + 2 * k, q, tw[k * fstride], tw[2 * k * fstride],
-                        tw[3 * k * fstride]);
+                if (k < m) {
+                    const es_r4_row_t row = {
+                        (const uint8_t *)tw, 4 * k * fstride, 4 * fstride, 2 * q,
+                    };
+                    es_rfft16_r4_row_v6m(blk + 2 * k, blk + 2 * m, &row);
                 }
             } else {
                 for (; k < m; ++k) {

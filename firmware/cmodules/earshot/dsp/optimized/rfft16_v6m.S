@@ -1,0 +1,204 @@
+// The radix-4 butterflies of the 16-bit FFT for ARMv6-M (Cortex-M0/M0+) in Thumb-1
+// assembly, called by rfft16_v6m.c (which holds the arithmetic this implements, in C, and
+// why it equals the reference dsp/rfft.c): C leaves too many values live for the eight
+// low registers here, and the high ones hold the loop's pointers and park two values.
+//
+// void es_rfft16_r4_row_v6m(int16_t *f0, int16_t *end, const es_r4_row_t *row)
+//   Butterflies at f0, f0 + 2, ... (int16 values) below end; each on f0, f1 = f0 + q,
+//   f2 = f0 + 2q, f3 = f0 + 3q (q bytes, row->q) with twiddles (re, im int16 words) at
+//   row->tw + o, + 2o, + 3o, o starting at row->o and growing by row->step per butterfly.
+//   typedef struct { const uint8_t *tw; uint32_t o, step, q; } es_r4_row_t;
+//
+// Per butterfly (fix4 and rnd15 as in rfft16_v6m.c):
+//   s0 = cmul(fix4(f1), w1); s2 = cmul(fix4(f3), w3); s3 = s0 + s2; s4 = s0 - s2;
+//   s1 = cmul(fix4(f2), w2); a0 = fix4(f0); g0 = a0 + s1; s5 = a0 - s1;
+//   f0 = g0 + s3; f2 = g0 - s3; f1 = (s5.re + s4.im, s5.im - s4.re);
+//   f3 = (s5.re - s4.im, s5.im + s4.re); each stored as int16 (strh truncates).
+// Registers: r8 = f0, r9 = q, r10 = tw, r11 = o, r12 and lr park s3;
+// [sp] = end, [sp, #4] = step.
+
+#if defined(__ARM_ARCH_6M__) && !EARSHOT_KERNELS_REFERENCE
+
+    .syntax unified
+    .thumb
+    .text
+
+// d = fix4(s) = ((s + 2) * 8192 - s) >> 15 (d != s)
+.macro FIX4 d, s
+    adds    \d, \s, #2
+    lsls    \d, \d, #13
+    subs    \d, \d, \s
+    asrs    \d, \d, #15
+.endm
+
+// x = rnd15(x) = ((x >> 14) + 1) >> 1
+.macro RND x
+    asrs    \x, \x, #14
+    adds    \x, \x, #1
+    asrs    \x, \x, #1
+.endm
+
+// (ar, ai) * (wr, wi): re into t, im into ai; ar and wi are consumed.
+.macro CMUL ar, ai, wr, wi, t
+    mov     \t, \ar
+    muls    \t, \wr             // ar wr
+    muls    \ar, \wi            // ar wi
+    muls    \wi, \ai            // ai wi
+    subs    \t, \t, \wi         // re
+    muls    \ai, \wr            // ai wr
+    adds    \ai, \ai, \ar       // im
+    RND     \t
+    RND     \ai
+.endm
+
+// The word at [base + off] split: re (sign-extended low half) into lo, im into word.
+.macro SPLIT lo, word
+    sxth    \lo, \word
+    asrs    \word, \word, #16
+.endm
+
+    .global es_rfft16_r4_row_v6m
+    .type   es_rfft16_r4_row_v6m, %function
+    .thumb_func
+es_rfft16_r4_row_v6m:
+    push    {r4, r5, r6, r7, lr}
+    mov     r4, r8
+    mov     r5, r9
+    mov     r6, r10
+    mov     r7, r11
+    push    {r4, r5, r6, r7}
+    sub     sp, sp, #8
+    cmp     r0, r1
+    blo     .Lstart
+    b       .Ldone                  // (conditional branches reach 256 bytes)
+.Lstart:
+    str     r1, [sp]
+    ldr     r3, [r2, #8]            // step
+    str     r3, [sp, #4]
+    mov     r8, r0
+    ldr     r3, [r2, #12]           // q
+    mov     r9, r3
+    ldr     r3, [r2, #0]            // tw
+    mov     r10, r3
+    ldr     r3, [r2, #4]            // o
+    mov     r11, r3
+.Lloop:
+    // ---- s0 = cmul(fix4(f1), w1) -> (r6, r7)
+    mov     r0, r8
+    mov     r1, r9
+    ldr     r2, [r0, r1]            // f1
+    SPLIT   r3, r2
+    FIX4    r4, r3
+    FIX4    r3, r2                  // a = (r4, r3)
+    mov     r0, r10
+    mov     r1, r11
+    ldr     r2, [r0, r1]            // w1
+    SPLIT   r5, r2                  // w = (r5, r2)
+    CMUL    r4, r3, r5, r2, r6
+    mov     r7, r3                  // s0 = (r6, r7)
+    // ---- s2 = cmul(fix4(f3), w3) -> (r0, r3)
+    mov     r0, r8
+    mov     r1, r9
+    adds    r0, r0, r1
+    adds    r0, r0, r1
+    ldr     r2, [r0, r1]            // f3
+    SPLIT   r3, r2
+    FIX4    r4, r3
+    FIX4    r3, r2                  // a = (r4, r3)
+    mov     r0, r10
+    mov     r1, r11
+    lsls    r2, r1, #1
+    adds    r1, r1, r2              // 3o
+    ldr     r2, [r0, r1]            // w3
+    SPLIT   r5, r2
+    CMUL    r4, r3, r5, r2, r0      // s2 = (r0, r3)
+    // ---- s3 = s0 + s2 -> (r0, r3), parked; s4 = s0 - s2 -> (r6, r7)
+    adds    r0, r0, r6
+    lsls    r6, r6, #1
+    subs    r6, r6, r0
+    adds    r3, r3, r7
+    lsls    r7, r7, #1
+    subs    r7, r7, r3
+    mov     r12, r0
+    mov     lr, r3
+    // ---- s1 = cmul(fix4(f2), w2) -> (r0, r3)
+    mov     r0, r8
+    mov     r1, r9
+    adds    r0, r0, r1
+    ldr     r2, [r0, r1]            // f2
+    SPLIT   r3, r2
+    FIX4    r4, r3
+    FIX4    r3, r2
+    mov     r0, r10
+    mov     r1, r11
+    lsls    r1, r1, #1              // 2o
+    ldr     r2, [r0, r1]            // w2
+    SPLIT   r5, r2
+    CMUL    r4, r3, r5, r2, r0
+    // ---- a0 = fix4(f0) -> (r5, r4)
+    mov     r1, r8
+    ldr     r2, [r1]
+    SPLIT   r4, r2
+    FIX4    r5, r4
+    FIX4    r4, r2
+    // ---- g0 = a0 + s1 -> (r5, r4); s5 = a0 - s1 -> (r0, r3)
+    adds    r5, r5, r0
+    lsls    r0, r0, #1
+    subs    r0, r5, r0
+    adds    r4, r4, r3
+    lsls    r3, r3, #1
+    subs    r3, r4, r3
+    // ---- f1 = (s5.re + s4.im, s5.im - s4.re) -> (r0, r3);
+    //      f3 = (s5.re - s4.im, s5.im + s4.re) -> (r7, r6)
+    adds    r0, r0, r7
+    lsls    r7, r7, #1
+    subs    r7, r0, r7
+    subs    r3, r3, r6
+    lsls    r6, r6, #1
+    adds    r6, r3, r6
+    mov     r2, r9
+    adds    r1, r1, r2              // f1
+    strh    r0, [r1]
+    strh    r3, [r1, #2]
+    adds    r1, r1, r2
+    adds    r1, r1, r2              // f3
+    strh    r7, [r1]
+    strh    r6, [r1, #2]
+    // ---- f0 = g0 + s3; f2 = g0 - s3
+    mov     r0, r12
+    mov     r3, lr
+    adds    r5, r5, r0
+    lsls    r0, r0, #1
+    subs    r0, r5, r0
+    adds    r4, r4, r3
+    lsls    r3, r3, #1
+    subs    r3, r4, r3
+    mov     r1, r8
+    strh    r5, [r1]
+    strh    r4, [r1, #2]
+    lsls    r2, r2, #1
+    adds    r2, r1, r2              // f2
+    strh    r0, [r2]
+    strh    r3, [r2, #2]
+    // ---- next: f0 += 4 bytes, o += step
+    adds    r1, r1, #4
+    mov     r8, r1
+    ldr     r2, [sp, #4]
+    mov     r0, r11
+    adds    r0, r0, r2
+    mov     r11, r0
+    ldr     r2, [sp]
+    cmp     r1, r2
+    bhs     .Ldone
+    b       .Lloop
+.Ldone:
+    add     sp, sp, #8
+    pop     {r4, r5, r6, r7}
+    mov     r8, r4
+    mov     r9, r5
+    mov     r10, r6
+    mov     r11, r7
+    pop     {r4, r5, r6, r7, pc}
+    .size   es_rfft16_r4_row_v6m, . - es_rfft16_r4_row_v6m
+
+#endif

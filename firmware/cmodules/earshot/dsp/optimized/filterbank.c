@@ -63,24 +63,43 @@ static inline int32_t weight(const int16_t *t, uint32_t j) {
 }
 
 #if defined(__ARM_ARCH_6M__)
-static inline __attribute__((always_inline)) uint64_t narrow_sum(const uint32_t *bins,
-    const int16_t *w, uint32_t count, uint64_t *unweighted, const int16_t *u) {
-    uint32_t lw = 0, lu = 0;
-    int32_t hw = 0, hu = 0;
-    for (uint32_t j = 0; j < count; ++j) {
-        uint32_t v = bins[j];
-        int32_t re = (int16_t)v, im = (int32_t)v >> 16;
-        uint32_t e = (uint32_t)(re * re) + (uint32_t)(im * im);
-        uint32_t el = e & 0xFFFF;
-        int32_t eh = (int32_t)e >> 16;
-        int32_t ww = weight(w, j), uu = weight(u, j);
-        lw += el * (uint32_t)ww;
-        hw += eh * ww;
-        lu += el * (uint32_t)uu;
-        hu += eh * uu;
+// The narrow sums of consecutive slots (filterbank_v6m.S, in assembly), for each slot:
+//   for each entry j: v = bins[bin + j]; re = (int16)v; im = (int32)v >> 16;
+//     e = (uint32)(re * re) + (uint32)(im * im); el = e & 0xFFFF; eh = (int32)e >> 16;
+//     lw += el * w[weight + j]; hw += eh * w[weight + j]; lu, hu likewise with u;
+// with u = w + du bytes. Then sum(e * w) = hw * 2**16 + lw exactly (fb_narrow: weights
+// >= 0, at most 65535 per slot, so |hw| < 2**31 and lw < 2**32).
+typedef struct {
+    const es_fb_slot_t *plan; // moves on
+    uint32_t slots; // counts down
+    const uint32_t *bins;
+    const uint16_t *w;
+    int32_t du;
+    uint64_t *acc; // one per slot; moves on
+    uint64_t carried; // the unweighted sum of the slot before
+} es_fb_sums_t;
+void es_fb_sums_v6m(es_fb_sums_t *a);
+
+#define CHUNK (16)
+
+static void narrow_filterbank(const es_fe_t *fe, const uint32_t *bins, int shift,
+    uint32_t *out) {
+    const uint8_t *w = fe->fb_weights.p;
+    uint64_t acc[CHUNK];
+    es_fb_sums_t a = {
+        fe->fb_plan, 0, bins, (const uint16_t *)(const void *)w,
+        (int32_t)(fe->fb_unweights.p - w), acc, 0,
+    };
+    const uint32_t slots = fe->channels + 1;
+    for (uint32_t c0 = 0; c0 < slots; c0 += CHUNK) {
+        uint32_t n = slots - c0 < CHUNK ? slots - c0 : CHUNK;
+        a.slots = n;
+        a.acc = acc;
+        es_fb_sums_v6m(&a);
+        for (uint32_t i = c0 ? 0 : 1; i < n; ++i) {
+            out[c0 + i - 1] = es_tflm_sqrt64(acc[i]) >> shift;
+        }
     }
-    *unweighted = ((uint64_t)(int64_t)hu << 16) + lu;
-    return ((uint64_t)(int64_t)hw << 16) + lw;
 }
 #endif
 
@@ -95,6 +114,12 @@ void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shif
         return;
     }
     #endif
+    #if defined(__ARM_ARCH_6M__)
+    if (fe->fb_narrow) {
+        narrow_filterbank(fe, bins, shift, out);
+        return;
+    }
+    #endif
     uint64_t carried = 0;
     for (uint32_t c = 0; c <= fe->channels; ++c) {
         const es_fb_slot_t *slot = &fe->fb_plan[c];
@@ -102,11 +127,6 @@ void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shif
         const int16_t *ws = w + slot->weight, *us = u + slot->weight;
         const uint32_t count = slot->count;
         uint64_t acc_w, acc_u;
-        #if defined(__ARM_ARCH_6M__)
-        if (fe->fb_narrow) {
-            acc_w = carried + narrow_sum(b, ws, count, &acc_u, us);
-        } else
-        #endif
         {
             int64_t sw = 0, su = 0;
             for (uint32_t j = 0; j < count; ++j) {

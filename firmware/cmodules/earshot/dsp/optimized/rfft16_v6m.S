@@ -201,4 +201,110 @@ es_rfft16_r4_row_v6m:
     pop     {r4, r5, r6, r7, pc}
     .size   es_rfft16_r4_row_v6m, . - es_rfft16_r4_row_v6m
 
+// void es_rfft16_split_v6m(int16_t *buf, uint32_t n, const uint8_t *super)
+//   The real split's pairs k = 1 .. n/2 (zk = buf + 2k, zn = buf + 2(n - k) int16 values;
+//   super: the split twiddles, word k - 1 for pair k), as rfft16_v6m.c's loop:
+//     a = fix2(zk); b = (fix2(zn.re), fix2((int16)-zn.im)); f1 = a + b; f2 = a - b
+//     (|fix2| <= 16383: no wrap); t = cmul(f2, w) truncated to int16;
+//     zk = ((f1.re + t.re) >> 1, (f1.im + t.im) >> 1);
+//     zn = ((f1.re - t.re) >> 1, (t.im - f1.im) >> 1).
+// Registers: r8 = zk, r9 = zn, r10 = twiddle pointer, r11 = end (zk of the last pair + 4).
+
+// d = fix2(s) = ((s + 1) * 16384 - s) >> 15 (d != s)
+.macro FIX2 d, s
+    adds    \d, \s, #1
+    lsls    \d, \d, #14
+    subs    \d, \d, \s
+    asrs    \d, \d, #15
+.endm
+
+    .global es_rfft16_split_v6m
+    .type   es_rfft16_split_v6m, %function
+    .thumb_func
+es_rfft16_split_v6m:
+    push    {r4, r5, r6, r7, lr}
+    mov     r4, r8
+    mov     r5, r9
+    mov     r6, r10
+    mov     r7, r11
+    push    {r4, r5, r6, r7}
+    lsrs    r3, r1, #1              // n / 2 pairs
+    beq     .Lsplit_done
+    adds    r4, r0, #4
+    mov     r8, r4                  // zk = buf + 2
+    lsls    r3, r3, #2
+    adds    r3, r4, r3
+    mov     r11, r3                 // end
+    lsls    r1, r1, #2
+    adds    r1, r0, r1
+    subs    r1, r1, #4
+    mov     r9, r1                  // zn = buf + 2 (n - 1)
+    mov     r10, r2
+.Lsplit:
+    mov     r0, r8
+    ldr     r4, [r0]                // zk
+    mov     r1, r9
+    ldr     r6, [r1]                // zn
+    SPLIT   r5, r4                  // zk = (r5, r4)
+    SPLIT   r7, r6                  // zn = (r7, r6)
+    negs    r6, r6
+    sxth    r6, r6                  // (int16)-zn.im
+    FIX2    r0, r5                  // ar
+    FIX2    r5, r4                  // ai
+    FIX2    r4, r7                  // br
+    FIX2    r7, r6                  // bi
+    // f1 = a + b -> (r0, r5); f2 = a - b -> (r4, r7)
+    adds    r0, r0, r4
+    lsls    r4, r4, #1
+    subs    r4, r0, r4
+    adds    r5, r5, r7
+    lsls    r7, r7, #1
+    subs    r7, r5, r7
+    // park f1: r12 = f1.re, lr = f1.im
+    mov     r12, r0
+    mov     lr, r5
+    mov     r1, r10
+    ldr     r2, [r1]                // w
+    SPLIT   r3, r2                  // w = (r3, r2)
+    CMUL    r4, r7, r3, r2, r6      // t = (r6, r7)
+    sxth    r6, r6
+    sxth    r7, r7
+    mov     r0, r12
+    mov     r5, lr
+    // zk.re = (f1.re + t.re) >> 1 -> r0; zn.re = (f1.re - t.re) >> 1 -> r6
+    adds    r0, r0, r6
+    lsls    r6, r6, #1
+    subs    r6, r0, r6
+    asrs    r0, r0, #1
+    asrs    r6, r6, #1
+    // zk.im = (t.im + f1.im) >> 1 -> r7; zn.im = (t.im - f1.im) >> 1 -> r5
+    adds    r7, r7, r5
+    lsls    r5, r5, #1
+    subs    r5, r7, r5
+    asrs    r7, r7, #1
+    asrs    r5, r5, #1
+    mov     r1, r8
+    strh    r0, [r1]
+    strh    r7, [r1, #2]
+    mov     r2, r9
+    strh    r6, [r2]
+    strh    r5, [r2, #2]
+    adds    r1, r1, #4
+    mov     r8, r1
+    subs    r2, r2, #4
+    mov     r9, r2
+    movs    r3, #4
+    add     r10, r3
+    cmp     r1, r11
+    bhs     .Lsplit_done
+    b       .Lsplit
+.Lsplit_done:
+    pop     {r4, r5, r6, r7}
+    mov     r8, r4
+    mov     r9, r5
+    mov     r10, r6
+    mov     r11, r7
+    pop     {r4, r5, r6, r7, pc}
+    .size   es_rfft16_split_v6m, . - es_rfft16_split_v6m
+
 #endif

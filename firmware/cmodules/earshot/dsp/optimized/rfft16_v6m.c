@@ -47,6 +47,12 @@ typedef struct {
     uint32_t q; // bytes from f0 to f1
 } es_r4_row_t;
 void es_rfft16_r4_row_v6m(int16_t *f0, int16_t *end, const es_r4_row_t *row);
+// The real split's pairs k = 1 .. n/2 (rfft16_v6m.S, in assembly):
+//   zk = buf + 2k, zn = buf + 2(n - k); a = fix2(zk); b = (fix2(zn.re), fix2((int16)-zn.im));
+//   f1 = a + b; f2 = a - b (|fix2| <= 16383: neither wraps); w = super[k - 1];
+//   t = (int16)rnd15(cmul(f2, w)); zk = (f1 + t) >> 1; zn = ((f1.re - t.re) >> 1,
+//   (t.im - f1.im) >> 1).
+void es_rfft16_split_v6m(int16_t *buf, uint32_t n, const uint8_t *super);
 
 static inline void st(int16_t *p, int32_t re, int32_t im) {
     p[0] = (int16_t)re;
@@ -213,21 +219,7 @@ void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf, int pre_shift) {
     buf[1] = 0;
     buf[2 * n] = (int16_t)(dr - di);
     buf[2 * n + 1] = 0;
-    int16_t *zk = buf + 2, *zn = buf + 2 * (n - 1);
-    for (uint32_t k = 1; k <= n / 2; ++k, zk += 2, zn -= 2) {
-        uint32_t a = ldw(zk), b = ldw(zn);
-        int32_t ar = fix2(RE(a)), ai = fix2(IM(a));
-        // The reference negates zn.im in int16 (-(-32768) wraps) before fixdiv.
-        int32_t br = fix2(RE(b)), bi = fix2((int16_t)-IM(b));
-        // Sums and differences wrap to int16 (|.| may reach 2**15).
-        int32_t f1r = (int16_t)(ar + br), f1i = (int16_t)(ai + bi);
-        int32_t f2r = (int16_t)(ar - br), f2i = (int16_t)(ai - bi);
-        uint32_t w = super[k - 1];
-        int32_t tr = (int16_t)rnd15(f2r * RE(w) - f2i * IM(w));
-        int32_t ti = (int16_t)rnd15(f2r * IM(w) + f2i * RE(w));
-        st(zk, (f1r + tr) >> 1, (f1i + ti) >> 1);
-        st(zn, (f1r - tr) >> 1, (ti - f1i) >> 1);
-    }
+    es_rfft16_split_v6m(buf, n, (const uint8_t *)super);
 }
 
 #endif // ES_RFFT16_V6M

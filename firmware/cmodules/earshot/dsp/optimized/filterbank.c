@@ -80,6 +80,14 @@ typedef struct {
 } es_fb_sums_t;
 void es_fb_sums_v6m(es_fb_sums_t *a);
 
+// TFLM's rounded square root below 2**32 (filterbank_v6m.S, in assembly): as
+// es_tflm_sqrt64 (dsp/fixed_math.c) there.
+uint32_t es_tflm_sqrt32_v6m(uint32_t v);
+
+static inline uint32_t sqrt64(uint64_t v) {
+    return (v >> 32) ? es_tflm_sqrt64(v) : es_tflm_sqrt32_v6m((uint32_t)v);
+}
+
 #define CHUNK (16)
 
 static void narrow_filterbank(const es_fe_t *fe, const uint32_t *bins, int shift,
@@ -97,7 +105,7 @@ static void narrow_filterbank(const es_fe_t *fe, const uint32_t *bins, int shift
         a.acc = acc;
         es_fb_sums_v6m(&a);
         for (uint32_t i = c0 ? 0 : 1; i < n; ++i) {
-            out[c0 + i - 1] = es_tflm_sqrt64(acc[i]) >> shift;
+            out[c0 + i - 1] = sqrt64(acc[i]) >> shift;
         }
     }
 }

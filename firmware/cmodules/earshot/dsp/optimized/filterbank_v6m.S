@@ -134,4 +134,43 @@ es_fb_sums_v6m:
     pop     {r4, r5, r6, r7, pc}
     .size   es_fb_sums_v6m, . - es_fb_sums_v6m
 
+// uint32_t es_tflm_sqrt32_v6m(uint32_t v)
+//   TFLM's rounded square root of a 32-bit value (es_tflm_sqrt64 below 2**32): r =
+//   floor(sqrt(v)) digit by digit (two bits of v per step, the remainder kept), then r + 1
+//   if the remainder exceeds r and r < 0xFFFF.
+    .global es_tflm_sqrt32_v6m
+    .type   es_tflm_sqrt32_v6m, %function
+    .thumb_func
+es_tflm_sqrt32_v6m:
+    movs    r1, #0                  // root
+    movs    r2, #1
+    lsls    r2, r2, #30             // bit
+.Lskip:
+    cmp     r2, r0
+    bls     .Lroot
+    lsrs    r2, r2, #2
+    bne     .Lskip
+    movs    r0, #0                  // v < 1
+    bx      lr
+.Lroot:
+    adds    r3, r1, r2
+    lsrs    r1, r1, #1
+    cmp     r0, r3
+    blo     1f
+    subs    r0, r0, r3
+    adds    r1, r1, r2
+1:  lsrs    r2, r2, #2
+    bne     .Lroot
+    // r0 = remainder, r1 = root
+    cmp     r0, r1
+    bls     2f
+    ldr     r2, =0xFFFF
+    cmp     r1, r2
+    beq     2f
+    adds    r1, r1, #1
+2:  movs    r0, r1
+    bx      lr
+    .size   es_tflm_sqrt32_v6m, . - es_tflm_sqrt32_v6m
+    .ltorg
+
 #endif

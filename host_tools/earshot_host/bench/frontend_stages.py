@@ -143,19 +143,18 @@ def _c_bytes(name: str, data: bytes) -> str:
     return f"static const uint8_t {name}[] __attribute__((aligned(16))) = {{\n    {body},\n}};\n"
 
 
-def fe_data_c(fe: ModelFrontend, audio: np.ndarray) -> str:
-    """fe_data.c: fe_setup() fills an es_fe_t from the model's tables, and the audio."""
+def fe_data_c(fe: ModelFrontend, audio: np.ndarray, misalign: int = 0) -> str:
+    """fe_data.c: fe_setup() fills an es_fe_t from the model's tables (the model file
+    itself, placed `misalign` bytes past a 16-byte boundary), and the audio."""
     blob = fe.source.blob
     frontend = read_model(blob).metadata["frontend"]
     if frontend.get("type") != "tflm_micro":
         raise EarshotError(f"{fe.source.name}: the harness runs tflm_micro front ends only")
-    out = ['#include "dsp/dsp.h"\n']
+    out = ['#include "dsp/dsp.h"\n', _c_bytes("model", bytes(misalign) + blob)]
     setup = ["void fe_setup(es_fe_t *fe) {", "    fe->kind = ES_FE_TFLM;"]
-    for name, (offset, dtype, count) in sorted(frontend["tables"].items()):
+    for name, (offset, _dtype, count) in sorted(frontend["tables"].items()):
         field = TABLES[name]
-        width = 4 if dtype == "int32" else 2
-        out.append(_c_bytes(f"t_{name}", blob[offset : offset + width * count]))
-        setup.append(f"    fe->{field}.p = t_{name};")
+        setup.append(f"    fe->{field}.p = model + {misalign + offset};")
         setup.append(f"    fe->{field}.count = {count};")
     for name, value in sorted(frontend["scalars"].items()):
         if name in SCALARS:
@@ -174,11 +173,13 @@ def fe_data_c(fe: ModelFrontend, audio: np.ndarray) -> str:
     return "\n".join(out)
 
 
-def build(core: Core, fe: ModelFrontend, audio: np.ndarray, work: Path, kernels: str) -> Path:
+def build(
+    core: Core, fe: ModelFrontend, audio: np.ndarray, work: Path, kernels: str, misalign: int
+) -> Path:
     gcc = shutil.which("arm-none-eabi-gcc")
     if gcc is None:
         raise EarshotError("needs arm-none-eabi-gcc (make deps installs it)")
-    (work / "fe_data.c").write_text(fe_data_c(fe, audio))
+    (work / "fe_data.c").write_text(fe_data_c(fe, audio, misalign))
     sources = sorted((DSP / "dsp").glob("*.c"))
     sources += sorted((DSP / "dsp" / "optimized").glob("*.[cS]"))
     linker = HARNESS / ("rp2040.ld" if core.runner == "rp2040js" else "qemu.ld")
@@ -311,9 +312,9 @@ def check_frames(output: str, fe: ModelFrontend, audio: np.ndarray) -> int:
 
 
 def profile(
-    core: Core, fe: ModelFrontend, audio: np.ndarray, kernels: str, work: Path
+    core: Core, fe: ModelFrontend, audio: np.ndarray, kernels: str, work: Path, misalign: int = 0
 ) -> dict[str, Any]:
-    elf = build(core, fe, audio, work, kernels)
+    elf = build(core, fe, audio, work, kernels, misalign)
     funcs = functions(elf)
     run = run_rp2040js if core.runner == "rp2040js" else run_qemu
     output, hops, counts = run(elf, work, funcs)
@@ -364,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hops", type=int, default=12)
     parser.add_argument("--kernels", choices=["optimized", "reference"], default="optimized")
     parser.add_argument("--functions", action="store_true", help="also per function")
+    parser.add_argument(
+        "--misalign", type=int, default=0, help="place the model this many bytes off alignment"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
     try:
@@ -374,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             if name not in CORES:
                 raise EarshotError(f"unknown core {name!r} (known: {', '.join(CORES)})")
             with tempfile.TemporaryDirectory(prefix="fe_stages_") as tmp:
-                r = profile(CORES[name], fe, audio, args.kernels, Path(tmp))
+                r = profile(CORES[name], fe, audio, args.kernels, Path(tmp), args.misalign)
             results.append(r)
             print(
                 f"{name} ({args.kernels}): {r['per_hop']:,} {r['unit']} per hop "

@@ -177,7 +177,8 @@ const char *es_fe_check(const es_fe_t *fe, const es_tab_t **table);
 // Checks a gain-dependent pair (es_fe_t.log_offset_q16, eps_q): NULL or a message.
 const char *es_fe_check_gain(const es_fe_t *fe, int64_t log_offset_q16, int64_t eps_q);
 
-// Bytes of state memory the front end needs (8-byte aligned block).
+// Bytes of state memory the front end needs (8-byte aligned block), before es_fe_attach
+// (on ARMv6-M it includes copies of tables the model buffer holds misaligned).
 size_t es_fe_state_bytes(const es_fe_t *fe);
 // Points the state into mem (es_fe_state_bytes bytes, 8-byte aligned) and resets it.
 void es_fe_attach(es_fe_t *fe, void *mem);

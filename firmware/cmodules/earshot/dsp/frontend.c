@@ -2,6 +2,7 @@
 // TF framing of a hop stream (host: TflmMicroFrontend.feed, spectral_fixed.Framer) and the
 // TFLM frame (the MFCC and log-mel frames are in mfcc.c / logmel.c).
 
+#include <stddef.h>
 #include <string.h>
 
 #include "dsp/dsp.h"
@@ -222,9 +223,59 @@ static size_t plan_bytes(const es_fe_t *fe) {
     return fe->kind == ES_FE_TFLM ? round8((fe->channels + 1) * sizeof(es_fb_slot_t)) : 0;
 }
 
+// ARMv6-M faults on unaligned halfword and word loads, and its optimized TFLM stages read
+// their tables with them; a model buffer may sit at any address (a frozen `bytes` often
+// does). So there, a table not aligned as its stage reads it is copied into the state
+// (as TensorFlow's front end keeps its tables in RAM) and read from the copy.
+#if ES_TFLM_WINDOW_OPT && defined(__ARM_ARCH_6M__)
+#define RELOCATE (1)
+#else
+#define RELOCATE (0)
+#endif
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+#if RELOCATE
+// The TFLM tables the optimized stages load aligned (int16 elements), and the alignment
+// each needs: words of two elements (window pairs, complex twiddles), or halfwords.
+static const struct {
+    uint8_t offset; // of the es_tab_t in es_fe_t, in words
+    uint8_t align;
+} hot_tables[] = {
+    {offsetof(es_fe_t, win) / 4, 4},
+    {offsetof(es_fe_t, fft.twiddles) / 4, 4},
+    {offsetof(es_fe_t, fft.super_twiddles) / 4, 4},
+    {offsetof(es_fe_t, fft.perm) / 4, 2},
+    {offsetof(es_fe_t, fb_weights) / 4, 2},
+    {offsetof(es_fe_t, fb_unweights) / 4, 2},
+    {offsetof(es_fe_t, pcan_gain_lut) / 4, 2},
+    {offsetof(es_fe_t, log_lut) / 4, 2},
+};
+
+// Table i of hot_tables if it is not aligned as read, else NULL.
+static es_tab_t *misaligned(const es_fe_t *fe, size_t i) {
+    es_tab_t *t = (es_tab_t *)((uint32_t *)(void *)fe + hot_tables[i].offset);
+    return ((uintptr_t)t->p & (hot_tables[i].align - 1)) ? t : NULL;
+}
+#endif
+
+static size_t relocated_bytes(const es_fe_t *fe) {
+    size_t bytes = 0;
+    #if RELOCATE
+    for (size_t i = 0; fe->kind == ES_FE_TFLM && i < COUNT_OF(hot_tables); ++i) {
+        const es_tab_t *t = misaligned(fe, i);
+        bytes += t ? round8(t->count * sizeof(int16_t)) : 0;
+    }
+    #else
+    (void)fe;
+    #endif
+    return bytes;
+}
+
 size_t es_fe_state_bytes(const es_fe_t *fe) {
     size_t per_channel = fe->kind == ES_FE_TFLM ? 2 * sizeof(uint32_t) : sizeof(int64_t);
-    return frame_bytes(fe) + work_bytes(fe) + round8(fe->channels * per_channel) + plan_bytes(fe);
+    return frame_bytes(fe) + work_bytes(fe) + round8(fe->channels * per_channel) + plan_bytes(fe)
+           + relocated_bytes(fe);
 }
 
 void es_fe_attach(es_fe_t *fe, void *mem) {
@@ -241,7 +292,19 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     if (fe->kind == ES_FE_TFLM) {
         fe->noise = (uint32_t *)(void *)p;
         fe->signal = fe->noise + fe->channels;
-        fe->fb_plan = (es_fb_slot_t *)(void *)(p + round8(fe->channels * 2 * sizeof(uint32_t)));
+        p += round8(fe->channels * 2 * sizeof(uint32_t));
+        fe->fb_plan = (es_fb_slot_t *)(void *)p;
+        p += plan_bytes(fe);
+        #if RELOCATE
+        for (size_t i = 0; i < COUNT_OF(hot_tables); ++i) {
+            es_tab_t *t = misaligned(fe, i);
+            if (t) {
+                memcpy(p, t->p, t->count * sizeof(int16_t));
+                t->p = p;
+                p += round8(t->count * sizeof(int16_t));
+            }
+        }
+        #endif
         #if ES_TFLM_FILTERBANK_OPT
         es_tflm_filterbank_prepare(fe);
         #endif

@@ -40,14 +40,14 @@ static inline uint32_t ldw(const int16_t *p) {
 #define RE(w) ((int32_t)(int16_t)(w))
 #define IM(w) ((int32_t)(w) >> 16)
 
-// The radix-4 butterflies of one block from twiddle k on (rfft16_v6m.S, bfly4 in assembly).
+// The radix-4 butterflies of one block from twiddle k on (rfft16_bfly_v6m.S, bfly4 in assembly).
 typedef struct {
     const uint8_t *tw; // twiddle table
     uint32_t o, step; // byte offset of w1 in it; its growth per butterfly
     uint32_t q; // bytes from f0 to f1
 } es_r4_row_t;
 void es_rfft16_r4_row_v6m(int16_t *f0, int16_t *end, const es_r4_row_t *row);
-// The real split's pairs k = 1 .. n/2 (rfft16_v6m.S, in assembly):
+// The real split's pairs k = 1 .. n/2 (rfft16_bfly_v6m.S, in assembly):
 //   zk = buf + 2k, zn = buf + 2(n - k); a = fix2(zk); b = (fix2(zn.re), fix2((int16)-zn.im));
 //   f1 = a + b; f2 = a - b (|fix2| <= 16383: neither wraps); w = super[k - 1];
 //   t = (int16)rnd15(cmul(f2, w)); zk = (f1 + t) >> 1; zn = ((f1.re - t.re) >> 1,

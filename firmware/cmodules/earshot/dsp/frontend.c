@@ -225,9 +225,13 @@ static size_t plan_bytes(const es_fe_t *fe) {
 
 // ARMv6-M faults on unaligned halfword and word loads, and its optimized TFLM stages read
 // their tables with them; a model buffer may sit at any address (a frozen `bytes` often
-// does). So there, a table not aligned as its stage reads it is copied into the state
-// (as TensorFlow's front end keeps its tables in RAM) and read from the copy.
-#if ES_TFLM_WINDOW_OPT && defined(__ARM_ARCH_6M__)
+// does: MicroPython freezes it as a string literal). So there, a table not aligned as its
+// stage reads it is copied into the state (as TensorFlow's front end keeps its tables in
+// RAM; up to 4.8 KB for a 512-point FFT, 40 channels) and read from the copy. Parts with
+// a small heap (MICROPY_HEAP_SIZE below 64 KiB, where the port defines it) keep the
+// tables where they are: a stage whose table is misaligned runs the reference there.
+#if ES_TFLM_WINDOW_OPT && defined(__ARM_ARCH_6M__) \
+    && !(defined(MICROPY_HEAP_SIZE) && MICROPY_HEAP_SIZE < 65536)
 #define RELOCATE (1)
 #else
 #define RELOCATE (0)

@@ -344,6 +344,10 @@ def profile(
 
 def audio_of(args: argparse.Namespace, sample_rate: int, hop: int) -> np.ndarray:
     n = args.hops * hop
+    if args.repeat_hop:
+        # The hop python -m earshot_host.emulator_cycles feeds: bytes (i * 97 + 13) % 256.
+        one = np.frombuffer(bytes((i * 97 + 13) % 256 for i in range(2 * hop)), dtype="<i2")
+        return np.tile(one, args.hops).astype(np.int16)
     if args.noise is not None:
         rng = np.random.default_rng(1)
         return rng.integers(-args.noise, args.noise + 1, n).astype(np.int16)
@@ -363,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip", default="yes_1000ms", help="a clip of tests/data/audio/")
     parser.add_argument("--noise", type=int, help="uniform noise of this amplitude instead")
     parser.add_argument("--hops", type=int, default=12)
+    parser.add_argument(
+        "--repeat-hop", action="store_true", help="the hop emulator_cycles measures, repeated"
+    )
     parser.add_argument("--kernels", choices=["optimized", "reference"], default="optimized")
     parser.add_argument("--functions", action="store_true", help="also per function")
     parser.add_argument(

@@ -96,6 +96,15 @@ static inline uint32_t fixdiv_shifted(uint32_t x, int32_t k, int32_t pow2) {
     return r;
 }
 
+// The radix-4 butterflies of one block from twiddle k on (rfft16_bfly_dsp.S: bfly4 in
+// assembly, twiddles read per butterfly, any alignment).
+typedef struct {
+    const uint8_t *tw; // twiddle table
+    uint32_t o, step; // byte offset of w1 in it; its growth per butterfly
+    uint32_t q; // bytes from f0 to f1
+} es_r4_row_t;
+void es_rfft16_r4_row_dsp(int16_t *f0, int16_t *end, const es_r4_row_t *row);
+
 static void stages(const es_rfft_t *f, int16_t *buf, int pre) {
     const uint32_t n = f->n;
     int32_t s = (int32_t)f->stages - 1;
@@ -157,22 +166,13 @@ static void stages(const es_rfft_t *f, int16_t *buf, int pre) {
             }
             continue;
         }
-        if (fstride == 1) {
-            // The last stage: one butterfly per twiddle.
-            const uint8_t *w = f->twiddles.p;
-            for (uint32_t k = k0; k < m; ++k) {
-                bfly4(buf + 2 * k, m, es_rd_u32(w + 4 * k), es_rd_u32(w + 8 * k),
-                    es_rd_u32(w + 12 * k));
-            }
-            continue;
-        }
-        for (uint32_t k = k0; k < m; ++k) {
-            const uint32_t w1 = tw(&f->twiddles, k * fstride);
-            const uint32_t w2 = tw(&f->twiddles, 2 * k * fstride);
-            const uint32_t w3 = tw(&f->twiddles, 3 * k * fstride);
-            int16_t *f0 = buf + 2 * k;
-            for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
-                bfly4(f0, m, w1, w2, w3);
+        // The other radix-4 butterflies, block by block (rfft16_bfly_dsp.S: bfly4 in
+        // assembly).
+        if (k0 < m) {
+            const es_r4_row_t row = {f->twiddles.p, 4 * k0 * fstride, 4 * fstride, 4 * m};
+            int16_t *blk = buf;
+            for (uint32_t b = 0; b < fstride; ++b, blk += step) {
+                es_rfft16_r4_row_dsp(blk + 2 * k0, blk + 2 * m, &row);
             }
         }
     }

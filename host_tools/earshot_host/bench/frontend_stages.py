@@ -122,6 +122,8 @@ STAGES = {
     "es_fb_sums_v6m": "filterbank",
     "es_rfft16_r4_row_v6m": "fft",
     "es_rfft16_r4_row_dsp": "fft",
+    "es_rfft16_first_dsp": "fft",
+    "es_rfft16_split_dsp": "fft",
     "es_rfft16_split_v6m": "fft",
     "es_tflm_sqrt32_v6m": "filterbank sqrt",
     "es_tflm_sqrt64": "filterbank sqrt",

@@ -104,6 +104,13 @@ typedef struct {
     uint32_t q; // bytes from f0 to f1
 } es_r4_row_t;
 void es_rfft16_r4_row_dsp(int16_t *f0, int16_t *end, const es_r4_row_t *row);
+// The first stage's butterflies when they are radix 4 with m = 1 and unit twiddles, on
+// inputs each shifted left by log2(pow2) first (rfft16_bfly_dsp.S: bfly4 of
+// fixdiv_shifted values, in assembly).
+void es_rfft16_first_dsp(int16_t *buf, uint32_t blocks, int32_t pow2);
+// The real split's pairs k = 1 .. n/2 (rfft16_bfly_dsp.S: the loop of es_rfft16_run_simd
+// in assembly).
+void es_rfft16_split_dsp(int16_t *buf, uint32_t n, const uint8_t *super);
 
 static void stages(const es_rfft_t *f, int16_t *buf, int pre) {
     const uint32_t n = f->n;
@@ -112,14 +119,7 @@ static void stages(const es_rfft_t *f, int16_t *buf, int pre) {
         if ((uint16_t)es_tab_i16(&f->factors, 2 * s) == 4
             && (uint16_t)es_tab_i16(&f->factors, 2 * s + 1) == 1 && f->unit_twiddle0) {
             // The first stage (blocks of 4 values, twiddles (MAX, 0)) on shifted inputs.
-            const int32_t pow2 = 1 << pre;
-            int16_t *f0 = buf;
-            for (uint32_t b = 0; b < n / 4; ++b, f0 += 8) {
-                store4(f0, f0 + 2, f0 + 4, f0 + 6, (int32_t)fixdiv_shifted(ld(f0), K4, pow2),
-                    (int32_t)fixdiv_shifted(ld(f0 + 2), K4, pow2),
-                    (int32_t)fixdiv_shifted(ld(f0 + 4), K4, pow2),
-                    (int32_t)fixdiv_shifted(ld(f0 + 6), K4, pow2));
-            }
+            es_rfft16_first_dsp(buf, n / 4, 1 << pre);
             --s;
         } else {
             es_rfft16_shift(f, buf, pre);
@@ -187,22 +187,7 @@ void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf, int pre_shift) {
     buf[1] = 0;
     buf[2 * n] = (int16_t)(dr - di);
     buf[2 * n + 1] = 0;
-    for (uint32_t k = 1; k <= n / 2; ++k) {
-        int16_t *zk = buf + 2 * k;
-        int16_t *zn = buf + 2 * (n - k);
-        uint32_t vn = ld(zn);
-        // (zn.re, -zn.im), the negation wrapping as in int16
-        uint32_t conj = (vn & 0xFFFFu) | ((uint32_t)__ssub16(0, (int32_t)vn) & 0xFFFF0000u);
-        int32_t a = (int32_t)fixdiv(ld(zk), K2);
-        int32_t b = (int32_t)fixdiv(conj, K2);
-        int32_t f1 = __sadd16(a, b);
-        int32_t t = (int32_t)cmul((uint32_t)__ssub16(a, b), tw(&f->super_twiddles, k - 1));
-        // zk = (f1 + t) >> 1; zn = ((f1.re - t.re) >> 1, (t.im - f1.im) >> 1)
-        uint32_t x = ((uint32_t)f1 & 0xFFFFu) | ((uint32_t)t & 0xFFFF0000u);
-        uint32_t y = ((uint32_t)t & 0xFFFFu) | ((uint32_t)f1 & 0xFFFF0000u);
-        st(zk, (uint32_t)__shadd16(f1, t));
-        st(zn, (uint32_t)__shsub16((int32_t)x, (int32_t)y));
-    }
+    es_rfft16_split_dsp(buf, n, f->super_twiddles.p);
 }
 
 #endif // ES_RFFT16_SIMD

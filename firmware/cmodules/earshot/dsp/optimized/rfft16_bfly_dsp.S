@@ -99,4 +99,91 @@ es_rfft16_r4_row_dsp:
     pop     {r1, r4-r11, pc}
     .size   es_rfft16_r4_row_dsp, . - es_rfft16_r4_row_dsp
 
+// void es_rfft16_first_dsp(int16_t *buf, uint32_t blocks, int32_t pow2)
+//   The first stage when it is radix 4 with m = 1 (blocks of 4 consecutive values) and
+//   twiddle 0 is (MAX, 0) (its products are the identity there), on inputs still to be
+//   shifted left (pow2 = 2**shift; each half truncated to int16, the bottom half SMLAxB
+//   reads):  a = fixdiv(x << shift): SMULBB / SMULTB by pow2, then the halves' fixdiv.
+    .align 2
+    .global es_rfft16_first_dsp
+    .type   es_rfft16_first_dsp, %function
+    .thumb_func
+es_rfft16_first_dsp:
+    cmp     r1, #0
+    it      eq
+    bxeq    lr
+    push    {r4-r11, lr}
+    movw    r6, #8191
+    movt    r6, #16382
+    mov     r7, #16384
+    mov     r8, #32768
+1:
+    ldm     r0, {r3, r4, r5, r9}
+.irp x, r3, r4, r5, r9
+    smulbb  r10, \x, r2
+    smultb  r11, \x, r2
+    smlabb  r10, r10, r6, r7
+    smlabt  r11, r11, r6, r8
+    pkhtb   \x, r11, r10, asr #15
+.endr
+    sadd16  r10, r4, r9             // s3 = a1 + a3
+    ssub16  r4, r4, r9              // s4 = a1 - a3
+    sadd16  r11, r3, r5             // g0 = a0 + a2
+    ssub16  r9, r3, r5              // s5 = a0 - a2
+    sadd16  r3, r11, r10            // f0
+    ssub16  r5, r11, r10            // f2
+    sasx    r10, r9, r4             // f3 = (s5.re - s4.im, s5.im + s4.re)
+    ssax    r4, r9, r4              // f1 = (s5.re + s4.im, s5.im - s4.re)
+    stm     r0!, {r3, r4, r5, r10}
+    subs    r1, r1, #1
+    bne     1b
+    pop     {r4-r11, pc}
+    .size   es_rfft16_first_dsp, . - es_rfft16_first_dsp
+
+// void es_rfft16_split_dsp(int16_t *buf, uint32_t n, const uint8_t *super)
+//   The real split's pairs k = 1 .. n/2, as es_rfft16_run_simd's loop: zk = buf + 2k,
+//   zn = buf + 2(n - k) (int16 values); a = fixdiv(zk, 32767 / 2); b = fixdiv of
+//   (zn.re, -zn.im) (the negation wrapping: SSUB16 from 0, PKHBT); f1 = a + b;
+//   t = cmul(a - b, w) with w = super word k - 1 (any alignment);
+//   zk = (f1 + t) >> 1 (SHADD16); zn = ((f1.re - t.re) >> 1, (t.im - f1.im) >> 1)
+//   (SHSUB16 of (f1.re, t.im) and (t.re, f1.im)).
+    .align 2
+    .global es_rfft16_split_dsp
+    .type   es_rfft16_split_dsp, %function
+    .thumb_func
+es_rfft16_split_dsp:
+    lsrs    r3, r1, #1
+    it      eq
+    bxeq    lr
+    push    {r4-r11, lr}
+    add     r4, r0, #4              // zk
+    add     r5, r0, r1, lsl #2
+    sub     r5, r5, #4              // zn
+    movw    r6, #16383
+    movt    r6, #32766
+    mov     r7, #16384
+    mov     r8, #32768
+    mov     r9, #0
+1:
+    ldr     r10, [r4]
+    ldr     r11, [r5]
+    ssub16  r12, r9, r11
+    pkhbt   r11, r11, r12           // (zn.re, -zn.im)
+    FIXDIV  r10, r10, r12           // a
+    FIXDIV  r11, r11, r12           // b
+    sadd16  r12, r10, r11           // f1
+    ssub16  r10, r10, r11           // f2
+    ldr     r11, [r2], #4           // w
+    CMUL    r10, r10, r11, lr       // t
+    shadd16 r11, r12, r10
+    pkhbt   lr, r12, r10            // (f1.re, t.im)
+    pkhbt   r10, r10, r12           // (t.re, f1.im)
+    shsub16 lr, lr, r10
+    str     r11, [r4], #4
+    str     lr, [r5], #-4
+    subs    r3, r3, #1
+    bne     1b
+    pop     {r4-r11, pc}
+    .size   es_rfft16_split_dsp, . - es_rfft16_split_dsp
+
 #endif

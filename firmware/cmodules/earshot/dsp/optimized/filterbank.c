@@ -12,6 +12,7 @@
 // most 65535 (fb_narrow, checked by the plan; else the 64-bit sums are used).
 
 #include "dsp/dsp.h"
+#include "dsp/isqrt.h"
 
 #if ES_TFLM_FILTERBANK_OPT
 
@@ -111,6 +112,28 @@ static void narrow_filterbank(const es_fe_t *fe, const uint32_t *bins, int shift
 }
 #endif
 
+// es_tflm_sqrt64 (dsp/fixed_math.c), inline below 2**32 where the core has a fast root.
+static inline uint32_t root(uint64_t v) {
+    #if ES_ISQRT32
+    if ((v >> 32) == 0) {
+        uint32_t r = es_isqrt32((uint32_t)v);
+        uint32_t rem = (uint32_t)v - r * r;
+        return (rem > r && r != 0xFFFF) ? r + 1 : r;
+    }
+    #endif
+    return es_tflm_sqrt64(v);
+}
+
+// The energy of a bin, re * re + im * im as uint32 bits, for the int64 sums.
+static inline int32_t energy(uint32_t v) {
+    #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    return __builtin_arm_smuad((int32_t)v, (int32_t)v); // SMUAD wraps like the uint32 sum
+    #else
+    int32_t re = (int16_t)v, im = (int32_t)v >> 16;
+    return (int32_t)((uint32_t)(re * re) + (uint32_t)(im * im));
+    #endif
+}
+
 void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shift,
     uint32_t *out) {
     const uint32_t *bins = (const uint32_t *)(const void *)spectrum; // (re, im) words
@@ -138,9 +161,7 @@ void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shif
         {
             int64_t sw = 0, su = 0;
             for (uint32_t j = 0; j < count; ++j) {
-                uint32_t v = b[j];
-                int32_t re = (int16_t)v, im = (int32_t)v >> 16;
-                int32_t e = (int32_t)((uint32_t)(re * re) + (uint32_t)(im * im));
+                int32_t e = energy(b[j]);
                 sw += (int64_t)e * weight(ws, j);
                 su += (int64_t)e * weight(us, j);
             }
@@ -148,7 +169,7 @@ void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shif
             acc_u = (uint64_t)su;
         }
         if (c > 0) {
-            out[c - 1] = es_tflm_sqrt64(acc_w) >> shift;
+            out[c - 1] = root(acc_w) >> shift;
         }
         carried = acc_u;
     }

@@ -213,35 +213,22 @@ uint32_t es_tflm_log_scale(const es_fe_t *fe, uint32_t value);
 // The log scale of every channel's signal, and its int8 value to out (and raw, if not NULL).
 void es_tflm_log_out(const es_fe_t *fe, const uint32_t *signal, int8_t *out, uint8_t *raw);
 
-// Optimized TFLM stages (dsp/optimized/), chosen at build time; identical results. The
-// frame (es_tflm_frame) calls them through es_tflm_fb, _nr, _pcan, _log.
+// Optimized TFLM stages (dsp/optimized/), chosen at build time; identical results.
 #if !EARSHOT_KERNELS_REFERENCE
 #define ES_TFLM_WINDOW_OPT (1)
 // es_tflm_window, but the buffer is left unshifted when *pending (the shift) is set:
 // es_rfft16_pre applies it.
 int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending);
 #define ES_TFLM_FILTERBANK_OPT (1)
-#define ES_TFLM_STAGES_OPT (1)
 // Fills fe->fb_plan and fe->fb_narrow from the tables (es_fe_attach).
 void es_tflm_filterbank_prepare(es_fe_t *fe);
-// es_tflm_filterbank from the FFT's output (not overwritten) and the plan.
-void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shift,
-    uint32_t *out);
-void es_tflm_noise_reduction_opt(es_fe_t *fe, uint32_t *signal);
-void es_tflm_pcan_opt(const es_fe_t *fe, uint32_t *signal);
-void es_tflm_log_out_opt(const es_fe_t *fe, const uint32_t *signal, int8_t *out, uint8_t *raw);
-#define es_tflm_fb es_tflm_filterbank_opt
-#define es_tflm_nr es_tflm_noise_reduction_opt
-#define es_tflm_pc es_tflm_pcan_opt
-#define es_tflm_lo es_tflm_log_out_opt
+// From the FFT's output (not overwritten) to the frame's outputs: the filterbank (by the
+// plan), then noise reduction, PCAN, log scale and int8 mapping channel by channel.
+void es_tflm_channels_opt(es_fe_t *fe, const int16_t *spectrum, int shift, int8_t *out,
+    uint8_t *raw);
 #else
 #define ES_TFLM_WINDOW_OPT (0)
 #define ES_TFLM_FILTERBANK_OPT (0)
-#define ES_TFLM_STAGES_OPT (0)
-#define es_tflm_fb es_tflm_filterbank
-#define es_tflm_nr es_tflm_noise_reduction
-#define es_tflm_pc es_tflm_pcan
-#define es_tflm_lo es_tflm_log_out
 #endif
 
 // MFCC / log-mel stages (spectral.c): window + block normalization into the permuted FFT

@@ -410,8 +410,12 @@ void es_tflm_frame(es_fe_t *fe, int8_t *out, uint8_t *raw) {
     int shift = es_tflm_window(fe, buf);
     es_rfft16(&fe->fft, buf);
     #endif
-    es_tflm_fb(fe, buf, shift, fe->signal);
-    es_tflm_nr(fe, fe->signal);
-    es_tflm_pc(fe, fe->signal);
-    es_tflm_lo(fe, fe->signal, out, raw);
+    #if ES_TFLM_FILTERBANK_OPT
+    es_tflm_channels_opt(fe, buf, shift, out, raw);
+    #else
+    es_tflm_filterbank(fe, buf, shift, fe->signal);
+    es_tflm_noise_reduction(fe, fe->signal);
+    es_tflm_pcan(fe, fe->signal);
+    es_tflm_log_out(fe, fe->signal, out, raw);
+    #endif
 }

@@ -1,5 +1,6 @@
-// The TFLM filterbank (dsp/filterbank.c is the reference and the specification), with the
-// bin energies computed where they are used and a plan made once per front end
+// The TFLM filterbank (dsp/filterbank.c is the reference and the specification), and after
+// it, channel by channel, the stages that follow it (tflm_channel.h): the bin energies
+// computed where they are used, and a plan made once per front end
 // (es_tflm_filterbank_prepare, from es_fe_attach): each accumulation slot's entries cut to
 // those that can add anything, i.e. whose bin lies in [fb_start, fb_end) (other energies
 // are 0) without trailing (weight, unweight) = (0, 0) pairs.
@@ -13,6 +14,7 @@
 
 #include "dsp/dsp.h"
 #include "dsp/isqrt.h"
+#include "dsp/optimized/tflm_channel.h"
 
 #if ES_TFLM_FILTERBANK_OPT
 
@@ -91,8 +93,8 @@ static inline uint32_t sqrt64(uint64_t v) {
 
 #define CHUNK (16)
 
-static void narrow_filterbank(const es_fe_t *fe, const uint32_t *bins, int shift,
-    uint32_t *out) {
+static void narrow_channels(const es_fe_t *fe, const uint32_t *bins, int shift,
+    const es_chan_t *k) {
     const uint8_t *w = fe->fb_weights.p;
     uint64_t acc[CHUNK];
     es_fb_sums_t a = {
@@ -106,7 +108,7 @@ static void narrow_filterbank(const es_fe_t *fe, const uint32_t *bins, int shift
         a.acc = acc;
         es_fb_sums_v6m(&a);
         for (uint32_t i = c0 ? 0 : 1; i < n; ++i) {
-            out[c0 + i - 1] = sqrt64(acc[i]) >> shift;
+            es_chan_run(k, c0 + i - 1, sqrt64(acc[i]) >> shift);
         }
     }
 }
@@ -134,20 +136,28 @@ static inline int32_t energy(uint32_t v) {
     #endif
 }
 
-void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shift,
-    uint32_t *out) {
+void es_tflm_channels_opt(es_fe_t *fe, const int16_t *spectrum, int shift, int8_t *out,
+    uint8_t *raw) {
     const uint32_t *bins = (const uint32_t *)(const void *)spectrum; // (re, im) words
     const int16_t *w = (const int16_t *)(const void *)fe->fb_weights.p;
     const int16_t *u = (const int16_t *)(const void *)fe->fb_unweights.p;
+    bool ready = es_chan_ready(fe);
     #if !EARSHOT_LE_UNALIGNED_OK
-    if (((uintptr_t)w | (uintptr_t)u) & 1) {
-        es_tflm_filterbank(fe, spectrum, shift, out);
+    ready = ready && !(((uintptr_t)w | (uintptr_t)u) & 1);
+    #endif
+    if (!ready) {
+        // Tables this core cannot read as the stages do (misaligned, not relocated).
+        es_tflm_filterbank(fe, spectrum, shift, fe->signal);
+        es_tflm_noise_reduction(fe, fe->signal);
+        es_tflm_pcan(fe, fe->signal);
+        es_tflm_log_out(fe, fe->signal, out, raw);
         return;
     }
-    #endif
+    es_chan_t k;
+    es_chan_setup(&k, fe, out, raw);
     #if defined(__ARM_ARCH_6M__)
     if (fe->fb_narrow) {
-        narrow_filterbank(fe, bins, shift, out);
+        narrow_channels(fe, bins, shift, &k);
         return;
     }
     #endif
@@ -157,21 +167,16 @@ void es_tflm_filterbank_opt(const es_fe_t *fe, const int16_t *spectrum, int shif
         const uint32_t *b = bins + slot->bin;
         const int16_t *ws = w + slot->weight, *us = u + slot->weight;
         const uint32_t count = slot->count;
-        uint64_t acc_w, acc_u;
-        {
-            int64_t sw = 0, su = 0;
-            for (uint32_t j = 0; j < count; ++j) {
-                int32_t e = energy(b[j]);
-                sw += (int64_t)e * weight(ws, j);
-                su += (int64_t)e * weight(us, j);
-            }
-            acc_w = carried + (uint64_t)sw;
-            acc_u = (uint64_t)su;
+        int64_t sw = 0, su = 0;
+        for (uint32_t j = 0; j < count; ++j) {
+            int32_t e = energy(b[j]);
+            sw += (int64_t)e * weight(ws, j);
+            su += (int64_t)e * weight(us, j);
         }
         if (c > 0) {
-            out[c - 1] = root(acc_w) >> shift;
+            es_chan_run(&k, c - 1, root(carried + (uint64_t)sw) >> shift);
         }
-        carried = acc_u;
+        carried = (uint64_t)su;
     }
 }
 

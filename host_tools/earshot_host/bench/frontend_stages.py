@@ -121,6 +121,8 @@ STAGES = {
     "es_tflm_channels_opt": "filterbank + channels",
     "narrow_channels": "filterbank + channels",
     "es_fb_sums_v6m": "filterbank + channels",
+    "es_fb_sums_dsp": "filterbank + channels",
+    "sums_then_channels": "filterbank + channels",
     "es_rfft16_r4_row_v6m": "fft",
     "es_rfft16_r4_row_dsp": "fft",
     "es_rfft16_first_dsp": "fft",

@@ -56,74 +56,13 @@ void es_tflm_filterbank_prepare(es_fe_t *fe) {
 }
 
 // Weight j of a table: any alignment where the core loads halfwords from any address,
-// else 2-byte aligned (es_tflm_filterbank_opt checks).
+// else 2-byte aligned (es_tflm_channels_opt checks).
 static inline int32_t weight(const int16_t *t, uint32_t j) {
     #if EARSHOT_LE_UNALIGNED_OK
     return (int16_t)es_rd_u16((const uint8_t *)(const void *)t + 2 * j);
     #else
     return t[j];
     #endif
-}
-
-#if defined(__ARM_ARCH_6M__)
-// The narrow sums of consecutive slots (filterbank_v6m.S, in assembly), for each slot:
-//   for each entry j: v = bins[bin + j]; re = (int16)v; im = (int32)v >> 16;
-//     e = (uint32)(re * re) + (uint32)(im * im); el = e & 0xFFFF; eh = (int32)e >> 16;
-//     lw += el * w[weight + j]; hw += eh * w[weight + j]; lu, hu likewise with u;
-// with u = w + du bytes. Then sum(e * w) = hw * 2**16 + lw exactly (fb_narrow: weights
-// >= 0, at most 65535 per slot, so |hw| < 2**31 and lw < 2**32).
-typedef struct {
-    const es_fb_slot_t *plan; // moves on
-    uint32_t slots; // counts down
-    const uint32_t *bins;
-    const uint16_t *w;
-    int32_t du;
-    uint64_t *acc; // one per slot; moves on
-    uint64_t carried; // the unweighted sum of the slot before
-} es_fb_sums_t;
-void es_fb_sums_v6m(es_fb_sums_t *a);
-
-// TFLM's rounded square root below 2**32 (filterbank_v6m.S, in assembly): as
-// es_tflm_sqrt64 (dsp/fixed_math.c) there.
-uint32_t es_tflm_sqrt32_v6m(uint32_t v);
-
-static inline uint32_t sqrt64(uint64_t v) {
-    return (v >> 32) ? es_tflm_sqrt64(v) : es_tflm_sqrt32_v6m((uint32_t)v);
-}
-
-#define CHUNK (16)
-
-static void narrow_channels(const es_fe_t *fe, const uint32_t *bins, int shift,
-    const es_chan_t *k) {
-    const uint8_t *w = fe->fb_weights.p;
-    uint64_t acc[CHUNK];
-    es_fb_sums_t a = {
-        fe->fb_plan, 0, bins, (const uint16_t *)(const void *)w,
-        (int32_t)(fe->fb_unweights.p - w), acc, 0,
-    };
-    const uint32_t slots = fe->channels + 1;
-    for (uint32_t c0 = 0; c0 < slots; c0 += CHUNK) {
-        uint32_t n = slots - c0 < CHUNK ? slots - c0 : CHUNK;
-        a.slots = n;
-        a.acc = acc;
-        es_fb_sums_v6m(&a);
-        for (uint32_t i = c0 ? 0 : 1; i < n; ++i) {
-            es_chan_run(k, c0 + i - 1, sqrt64(acc[i]) >> shift);
-        }
-    }
-}
-#endif
-
-// es_tflm_sqrt64 (dsp/fixed_math.c), inline below 2**32 where the core has a fast root.
-static inline uint32_t root(uint64_t v) {
-    #if ES_ISQRT32
-    if ((v >> 32) == 0) {
-        uint32_t r = es_isqrt32((uint32_t)v);
-        uint32_t rem = (uint32_t)v - r * r;
-        return (rem > r && r != 0xFFFF) ? r + 1 : r;
-    }
-    #endif
-    return es_tflm_sqrt64(v);
 }
 
 // The energy of a bin, re * re + im * im as uint32 bits, for the int64 sums.
@@ -135,6 +74,75 @@ static inline int32_t energy(uint32_t v) {
     return (int32_t)((uint32_t)(re * re) + (uint32_t)(im * im));
     #endif
 }
+
+// The sums of consecutive slots in assembly, the C loop of es_tflm_channels_opt below:
+// acc = carried + sum(e * w) per slot, carried = sum(e * u) for the next (int64 sums,
+// stored as their uint64 values modulo 2**64).
+//   ARMv7E-M (filterbank_dsp.S): SMUAD energies, SMLAL sums.
+//   ARMv6-M (filterbank_v6m.S), where fb_narrow: each energy (uint32) split into halves,
+//   e = eh * 2**16 + el (el = e & 0xFFFF, eh = (int32)e >> 16), with lw += el * w and
+//   hw += eh * w in 32 bits (likewise lu, hu); then sum(e * w) = hw * 2**16 + lw exactly,
+//   weights being >= 0 with at most 65535 per slot (so |hw| < 2**31 and lw < 2**32).
+typedef struct {
+    const es_fb_slot_t *plan; // moves on
+    uint32_t slots; // counts down
+    const uint32_t *bins;
+    const uint16_t *w;
+    int32_t du; // bytes from a weight to its unweight
+    uint64_t *acc; // one per slot; moves on
+    uint64_t carried; // the unweighted sum of the slot before
+} es_fb_sums_t;
+
+#if defined(__ARM_ARCH_6M__)
+void es_fb_sums_v6m(es_fb_sums_t *a);
+#define SUMS(fe) ((fe)->fb_narrow ? es_fb_sums_v6m : NULL)
+// TFLM's rounded square root below 2**32 (filterbank_v6m.S, in assembly): as
+// es_tflm_sqrt64 (dsp/fixed_math.c) there.
+uint32_t es_tflm_sqrt32_v6m(uint32_t v);
+#elif defined(__ARM_ARCH_7EM__)
+void es_fb_sums_dsp(es_fb_sums_t *a);
+#define SUMS(fe) es_fb_sums_dsp
+#endif
+
+// es_tflm_sqrt64 (dsp/fixed_math.c), quicker below 2**32 where the core allows.
+static inline uint32_t root(uint64_t v) {
+    #if defined(__ARM_ARCH_6M__)
+    if ((v >> 32) == 0) {
+        return es_tflm_sqrt32_v6m((uint32_t)v);
+    }
+    #elif ES_ISQRT32
+    if ((v >> 32) == 0) {
+        uint32_t r = es_isqrt32((uint32_t)v);
+        uint32_t rem = (uint32_t)v - r * r;
+        return (rem > r && r != 0xFFFF) ? r + 1 : r;
+    }
+    #endif
+    return es_tflm_sqrt64(v);
+}
+
+#ifdef SUMS
+#define CHUNK (16)
+
+static void sums_then_channels(const es_fe_t *fe, void (*sums)(es_fb_sums_t *),
+    const uint32_t *bins, int shift, const es_chan_t *k) {
+    const uint8_t *w = fe->fb_weights.p;
+    uint64_t acc[CHUNK];
+    es_fb_sums_t a = {
+        fe->fb_plan, 0, bins, (const uint16_t *)(const void *)w,
+        (int32_t)(fe->fb_unweights.p - w), acc, 0,
+    };
+    const uint32_t slots = fe->channels + 1;
+    for (uint32_t c0 = 0; c0 < slots; c0 += CHUNK) {
+        uint32_t n = slots - c0 < CHUNK ? slots - c0 : CHUNK;
+        a.slots = n;
+        a.acc = acc;
+        sums(&a);
+        for (uint32_t i = c0 ? 0 : 1; i < n; ++i) {
+            es_chan_run(k, c0 + i - 1, root(acc[i]) >> shift);
+        }
+    }
+}
+#endif
 
 void es_tflm_channels_opt(es_fe_t *fe, const int16_t *spectrum, int shift, int8_t *out,
     uint8_t *raw) {
@@ -155,9 +163,10 @@ void es_tflm_channels_opt(es_fe_t *fe, const int16_t *spectrum, int shift, int8_
     }
     es_chan_t k;
     es_chan_setup(&k, fe, out, raw);
-    #if defined(__ARM_ARCH_6M__)
-    if (fe->fb_narrow) {
-        narrow_channels(fe, bins, shift, &k);
+    #ifdef SUMS
+    void (*sums)(es_fb_sums_t *) = SUMS(fe);
+    if (sums) {
+        sums_then_channels(fe, sums, bins, shift, &k);
         return;
     }
     #endif

@@ -112,6 +112,7 @@ HELPER = re.compile(
 STAGES = {
     "es_tflm_window": "window",
     "es_tflm_window_opt": "window",
+    "es_window_pairs_v6m": "window",
     "es_rfft16_run": "fft",
     "es_rfft16_run_simd": "fft",
     "es_rfft16_run_v6m": "fft",

@@ -14,9 +14,21 @@
 
 EARSHOT_OPT_SPEED
 
+#if defined(__ARM_ARCH_6M__)
+typedef struct {
+    const uint32_t *x, *win;
+    const uint16_t *perm;
+    uint32_t *out;
+    uint32_t pairs;
+} es_window_args_t;
+uint32_t es_window_pairs_v6m(const es_window_args_t *a);
+#endif
+
+#if !defined(__ARM_ARCH_6M__)
 static inline uint32_t abs32(int32_t v) {
     return (uint32_t)(v < 0 ? -v : v);
 }
+#endif
 
 int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending) {
     const uint32_t size = fe->window, n = fe->fft.n;
@@ -34,14 +46,16 @@ int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending) {
     uint32_t *out = (uint32_t *)(void *)buf;
     const uint32_t pairs = size / 2;
     uint32_t bits = 0;
+    #if defined(__ARM_ARCH_6M__)
+    // The loop below in assembly (window_v6m.S).
+    const es_window_args_t args = {
+        x, (const uint32_t *)(const void *)win, (const uint16_t *)(const void *)perm, out, pairs,
+    };
+    bits = es_window_pairs_v6m(&args);
+    #else
     for (uint32_t i = 0; i < pairs; ++i) {
         uint32_t xs = x[i];
-        uint32_t ws;
-        #if EARSHOT_LE_UNALIGNED_OK
-        ws = es_rd_u32(win + 4 * i);
-        #else
-        ws = ((const uint32_t *)(const void *)win)[i];
-        #endif
+        uint32_t ws = es_rd_u32(win + 4 * i);
         uint32_t w;
         #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
         // Both products as int16 lanes (PKHBT takes bits 12..27 of the second); |lane| by
@@ -61,12 +75,9 @@ int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending) {
         bits |= abs32(w0) | abs32(w1);
         w = ((uint32_t)w0 & 0xFFFF) | ((uint32_t)w1 << 16);
         #endif
-        #if EARSHOT_LE_UNALIGNED_OK
         out[es_rd_u16(perm + 2 * i)] = w;
-        #else
-        out[((const uint16_t *)(const void *)perm)[i]] = w;
-        #endif
     }
+    #endif
     for (uint32_t i = pairs; i < n; ++i) {
         #if EARSHOT_LE_UNALIGNED_OK
         out[es_rd_u16(perm + 2 * i)] = 0;

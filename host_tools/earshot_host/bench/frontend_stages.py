@@ -129,6 +129,7 @@ STAGES = {
     "es_rfft16_first_dsp": "fft",
     "es_rfft16_split_dsp": "fft",
     "es_rfft16_split_v6m": "fft",
+    "es_rfft16_first_v6m": "fft",
     "es_tflm_sqrt32_v6m": "filterbank sqrt",
     "es_tflm_sqrt64": "filterbank sqrt",
     "es_tflm_noise_reduction": "noise reduction",

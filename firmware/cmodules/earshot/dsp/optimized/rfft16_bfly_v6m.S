@@ -307,4 +307,112 @@ es_rfft16_split_v6m:
     pop     {r4, r5, r6, r7, pc}
     .size   es_rfft16_split_v6m, . - es_rfft16_split_v6m
 
+// void es_rfft16_first_v6m(int16_t *buf, int16_t *end, uint32_t sh)
+//   The first stage when it is radix 4 with m = 1 (blocks of 4 consecutive values) and
+//   twiddle 0 is (MAX, 0) (products that are the identity there), on inputs still to be
+//   shifted left by sh - 16 (each half truncated to int16: re = (v << sh) >> 16,
+//   im = ((v >> 16) << sh) >> 16), as rfft16_v6m.c's first_unit_shifted:
+//   a = fix4(shifted input); s3 = a1 + a3; s4 = a1 - a3; g0 = a0 + a2; s5 = a0 - a2;
+//   f0 = g0 + s3; f2 = g0 - s3; f1 = (s5.re + s4.im, s5.im - s4.re);
+//   f3 = (s5.re - s4.im, s5.im + s4.re).
+// Registers: r0 block, r1 sh, r8 r9 park s3, r10 end, r11 sh.
+
+// Shifted halves of the word w: re into d, im into w (d != w).
+.macro SHIFTED d, w
+    mov     \d, \w
+    lsls    \d, r1
+    asrs    \d, \d, #16
+    lsrs    \w, \w, #16
+    lsls    \w, r1
+    asrs    \w, \w, #16
+.endm
+
+    .global es_rfft16_first_v6m
+    .type   es_rfft16_first_v6m, %function
+    .thumb_func
+es_rfft16_first_v6m:
+    push    {r4, r5, r6, r7, lr}
+    mov     r4, r8
+    mov     r5, r9
+    mov     r6, r10
+    mov     r7, r11
+    push    {r4, r5, r6, r7}
+    mov     r10, r1
+    mov     r11, r2
+    mov     r1, r2
+    cmp     r0, r10
+    bhs     .Lfirst_done
+.Lfirst:
+    // s0 = fix4(f1) -> (r4, r3); s2 = fix4(f3) -> (r6, r5)
+    ldr     r2, [r0, #4]
+    SHIFTED r3, r2
+    FIX4    r4, r3
+    FIX4    r3, r2
+    ldr     r2, [r0, #12]
+    SHIFTED r5, r2
+    FIX4    r6, r5
+    FIX4    r5, r2
+    // s3 = s0 + s2 -> (r4, r3), parked; s4 = s0 - s2 -> (r6, r5)
+    adds    r4, r4, r6
+    lsls    r6, r6, #1
+    subs    r6, r4, r6
+    adds    r3, r3, r5
+    lsls    r5, r5, #1
+    subs    r5, r3, r5
+    mov     r8, r4
+    mov     r9, r3
+    // a2 = fix4(f2) -> (r4, r3); a0 = fix4(f0) -> (r1, r7)
+    ldr     r2, [r0, #8]
+    SHIFTED r3, r2
+    FIX4    r4, r3
+    FIX4    r3, r2
+    ldr     r2, [r0]
+    SHIFTED r7, r2
+    FIX4    r1, r7
+    FIX4    r7, r2
+    // g0 = a0 + a2 -> (r1, r7); s5 = a0 - a2 -> (r4, r3)
+    adds    r1, r1, r4
+    lsls    r4, r4, #1
+    subs    r4, r1, r4
+    adds    r7, r7, r3
+    lsls    r3, r3, #1
+    subs    r3, r7, r3
+    // f1 -> (r4, r3); f3 -> (r5, r6)
+    adds    r4, r4, r5
+    lsls    r5, r5, #1
+    subs    r5, r4, r5
+    subs    r3, r3, r6
+    lsls    r6, r6, #1
+    adds    r6, r3, r6
+    strh    r4, [r0, #4]
+    strh    r3, [r0, #6]
+    strh    r5, [r0, #12]
+    strh    r6, [r0, #14]
+    // f0 = g0 + s3 -> (r1, r7); f2 = g0 - s3 -> (r2, r5)
+    mov     r2, r8
+    mov     r5, r9
+    adds    r1, r1, r2
+    lsls    r2, r2, #1
+    subs    r2, r1, r2
+    adds    r7, r7, r5
+    lsls    r5, r5, #1
+    subs    r5, r7, r5
+    strh    r1, [r0]
+    strh    r7, [r0, #2]
+    strh    r2, [r0, #8]
+    strh    r5, [r0, #10]
+    adds    r0, r0, #16
+    mov     r1, r11
+    cmp     r0, r10
+    bhs     .Lfirst_done
+    b       .Lfirst
+.Lfirst_done:
+    pop     {r4, r5, r6, r7}
+    mov     r8, r4
+    mov     r9, r5
+    mov     r10, r6
+    mov     r11, r7
+    pop     {r4, r5, r6, r7, pc}
+    .size   es_rfft16_first_v6m, . - es_rfft16_first_v6m
+
 #endif

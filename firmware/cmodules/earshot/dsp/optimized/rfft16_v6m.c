@@ -53,6 +53,11 @@ void es_rfft16_r4_row_v6m(int16_t *f0, int16_t *end, const es_r4_row_t *row);
 //   t = (int16)rnd15(cmul(f2, w)); zk = (f1 + t) >> 1; zn = ((f1.re - t.re) >> 1,
 //   (t.im - f1.im) >> 1).
 void es_rfft16_split_v6m(int16_t *buf, uint32_t n, const uint8_t *super);
+// The first stage when it is radix 4 with m = 1 (blocks of 4 values) and twiddle 0 is
+// (MAX, 0), on inputs still to be shifted left by sh - 16 (rfft16_bfly_v6m.S: bfly4_unit
+// in assembly, each input word w read as re = (w << sh) >> 16, im = ((w >> 16) << sh)
+// >> 16, the int16 truncation of the shift).
+void es_rfft16_first_v6m(int16_t *buf, int16_t *end, uint32_t sh);
 
 static inline void st(int16_t *p, int32_t re, int32_t im) {
     p[0] = (int16_t)re;
@@ -126,38 +131,13 @@ static inline __attribute__((always_inline)) void bfly2(int16_t *f0, uint32_t q,
     st(f0, ar + tr, ai + ti);
 }
 
-// The first stage's radix-4 butterflies of (MAX, 0) twiddles (m = 1: blocks of 4 values)
-// on inputs still to be shifted left by pre (and truncated to int16).
-static void first_unit_shifted(int16_t *buf, uint32_t blocks, int pre) {
-    const uint32_t sh = 16 + (uint32_t)pre;
-    for (uint32_t b = 0; b < blocks; ++b, buf += 8) {
-        uint32_t v;
-        v = ldw(buf + 2);
-        int32_t s0r = fix4((int32_t)(v << sh) >> 16), s0i = fix4((int32_t)((v >> 16) << sh) >> 16);
-        v = ldw(buf + 6);
-        int32_t s2r = fix4((int32_t)(v << sh) >> 16), s2i = fix4((int32_t)((v >> 16) << sh) >> 16);
-        int32_t s3r = s0r + s2r, s3i = s0i + s2i;
-        int32_t s4r = s0r - s2r, s4i = s0i - s2i;
-        v = ldw(buf + 4);
-        int32_t s1r = fix4((int32_t)(v << sh) >> 16), s1i = fix4((int32_t)((v >> 16) << sh) >> 16);
-        v = ldw(buf);
-        int32_t a0r = fix4((int32_t)(v << sh) >> 16), a0i = fix4((int32_t)((v >> 16) << sh) >> 16);
-        int32_t g0r = a0r + s1r, g0i = a0i + s1i;
-        int32_t s5r = a0r - s1r, s5i = a0i - s1i;
-        st(buf, g0r + s3r, g0i + s3i);
-        st(buf + 4, g0r - s3r, g0i - s3i);
-        st(buf + 2, s5r + s4i, s5i - s4r);
-        st(buf + 6, s5r - s4i, s5i + s4r);
-    }
-}
-
 static void stages(const es_rfft_t *f, int16_t *buf, const uint32_t *tw, int pre) {
     const uint32_t n = f->n;
     int32_t s = (int32_t)f->stages - 1;
     if (pre) {
         if ((uint16_t)es_tab_i16(&f->factors, 2 * s) == 4
             && (uint16_t)es_tab_i16(&f->factors, 2 * s + 1) == 1 && f->unit_twiddle0) {
-            first_unit_shifted(buf, n / 4, pre);
+            es_rfft16_first_v6m(buf, buf + 2 * n, 16 + (uint32_t)pre);
             --s;
         } else {
             es_rfft16_shift(f, buf, pre);

@@ -115,15 +115,14 @@ void es_rfft16_split_dsp(int16_t *buf, uint32_t n, const uint8_t *super);
 static void stages(const es_rfft_t *f, int16_t *buf, int pre) {
     const uint32_t n = f->n;
     int32_t s = (int32_t)f->stages - 1;
-    if (pre) {
-        if ((uint16_t)es_tab_i16(&f->factors, 2 * s) == 4
-            && (uint16_t)es_tab_i16(&f->factors, 2 * s + 1) == 1 && f->unit_twiddle0) {
-            // The first stage (blocks of 4 values, twiddles (MAX, 0)) on shifted inputs.
+    // The first stage, when it has blocks of 4 values (radix 4, m = 1) and twiddle 0 is
+    // (MAX, 0), shifts its inputs as it loads them; otherwise a pass of its own does.
+    if ((uint16_t)es_tab_i16(&f->factors, 2 * s) == 4
+        && (uint16_t)es_tab_i16(&f->factors, 2 * s + 1) == 1 && f->unit_twiddle0) {
             es_rfft16_first_dsp(buf, n / 4, 1 << pre);
-            --s;
-        } else {
-            es_rfft16_shift(f, buf, pre);
-        }
+        --s;
+    } else if (pre) {
+        es_rfft16_shift(f, buf, pre);
     }
     for (; s >= 0; --s) {
         const uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);

@@ -20,6 +20,20 @@
 
 EARSHOT_OPT_SPEED
 
+#if ES_OPT_NO_MULL
+// opt_math.h: bit_length(i) for i = 0..255.
+#define L2(n) n, n
+#define L4(n) L2(n), L2(n)
+#define L8(n) L4(n), L4(n)
+#define L16(n) L8(n), L8(n)
+#define L32(n) L16(n), L16(n)
+#define L64(n) L32(n), L32(n)
+#define L128(n) L64(n), L64(n)
+const uint8_t es_opt_bit_lengths[256] = {
+    0, 1, L2(2), L4(3), L8(4), L16(5), L32(6), L64(7), L128(8),
+};
+#endif
+
 void es_tflm_filterbank_prepare(es_fe_t *fe) {
     const uint32_t start = fe->fb_start, end = fe->fb_end;
     bool narrow = true;

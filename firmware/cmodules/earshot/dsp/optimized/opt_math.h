@@ -13,8 +13,10 @@
 #endif
 
 // bit_length(v): 0 for 0, else floor(log2 v) + 1.
-static inline int es_opt_bit_length(uint32_t v) {
+static inline __attribute__((always_inline)) int es_opt_bit_length(uint32_t v) {
     #if ES_OPT_NO_MULL
+    // No CLZ: two halvings and a table of the bit lengths of 0..255.
+    extern const uint8_t es_opt_bit_lengths[256];
     int n = 0;
     if (v >> 16) {
         v >>= 16;
@@ -24,12 +26,7 @@ static inline int es_opt_bit_length(uint32_t v) {
         v >>= 8;
         n += 8;
     }
-    if (v >> 4) {
-        v >>= 4;
-        n += 4;
-    }
-    static const uint8_t lengths[16] = {0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4};
-    return n + lengths[v];
+    return n + es_opt_bit_lengths[v];
     #else
     return v ? 32 - __builtin_clz(v) : 0;
     #endif

@@ -90,7 +90,7 @@ static inline void es_chan_setup(es_chan_t *k, es_fe_t *fe, int8_t *out, uint8_t
 }
 
 // Noise reduction of channel i (smoothing even / odd by channel).
-static inline uint32_t es_chan_nr(const es_chan_t *k, uint32_t i, uint32_t sig) {
+static inline __attribute__((always_inline)) uint32_t es_chan_nr(const es_chan_t *k, uint32_t i, uint32_t sig) {
     const uint32_t smoothing = (i & 1) ? k->odd : k->even;
     const uint32_t scaled = sig << k->nr_bits;
     uint32_t estimate = es_opt_mix_shr14(scaled, smoothing, k->noise[i], (1u << 14) - smoothing);
@@ -119,7 +119,7 @@ static inline uint32_t es_chan_snr(uint32_t sig, uint32_t gain, uint32_t shift) 
 // PCAN of channel i: gain from its noise estimate ("wide dynamic function"), then the
 // soft compression. A negative gain (a table entry below zero: TensorFlow multiplies its
 // unsigned 32-bit form) takes the 64-bit product.
-static inline uint32_t es_chan_pcan(const es_chan_t *k, uint32_t i, uint32_t sig) {
+static inline __attribute__((always_inline)) uint32_t es_chan_pcan(const es_chan_t *k, uint32_t i, uint32_t sig) {
     const uint32_t x = k->noise[i];
     const uint8_t *lut = k->gain_lut;
     int32_t gain;
@@ -148,7 +148,7 @@ static inline uint32_t es_chan_pcan(const es_chan_t *k, uint32_t i, uint32_t sig
 }
 
 // The log scale of a channel's signal (before the log correction shift).
-static inline uint32_t es_chan_log(const es_chan_t *k, uint32_t sig) {
+static inline __attribute__((always_inline)) uint32_t es_chan_log(const es_chan_t *k, uint32_t sig) {
     const uint32_t value = sig << k->log_bits;
     if (value <= 1) {
         return 0;
@@ -175,7 +175,7 @@ static inline uint32_t es_chan_log(const es_chan_t *k, uint32_t sig) {
 }
 
 // Channel i's raw value and int8 feature to the outputs.
-static inline void es_chan_out(const es_chan_t *k, uint32_t i, uint32_t value) {
+static inline __attribute__((always_inline)) void es_chan_out(const es_chan_t *k, uint32_t i, uint32_t value) {
     if (k->raw) {
         k->raw[2 * i] = (uint8_t)value;
         k->raw[2 * i + 1] = (uint8_t)(value >> 8);

@@ -137,22 +137,12 @@ es_fb_sums_v6m:
 // uint32_t es_tflm_sqrt32_v6m(uint32_t v)
 //   TFLM's rounded square root of a 32-bit value (es_tflm_sqrt64 below 2**32): r =
 //   floor(sqrt(v)) digit by digit (two bits of v per step, the remainder kept), then r + 1
-//   if the remainder exceeds r and r < 0xFFFF.
-    .global es_tflm_sqrt32_v6m
-    .type   es_tflm_sqrt32_v6m, %function
-    .thumb_func
-es_tflm_sqrt32_v6m:
-    movs    r1, #0                  // root
-    movs    r2, #1
-    lsls    r2, r2, #30             // bit
-.Lskip:
-    cmp     r2, r0
-    bls     .Lroot
-    lsrs    r2, r2, #2
-    bne     .Lskip
-    movs    r0, #0                  // v < 1
-    bx      lr
-.Lroot:
+//   if the remainder exceeds r and r < 0xFFFF. The 16 steps are unrolled; the leading ones
+//   whose bit exceeds v (they change nothing) are skipped by entering the sequence past
+//   them.
+
+// One digit: t = root + bit; root >>= 1; if v >= t: v -= t, root += bit; bit >>= 2.
+.macro DIGIT
     adds    r3, r1, r2
     lsrs    r1, r1, #1
     cmp     r0, r3
@@ -160,7 +150,33 @@ es_tflm_sqrt32_v6m:
     subs    r0, r0, r3
     adds    r1, r1, r2
 1:  lsrs    r2, r2, #2
-    bne     .Lroot
+.endm
+
+    .global es_tflm_sqrt32_v6m
+    .type   es_tflm_sqrt32_v6m, %function
+    .thumb_func
+es_tflm_sqrt32_v6m:
+    movs    r1, #0                  // root
+    movs    r3, #0                  // bytes of skipped steps
+    movs    r2, #1
+    lsls    r2, r2, #30             // bit
+.Lskip:
+    cmp     r2, r0
+    bls     .Lgo
+    lsrs    r2, r2, #2
+    beq     .Lzero                  // v == 0
+    adds    r3, r3, #14             // (one DIGIT: 7 instructions)
+    b       .Lskip
+.Lzero:
+    movs    r0, #0
+    bx      lr
+.Lgo:
+    add     pc, r3                  // to .Ldigits + r3 (pc reads 4 ahead)
+    nop
+.Ldigits:
+    .rept   16
+    DIGIT
+    .endr
     // r0 = remainder, r1 = root
     cmp     r0, r1
     bls     2f

@@ -7,8 +7,9 @@ The real dsp/ sources are compiled into a small bare-metal harness (bench/fe_har
 startup, semihosting output, no MicroPython) with the model's front-end tables and a clip
 baked in, and run hop by hop:
 
-- cores m4 and m0 on QEMU (mps2-an386, one instruction per translation block, every block
-  logged): exact instruction counts per address, as `-icount shift=0` counts them;
+- cores m4 and m0 on QEMU (the machines of qemu_m4 and qemu_m0; one instruction per
+  translation block, every block logged): exact instruction counts per address, as
+  `-icount shift=0` counts them;
 - core m0plus on rp2040js's Cortex-M0+ (the emulated Pico's core, without the rest of the
   board): exact cycles per address, at the emulator's cycle costs.
 
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..boards import load_boards
 from ..errors import EarshotError
 from ..features import ModelFrontend, model_frontend
 from ..frontend.tflm_micro import raw_to_int8, tflm_micro_features
@@ -89,7 +91,7 @@ TABLES = {
 class Core:
     name: str
     cflags: tuple[str, ...]
-    runner: str  # "qemu" | "rp2040js"
+    runner: str  # a QEMU board of boards.toml (its machine), or "rp2040js"
     unit: str  # what is counted
 
 
@@ -97,10 +99,10 @@ CORES = {
     "m4": Core(
         "m4",
         ("-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
-        "qemu",
+        "qemu_m4",
         "instructions",
     ),
-    "m0": Core("m0", ("-mcpu=cortex-m0", "-mfloat-abi=soft"), "qemu", "instructions"),
+    "m0": Core("m0", ("-mcpu=cortex-m0", "-mfloat-abi=soft"), "qemu_m0", "instructions"),
     "m0plus": Core("m0plus", ("-mcpu=cortex-m0plus", "-mfloat-abi=soft"), "rp2040js", "cycles"),
 }
 
@@ -158,11 +160,17 @@ def fe_data_c(fe: ModelFrontend, audio: np.ndarray, misalign: int = 0) -> str:
     frontend = read_model(blob).metadata["frontend"]
     if frontend.get("type") != "tflm_micro":
         raise EarshotError(f"{fe.source.name}: the harness runs tflm_micro front ends only")
-    out = ['#include "dsp/dsp.h"\n', _c_bytes("model", bytes(misalign) + blob)]
+    # The span of the file that holds the tables, from a 16-byte boundary of the file.
+    tables = frontend["tables"]
+    first = min(offset for offset, _, _ in tables.values()) & ~15
+    last = max(
+        offset + (4 if dtype == "int32" else 2) * count for offset, dtype, count in tables.values()
+    )
+    out = ['#include "dsp/dsp.h"\n', _c_bytes("model", bytes(misalign) + blob[first:last])]
     setup = ["void fe_setup(es_fe_t *fe) {", "    fe->kind = ES_FE_TFLM;"]
-    for name, (offset, _dtype, count) in sorted(frontend["tables"].items()):
+    for name, (offset, _dtype, count) in sorted(tables.items()):
         field = TABLES[name]
-        setup.append(f"    fe->{field}.p = model + {misalign + offset};")
+        setup.append(f"    fe->{field}.p = model + {misalign + offset - first};")
         setup.append(f"    fe->{field}.count = {count};")
     for name, value in sorted(frontend["scalars"].items()):
         if name in SCALARS:
@@ -182,7 +190,13 @@ def fe_data_c(fe: ModelFrontend, audio: np.ndarray, misalign: int = 0) -> str:
 
 
 def build(
-    core: Core, fe: ModelFrontend, audio: np.ndarray, work: Path, kernels: str, misalign: int
+    core: Core,
+    fe: ModelFrontend,
+    audio: np.ndarray,
+    work: Path,
+    kernels: str,
+    misalign: int,
+    defines: tuple[str, ...] = (),
 ) -> Path:
     gcc = shutil.which("arm-none-eabi-gcc")
     if gcc is None:
@@ -204,6 +218,7 @@ def build(
         "-nostartfiles",
         "--specs=nano.specs",
         f"-DEARSHOT_KERNELS_REFERENCE={1 if kernels == 'reference' else 0}",
+        *(f"-D{d}" for d in defines),
         f"-I{DSP}",
         "-T",
         str(linker),
@@ -237,15 +252,24 @@ def functions(elf: Path) -> list[tuple[int, str, bool]]:
 Counts = dict[tuple[str, str], int]  # (function, stage function) -> instructions or cycles
 
 
-def run_qemu(elf: Path, work: Path, funcs: list[tuple[int, str, bool]]) -> tuple[str, list[int], Counts]:
+def run_qemu(
+    board: str, elf: Path, work: Path, funcs: list[tuple[int, str, bool]], trace: bool = True
+) -> tuple[str, list[int], Counts]:
+    """Runs the harness on the QEMU machine of a board; with trace, counts every executed
+    instruction (one per translation block, each block logged)."""
     qemu = shutil.which("qemu-system-arm")
     if qemu is None:
         raise EarshotError("needs qemu-system-arm (make deps installs it)")
+    b = load_boards()[board]
     log = work / "exec.log"
-    cmd = [qemu, "-M", "mps2-an386", "-nographic", "-semihosting", "-monitor", "none",
-           "-serial", "none", "-icount", "shift=0", "-singlestep", "-d", "exec,nochain",
-           "-D", str(log), "-kernel", str(elf)]  # fmt: skip
+    cmd = [qemu, "-M", str(b.machine), *b.qemu_args, "-nographic", "-semihosting",
+           "-monitor", "none", "-serial", "none", "-icount", "shift=0",
+           "-kernel", str(elf)]  # fmt: skip
+    if trace:
+        cmd += ["-singlestep", "-d", "exec,nochain", "-D", str(log)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    if not trace:
+        return proc.stdout + proc.stderr, [], {}
     starts = [f[0] for f in funcs]
     begin = next(f[0] for f in funcs if f[1] == "hop_begin")
     end = next(f[0] for f in funcs if f[1] == "hop_end")
@@ -278,7 +302,10 @@ def run_qemu(elf: Path, work: Path, funcs: list[tuple[int, str, bool]]) -> tuple
     return proc.stdout + proc.stderr, hops, dict(counts)
 
 
-def run_rp2040js(elf: Path, work: Path, funcs: list[tuple[int, str, bool]]) -> tuple[str, list[int], Counts]:
+def run_rp2040js(
+    board: str, elf: Path, work: Path, funcs: list[tuple[int, str, bool]], trace: bool = True
+) -> tuple[str, list[int], Counts]:
+    """Runs the harness on rp2040js's core, counting cycles (always: it costs little)."""
     node = shutil.which("node")
     if node is None or not (node_modules() / "rp2040js").is_dir():
         raise EarshotError("needs node and rp2040js (make deps installs rp2040js)")
@@ -319,13 +346,32 @@ def check_frames(output: str, fe: ModelFrontend, audio: np.ndarray) -> int:
     return len(raws)
 
 
+def verify(
+    core: str,
+    fe: ModelFrontend,
+    audio: np.ndarray,
+    misalign: int = 0,
+    defines: tuple[str, ...] = (),
+    kernels: str = "optimized",
+) -> int:
+    """Builds and runs the harness on a core without tracing; the number of frames, all
+    equal to the host reference (EarshotError otherwise, or when a tool is missing)."""
+    c = CORES[core]
+    with tempfile.TemporaryDirectory(prefix="fe_verify_") as tmp:
+        work = Path(tmp)
+        elf = build(c, fe, audio, work, kernels, misalign, defines)
+        run = run_rp2040js if c.runner == "rp2040js" else run_qemu
+        output, _, _ = run(c.runner, elf, work, functions(elf), False)
+        return check_frames(output, fe, audio)
+
+
 def profile(
     core: Core, fe: ModelFrontend, audio: np.ndarray, kernels: str, work: Path, misalign: int = 0
 ) -> dict[str, Any]:
     elf = build(core, fe, audio, work, kernels, misalign)
     funcs = functions(elf)
     run = run_rp2040js if core.runner == "rp2040js" else run_qemu
-    output, hops, counts = run(elf, work, funcs)
+    output, hops, counts = run(core.runner, elf, work, funcs)
     frames = check_frames(output, fe, audio)
     by_function: dict[str, int] = defaultdict(int)
     by_stage: dict[str, int] = defaultdict(int)

@@ -1,7 +1,8 @@
 // Bare-metal front-end harness (python -m earshot_host.bench.frontend_stages): the real
 // dsp/ sources, compiled for a Cortex-M core, run hop by hop on audio baked into the image
-// (fe_data.c, generated from a model's front-end tables and a clip). Runs on QEMU
-// (mps2-an386, semihosting) or in rp2040js (whose runner serves the same semihosting
+// (fe_data.c, generated from a model's front-end tables and a clip). Runs on QEMU (the
+// machine of qemu_m0 or qemu_m4: a Cortex-M0 that faults on unaligned loads, or a
+// Cortex-M4; semihosting) or in rp2040js (whose runner serves the same semihosting
 // calls). It prints every frame's raw and int8 values as hex lines, so the host checks
 // them against its reference; the runner meanwhile counts instructions (QEMU) or cycles
 // (rp2040js) per address between hop_begin and hop_end.
@@ -48,7 +49,7 @@ __attribute__((noinline)) void hop_end(void) {
     __asm__ volatile ("" ::: "memory");
 }
 
-static uint64_t state[2048];
+static uint64_t state[1024]; // 8 KiB: okay_nabu's state with every table copied is 7.7 KiB
 static int8_t out[256];
 static uint8_t raw[512];
 

@@ -110,9 +110,31 @@ typedef struct {
 #if defined(__ARM_ARCH_6M__)
 void es_fb_sums_v6m(es_fb_sums_t *a);
 #define SUMS(fe) ((fe)->fb_narrow ? es_fb_sums_v6m : NULL)
-// TFLM's rounded square root below 2**32 (filterbank_v6m.S, in assembly): as
-// es_tflm_sqrt64 (dsp/fixed_math.c) there.
-uint32_t es_tflm_sqrt32_v6m(uint32_t v);
+// floor(sqrt(v)) of a 32-bit value (filterbank_v6m.S, in assembly).
+uint32_t es_isqrt32_v6m(uint32_t v);
+
+// es_tflm_sqrt64 above 2**32 (and below 2**58) on ARMv6-M: the 32-bit root of the top 31
+// or 32 bits, v >> 2t, then t more digits with the exact remainder, which stays below
+// 2 root + 1 < 2**30 (as in fixed_math.c's isqrt64, there in 64 bits).
+static uint32_t root_high(uint64_t v) {
+    const uint32_t hi = (uint32_t)(v >> 32), lo = (uint32_t)v;
+    const int t = (32 + es_opt_bit_length(hi) - 31) >> 1; // 1..16
+    if (t > 13) {
+        return es_tflm_sqrt64(v);
+    }
+    uint32_t res = es_isqrt32_v6m((hi << (32 - 2 * t)) | (lo >> (2 * t)));
+    uint32_t rem = ((hi << (32 - 2 * t)) | (lo >> (2 * t))) - res * res;
+    for (int i = t - 1; i >= 0; --i) {
+        rem = (rem << 2) | ((lo >> (2 * i)) & 3);
+        const uint32_t cand = (res << 2) | 1;
+        res <<= 1;
+        if (rem >= cand) {
+            rem -= cand;
+            res |= 1;
+        }
+    }
+    return rem > res ? res + 1 : res; // res < 2**29: never 0xFFFFFFFF
+}
 #elif defined(__ARM_ARCH_7EM__)
 void es_fb_sums_dsp(es_fb_sums_t *a);
 #define SUMS(fe) es_fb_sums_dsp
@@ -122,8 +144,11 @@ void es_fb_sums_dsp(es_fb_sums_t *a);
 static inline uint32_t root(uint64_t v) {
     #if defined(__ARM_ARCH_6M__)
     if ((v >> 32) == 0) {
-        return es_tflm_sqrt32_v6m((uint32_t)v);
+        uint32_t r = es_isqrt32_v6m((uint32_t)v);
+        uint32_t rem = (uint32_t)v - r * r;
+        return (rem > r && r != 0xFFFF) ? r + 1 : r;
     }
+    return root_high(v);
     #elif ES_ISQRT32
     if ((v >> 32) == 0) {
         uint32_t r = es_isqrt32((uint32_t)v);

@@ -134,12 +134,10 @@ es_fb_sums_v6m:
     pop     {r4, r5, r6, r7, pc}
     .size   es_fb_sums_v6m, . - es_fb_sums_v6m
 
-// uint32_t es_tflm_sqrt32_v6m(uint32_t v)
-//   TFLM's rounded square root of a 32-bit value (es_tflm_sqrt64 below 2**32): r =
-//   floor(sqrt(v)) digit by digit (two bits of v per step, the remainder kept), then r + 1
-//   if the remainder exceeds r and r < 0xFFFF. The 16 steps are unrolled; the leading ones
-//   whose bit exceeds v (they change nothing) are skipped by entering the sequence past
-//   them.
+// uint32_t es_isqrt32_v6m(uint32_t v)
+//   floor(sqrt(v)) digit by digit (two bits of v per step, the remainder kept). The 16
+//   steps are unrolled; the leading ones whose bit exceeds v (they change nothing) are
+//   skipped by entering the sequence past them.
 
 // One digit: t = root + bit; root >>= 1; if v >= t: v -= t, root += bit; bit >>= 2.
 .macro DIGIT
@@ -152,10 +150,10 @@ es_fb_sums_v6m:
 1:  lsrs    r2, r2, #2
 .endm
 
-    .global es_tflm_sqrt32_v6m
-    .type   es_tflm_sqrt32_v6m, %function
+    .global es_isqrt32_v6m
+    .type   es_isqrt32_v6m, %function
     .thumb_func
-es_tflm_sqrt32_v6m:
+es_isqrt32_v6m:
     movs    r1, #0                  // root
     movs    r3, #0                  // bytes of skipped steps
     movs    r2, #1
@@ -177,16 +175,9 @@ es_tflm_sqrt32_v6m:
     .rept   16
     DIGIT
     .endr
-    // r0 = remainder, r1 = root
-    cmp     r0, r1
-    bls     2f
-    ldr     r2, =0xFFFF
-    cmp     r1, r2
-    beq     2f
-    adds    r1, r1, #1
-2:  movs    r0, r1
+    movs    r0, r1
     bx      lr
-    .size   es_tflm_sqrt32_v6m, . - es_tflm_sqrt32_v6m
+    .size   es_isqrt32_v6m, . - es_isqrt32_v6m
     .ltorg
 
 #endif

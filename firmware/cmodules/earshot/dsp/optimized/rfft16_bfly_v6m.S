@@ -14,8 +14,9 @@
 //   s1 = cmul(fix4(f2), w2); a0 = fix4(f0); g0 = a0 + s1; s5 = a0 - s1;
 //   f0 = g0 + s3; f2 = g0 - s3; f1 = (s5.re + s4.im, s5.im - s4.re);
 //   f3 = (s5.re - s4.im, s5.im + s4.re); each stored as int16 (strh truncates).
-// Registers: r8 = f0, r9 = q, r10 = tw, r11 = o, r12 and lr park s3;
-// [sp] = end, [sp, #4] = step.
+// fix4 there as MULS by 8191 (from lr), ADD of 2**14 (r12), ASRS 15; rnd15 as ADD of 2**14,
+// ASRS 15. Registers: r8 = f0, r9 = q, r10 = tw, r11 = o, r12 = 2**14, lr = 8191;
+// [sp] = end, [sp, #4] = step, [sp, #8] and [sp, #12] park s3.
 
 #if defined(__ARM_ARCH_6M__) && !EARSHOT_KERNELS_REFERENCE
 
@@ -57,6 +58,32 @@
     asrs    \word, \word, #16
 .endm
 
+// x = fix4(x) = (x * 8191 + 2**14) >> 15, with k = 8191 in a low register.
+.macro FIXK x, k
+    muls    \x, \k
+    add     \x, r12
+    asrs    \x, \x, #15
+.endm
+
+// x = rnd15(x) = (x + 2**14) >> 15
+.macro RNDR x
+    add     \x, r12
+    asrs    \x, \x, #15
+.endm
+
+// (ar, ai) * (wr, wi): re into t, im into ai; ar and wi are consumed.
+.macro CMULR ar, ai, wr, wi, t
+    mov     \t, \ar
+    muls    \t, \wr             // ar wr
+    muls    \ar, \wi            // ar wi
+    muls    \wi, \ai            // ai wi
+    subs    \t, \t, \wi         // re
+    muls    \ai, \wr            // ai wr
+    adds    \ai, \ai, \ar       // im
+    RNDR    \t
+    RNDR    \ai
+.endm
+
     .global es_rfft16_r4_row_v6m
     .type   es_rfft16_r4_row_v6m, %function
     .thumb_func
@@ -67,7 +94,7 @@ es_rfft16_r4_row_v6m:
     mov     r6, r10
     mov     r7, r11
     push    {r4, r5, r6, r7}
-    sub     sp, sp, #8
+    sub     sp, sp, #16
     cmp     r0, r1
     blo     .Lstart
     b       .Ldone                  // (conditional branches reach 256 bytes)
@@ -82,117 +109,125 @@ es_rfft16_r4_row_v6m:
     mov     r10, r3
     ldr     r3, [r2, #4]            // o
     mov     r11, r3
+    movs    r3, #1
+    lsls    r3, r3, #14
+    mov     r12, r3                 // 2**14
+    subs    r3, r3, #1
+    lsrs    r3, r3, #1
+    mov     lr, r3                  // 8191
 .Lloop:
     // ---- s0 = cmul(fix4(f1), w1) -> (r6, r7)
     mov     r0, r8
     mov     r1, r9
     ldr     r2, [r0, r1]            // f1
-    SPLIT   r3, r2
-    FIX4    r4, r3
-    FIX4    r3, r2                  // a = (r4, r3)
+    mov     r7, lr
+    SPLIT   r4, r2
+    FIXK    r4, r7
+    FIXK    r2, r7                  // a = (r4, r2)
     mov     r0, r10
     mov     r1, r11
-    ldr     r2, [r0, r1]            // w1
-    SPLIT   r5, r2                  // w = (r5, r2)
-    CMUL    r4, r3, r5, r2, r6
-    mov     r7, r3                  // s0 = (r6, r7)
-    // ---- s2 = cmul(fix4(f3), w3) -> (r0, r3)
+    ldr     r3, [r0, r1]            // w1
+    SPLIT   r5, r3                  // w = (r5, r3)
+    CMULR   r4, r2, r5, r3, r6
+    mov     r7, r2                  // s0 = (r6, r7)
+    // ---- s2 = cmul(fix4(f3), w3) -> (r0, r2)
     mov     r0, r8
     mov     r1, r9
     adds    r0, r0, r1
     adds    r0, r0, r1
     ldr     r2, [r0, r1]            // f3
-    SPLIT   r3, r2
-    FIX4    r4, r3
-    FIX4    r3, r2                  // a = (r4, r3)
+    mov     r3, lr
+    SPLIT   r4, r2
+    FIXK    r4, r3
+    FIXK    r2, r3                  // a = (r4, r2)
     mov     r0, r10
     mov     r1, r11
-    lsls    r2, r1, #1
-    adds    r1, r1, r2              // 3o
-    ldr     r2, [r0, r1]            // w3
-    SPLIT   r5, r2
-    CMUL    r4, r3, r5, r2, r0      // s2 = (r0, r3)
-    // ---- s3 = s0 + s2 -> (r0, r3), parked; s4 = s0 - s2 -> (r6, r7)
+    adds    r0, r0, r1
+    lsls    r1, r1, #1
+    ldr     r3, [r0, r1]            // w3 at tw + o + 2o
+    SPLIT   r5, r3
+    CMULR   r4, r2, r5, r3, r0      // s2 = (r0, r2)
+    // ---- s3 = s0 + s2 -> (r0, r2), parked; s4 = s0 - s2 -> (r6, r7)
     adds    r0, r0, r6
     lsls    r6, r6, #1
     subs    r6, r6, r0
-    adds    r3, r3, r7
+    adds    r2, r2, r7
     lsls    r7, r7, #1
-    subs    r7, r7, r3
-    mov     r12, r0
-    mov     lr, r3
-    // ---- s1 = cmul(fix4(f2), w2) -> (r0, r3)
+    subs    r7, r7, r2
+    str     r0, [sp, #8]
+    str     r2, [sp, #12]
+    // ---- s1 = cmul(fix4(f2), w2) -> (r0, r2)
     mov     r0, r8
     mov     r1, r9
     adds    r0, r0, r1
     ldr     r2, [r0, r1]            // f2
-    SPLIT   r3, r2
-    FIX4    r4, r3
-    FIX4    r3, r2
+    mov     r3, lr
+    SPLIT   r4, r2
+    FIXK    r4, r3
+    FIXK    r2, r3                  // a = (r4, r2)
     mov     r0, r10
     mov     r1, r11
-    lsls    r1, r1, #1              // 2o
-    ldr     r2, [r0, r1]            // w2
-    SPLIT   r5, r2
-    CMUL    r4, r3, r5, r2, r0
+    adds    r0, r0, r1
+    ldr     r3, [r0, r1]            // w2 at tw + 2o
+    SPLIT   r5, r3
+    CMULR   r4, r2, r5, r3, r0      // s1 = (r0, r2)
     // ---- a0 = fix4(f0) -> (r5, r4)
     mov     r1, r8
-    ldr     r2, [r1]
-    SPLIT   r4, r2
-    FIX4    r5, r4
-    FIX4    r4, r2
-    // ---- g0 = a0 + s1 -> (r5, r4); s5 = a0 - s1 -> (r0, r3)
+    ldr     r4, [r1]
+    mov     r3, lr
+    SPLIT   r5, r4
+    FIXK    r5, r3
+    FIXK    r4, r3
+    // ---- g0 = a0 + s1 -> (r5, r4); s5 = a0 - s1 -> (r0, r2)
     adds    r5, r5, r0
     lsls    r0, r0, #1
     subs    r0, r5, r0
-    adds    r4, r4, r3
-    lsls    r3, r3, #1
-    subs    r3, r4, r3
-    // ---- f1 = (s5.re + s4.im, s5.im - s4.re) -> (r0, r3);
+    adds    r4, r4, r2
+    lsls    r2, r2, #1
+    subs    r2, r4, r2
+    // ---- f1 = (s5.re + s4.im, s5.im - s4.re) -> (r0, r2);
     //      f3 = (s5.re - s4.im, s5.im + s4.re) -> (r7, r6)
     adds    r0, r0, r7
     lsls    r7, r7, #1
     subs    r7, r0, r7
-    subs    r3, r3, r6
+    subs    r2, r2, r6
     lsls    r6, r6, #1
-    adds    r6, r3, r6
-    mov     r2, r9
-    adds    r1, r1, r2              // f1
+    adds    r6, r2, r6
+    mov     r3, r9
+    adds    r1, r1, r3              // f1
     strh    r0, [r1]
-    strh    r3, [r1, #2]
-    adds    r1, r1, r2
-    adds    r1, r1, r2              // f3
+    strh    r2, [r1, #2]
+    adds    r1, r1, r3
+    adds    r1, r1, r3              // f3
     strh    r7, [r1]
     strh    r6, [r1, #2]
     // ---- f0 = g0 + s3; f2 = g0 - s3
-    mov     r0, r12
-    mov     r3, lr
+    ldr     r0, [sp, #8]
+    ldr     r2, [sp, #12]
     adds    r5, r5, r0
     lsls    r0, r0, #1
     subs    r0, r5, r0
-    adds    r4, r4, r3
-    lsls    r3, r3, #1
-    subs    r3, r4, r3
+    adds    r4, r4, r2
+    lsls    r2, r2, #1
+    subs    r2, r4, r2
     mov     r1, r8
     strh    r5, [r1]
     strh    r4, [r1, #2]
-    lsls    r2, r2, #1
-    adds    r2, r1, r2              // f2
-    strh    r0, [r2]
-    strh    r3, [r2, #2]
+    lsls    r3, r3, #1
+    adds    r3, r1, r3              // f2
+    strh    r0, [r3]
+    strh    r2, [r3, #2]
     // ---- next: f0 += 4 bytes, o += step
     adds    r1, r1, #4
     mov     r8, r1
     ldr     r2, [sp, #4]
-    mov     r0, r11
-    adds    r0, r0, r2
-    mov     r11, r0
+    add     r11, r2
     ldr     r2, [sp]
     cmp     r1, r2
     bhs     .Ldone
     b       .Lloop
 .Ldone:
-    add     sp, sp, #8
+    add     sp, sp, #16
     pop     {r4, r5, r6, r7}
     mov     r8, r4
     mov     r9, r5

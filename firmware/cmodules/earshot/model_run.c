@@ -90,6 +90,13 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
     p.depth_multiplier = es_rd_u16(w + ES_WP_DEPTH_MULTIPLIER);
     p.input_offset = -es_rd_i32(w + ES_WP_INPUT_ZERO_POINT);
     fill_requant(r, op, &p.rq);
+    #if !EARSHOT_KERNELS_REFERENCE
+    if (op->opcode == ES_OP_CONV_2D
+        ? es_conv_pixel_s8_opt(&p, data_of(r, &in), filter, output_of(r, &out))
+        : es_depthwise_pixel_s8_opt(&p, data_of(r, &in), filter, output_of(r, &out))) {
+        return;
+    }
+    #endif
     if (op->opcode == ES_OP_CONV_2D) {
         es_run_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
     } else {

@@ -180,6 +180,12 @@ void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output);
 void es_fully_connected_s8_opt(const es_fc_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output);
+// One output pixel (a streaming model's window of the filter's size): false when the
+// shape is not one the kernel takes (nothing written), then the kernels above run.
+bool es_conv_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
+bool es_depthwise_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input,
+    const int8_t *filter, int8_t *output);
 #define es_run_conv_s8 es_conv_s8_opt
 #define es_run_depthwise_conv_s8 es_depthwise_conv_s8_opt
 #define es_run_fully_connected_s8 es_fully_connected_s8_opt

@@ -34,7 +34,7 @@ static __attribute__((noinline)) bool fail_kind(es_error_t *err, const char *cod
 }
 
 // The same, the record kind following from the code: T* and P1 concern a tensor, O* an
-// op, H* and S* the header (no record).
+// op, H* and S* the header (no record). (P2 concerns an op: fail_kind.)
 static __attribute__((noinline)) bool fail(es_error_t *err, const char *code, uint32_t index,
     const char *text) {
     const char *kind = code[0] == 'O' ? "op" : code[0] == 'H' || code[0] == 'S' ? NULL : "tensor";
@@ -158,6 +158,11 @@ static bool in_blob(const es_header_t *h, uint64_t offset, uint64_t length) {
     return h->blob_offset <= offset && offset + length <= (uint64_t)h->blob_offset + h->blob_size;
 }
 
+// A view: an alias of a STATE tensor, covering any part of its memory (T8).
+static bool is_view(const es_tensor_t *t) {
+    return t->kind == ES_KIND_STATE && t->alias_of != ES_NO_TENSOR;
+}
+
 static uint32_t root_of(const es_tensor_t *t, uint32_t index) {
     // Aliases are one level deep (T8).
     return t->alias_of == ES_NO_TENSOR ? index : t->alias_of;
@@ -258,13 +263,17 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
             FAIL_T("T5", i, ES_TEXT("constant data is unaligned or outside the constant blob"));
         }
     } else {
-        if (t->offset % ES_ARENA_ALIGN || (uint64_t)t->offset + t->byte_size > h->arena_size) {
+        // A view may start anywhere inside its variable (T8).
+        if ((t->offset % ES_ARENA_ALIGN && !is_view(t))
+            || (uint64_t)t->offset + t->byte_size > h->arena_size) {
             FAIL_T("T6", i, ES_TEXT("arena range is unaligned or outside the arena"));
         }
     }
     if (t->kind == ES_KIND_STATE) {
-        if (t->flags & (ES_TFLAG_INPUT | ES_TFLAG_OUTPUT)) {
-            FAIL_T("T10", i, ES_TEXT("a variable cannot be a model input or output"));
+        uint8_t io = is_view(t) ? ES_TFLAG_OUTPUT : ES_TFLAG_INPUT | ES_TFLAG_OUTPUT;
+        if (t->flags & io) {
+            FAIL_T("T10", i,
+                ES_TEXT("a variable cannot be a model output, nor (but through a view) a model input"));
         }
         if (t->alias_of == ES_NO_TENSOR
             && (t->init_offset % ES_CONST_ALIGN || !in_blob(h, t->init_offset, t->byte_size))) {
@@ -326,8 +335,12 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
         if (base.alias_of != ES_NO_TENSOR) {
             FAIL_T("T8", i, ES_TEXT("aliases a tensor that is itself an alias"));
         }
-        if (base.kind != t->kind || base.dtype != t->dtype || base.offset != t->offset
-            || base.byte_size != t->byte_size) {
+        // A view lies inside its variable; other aliases share the memory exactly.
+        bool same = t->kind == ES_KIND_STATE
+            ? t->offset >= base.offset
+            && (uint64_t)t->offset + t->byte_size <= (uint64_t)base.offset + base.byte_size
+            : base.offset == t->offset && base.byte_size == t->byte_size;
+        if (base.kind != t->kind || base.dtype != t->dtype || !same) {
             FAIL_T("T8", i, ES_TEXT("kind, dtype, offset or size differ from the aliased tensor"));
         }
     }
@@ -360,7 +373,9 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
             mark[index] |= flag;
             es_tensor_t t;
             es_read_tensor(model, h, index, &t);
-            if (t.kind != ES_KIND_ACTIVATION || !(t.flags & flag)) {
+            // An input may also be a view of a variable (a ring's new frames).
+            bool kind_ok = t.kind == ES_KIND_ACTIVATION || (!which && is_view(&t));
+            if (!kind_ok || !(t.flags & flag)) {
                 return fail_kind(err, "IO1", kind, k,
                     ES_TEXT("model tensor is not an activation flagged as such"));
             }
@@ -935,6 +950,34 @@ static bool check_mean(body_t *b, uint32_t i, const es_op_t *op, const es_tensor
     return true;
 }
 
+// A kernel's arena operands are 16-byte aligned (O4) and its output shares no byte with its
+// data inputs (P2). (ASSIGN/READ_VARIABLE, a memmove, are not asked.)
+static bool check_operand_memory(body_t *b, uint32_t i, const es_op_t *op, uint32_t n_data,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (out->offset % ES_ARENA_ALIGN) {
+        FAIL_O("O4", i, ES_TEXT("operand is not 16-byte aligned"));
+    }
+    for (uint32_t k = 0; k < n_data; ++k) {
+        es_tensor_t t;
+        es_read_tensor(b->model, b->h, op->inputs[k], &t);
+        if (t.kind == ES_KIND_CONST) {
+            continue;
+        }
+        if (t.offset % ES_ARENA_ALIGN) {
+            FAIL_O("O4", i, ES_TEXT("operand is not 16-byte aligned"));
+        }
+        // (Two activations cannot overlap at the op that reads one and writes the other:
+        // P1 says so with its own code.)
+        bool state = t.kind == ES_KIND_STATE || out->kind == ES_KIND_STATE;
+        if (state && (uint64_t)t.offset < (uint64_t)out->offset + out->byte_size
+            && (uint64_t)out->offset < (uint64_t)t.offset + t.byte_size) {
+            return fail_kind(err, "P2", "op", i, ES_TEXT("output overlaps an input in the arena"));
+        }
+    }
+    return true;
+}
+
 static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     es_error_t *err = b->err;
     bool int8_op = is_int8_op(op->opcode);
@@ -965,17 +1008,23 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     }
     uint32_t out_root = root_of(&out, op->output);
     if (op->opcode == ES_OP_ASSIGN_VARIABLE) {
-        if (out.kind != ES_KIND_STATE || out.alias_of != ES_NO_TENSOR) {
-            FAIL_O("O4", i, ES_TEXT("output must be a variable (a STATE tensor that is no alias)"));
+        if (out.kind != ES_KIND_STATE) {
+            FAIL_O("O4", i, ES_TEXT("output must be a variable"));
         }
     } else {
-        if (out.kind != ES_KIND_ACTIVATION) {
-            FAIL_O("O4", i, ES_TEXT("output must be an activation"));
+        if (out.kind != ES_KIND_ACTIVATION && !is_view(&out)) {
+            FAIL_O("O4", i, ES_TEXT("output must be an activation or a view of a variable"));
         }
-        if (b->first[out_root] != NONE32) {
-            FAIL_O("O5", i, ES_TEXT("writes a tensor that is already written"));
+        if (out.kind == ES_KIND_ACTIVATION) {
+            if (b->first[out_root] != NONE32) {
+                FAIL_O("O5", i, ES_TEXT("writes a tensor that is already written"));
+            }
+            use(b, out_root, i);
         }
-        use(b, out_root, i);
+    }
+    if (op->opcode != ES_OP_ASSIGN_VARIABLE && op->opcode != ES_OP_READ_VARIABLE
+        && !check_operand_memory(b, i, op, n_data, &out)) {
+        return false;
     }
     for (uint32_t k = 0; k < n_data; ++k) {
         if (read_roots[k] != NONE32) {

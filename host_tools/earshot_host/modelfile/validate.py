@@ -7,6 +7,7 @@ from .layout import (
     ADD_LEFT_SHIFT,
     ARENA_ALIGN,
     CONST_ALIGN,
+    COPY_OPS,
     INT8_MAX,
     INT8_MIN,
     LOGISTIC_TABLE_SIZE,
@@ -103,14 +104,20 @@ def _check_tensor(model: ModelFile, index: int, t: TensorRecord) -> None:
                 "or outside the constant blob"
             )
     else:
-        if t.offset % ARENA_ALIGN or t.offset + t.byte_size > model.arena_size:
+        # A view (an alias of a STATE tensor) may start anywhere inside it (T8).
+        aligned = t.offset % ARENA_ALIGN == 0 or _is_view(t)
+        if not aligned or t.offset + t.byte_size > model.arena_size:
             raise ModelFormatError(
                 f"T6 {where}: arena range [{t.offset}, {t.offset + t.byte_size}) is unaligned "
                 f"or outside the {model.arena_size}-byte arena"
             )
     if t.kind == TensorKind.STATE:
-        if t.flags & (TENSOR_FLAG_INPUT | TENSOR_FLAG_OUTPUT):
-            raise ModelFormatError(f"T10 {where}: a variable cannot be a model input or output")
+        io_flags = TENSOR_FLAG_OUTPUT if _is_view(t) else TENSOR_FLAG_INPUT | TENSOR_FLAG_OUTPUT
+        if t.flags & io_flags:
+            raise ModelFormatError(
+                f"T10 {where}: a variable cannot be a model output, nor (but through a view) "
+                "a model input"
+            )
         if t.alias_of is None and (
             t.init_offset % CONST_ALIGN or not _in_blob(model, t.init_offset, t.byte_size)
         ):
@@ -128,15 +135,27 @@ def _check_tensor(model: ModelFile, index: int, t: TensorRecord) -> None:
         base = model.tensors[t.alias_of]
         if base.alias_of is not None:
             raise ModelFormatError(f"T8 {where}: aliases tensor {t.alias_of}, itself an alias")
-        if (base.kind, base.dtype, base.offset, base.byte_size) != (
-            t.kind,
-            t.dtype,
-            t.offset,
-            t.byte_size,
-        ):
+        if t.kind == TensorKind.STATE:  # a view: any part of the variable's memory
+            inside = base.offset <= t.offset and (
+                t.offset + t.byte_size <= base.offset + base.byte_size
+            )
+            same = base.kind == t.kind and base.dtype == t.dtype and inside
+        else:
+            same = (base.kind, base.dtype, base.offset, base.byte_size) == (
+                t.kind,
+                t.dtype,
+                t.offset,
+                t.byte_size,
+            )
+        if not same:
             raise ModelFormatError(
                 f"T8 {where}: kind, dtype, offset or size differ from aliased tensor {t.alias_of}"
             )
+
+
+def _is_view(t: TensorRecord) -> bool:
+    """A view: an alias of a STATE tensor, covering any part of its memory."""
+    return t.kind == TensorKind.STATE and t.alias_of is not None
 
 
 def _check_quantization(model: ModelFile, where: str, t: TensorRecord) -> None:
@@ -177,7 +196,9 @@ def _check_io(model: ModelFile) -> None:
             if index >= len(model.tensors):
                 raise ModelFormatError(f"IO1 model {name} tensor {index} is out of range")
             t = model.tensors[index]
-            if t.kind != TensorKind.ACTIVATION or not t.flags & flag:
+            # An input may also be a view of a variable (a ring's new frames).
+            kind_ok = t.kind == TensorKind.ACTIVATION or (name == "input" and _is_view(t))
+            if not kind_ok or not t.flags & flag:
                 raise ModelFormatError(
                     f"IO1 model {name} tensor {index} is not an activation flagged as {name}"
                 )
@@ -248,16 +269,19 @@ def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> 
     check(where, out, "output")
     out_root = alias_root(model.tensors, op.output)
     if op.opcode == OpCode.ASSIGN_VARIABLE:
+        _require(out.kind == TensorKind.STATE, "O4", where, "output must be a variable")
+    else:
         _require(
-            out.kind == TensorKind.STATE and out.alias_of is None,
+            out.kind == TensorKind.ACTIVATION or _is_view(out),
             "O4",
             where,
-            "output must be a variable (a STATE tensor that is no alias)",
+            "output must be an activation or a view of a variable",
         )
-    else:
-        _require(out.kind == TensorKind.ACTIVATION, "O4", where, "output must be an activation")
-        _require(out_root not in written, "O5", where, f"tensor {op.output} is written twice")
-        written.add(out_root)
+        if out.kind == TensorKind.ACTIVATION:
+            _require(out_root not in written, "O5", where, f"tensor {op.output} is written twice")
+            written.add(out_root)
+    if op.opcode not in COPY_OPS:
+        _check_operand_memory(model, where, op, out)
     inp = model.tensors[op.inputs[0]]  # type: ignore[index]
     p = op.params
     if isinstance(p, WeightedParams):
@@ -284,6 +308,21 @@ def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> 
         _check_pad(where, p, inp, out)
     elif isinstance(p, MeanParams):
         _check_mean(where, p, inp, out)
+
+
+def _check_operand_memory(model: ModelFile, where: str, op: OpRecord, out: TensorRecord) -> None:
+    """A kernel's arena operands are 16-byte aligned (O4) and its output shares no byte
+    with its inputs (P2); ASSIGN/READ_VARIABLE copies (memmove) are exempt."""
+    operands = [model.tensors[i] for i in _data_inputs(op) if i is not None]
+    for t in [*operands, out]:
+        if t.kind != TensorKind.CONST:
+            _require(t.offset % ARENA_ALIGN == 0, "O4", where, "operand is not 16-byte aligned")
+    for t in operands:
+        # (Two activations cannot overlap at the op that reads one and writes the other: P1
+        # says so with its own code.)
+        if t.kind != TensorKind.CONST and TensorKind.STATE in (t.kind, out.kind):
+            overlap = t.offset < out.offset + out.byte_size and out.offset < t.offset + t.byte_size
+            _require(not overlap, "P2", where, "output overlaps an input in the arena")
 
 
 def _check_mean(where: str, p: MeanParams, inp: TensorRecord, out: TensorRecord) -> None:

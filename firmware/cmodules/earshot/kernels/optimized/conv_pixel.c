@@ -19,6 +19,50 @@ EARSHOT_OPT_SPEED
 // Longest receptive field (entries) of the column on the stack; longer ones are not taken.
 #define ES_PIXEL_COLUMN (512)
 
+// RoundingDivideByPOT(SRDHM(x, multiplier), right) as the reference computes it.
+__attribute__((noinline)) static int32_t scale_general(int32_t x, int32_t multiplier,
+    int32_t right) {
+    return es_rdbp(es_srdhm(x, multiplier), right);
+}
+
+// For -2^30 < x < 2^30 (every accumulator of a real model) the doubling high multiply is
+// SMMULR(2x, m) and the rounding shift one add and shift (opt_common.h es_opt_scale); other
+// values take the reference's path. The shift is clamped to [-31, 30] as output_stage.h does.
+void es_pixel_out_run(const es_pixel_out_t *o, int32_t c0, const int32_t *acc, int32_t n,
+    int8_t *output) {
+    const uint32_t bias_step = o->bias_step, step = o->step;
+    const uint8_t *bp = o->bias + bias_step * (uint32_t)c0;
+    const uint8_t *mp = o->multipliers + step * (uint32_t)c0;
+    const uint8_t *sp = o->shifts + step * (uint32_t)c0;
+    const int32_t lo = o->lo, hi = o->hi, zp = o->zp;
+    for (int32_t i = 0; i < n; ++i, bp += bias_step, mp += step, sp += step) {
+        const int32_t m = es_rd_i32(mp);
+        int32_t shift = es_rd_i32(sp);
+        shift = shift < -31 ? -31 : (shift > 30 ? 30 : shift);
+        int32_t x = es_wrap_add(acc[i], es_rd_i32(bp));
+        int32_t right = -shift;
+        if (shift > 0) {
+            x = es_wrap_shl(x, shift);
+            right = 0;
+        }
+        int32_t v;
+        if (x > -(1 << 30) && x < (1 << 30)) {
+            int32_t high;
+            #if EARSHOT_OPT_DSP
+            __asm__ ("smmulr %0, %1, %2" : "=r" (high) : "r" (x * 2), "r" (m));
+            #else
+            high = (int32_t)(((int64_t)x * m + ((int64_t)1 << 30)) >> 31);
+            #endif
+            const int32_t round = (int32_t)(((uint32_t)1 << right) >> 1);
+            v = (high + round - (int32_t)((uint32_t)high >> 31 & (right > 0))) >> right;
+        } else {
+            v = scale_general(x, m, right);
+        }
+        v = v < lo ? lo : (v > hi ? hi : v);
+        output[i] = (int8_t)(v + zp);
+    }
+}
+
 // The column: the first k4 entries as int16 pairs (with the DSP extension in SXTB16's lane
 // order: entries 0, 2 then 1, 3 of every group of four), the rest one int16 each.
 typedef struct _es_pixel_column_t {
@@ -191,31 +235,35 @@ bool es_conv_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input, const 
     es_pixel_out_t o;
     es_pixel_out_init(&p->rq, &o);
     const int32_t out_ch = p->out_ch;
-    int32_t c = 0;
-    int32_t acc[4];
-    for (; c + 4 <= out_ch; c += 4) {
-        const int8_t *w = filter + (size_t)c * k_len;
-        #if EARSHOT_OPT_DSP
-        if (k4 > 0) {
-            dot4(w, k_len, k4 >> 2, &col, acc);
-        } else {
-            acc[0] = acc[1] = acc[2] = acc[3] = 0;
+    int32_t acc[ES_PIXEL_BLOCK];
+    for (int32_t c0 = 0; c0 < out_ch; c0 += ES_PIXEL_BLOCK) {
+        const int32_t n = out_ch - c0 < ES_PIXEL_BLOCK ? out_ch - c0 : ES_PIXEL_BLOCK;
+        const int8_t *w = filter + (size_t)c0 * k_len;
+        int32_t i = 0;
+        for (; i + 4 <= n; i += 4, w += 4 * k_len) {
+            #if EARSHOT_OPT_DSP
+            if (k4 > 0) {
+                dot4(w, k_len, k4 >> 2, &col, acc + i);
+            } else {
+                acc[i] = acc[i + 1] = acc[i + 2] = acc[i + 3] = 0;
+            }
+            #else
+            dot4(w, k_len, &col, acc + i);
+            #endif
+            if (done < k_len) {
+                for (int32_t j = 0; j < 4; ++j) {
+                    acc[i + j] += dot_tail(w + j * k_len, done, k_len, &col);
+                }
+            }
         }
-        #else
-        dot4(w, k_len, &col, acc);
-        #endif
-        for (int32_t i = 0; i < 4; ++i, w += k_len) {
-            output[c + i] = es_pixel_out(&o, c + i, acc[i] + dot_tail(w, done, k_len, &col));
+        for (; i < n; ++i, w += k_len) {
+            #if EARSHOT_OPT_DSP
+            acc[i] = (k4 > 0 ? dot1(w, k4 >> 2, &col) : 0) + dot_tail(w, k4, k_len, &col);
+            #else
+            acc[i] = dot_tail(w, 0, k_len, &col);
+            #endif
         }
-    }
-    for (; c < out_ch; ++c) {
-        const int8_t *w = filter + (size_t)c * k_len;
-        #if EARSHOT_OPT_DSP
-        const int32_t a = (k4 > 0 ? dot1(w, k4 >> 2, &col) : 0) + dot_tail(w, k4, k_len, &col);
-        #else
-        const int32_t a = dot_tail(w, 0, k_len, &col);
-        #endif
-        output[c] = es_pixel_out(&o, c, a);
+        es_pixel_out_run(&o, c0, acc, n, output + c0);
     }
     return true;
 }

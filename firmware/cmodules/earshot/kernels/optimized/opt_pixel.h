@@ -6,25 +6,36 @@
 
 #include "kernels/optimized/opt_common.h"
 
-// The output range relative to the zero point (opt_common.h es_opt_out_t) and the requant
-// arrays of an operator.
+// The output stage of an operator as the one-pixel kernels walk it: channel c's bias at
+// bias + 4 * c (a zero word with step 0 when there is none), its multiplier and shift at
+// 4 * c (or at 0 for every channel: step 0), the output range relative to the zero point.
 typedef struct _es_pixel_out_t {
-    es_opt_out_t range;
-    const es_requant_t *rq;
+    const uint8_t *bias;
+    const uint8_t *multipliers;
+    const uint8_t *shifts;
+    uint32_t bias_step, step;
+    int32_t lo, hi, zp;
 } es_pixel_out_t;
 
 static inline void es_pixel_out_init(const es_requant_t *rq, es_pixel_out_t *o) {
-    es_opt_out_init(rq, &o->range);
-    o->rq = rq;
+    static const uint8_t zero[4] = { 0, 0, 0, 0 };
+    o->bias = rq->bias ? rq->bias : zero;
+    o->bias_step = rq->bias ? 4 : 0;
+    o->multipliers = rq->multipliers;
+    o->shifts = rq->shifts;
+    o->step = rq->count == 1 ? 0 : 4;
+    o->lo = rq->act_min - rq->output_offset;
+    o->hi = rq->act_max - rq->output_offset;
+    o->zp = rq->output_offset;
 }
 
-// Channel c's int8 output for its accumulator (bias not yet added): exactly the reference
-// output stage (es_opt_scale's general path covers every accumulator).
-static inline int8_t es_pixel_out(const es_pixel_out_t *o, int32_t c, int32_t acc) {
-    es_opt_ch_t ch;
-    es_opt_load_channel(o->rq, c, &ch);
-    return es_opt_out(&o->range, es_opt_scale(acc, &ch));
-}
+// Channels of accumulators the kernels collect before running the output stage over them.
+#define ES_PIXEL_BLOCK (64)
+
+// output[i] = channel c0 + i's int8 output for acc[i] (bias not yet added), i < n;
+// bit-exact with the reference output stage (output_stage.h).
+void es_pixel_out_run(const es_pixel_out_t *o, int32_t c0, const int32_t *acc, int32_t n,
+    int8_t *output);
 
 // Whether the one-pixel window starting at (y0, x0) lies inside the input.
 static inline bool es_pixel_window_inside(const es_conv_params_t *p) {

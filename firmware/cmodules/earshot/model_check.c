@@ -522,6 +522,70 @@ static bool check_window(body_t *b, uint32_t i, const es_tensor_t *in, const es_
     return true;
 }
 
+// Whether every output pixel's window lies inside the input (no padding taps).
+static bool windows_inside(const es_weighted_params_t *p, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    return p->pad_top == 0 && p->pad_left == 0
+           && ((int64_t)out->dims[1] - 1) * p->stride_h
+           + ((int64_t)p->filter_h - 1) * p->dilation_h < in->dims[1]
+           && ((int64_t)out->dims[2] - 1) * p->stride_w
+           + ((int64_t)p->filter_w - 1) * p->dilation_w < in->dims[2];
+}
+
+// O9: a CONV_2D / DEPTHWISE_CONV_2D's prepared output stage (FORMAT.md §3.1) is exactly
+// what the op's filter, bias, requantization and zero points give: per output channel
+// {2 * (bias + input_offset * sum of its filter), multiplier, 2^(r-1) + zp_out * 2^r, r}
+// with r = -shift in [1, ES_STAGE_MAX_RIGHT], every window inside the input and
+// |bias + input_offset * sum| + taps * 128 * 128 < 2^30. Filters and biases were checked
+// to lie inside the blob (O6).
+static bool check_stage(body_t *b, uint32_t i, const es_op_t *op, const es_weighted_params_t *p,
+    const es_tensor_t *in, const es_tensor_t *out, const es_tensor_t *filt) {
+    es_error_t *err = b->err;
+    const uint8_t *model = b->model;
+    const uint32_t channels = out->dims[3];
+    const uint32_t at = p->scale_mantissas_offset;
+    if (at % ES_CONST_ALIGN || !in_blob(b->h, at, (uint64_t)ES_STAGE_RECORD_SIZE * channels)) {
+        FAIL_O("O9", i, ES_TEXT("prepared output stage is unaligned or outside the blob"));
+    }
+    if (!windows_inside(p, in, out)) {
+        FAIL_O("O9", i, ES_TEXT("prepared output stage on an op with padding taps"));
+    }
+    const bool depthwise = op->opcode == ES_OP_DEPTHWISE_CONV_2D;
+    const uint32_t taps = (uint32_t)p->filter_h * p->filter_w * (depthwise ? 1u : in->dims[3]);
+    const int8_t *f = (const int8_t *)(model + filt->offset);
+    const uint8_t *bias = NULL;
+    if (op->inputs[2] != ES_NO_TENSOR) {
+        es_tensor_t t;
+        es_read_tensor(model, b->h, op->inputs[2], &t);
+        bias = model + t.offset;
+    }
+    for (uint32_t c = 0; c < channels; ++c) {
+        int64_t sum = 0;
+        for (uint32_t k = 0; k < taps; ++k) {
+            sum += depthwise ? f[(size_t)k * channels + c] : f[(size_t)c * taps + k];
+        }
+        const uint32_t idx = p->requant_count == 1 ? 0 : c;
+        const int32_t right = -es_rd_i32(model + p->shifts_offset + 4 * idx);
+        const int64_t folded = (bias ? es_rd_i32(bias + 4 * c) : 0)
+            - (int64_t)p->input_zero_point * sum;
+        const int64_t magnitude = folded < 0 ? -folded : folded;
+        if (right < 1 || right > ES_STAGE_MAX_RIGHT
+            || magnitude + (int64_t)taps * 128 * 128 >= ((int64_t)1 << 30)) {
+            FAIL_O("O9", i, ES_TEXT("prepared output stage where its range does not hold"));
+        }
+        const uint8_t *r = model + at + (size_t)ES_STAGE_RECORD_SIZE * c;
+        const int64_t round = ((int64_t)1 << (right - 1))
+            + (int64_t)p->output_zero_point * ((int64_t)1 << right);
+        if (es_rd_i32(r) != 2 * folded
+            || es_rd_i32(r + 4) != es_rd_i32(model + p->multipliers_offset + 4 * idx)
+            || es_rd_i32(r + 8) != round || es_rd_i32(r + 12) != right) {
+            FAIL_O("O9", i,
+                ES_TEXT("prepared output stage differs from the op's bias, filter and requantization"));
+        }
+    }
+    return true;
+}
+
 static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
     const es_tensor_t *out) {
     es_error_t *err = b->err;
@@ -615,7 +679,10 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
         }
     }
     if (p.requant_mode == ES_REQUANT_FIXED_POINT) {
-        if (p.scale_mantissas_offset != 0 || p.scale_exponents_offset != 0) {
+        // (CONV_2D and DEPTHWISE_CONV_2D keep their prepared stage's offset in the
+        // mantissas' slot: O9.)
+        bool fc = op->opcode == ES_OP_FULLY_CONNECTED;
+        if ((fc && p.scale_mantissas_offset != 0) || p.scale_exponents_offset != 0) {
             FAIL_O("O8", i, ES_TEXT("scale arrays must be 0 in FIXED_POINT mode"));
         }
     } else {
@@ -646,6 +713,9 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
     }
     if (!act_range_ok(p.act_min, p.act_max)) {
         FAIL_O("O7", i, ES_TEXT("act_min/act_max outside [-128, 127] or inverted"));
+    }
+    if (op->opcode != ES_OP_FULLY_CONNECTED && p.scale_mantissas_offset != 0) {
+        return check_stage(b, i, op, &p, in, out, &filt);
     }
     return true;
 }

@@ -37,6 +37,8 @@ static void fill_requant(const run_t *r, const es_op_t *op, es_requant_t *rq) {
     rq->shifts = r->model + es_rd_u32(w + ES_WP_SHIFTS);
     rq->mantissas = NULL;
     rq->exponents = NULL;
+    const uint32_t stage = es_rd_u32(w + ES_WP_STAGE);
+    rq->stage = op->opcode != ES_OP_FULLY_CONNECTED && stage ? r->model + stage : NULL;
     if (es_rd_u16(w + ES_WP_REQUANT_MODE) == ES_REQUANT_DOUBLE_ROUND) {
         rq->mantissas = r->model + es_rd_u32(w + ES_WP_SCALE_MANTISSAS);
         rq->exponents = r->model + es_rd_u32(w + ES_WP_SCALE_EXPONENTS);

@@ -32,6 +32,7 @@ from ..modelfile import (
     activation_buffers,
 )
 from ..modelfile.layout import TENSOR_FLAG_ALIAS, TENSOR_FLAG_INPUT, TENSOR_FLAG_OUTPUT
+from ..modelfile.output_stage import prepared_stage, windows_inside
 from ..modelfile.validate import broadcasts
 from . import quant_params as qp
 from .memory_plan import plan_arena
@@ -476,6 +477,24 @@ class _Lowering:
         )
         bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else -1, channels)
         mult_offset, shift_offset = self._multiplier_arrays(multipliers, shifts)
+        # A prepared output stage where it pays: one output pixel, so every channel's
+        # stage runs once per invocation (a multi-pixel kernel amortises its own table).
+        stage = None
+        one_pixel = int(np.prod(out.shape[:3])) == 1
+        if one_pixel and windows_inside(
+            x.shape[1:3], out.shape[1:3], (kh, kw), stride, dilation, (pad_top, pad_left)
+        ):
+            assert filt.data is not None
+            bias_data = None if bias is None else self.graph.tensors[self.root(bias)].data
+            stage = prepared_stage(
+                filt.data,
+                bias_data,
+                multipliers,
+                shifts,
+                int(x.zero_points[0]),
+                int(out.zero_points[0]),
+                depthwise,
+            )
         params = WeightedParams(
             stride_h=stride[0],
             stride_w=stride[1],
@@ -494,11 +513,13 @@ class _Lowering:
             multipliers_offset=mult_offset,
             shifts_offset=shift_offset,
             requant_count=count,
+            stage_offset=0 if stage is None else self.writer.add_blob(stage),
         )
         taps = kh * kw * (1 if depthwise else in_channels)
         macs = int(np.prod(out.shape)) * taps
         code = OpCode.DEPTHWISE_CONV_2D if depthwise else OpCode.CONV_2D
-        self._emit(op, code, [op.inputs[0], op.inputs[1], bias], params, macs, 8 * count)
+        extra = 8 * count + (0 if stage is None else stage.nbytes)
+        self._emit(op, code, [op.inputs[0], op.inputs[1], bias], params, macs, extra)
 
     def _fully_connected(self, op: GraphOp) -> None:
         o = op.options

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .format_error import ModelFormatError
 from .layout import (
     ADD_LEFT_SHIFT,
@@ -24,6 +26,7 @@ from .layout import (
     TensorKind,
 )
 from .lifetimes import alias_root, find_arena_conflicts
+from .output_stage import STAGE_RECORD_BYTES, prepared_stage, windows_inside
 from .records import (
     AddParams,
     ConcatParams,
@@ -617,6 +620,54 @@ def _check_weighted(
     _check_double_round(model, where, op, p, count)
     _check_zero_points(where, (p.input_zero_point, inp), (p.output_zero_point, out))
     _check_activation_range(where, p.act_min, p.act_max)
+    _check_stage(model, where, op, p, inp, out, filt)
+
+
+def _check_stage(
+    model: ModelFile,
+    where: str,
+    op: OpRecord,
+    p: WeightedParams,
+    inp: TensorRecord,
+    out: TensorRecord,
+    filt: TensorRecord,
+) -> None:
+    """O9: a prepared output stage is exactly what output_stage.py derives from the op."""
+    if p.stage_offset == 0:
+        return
+    channels = out.shape[-1]
+    size = STAGE_RECORD_BYTES * channels
+    _require(
+        p.stage_offset % CONST_ALIGN == 0 and _in_blob(model, p.stage_offset, size),
+        "O9",
+        where,
+        "prepared output stage is unaligned or outside the blob",
+    )
+    inside = windows_inside(
+        inp.shape[1:3],
+        out.shape[1:3],
+        (p.filter_h, p.filter_w),
+        (p.stride_h, p.stride_w),
+        (p.dilation_h, p.dilation_w),
+        (p.pad_top, p.pad_left),
+    )
+    bias = None if op.inputs[2] is None else model.const_array(op.inputs[2])
+    expected = prepared_stage(
+        model.const_array(op.inputs[1]),  # type: ignore[arg-type]
+        bias,
+        model.int32_array(p.multipliers_offset, p.requant_count),
+        model.int32_array(p.shifts_offset, p.requant_count),
+        p.input_zero_point,
+        p.output_zero_point,
+        op.opcode == OpCode.DEPTHWISE_CONV_2D,
+    )
+    stored = model.int32_array(p.stage_offset, 4 * channels).reshape(channels, 4)
+    _require(
+        inside and expected is not None and np.array_equal(stored, expected),
+        "O9",
+        where,
+        "prepared output stage differs from the op's bias, filter and requantization",
+    )
 
 
 def _check_double_round(

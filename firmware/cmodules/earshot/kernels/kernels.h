@@ -29,6 +29,9 @@ typedef struct _es_requant_t {
     const uint8_t *mantissas;    // DOUBLE_ROUND: i64[count], else NULL
     const uint8_t *exponents;    // DOUBLE_ROUND: i32[count], else NULL
     const uint8_t *bias;         // i32[channels] or NULL
+    // CONV_2D / DEPTHWISE_CONV_2D: the prepared output stage (16 bytes per channel, FORMAT.md
+    // §3.1) or NULL. Reference kernels do not read it.
+    const uint8_t *stage;
     int32_t output_offset;       // output zero point
     int32_t act_min, act_max;
 } es_requant_t;

@@ -11,6 +11,7 @@
 // Bit-exact with kernels/conv.c; other shapes go to es_conv_s8_opt.
 
 #include "kernels/optimized/opt_pixel.h"
+#include "model_format.h"
 
 #if !EARSHOT_KERNELS_REFERENCE
 
@@ -28,8 +29,36 @@ __attribute__((noinline)) static int32_t scale_general(int32_t x, int32_t multip
 // For -2^30 < x < 2^30 (every accumulator of a real model) the doubling high multiply is
 // SMMULR(2x, m) and the rounding shift one add and shift (opt_common.h es_opt_scale); other
 // values take the reference's path. The shift is clamped to [-31, 30] as output_stage.h does.
+// The prepared stage (FORMAT.md §3.1): x2 = 2 * acc + bias2 needs no range check (the
+// converter proved |x2| < 2^31), SMMULR(x2, m) is the doubling high multiply, the round
+// constant holds the output zero point. Values come from the model's constant data, which
+// may change after the checks: arithmetic wraps and the shift is masked, so a changed value
+// changes results, nothing else.
+static void out_prepared(const uint8_t *s, int32_t lo, int32_t hi, const int32_t *acc,
+    int32_t n, int8_t *output) {
+    for (int32_t i = 0; i < n; ++i, s += ES_STAGE_RECORD_SIZE) {
+        const uint32_t x2 = 2u * (uint32_t)acc[i] + (uint32_t)es_rd_i32(s);
+        const int32_t m = es_rd_i32(s + 4);
+        int32_t high;
+        #if EARSHOT_OPT_DSP
+        __asm__ ("smmulr %0, %1, %2" : "=r" (high) : "r" (x2), "r" (m));
+        #else
+        high = (int32_t)(((int64_t)(int32_t)x2 * m + ((int64_t)1 << 31)) >> 32);
+        #endif
+        const uint32_t sum = (uint32_t)high + (uint32_t)es_rd_i32(s + 8) - ((uint32_t)high >> 31);
+        int32_t v = (int32_t)sum >> (es_rd_u32(s + 12) & 31);
+        v = v < lo ? lo : (v > hi ? hi : v);
+        output[i] = (int8_t)v;
+    }
+}
+
 void es_pixel_out_run(const es_pixel_out_t *o, int32_t c0, const int32_t *acc, int32_t n,
     int8_t *output) {
+    if (o->stage) {
+        out_prepared(o->stage + (size_t)ES_STAGE_RECORD_SIZE * c0, o->act_min, o->act_max, acc, n,
+            output);
+        return;
+    }
     const uint32_t bias_step = o->bias_step, step = o->step;
     const uint8_t *bp = o->bias + bias_step * (uint32_t)c0;
     const uint8_t *mp = o->multipliers + step * (uint32_t)c0;
@@ -72,7 +101,7 @@ typedef struct _es_pixel_column_t {
 typedef int16_t es_pixel_i16_t __attribute__((may_alias));
 
 // The receptive field's bytes in filter order: the input itself when the window is one
-// contiguous run, else gathered into `stage`.
+// contiguous run, else gathered into `gather`.
 static const int8_t *receptive_field(const es_conv_params_t *p, const int8_t *input,
     int8_t *stage) {
     const int32_t in_ch = p->in_ch;
@@ -225,13 +254,13 @@ bool es_conv_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input, const 
         || !es_pixel_window_inside(p)) {
         return false;
     }
-    int8_t stage[ES_PIXEL_COLUMN];
+    int8_t gather[ES_PIXEL_COLUMN];
     es_pixel_column_t col;
     // Entries of the paired (SXTB16) part of the column; the dot products cover them, or
     // all entries without the DSP extension; dot_tail the rest.
     const int32_t k4 = EARSHOT_OPT_DSP ? (k_len & ~3) : 0;
     const int32_t done = EARSHOT_OPT_DSP ? k4 : k_len;
-    column_make(receptive_field(p, input, stage), k_len, k4, p->input_offset, &col);
+    column_make(receptive_field(p, input, gather), k_len, k4, es_pixel_input_offset(p), &col);
     es_pixel_out_t o;
     es_pixel_out_init(&p->rq, &o);
     const int32_t out_ch = p->out_ch;

@@ -141,12 +141,13 @@ bool es_depthwise_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input,
     const int8_t *in = input + (size_t)(-p->pad_top) * p->in_w * ch + (-p->pad_left) * ch;
     es_pixel_out_t o;
     es_pixel_out_init(&p->rq, &o);
+    const int32_t offset = es_pixel_input_offset(p);
     int32_t acc[ES_PIXEL_BLOCK];
     for (int32_t c0 = 0; c0 < ch; c0 += ES_PIXEL_BLOCK) {
         const int32_t n = ch - c0 < ES_PIXEL_BLOCK ? ch - c0 : ES_PIXEL_BLOCK;
         int32_t i = 0;
         for (; i + 4 <= n; i += 4) {
-            group4(in + c0 + i, filter + c0 + i, &t, p->input_offset, acc + i);
+            group4(in + c0 + i, filter + c0 + i, &t, offset, acc + i);
         }
         for (; i < n; ++i) {
             const int32_t c = c0 + i;
@@ -154,7 +155,7 @@ bool es_depthwise_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input,
             for (int32_t r = 0; r < t.rows; ++r) {
                 for (int32_t k = 0; k < t.cols; ++k) {
                     a += filter[c + r * t.f_row + k * t.f_col]
-                        * (in[c + r * t.in_row + k * t.in_col] + p->input_offset);
+                        * (in[c + r * t.in_row + k * t.in_col] + offset);
                 }
             }
             acc[i] = a;

@@ -270,10 +270,8 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
         }
     }
     if (t->kind == ES_KIND_STATE) {
-        uint8_t io = is_view(t) ? ES_TFLAG_OUTPUT : ES_TFLAG_INPUT | ES_TFLAG_OUTPUT;
-        if (t->flags & io) {
-            FAIL_T("T10", i,
-                ES_TEXT("a variable cannot be a model output, nor (but through a view) a model input"));
+        if (t->flags & (ES_TFLAG_INPUT | ES_TFLAG_OUTPUT)) {
+            FAIL_T("T10", i, ES_TEXT("a variable cannot be a model input or output"));
         }
         if (t->alias_of == ES_NO_TENSOR
             && (t->init_offset % ES_CONST_ALIGN || !in_blob(h, t->init_offset, t->byte_size))) {
@@ -373,9 +371,7 @@ static bool check_io(const uint8_t *model, const es_header_t *h, uint32_t *mark,
             mark[index] |= flag;
             es_tensor_t t;
             es_read_tensor(model, h, index, &t);
-            // An input may also be a view of a variable (a ring's new frames).
-            bool kind_ok = t.kind == ES_KIND_ACTIVATION || (!which && is_view(&t));
-            if (!kind_ok || !(t.flags & flag)) {
+            if (t.kind != ES_KIND_ACTIVATION || !(t.flags & flag)) {
                 return fail_kind(err, "IO1", kind, k,
                     ES_TEXT("model tensor is not an activation flagged as such"));
             }

@@ -121,6 +121,7 @@ class _Lowering:
         rings = find_rings(graph, self.variables, groups)
         self.rings = {ring.variable: ring for ring in rings}
         self.ring_views = {t: (r.variable, at) for r in rings for t, at in r.views().items()}
+        self.ring_copies = {r.concat.index: r for r in rings if r.copied}
         self.absorbed |= {i for r in rings for i in (r.concat.index, r.slice.index)}
         self.deferred: dict[int, list[Ring]] = {}
         for ring in rings:
@@ -277,6 +278,8 @@ class _Lowering:
                 raise self._fail(op, f"has {len(op.outputs)} outputs, expected {expected}")
             if op.index in self.mixconvs:
                 self._conv(merged_op(self.graph, self.mixconvs[op.index]))
+            elif op.index in self.ring_copies:
+                self._copy_into_ring(self.ring_copies[op.index])
             elif op.name in HOST_OPS or op.index in self.absorbed:
                 pass
             elif op.name in FOLDED_OPS:
@@ -816,6 +819,15 @@ class _Lowering:
         value_index = self.tensor(op.inputs[1])
         self._add_record(op, OpCode.ASSIGN_VARIABLE, [value_index], state, CopyParams())
 
+    def _copy_into_ring(self, ring: Ring) -> None:
+        """A model input's frames copied into their place in the ring (ASSIGN_VARIABLE to
+        a view), where the concatenation was."""
+        g = self.graph.tensors[ring.frames]
+        slot = self.writer.add_tensor(self._view_record(g, ring.variable, ring.state_bytes))
+        self.names[slot] = f"{g.name} (in {ring.variable})"
+        inputs = [self.tensor(ring.frames)]
+        self._add_record(ring.concat, OpCode.ASSIGN_VARIABLE, inputs, slot, CopyParams())
+
     def _assign_ring(self, ring: Ring) -> None:
         """A ring's assignment: its tail view copied to its state view (one memmove)."""
         op = ring.assign
@@ -882,10 +894,12 @@ class _Lowering:
     def _add_record(
         self, op: GraphOp, code: OpCode, inputs: list[int], output: int, params: Any
     ) -> None:
-        """Emit an op on earshot tensors (no constant inputs, no MACs)."""
+        """Emit an op on earshot tensors (no constant inputs, no MACs); the report names it
+        after the TFLite op it comes from, or after itself where it stands for another."""
         record = OpRecord(opcode=code, inputs=tuple(inputs), output=output, params=params)
         self.writer.add_op(record)
-        self.ops.append(LoweredOp(record, op.index, op.name, 0, 0))
+        name = op.name if op.name in (code.name, "SPLIT", "SPLIT_V") else code.name
+        self.ops.append(LoweredOp(record, op.index, name, 0, 0))
 
     def _strided_slice(self, op: GraphOp) -> None:
         x = self._byte_activation(op, op.inputs[0], "input")

@@ -16,9 +16,9 @@ plan just puts the pieces next to each other (FORMAT.md §1.2, views).
 
 A pattern qualifies only when nothing else can see the difference: the state value is read
 by the concatenation alone, the slice is the window's contiguous tail and only assigned
-back, the window is no model output, the new frames are a model input or an op's output of
-their own, and the state ends on a 16-byte boundary (the new frames stay aligned for the
-kernels).
+back, the window is no model output, the new frames are an op's output of their own (a
+model input is copied in: it stays where the application writes it, untouched by a reset),
+and the state ends on a 16-byte boundary (the new frames stay aligned for the kernels).
 """
 
 from __future__ import annotations
@@ -53,15 +53,16 @@ class Ring:
     state_bytes: int
     frame_bytes: int
     after: int  # the op after which the assignment runs (TFLite index)
+    # The new frames are a model input: copied into the ring (an ASSIGN_VARIABLE where the
+    # concatenation was) rather than placed there, so the input stays the application's.
+    copied: bool = False
 
     def views(self) -> dict[int, int]:
         """TFLite tensor -> its byte offset inside the ring."""
-        return {
-            self.state: 0,
-            self.window: 0,
-            self.frames: self.state_bytes,
-            self.tail: self.frame_bytes,
-        }
+        views = {self.state: 0, self.window: 0, self.tail: self.frame_bytes}
+        if not self.copied:
+            views[self.frames] = self.state_bytes
+        return views
 
 
 def _reshape_root(producers: dict[int, GraphOp], tensor: int) -> int:
@@ -195,4 +196,5 @@ def _ring(
         for op in readers.get(tensor, []):
             if op.index not in skipped:
                 after = max(after, lowered_at.get(op.index, op.index))
-    return Ring(name, read, concat, cut, assign, state, frames, window, tail, s, n, after)
+    copied = maker is None
+    return Ring(name, read, concat, cut, assign, state, frames, window, tail, s, n, after, copied)

@@ -115,12 +115,8 @@ def _check_tensor(model: ModelFile, index: int, t: TensorRecord) -> None:
                 f"or outside the {model.arena_size}-byte arena"
             )
     if t.kind == TensorKind.STATE:
-        io_flags = TENSOR_FLAG_OUTPUT if _is_view(t) else TENSOR_FLAG_INPUT | TENSOR_FLAG_OUTPUT
-        if t.flags & io_flags:
-            raise ModelFormatError(
-                f"T10 {where}: a variable cannot be a model output, nor (but through a view) "
-                "a model input"
-            )
+        if t.flags & (TENSOR_FLAG_INPUT | TENSOR_FLAG_OUTPUT):
+            raise ModelFormatError(f"T10 {where}: a variable cannot be a model input or output")
         if t.alias_of is None and (
             t.init_offset % CONST_ALIGN or not _in_blob(model, t.init_offset, t.byte_size)
         ):
@@ -199,9 +195,7 @@ def _check_io(model: ModelFile) -> None:
             if index >= len(model.tensors):
                 raise ModelFormatError(f"IO1 model {name} tensor {index} is out of range")
             t = model.tensors[index]
-            # An input may also be a view of a variable (a ring's new frames).
-            kind_ok = t.kind == TensorKind.ACTIVATION or (name == "input" and _is_view(t))
-            if not kind_ok or not t.flags & flag:
+            if t.kind != TensorKind.ACTIVATION or not t.flags & flag:
                 raise ModelFormatError(
                     f"IO1 model {name} tensor {index} is not an activation flagged as {name}"
                 )

@@ -17,7 +17,10 @@
 // Registers: r0 f0, r2 q, r3 tw, r4 o, r5 step, r6 K | 2K << 16, r7 2**14, r8 2**15;
 // r1, r9-r12, lr data; end on the stack.
 
-#if defined(__ARM_ARCH_7EM__) && !EARSHOT_KERNELS_REFERENCE
+// ARMv7E-M, and ARMv8-M Mainline with the DSP extension (Cortex-M33): the same Thumb-2
+// DSP instructions (dsp.h: ES_RFFT16_SIMD calls these wherever SIMD32 is there).
+#if (defined(__ARM_ARCH_7EM__) || (defined(__ARM_ARCH_8M_MAIN__) && defined(__ARM_FEATURE_DSP))) \
+    && !EARSHOT_KERNELS_REFERENCE
 
     .syntax unified
     .thumb

@@ -6,6 +6,9 @@
 #   make unix                build/unix/micropython
 #   make qemu BOARD=qemu_m3  build/qemu_m3/firmware.elf (qemu_m0, qemu_m3, qemu_m4, qemu_m7, qemu_m33)
 #   make firmware            the Unix port and every QEMU board
+#   make natmod              earshot as native modules for stock MicroPython: build/natmod/<arch>/
+#                            (x64, armv6m, armv7m, armv7emsp; OPS=micro_speech: only what it needs)
+#   make stock               stock MicroPython (nothing of earshot inside) for tests/stock/
 #   make board BOARD=pico_i2s    a real board (pico_i2s, pico2_i2s, nucleo_f411re_i2s) from
 #                            MICROPY_DIR= a full upstream MicroPython tree (without it: the
 #                            pinned tag, cloned); rp2 also needs picotool_DIR or picotool_ROOT
@@ -104,12 +107,12 @@ build_dir = EARSHOT_BUILD_KEY="micropython=$(MPY_DIR) ulab=$(ulab_dir)" \
 	firmware/deps/build-dir.sh $(1) $(2) firmware/config $(CMODULE_BUILD_FILES)
 
 
-.PHONY: FORCE all deps deps-apt deps-retry models frozen-models unix qemu firmware board test run bench lint clean distclean help \
+.PHONY: FORCE all deps deps-apt deps-retry models frozen-models unix qemu firmware stock stock-board natmod board test run bench lint clean distclean help \
 	fuzz test-sanitize test-reference test-ulab soak
 all: firmware
 
 help:
-	@sed -n '2,27p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,33p' Makefile | sed 's/^# \{0,1\}//'
 
 # ---------------------------------------------------------------------------- deps
 deps: deps-apt $(MPY_SOURCE_DEP) $(DEPS)/.ulab-tried $(VENV)/.installed $(BUILD)/mpy-lib/README.md \
@@ -190,6 +193,47 @@ qemu: deps frozen-models $(MPY_CROSS)
 firmware: unix
 	@for b in $(QEMU_BOARDS); do $(MAKE) --no-print-directory qemu BOARD=$$b || exit 1; done
 
+# ------------------------------------------------------------------ stock firmware
+# Stock MicroPython (boards/stock_*): the pinned source built as it ships, with nothing of
+# earshot inside; earshot comes to it as native modules (`make natmod`). Each folder's
+# stock.mk names the port, the build folder and the port's make arguments.
+STOCK_BOARDS := $(patsubst boards/%/stock.mk,%,$(wildcard boards/stock_*/stock.mk))
+ifneq ($(filter stock-board,$(MAKECMDGOALS)),)
+include boards/$(BOARD)/stock.mk
+endif
+
+stock: deps
+	@for b in $(STOCK_BOARDS); do $(MAKE) --no-print-directory stock-board BOARD=$$b || exit 1; done
+
+stock-board: deps $(MPY_CROSS)
+	@test -f boards/$(BOARD)/stock.mk || { echo "earshot: error: no stock board '$(BOARD)' (have: $(STOCK_BOARDS))" >&2; exit 1; }
+	@firmware/deps/build-dir.sh $(BUILD)/$(STOCK_BUILD) boards/$(STOCK_BUILD)
+	@GIT_CEILING_DIRECTORIES=$(DEPS) $(MAKE) --no-print-directory $(if $(V),V=1) -C $(MPY_DIR)/ports/$(STOCK_PORT) \
+		MICROPY_MPYCROSS=$(MPY_CROSS) MICROPY_MPYCROSS_DEPENDENCY=$(MPY_CROSS) \
+		BUILD=$(BUILD)/$(STOCK_BUILD) $(STOCK_ARGS) >$(BUILD)/$(STOCK_BUILD).log 2>&1 \
+		|| { tail -30 $(BUILD)/$(STOCK_BUILD).log >&2; echo "earshot: error: stock firmware $(STOCK_BUILD) failed (log: $(BUILD)/$(STOCK_BUILD).log)" >&2; exit 1; }
+	@echo "earshot: built stock MicroPython $(BUILD)/$(STOCK_BUILD) ($(BOARD))"
+
+# -------------------------------------------------------------------- natmod
+# earshot for stock MicroPython (docs/STOCK.md): build/natmod/<arch>/ holds the native
+# module _earshot.mpy, the package earshot/*.mpy and mip's package.json; copying the
+# folder's contents to a board's /lib is the install. firmware/natmod/Makefile builds one
+# architecture with the pinned py/dynruntime.mk. NATMOD_ARCHS picks architectures; OPS
+# (e.g. OPS=micro_speech, or kernel and front-end names) leaves out what a model does not
+# need, into build/natmod-<OPS>/ (firmware/natmod/ops.mk).
+NATMOD_ARCHS ?= x64 armv6m armv7m armv7emsp
+OPS ?= all
+comma := ,
+NATMOD_OUT := $(BUILD)/natmod$(if $(filter-out all,$(OPS)),-$(subst $(comma),-,$(OPS)))
+natmod: deps $(MPY_CROSS)
+	@for a in $(NATMOD_ARCHS); do \
+		$(MAKE) --no-print-directory -C firmware/natmod MPY_DIR=$(MPY_DIR) ARCH=$$a OPS=$(OPS) \
+			BUILD=$(NATMOD_OUT)/obj/$$a OUT=$(NATMOD_OUT)/$$a PYTHON=$(PYTHON) MPY_CROSS=$(MPY_CROSS) \
+			>$(NATMOD_OUT)-$$a.log 2>&1 || { tail -30 $(NATMOD_OUT)-$$a.log >&2; \
+			echo "earshot: error: natmod $$a failed (log: $(NATMOD_OUT)-$$a.log)" >&2; exit 1; }; \
+		$(PYTHON) -m earshot_host.natmod package $(NATMOD_OUT)/$$a || exit 1; \
+	done
+
 # Real boards (kind rp2 / stm32 in boards/boards.toml), with the port's own build, from
 # MICROPY_DIR= a full upstream tree (else the pinned tag with the board's submodules, which
 # needs the network), checked to fit the board's firmware region: earshot_host.board_build.
@@ -208,9 +252,10 @@ run: unix
 	@$(UNIX_BUILD)/micropython -m earshot --model micro_speech --wav $(DEMO_WAV) --realtime --human
 
 # pytest's status 5 (no tests collected) is a failure too: there must be tests.
+# The stock MicroPython firmwares and earshot's native modules are built for tests/stock/.
 # After the whole suite on every target, the engine and front-end tests again on the Unix
 # port built with ASan+UBSan (test-sanitize) and on the reference kernels (test-reference).
-test: lint firmware
+test: lint firmware stock natmod
 	@EARSHOT_KERNELS=$(KERNELS) $(PYTHON) -m pytest $(if $(TARGETS),--targets $(TARGETS)) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "earshot: error: pytest collected no tests" >&2; exit 1; fi; \
 	[ $$status -eq 0 ] || exit $$status
@@ -245,11 +290,12 @@ test-ulab:
 # Benchmarks (docs/BENCHMARKS.md): both kernel builds of every emulated target, then
 # earshot_host.bench. The Unix binaries keep their symbols (STRIP=true) for callgrind's
 # per-kernel counts; a stripped one is relinked.
-bench: deps
+bench: deps stock natmod
+	@$(MAKE) --no-print-directory natmod OPS=micro_speech
 	@for k in optimized reference; do s=$$([ $$k = reference ] && echo -reference); \
 		nm $(BUILD)/unix$$s/micropython 2>/dev/null | grep -q " es_model_run" || rm -f $(BUILD)/unix$$s/micropython; \
 		$(MAKE) --no-print-directory firmware KERNELS=$$k STRIP=true || exit 1; done
-	@$(PYTHON) -m earshot_host.bench $(BENCH_ARGS)
+	@$(PYTHON) -m earshot_host.bench --natmod $(BENCH_ARGS)
 
 # ------------------------------------------------------------------- reliability
 # Model fuzzing: FUZZ_CASES mutants of every valid model on the Unix firmware (SANITIZE=1:
@@ -285,7 +331,7 @@ lint: deps
 	@$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross
+	rm -rf $(BUILD)/natmod $(BUILD)/natmod-* $(addprefix $(BUILD)/,$(patsubst boards/%/,%,$(dir $(wildcard boards/stock_*/stock.mk)))) $(BUILD)/unix $(BUILD)/unix-reference $(BUILD)/unix-sanitize $(BUILD)/unix-reference-sanitize $(BUILD)/fuzz $(addprefix $(BUILD)/,$(QEMU_BOARDS) $(addsuffix -reference,$(QEMU_BOARDS))) $(BUILD)/mpy-cross
 
 distclean:
 	rm -rf $(BUILD) $(VENV)

@@ -25,16 +25,28 @@ class Model:
     # Where the model came from ("frozen NAME", "file PATH", "slot A seq 3 (NAME)", ...).
     source = None
 
-    def __init__(self, buffer, check_crc=True):
+    def __init__(self, buffer, check_crc=True, arena=None):
+        # arena: a writable 16-byte aligned buffer of at least arena_size bytes to hold the
+        # activations (else the model allocates its own).
         # Collect first: the arena lives as long as the model, and a heap cleared of the
         # garbage of imports and compilation gives it the lowest free block instead of a
         # spot that splits the free space (small boards feel the difference).
         gc.collect()
         try:
-            native = _earshot.Model(buffer, check_crc)
+            if arena is None:
+                native = _earshot.Model(buffer, check_crc)
+            else:
+                native = _earshot.Model(buffer, check_crc, arena)
         except MemoryError as err:
             gc.collect()
-            raise ValueError("{}, heap has {} free".format(err, gc.mem_free())) from None
+            msg, free = str(err), gc.mem_free()
+            try:
+                need = int(msg.split()[2])  # "model needs N bytes of arena"
+            except (IndexError, ValueError):
+                need = 0
+            # Enough free bytes in all, but no block that large: say so.
+            pieces = " in pieces, no block that large" if need and free >= need else ""
+            raise ValueError("{}, heap has {} free{}".format(msg, free, pieces)) from None
         self._native = native
         self._buffer = buffer
         self.arena_size = native.arena_size
@@ -80,15 +92,21 @@ class Model:
 
     @classmethod
     def from_file(cls, path):
-        # The whole file read once into an immutable bytes object (weights read in place,
-        # no second copy); CRC checked.
-        import os
-
-        size = os.stat(path)[6]
+        # A file of a ROMFS partition (/rom, MicroPython 1.25+) is used in place from
+        # flash, no copy, when its data is 16-byte aligned as the weights need (earshot's
+        # ROMFS images place it so); any other file is read once into an immutable bytes
+        # object (weights read in place, no second copy). CRC checked.
         with open(path, "rb") as f:
-            data = f.read(size)
-        if len(data) != size:
-            raise ValueError("short read of {}: {} of {} bytes".format(path, len(data), size))
+            data = _in_place(f)
+            if data is None:
+                import os
+
+                size = os.stat(path)[6]
+                data = f.read(size)
+                if len(data) != size:
+                    raise ValueError(
+                        "short read of {}: {} of {} bytes".format(path, len(data), size)
+                    )
         model = cls(data, True)
         model.source = "file " + path
         return model
@@ -125,3 +143,15 @@ class Model:
     @property
     def name(self):
         return self.metadata.get("name")
+
+
+def _in_place(f):
+    # The bytes of an open file where they lie (a ROMFS file is a buffer of the memory-
+    # mapped partition), if 16-byte aligned; None for a file to be read.
+    try:
+        data = memoryview(f)
+        import uctypes
+
+        return data if uctypes.addressof(data) % 16 == 0 else None
+    except (TypeError, ImportError):
+        return None

@@ -55,10 +55,10 @@ import uctypes
 raw = uctypes.bytearray_at({extra.start}, 256)
 for i in range(256):
     raw[i] = 0xA5
-a = earshot.model.bytearray(100)
+a = _xr_bytearray(100)
 print(sum(a), len(a), uctypes.addressof(a) == {extra.start})
 try:
-    earshot.model.bytearray({extra.size})
+    _xr_bytearray({extra.size})
 except MemoryError as err:
     print('refused:', err)
 """

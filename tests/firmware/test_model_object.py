@@ -212,6 +212,48 @@ def test_invoke_takes_any_buffer_of_the_input_and_allocates_nothing(target):
     assert out[6] == str([0] * 6)
 
 
+ARENA = """
+import earshot, gc, uctypes
+m = earshot.Model({source})
+n = m.arena_size
+x = bytes((i * 73 + 11) & 255 for i in range(len(m.input)))
+m.invoke(x)
+ref = bytes(m.output)
+store = bytearray(n + 32)
+base = uctypes.addressof(store)
+at = (16 - base % 16) % 16
+given = memoryview(store)[at:at + n]
+g = earshot.Model({source}, True, given)
+g.invoke(x)
+print(bytes(g.output) == ref, uctypes.addressof(g.input) - base - at == g.input_info[0][0])
+for bad in (memoryview(store)[at:at + n - 1], memoryview(store)[at + 1:at + 1 + n], bytes(n)):
+    try:
+        earshot.Model({source}, True, bad)
+        print('made')
+    except (ValueError, TypeError) as e:
+        print(type(e).__name__, e)
+gc.collect()
+a = gc.mem_alloc()
+for i in range(100):
+    g.invoke(x)
+print(gc.mem_alloc() - a)
+"""
+
+
+def test_a_model_runs_in_an_arena_the_caller_gives(target):
+    # The activations where the caller puts them (another RAM bank, a static buffer): the
+    # same results as in the model's own arena; too small or misaligned buffers refused.
+    n = read_model(dense()).arena_size
+    out = target.exec(ARENA.format(source=repr(dense())), timeout=300).splitlines()
+    assert out == [
+        "True True",
+        f"ValueError arena buffer has {n - 1} bytes, the model needs {n}",
+        "ValueError arena buffer is not 16-byte aligned",
+        "TypeError object with buffer protocol required",
+        "0",
+    ]
+
+
 VIEWS = """
 import earshot, _earshot
 from array import array

@@ -1,7 +1,7 @@
 // The `_earshot` module: MicroPython bindings of earshot's C engine. One source for the
 // firmware's static module and the native .mpy module (es_py.h holds the differences).
 //
-// Model(buffer, check_crc=True) -> Model
+// Model(buffer, check_crc=True, arena=None) -> Model
 //     Runs every loader check of models/FORMAT.md §5 on the model file in buffer (any
 //     buffer; ValueError("<code> <record> <index>: <reason>") on the first failure), then
 //     keeps its arena, a reference to the buffer, whose constant data (weights, biases,
@@ -12,7 +12,10 @@
 //     runs the model first gets the buffer again and refuses (RuntimeError) one whose
 //     address or length changed since the check; bytes that change in place may change
 //     results, never make the engine read or write out of bounds.
-//     MemoryError("model needs N bytes of arena") when the arena does not fit.
+//     MemoryError("model needs N bytes of arena") when the arena does not fit. arena: a
+//     writable, 16-byte aligned buffer of at least arena_size bytes to use as the arena
+//     instead (memory the caller places: another RAM bank, a static buffer); it is kept
+//     as long as the Model.
 //   .invoke(x=None)        copies x (bytes, bytearray, array, memoryview, ndarray of the
 //                          first input's type and size) into the first input, then runs the
 //                          model. Allocates nothing.
@@ -312,7 +315,8 @@ typedef struct _model_obj_t {
     mp_obj_t buffer; // the model file; its constant data is read in place
     const uint8_t *data; // its address and length when checked
     size_t len;
-    uint8_t *arena; // arena_size bytes, a GC block of its own
+    uint8_t *arena; // arena_size bytes, a GC block of its own or the caller's buffer
+    mp_obj_t arena_owner; // the caller's arena buffer, or None
     mp_obj_t inputs, outputs; // tuples of memoryviews into the arena
     mp_obj_t arrays; // ulab: tuple of ndarray views (inputs, then outputs), made on demand
     es_header_t h; // read from tables
@@ -354,15 +358,30 @@ static const uint8_t *model_data(const model_obj_t *self) {
 
 static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw,
     const mp_obj_t *args) {
-    mp_arg_check_num(n_args, n_kw, 1, 2, false);
+    mp_arg_check_num(n_args, n_kw, 1, 3, false);
     mp_buffer_info_t model;
     mp_get_buffer_raise(args[0], &model, MP_BUFFER_READ);
     es_header_t h;
     check_model(&model, n_args < 2 || mp_obj_is_true(args[1]), &h);
-    // The arena first: the largest block gets the lowest free memory.
-    uint8_t *arena = es_malloc_maybe(h.arena_size ? h.arena_size : 1);
-    if (arena == NULL) {
-        ES_RAISE(MemoryError, "model needs %u bytes of arena", (unsigned)h.arena_size);
+    mp_obj_t owner = n_args > 2 ? args[2] : mp_const_none;
+    uint8_t *arena;
+    if (owner != mp_const_none) {
+        mp_buffer_info_t given;
+        mp_get_buffer_raise(owner, &given, MP_BUFFER_WRITE);
+        if (given.len < h.arena_size) {
+            ES_RAISE(ValueError, "arena buffer has %u bytes, the model needs %u",
+                (unsigned)given.len, (unsigned)h.arena_size);
+        }
+        if ((uintptr_t)given.buf % 16) {
+            mp_raise_ValueError(MP_ERROR_TEXT("arena buffer is not 16-byte aligned"));
+        }
+        arena = given.buf;
+    } else {
+        // The arena first: the largest block gets the lowest free memory.
+        arena = es_malloc_maybe(h.arena_size ? h.arena_size : 1);
+        if (arena == NULL) {
+            ES_RAISE(MemoryError, "model needs %u bytes of arena", (unsigned)h.arena_size);
+        }
     }
     memset(arena, 0, h.arena_size);
     // A buffer Python can write to (bytearray, its memoryviews, a RAM file buffer) has its
@@ -379,6 +398,7 @@ static mp_obj_t model_make_new(const mp_obj_type_t *type, size_t n_args, size_t 
     self->len = model.len;
     self->arrays = mp_const_none;
     self->arena = arena;
+    self->arena_owner = owner;
     self->inputs = io_views(self, 0, h.input_count);
     self->outputs = io_views(self, h.input_count, h.output_count);
     es_model_reset(self->tables, model.buf, self->arena);
@@ -531,7 +551,8 @@ static mp_obj_t model_array(model_obj_t *self, uint32_t k) {
         uint8_t dtype = t.dtype == ES_DTYPE_UINT8 ? NDARRAY_UINT8 : NDARRAY_INT8;
         ndarray_obj_t *array = ndarray_new_ndarray((uint8_t)ndim, shape, strides, dtype,
             self->arena + t.offset);
-        array->origin = self->arena; // the head of the arena's block: keeps it alive
+        // Keeps the arena alive: the head of its block, or the Model holding the caller's.
+        array->origin = self->arena_owner == mp_const_none ? (void *)self->arena : (void *)self;
         arrays->items[k] = MP_OBJ_FROM_PTR(array);
     }
     return arrays->items[k];

@@ -55,8 +55,8 @@ def extended_board(board: Board, extra: ExtraRam) -> Board:
 
 
 def arena_prelude(extra: ExtraRam) -> str:
-    """MicroPython code that makes earshot.model's bytearray() hand out zeroed buffers
-    from the extra RAM, one after the other (16-byte aligned)."""
+    """MicroPython code that gives every earshot.Model made afterwards an arena of zeroed
+    extra RAM (its `arena` argument), one after the other (16-byte aligned)."""
     return f"""\
 import uctypes, earshot.model
 _xr_next = [{extra.start:#x}]
@@ -76,5 +76,13 @@ def _xr_bytearray(n):
         b[i] = 0
     return b
 
-earshot.model.bytearray = _xr_bytearray
+_xr_init = earshot.model.Model.__init__
+
+def _xr_model_init(self, buffer, check_crc=True, arena=None):
+    if arena is None:
+        import _earshot
+        arena = _xr_bytearray(_earshot.check(buffer, False)[0])
+    _xr_init(self, buffer, check_crc, arena)
+
+earshot.model.Model.__init__ = _xr_model_init
 """

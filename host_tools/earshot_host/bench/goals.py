@@ -106,6 +106,20 @@ GOALS: tuple[Goal, ...] = (
         "bytes",
     ),
     Goal(
+        "natmod_armv6m_ram",
+        "stock MicroPython: whole armv6m install, RAM once imported",
+        ("natmod", "all", "armv6m", "ram", "filesystem", "full_bytes"),
+        40 * KB,
+        "bytes",
+    ),
+    Goal(
+        "natmod_micro_speech_armv6m_ram",
+        "stock MicroPython: micro_speech-only armv6m install, RAM once imported",
+        ("natmod", "micro_speech", "armv6m", "ram", "filesystem", "full_bytes"),
+        24 * KB,
+        "bytes",
+    ),
+    Goal(
         "qemu_m3_package_flash",
         "qemu_m3 frozen earshot package flash",
         ("targets", "qemu_m3", "flash", "package_bytes"),

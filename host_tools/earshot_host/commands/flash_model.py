@@ -7,9 +7,38 @@ import sys
 from pathlib import Path
 
 from .. import detector_settings
+from ..errors import EarshotError
 from ..model_spec import ModelSource, resolve_model
-from ..targets import open_target
+from ..stock import connect, runs_stock_firmware
+from ..stock import flash_model as flash_stock_model
+from ..targets import open_target, target_names
 from .targeting import add_target
+
+
+def stock_board(port: str) -> bool:
+    """True for a board running stock MicroPython with earshot's native modules; any
+    other answer (or none) leaves the board to earshot's model store, which says why."""
+    try:
+        with connect(port) as board:
+            return runs_stock_firmware(board)
+    except EarshotError:
+        return False
+
+
+def run_stock(args: argparse.Namespace) -> int:
+    if args.status:
+        print(f"{args.target}: stock MicroPython: models are files (Model.from_file)")
+        return 0
+    if not args.model:
+        args.parser.error("MODEL is required (or --status)")
+    placed = flash_stock_model(args.target, args.model)
+    where = "in place from its ROMFS partition" if placed.in_place else "read into RAM"
+    print(
+        f"{args.target}: {placed.path}, {placed.size:,} bytes ({where}): "
+        f"earshot.Model.from_file({placed.path!r}), or --model-file {placed.path}"
+    )
+    return 0
+
 
 EXAMPLES = """examples:
   earshot flash-model models/mlperf_kws/mlperf_kws.esm --port /dev/ttyACM0
@@ -57,6 +86,9 @@ def bar(done: int, total: int, width: int = 30) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Stock MicroPython on a serial port: a model is a file (earshot_host.stock).
+    if args.target not in target_names() and stock_board(args.target):
+        return run_stock(args)
     if not args.status and not args.model:
         args.parser.error("MODEL is required (or --status)")
     source = None if args.status else resolve_model(args.model)

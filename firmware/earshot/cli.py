@@ -113,14 +113,16 @@ def main(argv):
             stats_ms=opts["stats"],
             t0_ms=opts["t0"],
             cascade=cascade,
+            # The source's buffers go with the pipeline's (the bottom of the heap).
+            open_source=lambda rate, hop: open_source(opts, rate, hop),
         )
+        source = listener.source
         if "--record" in opts or "--record-on-detection" in opts:
             from .record import Recorder
 
             listener.tap = Recorder(listener.frontend.hop, listener.hop_ms,
                                     on_detection="--record-on-detection" in opts)  # fmt: skip
         listener.trace = "--scores" in opts
-        source = open_source(opts, listener.frontend.sample_rate, listener.frontend.hop)
         listener.run(source, pacer(listener.hop_ms) if "--realtime" in opts else None)
     except (ValueError, OSError, ImportError) as err:
         console.error(str(err))

@@ -23,7 +23,6 @@ import _earshot
 
 from . import clock
 from .detect import make_detector, resolve
-from .frontend import Frontend
 from .protocol import Console
 from .ring import AudioRing
 
@@ -41,19 +40,28 @@ class Listener:
     # time of the first sample. tap: an object with hop(samples, counts) and
     # detection(counts), told about every hop's audio (earshot.record), or None. trace:
     # print every inference's raw output (a "scores" line: `earshot calibrate`, plots).
+    # open_source: a function (sample_rate, hop) -> source, called once the front end is
+    # known and before the pipeline's other buffers, so that the source's own (a line
+    # buffer, DMA slots) lie with them at the bottom of the heap (self.source); run()
+    # then takes no source.
     tap = None
     trace = False
+    source = None
 
     def __init__(self, model, console=None, settings=None, stats_ms=10000, ring_slots=2,
-                 t0_ms=0, cascade=None):  # fmt: skip
+                 t0_ms=0, cascade=None, open_source=None):  # fmt: skip
         gc.collect()  # long-lived buffers follow: keep them together at the bottom
         # The name is read first: with the heap full, reading it (JSON metadata) in the
         # except clause would raise a second MemoryError instead of the reason.
         name = "model's"
         try:
             name = model.name
-            self._setup(model, console, settings, stats_ms, ring_slots, t0_ms, cascade)
+            self._setup(model, console, settings, stats_ms, ring_slots, t0_ms, cascade,
+                        open_source)  # fmt: skip
         except MemoryError:
+            if self.source is not None:
+                self.source.close()
+            self.source = None
             gc.collect()
             raise ValueError(
                 "the {} pipeline does not fit: {} bytes of heap free after its model".format(
@@ -61,17 +69,35 @@ class Listener:
                 )
             ) from None
 
-    def _setup(self, model, console, settings, stats_ms, ring_slots, t0_ms, cascade):
+    def _setup(self, model, console, settings, stats_ms, ring_slots, t0_ms, cascade,
+               open_source):  # fmt: skip
         # (Few attributes: on a 20 KiB heap the instance's dict is felt.) What needs the
         # parsed metadata comes first; the metadata is then released and the long-lived
         # buffers are allocated together, not around its holes.
         self.counts = clock.counts(t0_ms)
         meta = model.metadata
-        self.settings = resolve(meta, meta.get("frontend", {}).get("hop_ms", 1), settings)
+        fe_meta = meta.get("frontend")
+        if not fe_meta:
+            raise ValueError("model {} has no audio front end".format(meta.get("name")))
+        self.settings = resolve(meta, fe_meta.get("hop_ms", 1), settings)
         self.model = model
         self.name = model.name
         self.model_source = getattr(model, "source", None)
-        self.frontend = Frontend(model)
+        # "peak": scale each window as if its audio were divided by its largest sample, as
+        # the model was trained (MLPerf KWS normalizes every clip by its max).
+        normalize = meta.get("streaming", {}).get("normalize")
+        if normalize not in (None, "peak"):
+            raise ValueError("unknown streaming normalization {!r}".format(normalize))
+        ignore = tuple(meta.get("detector", {}).get("ignore", ()))
+        labels = tuple(model.labels)
+        # Everything needed from the metadata is in hand: on a small board its parsed
+        # form is heap better left to the pipeline, whose buffers (the front end's state
+        # first, the largest) then go together, not around its holes.
+        meta = None
+        model.release_metadata()
+        gc.collect()
+        self.frontend = _earshot.Frontend(model._buffer, fe_meta)
+        fe_meta = None
         fe = self.frontend
         if fe.frames * fe.features != len(model.input):
             raise ValueError(
@@ -82,20 +108,10 @@ class Listener:
         if (fe.hop * 1000) % fe.sample_rate:
             raise ValueError("hop of {} samples is not a whole number of ms".format(fe.hop))
         self.hop_ms = fe.hop * 1000 // fe.sample_rate
-        # "peak": scale each window as if its audio were divided by its largest sample, as
-        # the model was trained (MLPerf KWS normalizes every clip by its max).
-        normalize = meta.get("streaming", {}).get("normalize")
-        if normalize not in (None, "peak"):
-            raise ValueError("unknown streaming normalization {!r}".format(normalize))
         if normalize and fe.kind != "mfcc":
             raise ValueError("peak normalization needs an mfcc front end")
-        ignore = tuple(meta.get("detector", {}).get("ignore", ()))
-        labels = tuple(model.labels)
-        # Everything needed from the metadata is in hand: on a small board its parsed
-        # form is heap better left to the pipeline.
-        meta = None
-        model.release_metadata()
-        gc.collect()
+        if open_source is not None:
+            self.source = open_source(fe.sample_rate, fe.hop)
         self.peaks = array("h", bytes(2 * fe.frames)) if normalize else None
         self.detector = make_detector(self.settings, labels, self.hop_ms, ignore,
                                       model.output_quant[1])  # fmt: skip
@@ -118,7 +134,6 @@ class Listener:
         # otherwise it is a buffer of its own, copied in before each inference.
         in_place = model.input_persists and self.peaks is None
         self.window = model.input if in_place else bytearray(len(model.input))
-        self.source = None
         self.reset()
 
     def reset(self):
@@ -249,9 +264,11 @@ class Listener:
         self.console.hello(self.name, self.detector.labels, self.hop_ms, fe.sample_rate,
                            self.model_source, self.settings)  # fmt: skip
 
-    def run(self, source, pace=None):
-        # Listen until the source ends. pace(), if given, is called before each hop
-        # (real-time playback of a file).
+    def run(self, source=None, pace=None):
+        # Listen until the source ends (None: the one open_source gave). pace(), if given,
+        # is called before each hop (real-time playback of a file).
+        if source is None:
+            source = self.source
         if source.sample_rate != self.frontend.sample_rate:
             raise ValueError("source is {} Hz, the model needs {} Hz".format(
                 source.sample_rate, self.frontend.sample_rate))  # fmt: skip

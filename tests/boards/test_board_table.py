@@ -67,7 +67,11 @@ def manifest_models(root: Path, board: Board, boards_root: Path | None = None) -
             chosen.append(options)
 
     manifest = (boards_root or root) / "boards" / board.name / "manifest.py"
-    exec(compile(manifest.read_text(), str(manifest), "exec"), {"include": include})
+    def other(*args: object, **kwargs: object) -> None:
+        """package(), module(), freeze(): not models."""
+
+    api = {"include": include, "package": other, "module": other, "freeze": other}
+    exec(compile(manifest.read_text(), str(manifest), "exec"), api)
     assert len(chosen) == 1, f"{manifest} must include models/manifest.py once"
     catalog = load_catalog(root)
     every = sorted(catalog)

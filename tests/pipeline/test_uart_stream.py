@@ -72,8 +72,8 @@ def test_noisy_stream_is_counted_and_survived(target):
         session = listen_unix_stream(target.board, MODEL, lines)
     else:
         session = listen_qemu_lines(target.runner, MODEL, lines)
-    if target.pipeline_refused(session.error):
-        return
+    if target.session_refused(session):
+        return  # qemu_m0 (20 KiB of heap), said so
     check(session, malformed, lost)
     # And the board still works afterwards.
     assert target.exec("print(1 + 1)").strip() == "2"
@@ -108,8 +108,8 @@ def test_hostile_input_is_counted_in_bounded_memory(target):
     else:
         transport = target.runner.fresh_session()
         session = listen_serial(transport, MODEL, np.zeros(0, np.int16), lines=lines, stats_ms=1000)
-    if target.pipeline_refused(session.error):
-        return
+    if target.session_refused(session):
+        return  # qemu_m0 (20 KiB of heap), said so
     check(session, malformed, 0)
     # No byte of the hostile input was kept: the heap is the same before and after it.
     stats = {s["t_ms"]: s for s in session.of_type("stats")}

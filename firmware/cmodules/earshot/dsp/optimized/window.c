@@ -6,7 +6,9 @@
 // digit reversal of a radix-4-only FFT: es_rfft_t.perm_involution). Other plans, odd
 // windows, window values beyond Q12 (+-4096: then a product could leave int16 before the
 // reference truncates it) and, where the core needs it, unaligned tables take the
-// reference.
+// reference. The perm values were checked (< n) when the front end was made, but a
+// writable model buffer may change them in place since: each is masked by n - 1 (n a
+// power of two) before it indexes out, which leaves the checked values as they are.
 
 #include "dsp/dsp.h"
 
@@ -20,6 +22,7 @@ typedef struct {
     const uint16_t *perm;
     uint32_t *out;
     uint32_t pairs;
+    uint32_t mask; // n - 1: perm values are masked by it
 } es_window_args_t;
 uint32_t es_window_pairs_v6m(const es_window_args_t *a);
 #endif
@@ -45,11 +48,13 @@ int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending) {
     const uint32_t *x = (const uint32_t *)(const void *)(fe->frame + 1);
     uint32_t *out = (uint32_t *)(void *)buf;
     const uint32_t pairs = size / 2;
+    const uint32_t mask = n - 1;
     uint32_t bits = 0;
     #if defined(__ARM_ARCH_6M__)
     // The loop below in assembly (window_v6m.S).
     const es_window_args_t args = {
         x, (const uint32_t *)(const void *)win, (const uint16_t *)(const void *)perm, out, pairs,
+        mask,
     };
     bits = es_window_pairs_v6m(&args);
     #else
@@ -75,14 +80,14 @@ int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending) {
         bits |= abs32(w0) | abs32(w1);
         w = ((uint32_t)w0 & 0xFFFF) | ((uint32_t)w1 << 16);
         #endif
-        out[es_rd_u16(perm + 2 * i)] = w;
+        out[es_rd_u16(perm + 2 * i) & mask] = w;
     }
     #endif
     for (uint32_t i = pairs; i < n; ++i) {
         #if EARSHOT_LE_UNALIGNED_OK
-        out[es_rd_u16(perm + 2 * i)] = 0;
+        out[es_rd_u16(perm + 2 * i) & mask] = 0;
         #else
-        out[((const uint16_t *)(const void *)perm)[i]] = 0;
+        out[((const uint16_t *)(const void *)perm)[i] & mask] = 0;
         #endif
     }
     #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP

@@ -121,9 +121,10 @@ def test_a_pipeline_runs_the_rule_on_every_hop(target):
         "every": 3,
         "gate": None,
     }
-    # Every hop is a frame of the rule; the first inference is on hop 51 (the window of
-    # 49 frames full, on a third hop), a detection's time the end of its hop.
-    frames = detection_frames(script, 3, 0.9, 2, 4, first_frame=51)
+    # Every hop is a frame of the rule; the first inference is on hop 50 (the front end's
+    # first frame needs its 30 ms window: hop 2; the window of 49 frames is full 48 hops
+    # later), then every third hop (ESPHome's stride), a detection's time the end of its hop.
+    frames = detection_frames(script, 3, 0.9, 2, 4, first_frame=50)
     expected = [f * 20 for f in frames]
     assert [m["t_ms"] for m in messages if m["type"] == "detection"] == expected
     assert len(expected) == 2

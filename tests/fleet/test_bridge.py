@@ -114,7 +114,7 @@ def test_bridge_publishes_each_boards_detections_once_through_a_broker_restart(
 
         subscriber.wait_for(
             lambda: sorted(len(v) for v in per_device().values()) == [2, 2],
-            60,
+            180,  # the bridge's reconnection back-off, on a loaded 2-core machine
             "4 detections",
             per_device,
         )

@@ -18,6 +18,8 @@
 // filesystem; the filesystem's 16 KiB RAM cache goes to the heap. Only vfs.rom_ioctl is
 // needed, not the ROMFS filesystem (VfsRom): the slots hold models, not ROMFS images.
 #define MICROPY_HW_ENABLE_INTERNAL_FLASH_STORAGE (0)
+#undef MICROPY_HW_HAS_FLASH
+#define MICROPY_HW_HAS_FLASH (0) // pyb.Flash: the filesystem's block device, gone with it
 #define MICROPY_HW_ROMFS_ENABLE_INTERNAL_FLASH (1)
 #define MICROPY_HW_ROMFS_ENABLE_PART0 (1)
 #define MICROPY_HW_ROMFS_ENABLE_PART1 (1)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from earshot_host.boards import Board, emulated_board_names, load_boards
+from earshot_host.natmod import natmod_arch
 from earshot_host.paths import project_root
 from earshot_host.runner import RunResult
 from earshot_host.targets import Target as DeviceTarget
@@ -32,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "kinds(*kinds): run only on targets of these kinds")
+    config.addinivalue_line(
+        "markers", "stock: run on the stock MicroPython targets (a natmod column) instead"
+    )
 
 
 def selected_targets(config: pytest.Config) -> list[str]:
@@ -65,6 +70,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("kinds")
     if marker is not None:
         names = [n for n in names if boards[n].kind in marker.args]
+    # Stock MicroPython rows run the tests marked stock (tests/stock/), and only those.
+    stock = metafunc.definition.get_closest_marker("stock") is not None
+    names = [n for n in names if bool(natmod_arch(boards[n])) == stock]
     metafunc.parametrize("target", names, indirect=True)
 
 
@@ -100,6 +108,12 @@ class Target:
             return False
         assert self.board.heap_bytes and self.board.heap_bytes < self.PIPELINE_MIN_HEAP, error
         return True
+
+    def session_refused(self, session: Any) -> bool:
+        """pipeline_refused over what a listening session reported: its error messages
+        and its traceback."""
+        texts = [m.get("message", "") for m in session.of_type("error")] + [session.error]
+        return any(self.pipeline_refused(text) for text in texts if text)
 
     def exec_file(self, path: Path, timeout: float = 120.0) -> str:
         return self.exec(path.read_text(), timeout=timeout)

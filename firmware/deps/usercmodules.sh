@@ -16,7 +16,7 @@ if [ -n "${ULAB:-}" ]; then
     ln -s "$(cd "$ULAB/code" && pwd)" "$dest/ulab"
     say "ulab: included from $ULAB"
 else
-    say "ulab: not included (no ULAB_DIR and the pinned tag could not be fetched)"
+    say "ulab: not included (ULAB=1 with ULAB_DIR= or the pinned tree includes it: docs/ULAB.md)"
 fi
 
 {

@@ -41,6 +41,9 @@ try:
     has_ulab = True
 except ImportError:
     has_ulab = False
+# Model.output_array() / input_array() make ndarray views: ulab built into this firmware
+# with earshot (docs/ULAB.md); never in the native module.
+ulab_views = has_cmodule and getattr(_earshot, "has_ulab", False)
 
 
 def machine():
@@ -57,6 +60,7 @@ def info():
         "cmodule": has_cmodule,
         "kernels": kernels,
         "ulab": has_ulab,
+        "ulab_views": ulab_views,
         "model": model_source() if has_cmodule else None,
     }
 

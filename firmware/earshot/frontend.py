@@ -6,8 +6,10 @@
 #         ...                               # out holds one frame of the model's input
 #
 # The front end (tflm_micro, mfcc or logmel) and its tables come from the model file: the
-# metadata is read once here, the tables stay in the model buffer (zero copy) and the C
-# object (_earshot.Frontend) allocates its state once; process() allocates nothing.
+# metadata is read once here, the tables stay in the model buffer (zero copy; from a
+# bytearray the C object copies the few whose values index memory and the FFT twiddles) and
+# the C object (_earshot.Frontend) allocates its state once; process() allocates nothing.
+# hop and out may be ulab ndarrays (int16 in, int8 out: docs/ULAB.md).
 # Attributes: kind, sample_rate, hop, window, features, frames, channels, fft_size,
 # state_bytes. See firmware/cmodules/earshot/modfrontend.c for process / reset / gain /
 # set_gain / c0_offset.

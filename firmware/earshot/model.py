@@ -1,16 +1,20 @@
 # An int8 model in earshot's format (models/FORMAT.md), run by the `_earshot` C engine.
 #
-# The model bytes are checked once, when the Model is made, and never copied: weights are
-# read in place (flash for frozen models). The buffer must not change after that (invoke
-# trusts the checked offsets): give Model a buffer nothing else writes. Activations live
-# in one bytearray, the arena, allocated here once; .input/.output are int8 memoryviews
-# into it, made once, so that
+# The C object (_earshot.Model) checks the model bytes once and reads the constant data
+# (weights, biases, requantization arrays) in place: never copied, from flash for frozen
+# and stored models. The buffer may be any buffer, a bytearray too: of a buffer Python can
+# write to, the C object keeps its own copy of the model's tables (offsets, shapes, operator
+# parameters: a few KB at most), so that a change of its bytes after loading may change
+# results, never make the engine read or write out of bounds; a buffer that moved or
+# changed size is refused (RuntimeError). from_file() reads into bytes: nothing to copy.
+# Activations live in one arena, allocated once; .input/.output are memoryviews into it,
+# typed by the tensor's dtype (int8 'b', uint8 'B'), made once, so that
 #
-#     m.input[:] = features
-#     m.invoke()
+#     m.invoke(features)        # or: m.input[:] = features; m.invoke()
 #     scores = m.output
 #
-# allocates nothing per inference.
+# allocates nothing per inference. With ulab built in, m.output_array() is an ndarray view
+# of the output (no copy) and m.dequantize_output(out) fills a float ndarray.
 
 import gc
 
@@ -21,30 +25,36 @@ class Model:
     # Where the model came from ("frozen NAME", "file PATH", "slot A seq 3 (NAME)", ...).
     source = None
 
-    def __init__(self, buffer, check_crc=True):
-        arena_size, ins, outs, meta_offset, meta_size = _earshot.check(buffer, check_crc)
-        self._buffer = buffer
-        self._meta = (meta_offset, meta_size)
-        self._metadata = None
-        self.arena_size = arena_size
+    def __init__(self, buffer, check_crc=True, arena=None):
+        # arena: a writable 16-byte aligned buffer of at least arena_size bytes to hold the
+        # activations (else the model allocates its own).
         # Collect first: the arena lives as long as the model, and a heap cleared of the
         # garbage of imports and compilation gives it the lowest free block instead of a
         # spot that splits the free space (small boards feel the difference).
         gc.collect()
         try:
-            arena = bytearray(arena_size)
-        except MemoryError:
+            if arena is None:
+                native = _earshot.Model(buffer, check_crc)
+            else:
+                native = _earshot.Model(buffer, check_crc, arena)
+        except MemoryError as err:
             gc.collect()
-            raise ValueError(
-                "model needs {} bytes of arena, heap has {} free".format(arena_size, gc.mem_free())
-            ) from None
-        self._arena = arena
-        _earshot.reset(buffer, arena)  # a stateful model's variables: initial values
-        view = _earshot.int8_view(arena)
-        self.inputs = [view[t[0] : t[0] + t[1]] for t in ins]
-        self.outputs = [view[t[0] : t[0] + t[1]] for t in outs]
+            msg, free = str(err), gc.mem_free()
+            try:
+                need = int(msg.split()[2])  # "model needs N bytes of arena"
+            except (IndexError, ValueError):
+                need = 0
+            # Enough free bytes in all, but no block that large: say so.
+            pieces = " in pieces, no block that large" if need and free >= need else ""
+            raise ValueError("{}, heap has {} free{}".format(msg, free, pieces)) from None
+        self._native = native
+        self._buffer = buffer
+        self.arena_size = native.arena_size
+        self.inputs = native.inputs
+        self.outputs = native.outputs
         self.input = self.inputs[0]
         self.output = self.outputs[0]
+        ins, outs = native.input_info, native.output_info
         self.input_shapes = [t[2] for t in ins]
         self.output_shapes = [t[2] for t in outs]
         self.input_shape = ins[0][2]
@@ -55,19 +65,48 @@ class Model:
         # (the converter keeps inputs live): a streaming pipeline can then slide its
         # feature window inside the input, with no second copy.
         self.input_persists = ins[0][5]
-        self._invoke = _earshot.invoke
+        self._metadata = None
+
+    def invoke(self, x=None):
+        # x (bytes, bytearray, array, memoryview or ulab ndarray of the input's type and
+        # size) is copied into the input first; a wrong size or type raises ValueError.
+        self._native.invoke(x)
+
+    def dequantize_output(self, out, index=0):
+        # (q - zero_point) * scale of output `index` into out: a float array ('f' / 'd')
+        # or ulab ndarray of the output's length; nothing allocated.
+        self._native.dequantize_output(out, index)
+
+    def __getattr__(self, name):
+        # The rest of the C object (one method here instead of one each: every function of
+        # a class costs heap on the smallest boards):
+        # reset(): the model's streaming state back to its initial values (done once at
+        #   creation).
+        # profile(ticks): one run; ticks (array('I'), one per operator) receives each
+        #   operator's cycles where the board counts them (0 elsewhere).
+        # output_array(index=0) / input_array(index=0): ndarray views of the tensor (its
+        #   dtype and shape, no copy, the same object every time) with ulab built in;
+        #   RuntimeError without (use .outputs / .inputs). input_array()[:] = x fills the input.
+        # input_info, output_info, op_count, meta, buffer: what the C object checked.
+        return getattr(self._native, name)
 
     @classmethod
     def from_file(cls, path):
-        # The whole file in one bytearray (read in place, no second copy); CRC checked.
-        import os
-
-        size = os.stat(path)[6]
-        data = bytearray(size)
+        # A file of a ROMFS partition (/rom, MicroPython 1.25+) is used in place from
+        # flash, no copy, when its data is 16-byte aligned as the weights need (earshot's
+        # ROMFS images place it so); any other file is read once into an immutable bytes
+        # object (weights read in place, no second copy). CRC checked.
         with open(path, "rb") as f:
-            n = f.readinto(data)
-        if n != size:
-            raise ValueError("short read of {}: {} of {} bytes".format(path, n, size))
+            data = _in_place(f)
+            if data is None:
+                import os
+
+                size = os.stat(path)[6]
+                data = f.read(size)
+                if len(data) != size:
+                    raise ValueError(
+                        "short read of {}: {} of {} bytes".format(path, len(data), size)
+                    )
         model = cls(data, True)
         model.source = "file " + path
         return model
@@ -80,17 +119,10 @@ class Model:
         model.source = "frozen " + name
         return model
 
-    def invoke(self):
-        self._invoke(self._buffer, self._arena)
-
-    def reset(self):
-        # A stateful model (variables) starts again from its initial state.
-        _earshot.reset(self._buffer, self._arena)
-
     @property
     def metadata(self):
         if self._metadata is None:
-            offset, size = self._meta
+            offset, size = self._native.meta
             if size:
                 import json
 
@@ -112,7 +144,14 @@ class Model:
     def name(self):
         return self.metadata.get("name")
 
-    def __repr__(self):
-        return "<Model {} {}->{} arena {}>".format(
-            self.name, self.input_shape, self.output_shape, self.arena_size
-        )
+
+def _in_place(f):
+    # The bytes of an open file where they lie (a ROMFS file is a buffer of the memory-
+    # mapped partition), if 16-byte aligned; None for a file to be read.
+    try:
+        data = memoryview(f)
+        import uctypes
+
+        return data if uctypes.addressof(data) % 16 == 0 else None
+    except (TypeError, ImportError):
+        return None

@@ -13,9 +13,9 @@ class AudioRing:
             raise ValueError("audio ring needs a positive block and at least 2 slots")
         self.block = block
         self.slots = slots
-        self.buffer = bytearray(2 * block * slots)
-        view = memoryview(self.buffer)
-        self.views = [view[2 * block * i : 2 * block * (i + 1)] for i in range(slots)]
+        # A buffer per slot, not one for all: a small fragmented heap has room for a
+        # hop's bytes more often than for the whole ring's.
+        self.views = [memoryview(bytearray(2 * block)) for _ in range(slots)]
         self.head = 0  # next slot to write
         self.tail = 0  # next slot to read
         self.count = 0

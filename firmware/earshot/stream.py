@@ -9,14 +9,20 @@
 # cascade: the cheap stage wakes the expensive one) skips inference while no hop in the
 # window was louder than the gate; skipped inferences are counted. Everything the loop
 # touches is allocated here, once: steady state allocates nothing.
+#
+# Time: audio time, hops, inferences and gated inferences are clock.Counts (exact for any
+# uptime, never a big int); the schedule (inference every N hops once the window is full,
+# stats every M hops) runs on countdowns, and the detector gets the hops elapsed between
+# its updates, so no counter grows without bound. t0_ms starts the audio clock at any
+# value (a field log's time): every t_ms is then t0_ms plus what it would be without it.
 
 import gc
 from array import array
 
 import _earshot
 
-from .detect import Detector
-from .frontend import Frontend
+from . import clock
+from .detect import make_detector, resolve
 from .protocol import Console
 from .ring import AudioRing
 
@@ -29,17 +35,33 @@ def gate_level(dbfs):
 
 
 class Listener:
-    def __init__(self, model, console=None, hops_per_inference=None, gate_dbfs=None,
-                 detector=None, stats_ms=10000, ring_slots=2, cascade=None):  # fmt: skip
+    # settings: detector settings over the model's defaults (earshot.settings: a dict of
+    # some of its KEYS, checked); self.settings holds those in force. t0_ms: the audio
+    # time of the first sample. tap: an object with hop(samples, counts) and
+    # detection(counts), told about every hop's audio (earshot.record), or None. trace:
+    # print every inference's raw output (a "scores" line: `earshot calibrate`, plots).
+    # open_source: a function (sample_rate, hop) -> source, called once the front end is
+    # known and before the pipeline's other buffers, so that the source's own (a line
+    # buffer, DMA slots) lie with them at the bottom of the heap (self.source); run()
+    # then takes no source.
+    tap = None
+    trace = False
+    source = None
+
+    def __init__(self, model, console=None, settings=None, stats_ms=10000, ring_slots=2,
+                 t0_ms=0, cascade=None, open_source=None):  # fmt: skip
         gc.collect()  # long-lived buffers follow: keep them together at the bottom
         # The name is read first: with the heap full, reading it (JSON metadata) in the
         # except clause would raise a second MemoryError instead of the reason.
         name = "model's"
         try:
             name = model.name
-            self._setup(model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
-                        ring_slots, cascade)  # fmt: skip
+            self._setup(model, console, settings, stats_ms, ring_slots, t0_ms, cascade,
+                        open_source)  # fmt: skip
         except MemoryError:
+            if self.source is not None:
+                self.source.close()
+            self.source = None
             gc.collect()
             raise ValueError(
                 "the {} pipeline does not fit: {} bytes of heap free after its model".format(
@@ -47,14 +69,35 @@ class Listener:
                 )
             ) from None
 
-    def _setup(self, model, console, hops_per_inference, gate_dbfs, detector, stats_ms,
-               ring_slots, cascade):  # fmt: skip
+    def _setup(self, model, console, settings, stats_ms, ring_slots, t0_ms, cascade,
+               open_source):  # fmt: skip
+        # (Few attributes: on a 20 KiB heap the instance's dict is felt.) What needs the
+        # parsed metadata comes first; the metadata is then released and the long-lived
+        # buffers are allocated together, not around its holes.
+        self.counts = clock.counts(t0_ms)
         meta = model.metadata
+        fe_meta = meta.get("frontend")
+        if not fe_meta:
+            raise ValueError("model {} has no audio front end".format(meta.get("name")))
+        self.settings = resolve(meta, fe_meta.get("hop_ms", 1), settings)
         self.model = model
         self.name = model.name
-        self.labels = model.labels
         self.model_source = getattr(model, "source", None)
-        self.frontend = Frontend(model)
+        # "peak": scale each window as if its audio were divided by its largest sample, as
+        # the model was trained (MLPerf KWS normalizes every clip by its max).
+        normalize = meta.get("streaming", {}).get("normalize")
+        if normalize not in (None, "peak"):
+            raise ValueError("unknown streaming normalization {!r}".format(normalize))
+        ignore = tuple(meta.get("detector", {}).get("ignore", ()))
+        labels = tuple(model.labels)
+        # Everything needed from the metadata is in hand: on a small board its parsed
+        # form is heap better left to the pipeline, whose buffers (the front end's state
+        # first, the largest) then go together, not around its holes.
+        meta = None
+        model.release_metadata()
+        gc.collect()
+        self.frontend = _earshot.Frontend(model._buffer, fe_meta)
+        fe_meta = None
         fe = self.frontend
         if fe.frames * fe.features != len(model.input):
             raise ValueError(
@@ -65,24 +108,15 @@ class Listener:
         if (fe.hop * 1000) % fe.sample_rate:
             raise ValueError("hop of {} samples is not a whole number of ms".format(fe.hop))
         self.hop_ms = fe.hop * 1000 // fe.sample_rate
-        streaming = meta.get("streaming", {})
-        self.every = hops_per_inference or streaming.get("hops_per_inference", 1)
-        if self.every < 1:
-            raise ValueError("hops per inference must be at least 1")
-        # "peak": scale each window as if its audio were divided by its largest sample, as
-        # the model was trained (MLPerf KWS normalizes every clip by its max).
-        normalize = streaming.get("normalize")
-        if normalize not in (None, "peak"):
-            raise ValueError("unknown streaming normalization {!r}".format(normalize))
         if normalize and fe.kind != "mfcc":
             raise ValueError("peak normalization needs an mfcc front end")
+        if open_source is not None:
+            self.source = open_source(fe.sample_rate, fe.hop)
         self.peaks = array("h", bytes(2 * fe.frames)) if normalize else None
-        settings = dict(meta.get("detector", {}))
-        settings.update(detector or {})
-        self.detector = Detector(model.labels, self.hop_ms * self.every,
-                                 score_zero_point=model.output_quant[1], **settings)  # fmt: skip
+        self.detector = make_detector(self.settings, labels, self.hop_ms, ignore,
+                                      model.output_quant[1])  # fmt: skip
         self.console = console or Console()
-        self.gate = gate_level(gate_dbfs)
+        self.gate = gate_level(self.settings["gate"])
         # An optional first stage (earshot.cascade: VAD model or energy); while it keeps
         # the gate closed, the detector hears the output's zero point.
         self.cascade = cascade
@@ -98,43 +132,50 @@ class Listener:
         # The feature window slides inside the model's input when the arena plan keeps
         # the input's bytes untouched (and nothing rewrites them before inference);
         # otherwise it is a buffer of its own, copied in before each inference.
-        self.in_place = model.input_persists and self.peaks is None
-        self.window = model.input if self.in_place else bytearray(len(model.input))
-        self.source = None
+        in_place = model.input_persists and self.peaks is None
+        self.window = model.input if in_place else bytearray(len(model.input))
         self.reset()
-        # Everything needed from the metadata is in the objects above: on a small board
-        # its parsed form is heap better left to the pipeline.
-        model.release_metadata()
 
     def reset(self):
-        self.hops = 0
-        self.frames = 0  # feature frames the front end has produced
-        self.inferences = 0
-        self.gated = 0
+        clock.reset(self.counts)
+        # Frames until the first inference (the window full), then every N frames (ESPHome's
+        # stride for a streaming model). A hop may produce no frame (a front end whose
+        # window is longer than its hop, at the start).
+        self.due = self.frontend.frames
+        self.stats_due = self.stats_hops  # hops until the next stats line
+        self.since = 0  # hops since the detector's last update
         self.loud = 0  # hops left before the newest loud hop leaves the window
         self.detector.reset()
         self.frontend.reset()
-        if self.cascade is not None:
-            self.cascade.reset()
         self.peak_at = 0
         if self.peaks is not None:
             for i in range(len(self.peaks)):
                 self.peaks[i] = 0
         for i in range(len(self.window)):
             self.window[i] = 0
+        if self.cascade is not None:
+            self.cascade.reset()
 
     @property
-    def t_ms(self):
-        return self.hops * self.hop_ms
+    def every(self):
+        return self.settings["every"]
+
+    def total(self, name):
+        # A count as an int: "ms" (audio time, t0 included), "hops", "inferences" or
+        # "gated" (a big int past 2**30: for tests and tools, not the hop path).
+        return clock.total(self.counts, 2 * clock.NAMES.index(name))
 
     def hop(self, samples):
         # One hop of int16 samples: features, then (every N frames once the window is
-        # full: ESPHome's stride for a streaming model) the model and detector.
+        # full) the model and detector.
+        counts = self.counts
+        if self.tap is not None:
+            self.tap.hop(samples, counts)
         produced = self.frontend.process(samples, self.frame)
         if produced:
             _earshot.shift_in(self.window, self.frame)
-            self.frames += 1
-        self.hops += 1
+        clock.add(counts, clock.HOPS, 1)
+        clock.add(counts, clock.MS, self.hop_ms)
         peaks = self.peaks
         if peaks is not None:
             peaks[self.peak_at] = _earshot.peak(samples)
@@ -144,34 +185,60 @@ class Listener:
                 self.loud = self.frontend.frames
             elif self.loud:
                 self.loud -= 1
-        cascade = self.cascade
-        awake = True
-        if produced and cascade is not None:
-            level = _earshot.mean_square(samples) if cascade.level else 0
-            awake = cascade.frame(self.frame, level)
-        due = self.frames - self.frontend.frames
-        if produced and due >= 0 and due % self.every == 0:
-            if self.gate and not self.loud:
-                self.gated += 1
-            elif not awake:
-                self.gated += 1
-                cascade.skip()
-                self.detector.update(self.t_ms, self.silence)  # a score of 0 detects nothing
-            else:
-                if cascade is not None:
-                    cascade.wake(self.model)
-                if not self.in_place:
-                    _earshot.copy(self.model.input, self.window)
-                if peaks is not None:
-                    self.frontend.normalize(self.model.input, peaks)
-                self.model.invoke()
-                self.inferences += 1
-                found = self.detector.update(self.t_ms, self.model.output)
-                if found >= 0:
-                    self.console.detection(self.t_ms, self.detector.labels[found],
-                                           self.detector.score)  # fmt: skip
-        if self.stats_hops and self.hops % self.stats_hops == 0:
-            self.stats()
+        output = None
+        if produced:
+            cascade = self.cascade
+            awake = True
+            if cascade is not None:
+                level = _earshot.mean_square(samples) if cascade.level else 0
+                awake = cascade.frame(self.frame, level)
+            self.due -= 1
+            if self.due == 0:
+                self.due = self.settings["every"]
+                output = self.infer(awake)
+        detector = self.detector
+        if output is not None:
+            if self.trace:
+                self.console.scores(counts, output)
+            found = detector.update(self.since, output)
+            self.since = 0
+        elif detector.every_hop:
+            found = detector.update(1, None)
+        else:
+            found = -1
+        if found >= 0:
+            self.console.detection(counts, detector.labels[found], detector.score)
+            if self.tap is not None:
+                self.tap.detection(counts)
+        if self.stats_hops:
+            self.stats_due -= 1
+            if self.stats_due == 0:
+                self.stats_due = self.stats_hops
+                self.stats()
+
+    def infer(self, awake=True):
+        # The model on the window (the model's output), or None when the gate is closed;
+        # scores of zero (the output's zero point) while a cascade's first stage sleeps.
+        self.since += self.settings["every"]
+        if self.gate and not self.loud:
+            clock.add(self.counts, clock.GATED, 1)
+            if self.since > 0x10000000:
+                self.since = 0x10000000  # "long ago" for the detector: a small int
+            return None
+        model = self.model
+        if not awake:
+            clock.add(self.counts, clock.GATED, 1)
+            self.cascade.skip()
+            return self.silence
+        if self.cascade is not None:
+            self.cascade.wake(model)
+        if self.window is not model.input:
+            _earshot.copy(model.input, self.window)
+        if self.peaks is not None:
+            self.frontend.normalize(model.input, self.peaks)
+        model.invoke()
+        clock.add(self.counts, clock.INFERENCES, 1)
+        return model.output
 
     def drain(self):
         # Process every block waiting in the ring.
@@ -188,23 +255,29 @@ class Listener:
         ring, source = self.ring, self.source
         lost = getattr(source, "lost_blocks", 0)
         malformed = getattr(source, "malformed", 0)
-        self.console.stats(self.t_ms, self.hops, self.inferences, self.gated,
-                           ring.overruns + lost, ring.dropped_samples + lost * ring.block,
-                           malformed, gc.mem_free())  # fmt: skip
+        self.console.stats(self.counts, ring.overruns + lost,
+                           ring.dropped_samples + lost * ring.block, malformed,
+                           gc.mem_free())  # fmt: skip
 
-    def run(self, source, pace=None):
-        # Listen until the source ends. pace(t_ms), if given, is called before each hop
-        # (real-time playback of a file).
+    def hello(self):
+        fe = self.frontend
+        self.console.hello(self.name, self.detector.labels, self.hop_ms, fe.sample_rate,
+                           self.model_source, self.settings)  # fmt: skip
+
+    def run(self, source=None, pace=None):
+        # Listen until the source ends (None: the one open_source gave). pace(), if given,
+        # is called before each hop (real-time playback of a file).
+        if source is None:
+            source = self.source
         if source.sample_rate != self.frontend.sample_rate:
             raise ValueError("source is {} Hz, the model needs {} Hz".format(
                 source.sample_rate, self.frontend.sample_rate))  # fmt: skip
-        fe = self.frontend
         self.source = source
-        self.console.hello(self.name, self.labels, self.hop_ms, fe.sample_rate, self.model_source)
+        self.hello()
         while source.fill(self.ring):
             if pace is not None:
-                pace(self.t_ms)
+                pace()
             self.drain()
         self.drain()
         self.stats()
-        self.console.end(self.t_ms)
+        self.console.end(self.counts)

@@ -49,7 +49,8 @@ class Board:
         environment) names the build with the portable reference kernels, which lives in
         build/<target>-reference/ beside the optimized build/<target>/. `sanitize=True` (or
         EARSHOT_SANITIZE=1) names the Unix build with ASan and UBSan, build/unix-sanitize/
-        (`make unix SANITIZE=1`); QEMU boards have no sanitized build."""
+        (`make unix SANITIZE=1`); QEMU boards have no sanitized build. EARSHOT_ULAB=1 names
+        the builds with ulab, build/<target>-ulab/ (`make unix ULAB=1`, docs/ULAB.md)."""
         path = Path(self.firmware)
         kernels = kernels or os.environ.get("EARSHOT_KERNELS") or "optimized"
         if kernels not in KERNEL_VARIANTS:
@@ -58,6 +59,7 @@ class Board:
             sanitize = os.environ.get("EARSHOT_SANITIZE", "") not in ("", "0")
         suffix = "-reference" if kernels == "reference" else ""
         suffix += "-sanitize" if sanitize and self.kind == "unix" else ""
+        suffix += "-ulab" if os.environ.get("EARSHOT_ULAB", "") not in ("", "0") else ""
         if suffix and len(path.parts) > 2 and path.parts[0] == "build":
             path = Path("build", path.parts[1] + suffix, *path.parts[2:])
         return (root or project_root()) / path

@@ -154,11 +154,13 @@ def device_frames(
     progress: Progress | None = None,
     timeout: float = 600.0,
     raw: bool = False,
+    model_expr: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """(int8 frames, raw uint16 frames or None): the stream through the target's front end.
 
     raw (tflm_micro): also the uint16 values before the int8 mapping (TF's output), from
-    the same pass (Frontend.process(hop, out, raw))."""
+    the same pass (Frontend.process(hop, out, raw)). model_expr: the expression that gives
+    the model there, if not the frozen model or an upload of its bytes (e.g. a file)."""
     if raw and fe.kind != "tflm_micro":
         raise EarshotError("raw values are for tflm_micro only")
     x = whole_hops(fe, samples)
@@ -172,7 +174,11 @@ def device_frames(
             else (f"_fe.set_gain({offset})\n")
         )
     # The model's bytes, without an arena: small boards hold the front end only.
-    model = target.put_model(fe.source).buffer
+    if model_expr:
+        target.run("pass").check()  # a fresh session
+        model = model_expr
+    else:
+        model = target.put_model(fe.source).buffer
     raw_code = "bytearray(2 * _fe.channels)" if raw else "None"
     setup = _SETUP.format(model=model, gain=gain_code, raw=raw_code)
     lines: list[str] = []

@@ -39,7 +39,7 @@ from .paths import project_root
 # object + 3090..3290 B of pipeline objects for micro_speech, mlperf_kws, mlperf_sww.
 PYTHON_OBJECTS_BYTES = 8 * 1024
 # The C front-end object beyond its state buffers (descriptors of its tables); measured.
-FRONTEND_OBJECT_BYTES = 344
+FRONTEND_OBJECT_BYTES = 368
 # Audio ring slots (firmware/earshot/__main__.py): a microphone keeps talking while the
 # model runs (4 slots); audio pulled from the host's stream needs 2 (plus a line buffer).
 MIC_RING_SLOTS = 4
@@ -189,7 +189,8 @@ def frontend_state_bytes(frontend: dict[str, Any]) -> int:
     tflm = frontend.get("type") == "tflm_micro"
     work = round8((fft + 2) * (2 if tflm else 4))
     frame = round8((window + 4) * 2)  # frame[0] 2 bytes before an 8-byte boundary
-    return frame + work + round8(channels * 8) + FRONTEND_OBJECT_BYTES
+    plan = round8((channels + 1) * 6) if tflm else 0  # the filterbank's slots
+    return frame + work + round8(channels * 8) + plan + FRONTEND_OBJECT_BYTES
 
 
 def pipeline_ram(

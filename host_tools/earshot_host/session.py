@@ -33,6 +33,15 @@ OnMessage = Callable[[Message], None]
 Hop = tuple[int, int]
 
 
+def _message(line: str) -> dict[str, Any] | None:
+    """The protocol message a line holds, or None."""
+    try:
+        message = json.loads(line) if line.startswith("{") else None
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
 @dataclass
 class Session:
     """What a listening session printed: protocol messages, and anything else."""
@@ -52,10 +61,14 @@ class Session:
         line = line.strip()
         if not line:
             return
-        try:
-            message = json.loads(line) if line.startswith("{") else None
-        except ValueError:
-            message = None
+        message = _message(line)
+        if message is None and '{"v":1,' in line[1:]:
+            # A line cut short (the board ran out of memory while printing it) followed by
+            # the message that says so: the message is kept, the cut line too.
+            cut = line.rindex('{"v":1,')
+            message = _message(line[cut:])
+            if message is not None:
+                self.other.append(line[:cut])
         if isinstance(message, dict) and message.get("v") == 1:
             self.messages.append(message)
             if on_message:

@@ -278,6 +278,21 @@ CONV_CASES = [
     ConvCase("conv_1x1_shift_up", (3, 3), 8, 6, (1, 1), shift_up=True),
     ConvCase("dw_3x3_big_bias_fallback", (5, 5), 8, 8, (3, 3), multiplier=1, big_bias=True),
     ConvCase("conv_3x3_big_bias_fallback", (5, 5), 4, 6, (3, 3), big_bias=True),
+    # One output pixel (a streaming model's window of the filter's size: the one-pixel
+    # kernels, kernels/optimized/*_pixel.c): the receptive field in one run or gathered,
+    # depths and channel counts off the blocks of four and of 64, and (converted from the
+    # .tflite) with the prepared output stage, or without it where left shifts or big
+    # biases keep the converter from proving its range.
+    ConvCase("conv_pixel_5x1_in40", (5, 1), 40, 37, (5, 1), same=False),
+    ConvCase("conv_pixel_1x1_k30_67_channels", (1, 1), 30, 67, (1, 1)),
+    ConvCase("conv_pixel_gather_3x3", (3, 5), 4, 6, (3, 3), stride=(1, 3), same=False),
+    ConvCase("conv_pixel_dilated", (5, 2), 3, 5, (3, 2), dilation=(2, 1), same=False),
+    ConvCase("conv_pixel_shift_up", (1, 1), 16, 24, (1, 1), shift_up=True),
+    ConvCase("conv_pixel_big_bias", (3, 1), 8, 6, (3, 1), same=False, big_bias=True),
+    ConvCase("dw_pixel_23x1_70_channels", (23, 1), 70, 70, (23, 1), same=False, multiplier=1),
+    ConvCase("dw_pixel_3x3_7_channels", (3, 3), 7, 7, (3, 3), same=False, multiplier=1),
+    ConvCase("dw_pixel_dilated", (5, 5), 8, 8, (3, 3), dilation=(2, 2), same=False, multiplier=1),
+    ConvCase("dw_pixel_shift_up", (4, 1), 8, 8, (4, 1), same=False, multiplier=1, shift_up=True),
 ]
 DENSE_CASES = [
     DenseCase("dense_odd", 37, 5),

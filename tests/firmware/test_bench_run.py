@@ -79,12 +79,12 @@ def test_invoke_profile_needs_one_uint32_per_operator(target: Any) -> None:
         + """
 for size in (0, 4 * ops - 1):
     try:
-        _earshot.invoke(m._buffer, m._arena, bytearray(size))
+        m.profile(bytearray(size))
         print('accepted', size)
     except ValueError as err:
         print(err)
 prof = array.array('I', [7] * ops)
-_earshot.invoke(m._buffer, m._arena, prof)
+m.profile(prof)
 print(list(prof))
 """
     )

@@ -39,11 +39,17 @@ def test_frozen_model_is_bit_exact_with_litert(target, name):
     except RemoteError as err:
         # Only a board whose heap cannot hold the arena with room to spare (more than half
         # of it) may refuse, and it must say so: the bytes needed and free, or out of memory.
-        assert target.board.heap_bytes and arena > target.board.heap_bytes // 2, str(err)
+        # A model the board neither freezes nor has a flash slot for is uploaded into the
+        # heap: there its bytes must fit too (qemu_m0 freezes micro_speech only).
+        heap = target.board.heap_bytes
+        uploaded = not target.board.model_slots and len(source.blob) > heap // 2
+        assert heap and (arena > heap // 2 or uploaded), str(err)
         match = re.search(r"needs (\d+) bytes of arena.*?(\d+) (?:bytes )?free", str(err))
         if match:
             assert int(match.group(1)) == arena
-            assert int(match.group(1)) > int(match.group(2))
+            # More than is free, or more than the largest free block (and it says so).
+            fragmented = "in pieces, no block that large" in str(err)
+            assert int(match.group(1)) > int(match.group(2)) or fragmented, str(err)
         else:
             assert "MemoryError" in str(err), str(err)
         return

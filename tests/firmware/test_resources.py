@@ -16,6 +16,7 @@ CODE = """
 import gc, earshot
 from earshot.stream import Listener
 {before}
+n = e = None  # every global exists before the heap is filled (a dict resize allocates)
 gc.collect()
 ballast = []
 size = 4096

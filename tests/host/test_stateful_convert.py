@@ -43,13 +43,16 @@ def test_wake_word_models_convert_with_their_state(name):
     states = [t for t in model.tensors if t.kind == TensorKind.STATE and t.alias_of is None]
     handles = [op for op in g.ops if op.name == "VAR_HANDLE"]
     assert len(states) == len(handles)
-    # Each variable starts from the constant its initialisation subgraph assigns.
+    # Each variable starts from the constant its initialisation subgraph assigns (a ring's
+    # memory goes on with its new frames, the zero point until written: state_rings.py).
     init = g.subgraphs[1]
     constants = sorted(bytes(t.data.tobytes()) for t in init.tensors if t.is_const)
-    initial = sorted(bytes(model.data[t.init_offset : t.init_offset + t.byte_size]) for t in states)
-    assert initial == constants
+    initial = [bytes(model.data[t.init_offset : t.init_offset + t.byte_size]) for t in states]
+    assert len(initial) == len(constants)
+    for c in constants:
+        assert any(v.startswith(c) and len(set(v[len(c) :])) <= 1 for v in initial)
     codes = {op.opcode for op in model.ops}
-    assert {OpCode.ASSIGN_VARIABLE, OpCode.CONCATENATION, OpCode.STRIDED_SLICE} <= codes
+    assert OpCode.ASSIGN_VARIABLE in codes
     assert model.tensors[model.outputs[0]].dtype.name == "UINT8"
     # Every read is folded into the variable (its uses come before the next assign).
     assert OpCode.READ_VARIABLE not in codes

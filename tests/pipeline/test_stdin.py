@@ -36,4 +36,4 @@ def test_bad_arguments_are_one_usage_error(root):
         check=False,
     )
     assert proc.returncode == 2
-    assert "give one of --wav FILE, --stdin or --mic" in proc.stderr
+    assert "give one of --wav FILE, --stdin, --mic or --uart" in proc.stderr

@@ -12,16 +12,9 @@ import pytest
 from cli_support import earshot
 from wakeword_support import STREAMS, STREAMS_DIR, manifest, oracle
 
-from earshot_host.paths import project_root
-
 STRIDE_MS = 30
-# The ESPHome rule is the detector WP's (firmware/earshot/detect.py); this test runs once it
-# is there (it is merged with it).
-HAS_RULE = "esphome" in (project_root() / "firmware" / "earshot" / "detect.py").read_text()
 
 
-@pytest.mark.skipif(not HAS_RULE, reason="the device detector has no ESPHome rule yet "
-                    "(firmware/earshot/detect.py, detector WP: 'rule': 'esphome')")  # fmt: skip
 @pytest.mark.parametrize("stream", STREAMS)
 def test_listen_finds_what_the_reference_finds(stream):
     proc = earshot("listen", "--target", "unix", "--model", str(manifest("okay_nabu")),

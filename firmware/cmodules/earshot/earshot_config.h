@@ -8,12 +8,6 @@
 #define EARSHOT_KERNELS_REFERENCE (0)
 #endif
 
-#if EARSHOT_KERNELS_REFERENCE
-#define EARSHOT_KERNELS_QSTR MP_QSTR_reference
-#else
-#define EARSHOT_KERNELS_QSTR MP_QSTR_optimized
-#endif
-
 // The firmware is built for size (-Os); hot loops (the optimized kernels, the front ends'
 // stages) need GCC's speed optimizations (register allocation of blocked accumulators,
 // inlining, unrolling): a file puts EARSHOT_OPT_SPEED before its functions.

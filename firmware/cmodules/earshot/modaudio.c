@@ -1,11 +1,16 @@
 // `_earshot` bindings of the streaming pipeline's sample-block operations. They work on
 // caller-owned buffers and allocate nothing, so the per-hop path stays allocation-free.
+// int16 samples may sit at any address (a memoryview at an odd offset: Cortex-M0 faults on
+// unaligned halfword loads): a 2-byte aligned buffer goes straight to audio_ops, another
+// through an aligned copy on the stack, a piece at a time.
 
 #include <string.h>
 
-#include "py/mphal.h"
-#include "py/runtime.h"
+#include "es_py.h"
 #include "audio/audio_ops.h"
+
+// Samples per piece of an unaligned buffer.
+#define PIECE (64)
 
 static size_t samples_of(mp_obj_t buf_in, mp_buffer_info_t *info, mp_uint_t flags) {
     mp_get_buffer_raise(buf_in, info, flags);
@@ -15,20 +20,56 @@ static size_t samples_of(mp_obj_t buf_in, mp_buffer_info_t *info, mp_uint_t flag
     return info->len / 2;
 }
 
+static bool aligned16(const void *p) {
+    return ((uintptr_t)p & 1) == 0;
+}
+
+// Samples [i, i + k) of buf (any alignment), where the caller can read them as int16: the
+// buffer itself when aligned, else a copy in piece.
+static const int16_t *samples_at(const uint8_t *buf, size_t i, size_t k, int16_t *piece) {
+    if (aligned16(buf)) {
+        return (const int16_t *)(const void *)buf + i;
+    }
+    memcpy(piece, buf + 2 * i, 2 * k);
+    return piece;
+}
+
+// The pieces of n samples: all at once when aligned, else PIECE at a time.
+static size_t piece_len(const uint8_t *buf, size_t i, size_t n) {
+    return aligned16(buf) || n - i < PIECE ? n - i : PIECE;
+}
+
+int16_t es_samples_peak(const uint8_t *buf, size_t n) {
+    int16_t piece[PIECE];
+    int16_t peak = INT16_MIN;
+    for (size_t i = 0, k; i < n; i += k) {
+        k = piece_len(buf, i, n);
+        int16_t p = es_audio_peak(samples_at(buf, i, k, piece), k);
+        peak = p > peak ? p : peak;
+    }
+    return peak;
+}
+
 static mp_obj_t earshot_mean_square(mp_obj_t samples_in) {
     mp_buffer_info_t info;
     size_t n = samples_of(samples_in, &info, MP_BUFFER_READ);
     if (n > 65535) {
         mp_raise_ValueError(MP_ERROR_TEXT("block longer than 65535 samples"));
     }
-    return mp_obj_new_int_from_uint(es_audio_mean_square((const int16_t *)info.buf, n));
+    int16_t piece[PIECE];
+    uint64_t sum = 0;
+    for (size_t i = 0, k; i < n; i += k) {
+        k = piece_len(info.buf, i, n);
+        sum += es_audio_sum_squares(samples_at(info.buf, i, k, piece), k);
+    }
+    return mp_obj_new_int_from_uint(es_audio_mean_of(sum, n));
 }
 MP_DEFINE_CONST_FUN_OBJ_1(earshot_mean_square_obj, earshot_mean_square);
 
 static mp_obj_t earshot_peak(mp_obj_t samples_in) {
     mp_buffer_info_t info;
     size_t n = samples_of(samples_in, &info, MP_BUFFER_READ);
-    return MP_OBJ_NEW_SMALL_INT(es_audio_peak((const int16_t *)info.buf, n));
+    return MP_OBJ_NEW_SMALL_INT(es_samples_peak(info.buf, n));
 }
 MP_DEFINE_CONST_FUN_OBJ_1(earshot_peak_obj, earshot_peak);
 
@@ -39,7 +80,19 @@ static mp_obj_t earshot_mix_stereo(mp_obj_t dst_in, mp_obj_t src_in) {
     if (m < 2 * n) {
         mp_raise_ValueError(MP_ERROR_TEXT("stereo source shorter than twice the destination"));
     }
-    es_audio_mix_stereo((int16_t *)dst.buf, (const int16_t *)src.buf, n);
+    if (aligned16(dst.buf) && aligned16(src.buf)) {
+        es_audio_mix_stereo((int16_t *)dst.buf, (const int16_t *)src.buf, n);
+        return mp_const_none;
+    }
+    // A piece of the source is copied before its mix is written: in place (dst == src)
+    // the mix never overtakes the source it reads (destination byte 2i, source 4i).
+    int16_t in[2 * PIECE], out[PIECE];
+    for (size_t i = 0, k; i < n; i += k) {
+        k = n - i < PIECE ? n - i : PIECE;
+        memcpy(in, (const uint8_t *)src.buf + 4 * i, 4 * k);
+        es_audio_mix_stereo(out, in, k);
+        memcpy((uint8_t *)dst.buf + 2 * i, out, 2 * k);
+    }
     return mp_const_none;
 }
 MP_DEFINE_CONST_FUN_OBJ_2(earshot_mix_stereo_obj, earshot_mix_stereo);
@@ -64,13 +117,15 @@ static mp_obj_t earshot_pack_i32_to_i16(mp_obj_t dst_in, mp_obj_t src_in, mp_obj
     if (src.len < 4 * n || shift < 0 || shift > 31) {
         mp_raise_ValueError(MP_ERROR_TEXT("need 4 source bytes per sample and a shift of 0..31"));
     }
-    // The source may sit at any address: copy words through a local.
+    // Either buffer may sit at any address: words and samples go through locals.
     const uint8_t *bytes = src.buf;
-    int16_t *out = dst.buf;
+    uint8_t *out = dst.buf;
     for (size_t i = 0; i < n; ++i) {
         int32_t word;
+        int16_t sample;
         memcpy(&word, bytes + 4 * i, sizeof(word));
-        es_audio_pack_i32_to_i16(out + i, &word, 1, (unsigned)shift);
+        es_audio_pack_i32_to_i16(&sample, &word, 1, (unsigned)shift);
+        memcpy(out + 2 * i, &sample, sizeof(sample));
     }
     return mp_const_none;
 }
@@ -102,7 +157,7 @@ static mp_obj_t earshot_read_line(mp_obj_t buf_in) {
     size_t n = 0;
     bool overflow = false;
     for (;;) {
-        int c = mp_hal_stdin_rx_chr();
+        int c = es_stdin_read_chr();
         if (c == '\n' || c == '\r') {
             // Either ends a line (the Unix port reads '\n' as '\r'); empty lines are skipped.
             if (n || overflow) {

@@ -34,7 +34,7 @@ static __attribute__((noinline)) bool fail_kind(es_error_t *err, const char *cod
 }
 
 // The same, the record kind following from the code: T* and P1 concern a tensor, O* an
-// op, H* and S* the header (no record).
+// op, H* and S* the header (no record). (P2 concerns an op: fail_kind.)
 static __attribute__((noinline)) bool fail(es_error_t *err, const char *code, uint32_t index,
     const char *text) {
     const char *kind = code[0] == 'O' ? "op" : code[0] == 'H' || code[0] == 'S' ? NULL : "tensor";
@@ -158,6 +158,11 @@ static bool in_blob(const es_header_t *h, uint64_t offset, uint64_t length) {
     return h->blob_offset <= offset && offset + length <= (uint64_t)h->blob_offset + h->blob_size;
 }
 
+// A view: an alias of a STATE tensor, covering any part of its memory (T8).
+static bool is_view(const es_tensor_t *t) {
+    return t->kind == ES_KIND_STATE && t->alias_of != ES_NO_TENSOR;
+}
+
 static uint32_t root_of(const es_tensor_t *t, uint32_t index) {
     // Aliases are one level deep (T8).
     return t->alias_of == ES_NO_TENSOR ? index : t->alias_of;
@@ -258,7 +263,9 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
             FAIL_T("T5", i, ES_TEXT("constant data is unaligned or outside the constant blob"));
         }
     } else {
-        if (t->offset % ES_ARENA_ALIGN || (uint64_t)t->offset + t->byte_size > h->arena_size) {
+        // A view may start anywhere inside its variable (T8).
+        if ((t->offset % ES_ARENA_ALIGN && !is_view(t))
+            || (uint64_t)t->offset + t->byte_size > h->arena_size) {
             FAIL_T("T6", i, ES_TEXT("arena range is unaligned or outside the arena"));
         }
     }
@@ -326,8 +333,12 @@ static bool check_tensor(const uint8_t *model, const es_header_t *h, const es_te
         if (base.alias_of != ES_NO_TENSOR) {
             FAIL_T("T8", i, ES_TEXT("aliases a tensor that is itself an alias"));
         }
-        if (base.kind != t->kind || base.dtype != t->dtype || base.offset != t->offset
-            || base.byte_size != t->byte_size) {
+        // A view lies inside its variable; other aliases share the memory exactly.
+        bool same = t->kind == ES_KIND_STATE
+            ? t->offset >= base.offset
+            && (uint64_t)t->offset + t->byte_size <= (uint64_t)base.offset + base.byte_size
+            : base.offset == t->offset && base.byte_size == t->byte_size;
+        if (base.kind != t->kind || base.dtype != t->dtype || !same) {
             FAIL_T("T8", i, ES_TEXT("kind, dtype, offset or size differ from the aliased tensor"));
         }
     }
@@ -507,6 +518,70 @@ static bool check_window(body_t *b, uint32_t i, const es_tensor_t *in, const es_
     return true;
 }
 
+// Whether every output pixel's window lies inside the input (no padding taps).
+static bool windows_inside(const es_weighted_params_t *p, const es_tensor_t *in,
+    const es_tensor_t *out) {
+    return p->pad_top == 0 && p->pad_left == 0
+           && ((int64_t)out->dims[1] - 1) * p->stride_h
+           + ((int64_t)p->filter_h - 1) * p->dilation_h < in->dims[1]
+           && ((int64_t)out->dims[2] - 1) * p->stride_w
+           + ((int64_t)p->filter_w - 1) * p->dilation_w < in->dims[2];
+}
+
+// O9: a CONV_2D / DEPTHWISE_CONV_2D's prepared output stage (FORMAT.md §3.1) is exactly
+// what the op's filter, bias, requantization and zero points give: per output channel
+// {2 * (bias + input_offset * sum of its filter), multiplier, 2^(r-1) + zp_out * 2^r, r}
+// with r = -shift in [1, ES_STAGE_MAX_RIGHT], every window inside the input and
+// |bias + input_offset * sum| + taps * 128 * 128 < 2^30. Filters and biases were checked
+// to lie inside the blob (O6).
+static bool check_stage(body_t *b, uint32_t i, const es_op_t *op, const es_weighted_params_t *p,
+    const es_tensor_t *in, const es_tensor_t *out, const es_tensor_t *filt) {
+    es_error_t *err = b->err;
+    const uint8_t *model = b->model;
+    const uint32_t channels = out->dims[3];
+    const uint32_t at = p->scale_mantissas_offset;
+    if (at % ES_CONST_ALIGN || !in_blob(b->h, at, (uint64_t)ES_STAGE_RECORD_SIZE * channels)) {
+        FAIL_O("O9", i, ES_TEXT("prepared output stage is unaligned or outside the blob"));
+    }
+    if (!windows_inside(p, in, out)) {
+        FAIL_O("O9", i, ES_TEXT("prepared output stage on an op with padding taps"));
+    }
+    const bool depthwise = op->opcode == ES_OP_DEPTHWISE_CONV_2D;
+    const uint32_t taps = (uint32_t)p->filter_h * p->filter_w * (depthwise ? 1u : in->dims[3]);
+    const int8_t *f = (const int8_t *)(model + filt->offset);
+    const uint8_t *bias = NULL;
+    if (op->inputs[2] != ES_NO_TENSOR) {
+        es_tensor_t t;
+        es_read_tensor(model, b->h, op->inputs[2], &t);
+        bias = model + t.offset;
+    }
+    for (uint32_t c = 0; c < channels; ++c) {
+        int64_t sum = 0;
+        for (uint32_t k = 0; k < taps; ++k) {
+            sum += depthwise ? f[(size_t)k * channels + c] : f[(size_t)c * taps + k];
+        }
+        const uint32_t idx = p->requant_count == 1 ? 0 : c;
+        const int32_t right = -es_rd_i32(model + p->shifts_offset + 4 * idx);
+        const int64_t folded = (bias ? es_rd_i32(bias + 4 * c) : 0)
+            - (int64_t)p->input_zero_point * sum;
+        const int64_t magnitude = folded < 0 ? -folded : folded;
+        if (right < 1 || right > ES_STAGE_MAX_RIGHT
+            || magnitude + (int64_t)taps * 128 * 128 >= ((int64_t)1 << 30)) {
+            FAIL_O("O9", i, ES_TEXT("prepared output stage where its range does not hold"));
+        }
+        const uint8_t *r = model + at + (size_t)ES_STAGE_RECORD_SIZE * c;
+        const int64_t round = ((int64_t)1 << (right - 1))
+            + (int64_t)p->output_zero_point * ((int64_t)1 << right);
+        if (es_rd_i32(r) != 2 * folded
+            || es_rd_i32(r + 4) != es_rd_i32(model + p->multipliers_offset + 4 * idx)
+            || es_rd_i32(r + 8) != round || es_rd_i32(r + 12) != right) {
+            FAIL_O("O9", i,
+                ES_TEXT("prepared output stage differs from the op's bias, filter and requantization"));
+        }
+    }
+    return true;
+}
+
 static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_tensor_t *in,
     const es_tensor_t *out) {
     es_error_t *err = b->err;
@@ -600,7 +675,10 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
         }
     }
     if (p.requant_mode == ES_REQUANT_FIXED_POINT) {
-        if (p.scale_mantissas_offset != 0 || p.scale_exponents_offset != 0) {
+        // (CONV_2D and DEPTHWISE_CONV_2D keep their prepared stage's offset in the
+        // mantissas' slot: O9.)
+        bool fc = op->opcode == ES_OP_FULLY_CONNECTED;
+        if ((fc && p.scale_mantissas_offset != 0) || p.scale_exponents_offset != 0) {
             FAIL_O("O8", i, ES_TEXT("scale arrays must be 0 in FIXED_POINT mode"));
         }
     } else {
@@ -631,6 +709,9 @@ static bool check_weighted(body_t *b, uint32_t i, const es_op_t *op, const es_te
     }
     if (!act_range_ok(p.act_min, p.act_max)) {
         FAIL_O("O7", i, ES_TEXT("act_min/act_max outside [-128, 127] or inverted"));
+    }
+    if (op->opcode != ES_OP_FULLY_CONNECTED && p.scale_mantissas_offset != 0) {
+        return check_stage(b, i, op, &p, in, out, &filt);
     }
     return true;
 }
@@ -935,6 +1016,34 @@ static bool check_mean(body_t *b, uint32_t i, const es_op_t *op, const es_tensor
     return true;
 }
 
+// A kernel's arena operands are 16-byte aligned (O4) and its output shares no byte with its
+// data inputs (P2). (ASSIGN/READ_VARIABLE, a memmove, are not asked.)
+static bool check_operand_memory(body_t *b, uint32_t i, const es_op_t *op, uint32_t n_data,
+    const es_tensor_t *out) {
+    es_error_t *err = b->err;
+    if (out->offset % ES_ARENA_ALIGN) {
+        FAIL_O("O4", i, ES_TEXT("operand is not 16-byte aligned"));
+    }
+    for (uint32_t k = 0; k < n_data; ++k) {
+        es_tensor_t t;
+        es_read_tensor(b->model, b->h, op->inputs[k], &t);
+        if (t.kind == ES_KIND_CONST) {
+            continue;
+        }
+        if (t.offset % ES_ARENA_ALIGN) {
+            FAIL_O("O4", i, ES_TEXT("operand is not 16-byte aligned"));
+        }
+        // (Two activations cannot overlap at the op that reads one and writes the other:
+        // P1 says so with its own code.)
+        bool state = t.kind == ES_KIND_STATE || out->kind == ES_KIND_STATE;
+        if (state && (uint64_t)t.offset < (uint64_t)out->offset + out->byte_size
+            && (uint64_t)out->offset < (uint64_t)t.offset + t.byte_size) {
+            return fail_kind(err, "P2", "op", i, ES_TEXT("output overlaps an input in the arena"));
+        }
+    }
+    return true;
+}
+
 static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     es_error_t *err = b->err;
     bool int8_op = is_int8_op(op->opcode);
@@ -965,17 +1074,23 @@ static bool check_op(body_t *b, uint32_t i, const es_op_t *op) {
     }
     uint32_t out_root = root_of(&out, op->output);
     if (op->opcode == ES_OP_ASSIGN_VARIABLE) {
-        if (out.kind != ES_KIND_STATE || out.alias_of != ES_NO_TENSOR) {
-            FAIL_O("O4", i, ES_TEXT("output must be a variable (a STATE tensor that is no alias)"));
+        if (out.kind != ES_KIND_STATE) {
+            FAIL_O("O4", i, ES_TEXT("output must be a variable"));
         }
     } else {
-        if (out.kind != ES_KIND_ACTIVATION) {
-            FAIL_O("O4", i, ES_TEXT("output must be an activation"));
+        if (out.kind != ES_KIND_ACTIVATION && !is_view(&out)) {
+            FAIL_O("O4", i, ES_TEXT("output must be an activation or a view of a variable"));
         }
-        if (b->first[out_root] != NONE32) {
-            FAIL_O("O5", i, ES_TEXT("writes a tensor that is already written"));
+        if (out.kind == ES_KIND_ACTIVATION) {
+            if (b->first[out_root] != NONE32) {
+                FAIL_O("O5", i, ES_TEXT("writes a tensor that is already written"));
+            }
+            use(b, out_root, i);
         }
-        use(b, out_root, i);
+    }
+    if (op->opcode != ES_OP_ASSIGN_VARIABLE && op->opcode != ES_OP_READ_VARIABLE
+        && !check_operand_memory(b, i, op, n_data, &out)) {
+        return false;
     }
     for (uint32_t k = 0; k < n_data; ++k) {
         if (read_roots[k] != NONE32) {

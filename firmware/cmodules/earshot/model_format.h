@@ -167,6 +167,12 @@ typedef struct _es_weighted_params_t {
 #define ES_WP_SHIFTS (48)
 #define ES_WP_SCALE_MANTISSAS (52)
 #define ES_WP_SCALE_EXPONENTS (56)
+// CONV_2D / DEPTHWISE_CONV_2D keep the offset of their prepared output stage (0: none) in
+// the mantissas' slot: per output channel ES_STAGE_RECORD_SIZE bytes, i32 bias2,
+// multiplier, round and right (FORMAT.md §3.1, check O9).
+#define ES_WP_STAGE (52)
+#define ES_STAGE_RECORD_SIZE (16)
+#define ES_STAGE_MAX_RIGHT (22)
 
 // Parameters of AVERAGE_POOL_2D and MAX_POOL_2D.
 typedef struct _es_pool_params_t {

@@ -37,6 +37,8 @@ static void fill_requant(const run_t *r, const es_op_t *op, es_requant_t *rq) {
     rq->shifts = r->model + es_rd_u32(w + ES_WP_SHIFTS);
     rq->mantissas = NULL;
     rq->exponents = NULL;
+    const uint32_t stage = es_rd_u32(w + ES_WP_STAGE);
+    rq->stage = op->opcode != ES_OP_FULLY_CONNECTED && stage ? r->model + stage : NULL;
     if (es_rd_u16(w + ES_WP_REQUANT_MODE) == ES_REQUANT_DOUBLE_ROUND) {
         rq->mantissas = r->model + es_rd_u32(w + ES_WP_SCALE_MANTISSAS);
         rq->exponents = r->model + es_rd_u32(w + ES_WP_SCALE_EXPONENTS);
@@ -90,6 +92,13 @@ static void run_weighted(const run_t *r, const es_op_t *op) {
     p.depth_multiplier = es_rd_u16(w + ES_WP_DEPTH_MULTIPLIER);
     p.input_offset = -es_rd_i32(w + ES_WP_INPUT_ZERO_POINT);
     fill_requant(r, op, &p.rq);
+    #if !EARSHOT_KERNELS_REFERENCE
+    if (op->opcode == ES_OP_CONV_2D
+        ? es_conv_pixel_s8_opt(&p, data_of(r, &in), filter, output_of(r, &out))
+        : es_depthwise_pixel_s8_opt(&p, data_of(r, &in), filter, output_of(r, &out))) {
+        return;
+    }
+    #endif
     if (op->opcode == ES_OP_CONV_2D) {
         es_run_conv_s8(&p, data_of(r, &in), filter, output_of(r, &out));
     } else {

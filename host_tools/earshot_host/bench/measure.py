@@ -21,6 +21,7 @@ from ..boards import Board
 from ..errors import EarshotError
 from ..runner import Runner, open_runner
 from . import snippets
+from .extra_ram import arena_prelude, extended_board, extra_ram_for
 from .modelinfo import KERNEL_FUNCTIONS, ModelInfo
 
 
@@ -88,8 +89,11 @@ class Measurer:
 
     # ------------------------------------------------------------------ measurements
     def model(self, info: ModelInfo, repeat: int) -> Figures:
-        code = snippets.model_snippet(info.name, len(info.ops), repeat)
-        res = self._run(code, f"model {info.name}")
+        what = f"model {info.name}"
+        res, memory = self._run_model_code(
+            lambda setup: snippets.model_snippet(info.name, len(info.ops), repeat, setup=setup),
+            what,
+        )
         if "error" in res:
             return Figures([], error=res["error"])
         runs = [c * self.per_cycle for c in res["cycles"]]
@@ -99,14 +103,45 @@ class Measurer:
             for op, cycles in zip(info.ops, profile, strict=True):
                 by_kernel[op.kernel] = by_kernel.get(op.kernel, 0.0) + cycles * self.per_cycle
             kernels.append(by_kernel)
-        return Figures(runs, kernels, {"arena_bytes": res["arena_bytes"]})
+        extra_figures: dict[str, Any] = {"arena_bytes": res["arena_bytes"]}
+        if memory:
+            extra_figures["memory"] = memory
+        return Figures(runs, kernels, extra_figures)
+
+    def _run_model_code(self, make: Any, what: str) -> tuple[dict[str, Any], str | None]:
+        """Run make("") (a snippet that builds a frozen model); when the board's heap
+        cannot hold the model's arena and the bench has RAM to lend it (extra_ram.py),
+        run make(prelude) on the board booted with that RAM. The result, and the note
+        saying so (or None)."""
+        res = self._run(make(""), what)
+        extra = extra_ram_for(self.board)
+        if "error" not in res or extra is None or "arena" not in res["error"]:
+            return res, None
+        runner = open_runner(extended_board(self.board, extra), self.root, self.kernels)
+        try:
+            result = runner.run(make(arena_prelude(extra)), timeout=900.0)
+        finally:
+            runner.close()
+        if not result.ok:
+            raise EarshotError(
+                f"{self.board.name} ({self.kernels}) {what} with bench-only RAM: {result.error}"
+            )
+        return snippets.parse_output(result.output, what), extra.note
 
     def frontend(self, info: ModelInfo, repeat: int, hops: int) -> Figures:
-        code = snippets.frontend_snippet(info.name, info.hop_samples, repeat, hops)
-        res = self._run(code, f"front end of {info.name}")
+        what = f"front end of {info.name}"
+        res, memory = self._run_model_code(
+            lambda setup: snippets.frontend_snippet(
+                info.name, info.hop_samples, repeat, hops, setup=setup
+            ),
+            what,
+        )
         if "error" in res:
             return Figures([], error=res["error"])
-        return Figures([c * self.per_cycle / hops for c in res["cycles"]])
+        return Figures(
+            [c * self.per_cycle / hops for c in res["cycles"]],
+            extra={"memory": memory} if memory else {},
+        )
 
     def pipeline(self, info: ModelInfo, gated: bool, repeat: int, seconds: float) -> Figures:
         hops = self._hops(info, seconds)

@@ -218,6 +218,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             + [_n(fl["models"].get(m)) for m in models]
         )
     out += _table(["target", "C module", "C module .data+.bss", "earshot package", *models], rows)
+    out += _natmod(data)
     targets = data["targets"].values()
     if data.get("repeatability"):
         out += [
@@ -235,6 +236,58 @@ def render_markdown(data: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _natmod(data: dict[str, Any]) -> list[str]:
+    """Stock MicroPython: the install folders of `make natmod` (docs/STOCK.md)."""
+    if not data.get("natmod"):
+        return []
+    out = [
+        "### Stock MicroPython: earshot as native modules (bytes)",
+        "",
+        "Files of each install folder, and the heap it takes once imported on the stock QEMU "
+        "board of its architecture (gc.mem_free() before and after, after a soft reset): "
+        "`import earshot`, the detector's modules (`-m earshot --wav`), every module of the "
+        "package; from a filesystem (bytecode "
+        "read into RAM) and from ROMFS (bytecode in place; full build only).",
+        "",
+    ]
+    rows = []
+    for build, arches in data["natmod"].items():
+        for arch, f in arches.items():
+            ram = f.get("ram") or {}
+            fs, rom = ram.get("filesystem") or {}, ram.get("romfs") or {}
+            rows.append(
+                [
+                    build,
+                    arch,
+                    _n(f["total_bytes"]),
+                    _n(f["native_bytes"]),
+                    _n(f["package_bytes"]),
+                    ram.get("board", "—"),
+                    _n(fs.get("import_bytes")),
+                    _n(fs.get("detector_bytes")),
+                    _n(fs.get("full_bytes")),
+                    _n(rom.get("detector_bytes")),
+                    _n(rom.get("full_bytes")),
+                ]
+            )
+    return out + _table(
+        [
+            "build",
+            "arch",
+            "files",
+            "_earshot.mpy",
+            "package .mpy",
+            "measured on",
+            "RAM: import earshot",
+            "RAM: the detector",
+            "RAM: whole package",
+            "RAM: detector, ROMFS",
+            "RAM: whole, ROMFS",
+        ],
+        rows,
+    )
 
 
 def replace_block(text: str, begin: str, end: str, body: str, where: str) -> str:

@@ -95,6 +95,7 @@ def _model_entry(info: ModelInfo, figures: Figures, stats: dict[str, Any]) -> di
         "instructions_per_mac": round(instructions / info.macs, 3) if info.macs else None,
         "arena_bytes": figures.extra.get("arena_bytes", info.arena_bytes),
         "kernels": _kernel_figures(info, figures),
+        **({"memory": figures.extra["memory"]} if "memory" in figures.extra else {}),
     }
 
 
@@ -206,6 +207,7 @@ def _bench_variant(
                     "runs": stats["runs"],
                     "spread": stats["spread"],
                     "hop_samples": info.hop_samples,
+                    **({"memory": fe.extra["memory"]} if "memory" in fe.extra else {}),
                 }
                 _log(f"{tag} {info.frontend}: {stats['median']:,} instructions per hop")
         _bench_pipeline(m, entry, info, settings, col, static_ram)

@@ -48,13 +48,20 @@ def _emit(result):
 
 
 def model_snippet(
-    model: str, op_count: int, repeat: int, invokes: int = 1, profile: bool = True
+    model: str,
+    op_count: int,
+    repeat: int,
+    invokes: int = 1,
+    profile: bool = True,
+    setup: str = "",
 ) -> str:
     """Cycles of `invokes` inferences (minus the timer's own cost), `repeat` times, and (if
-    profile) the per-operator profile of one inference, `repeat` times."""
+    profile) the per-operator profile of one inference, `repeat` times. `setup` runs
+    first (extra_ram.arena_prelude)."""
     profiles = repeat if profile else 0
     return (
         _PRELUDE
+        + setup
         + f"""
 def _main():
     try:
@@ -79,7 +86,7 @@ def _main():
     prof = array.array('I', bytes(4 * {op_count}))
     for _ in range({profiles}):
         fill()
-        _earshot.invoke(m._buffer, m._arena, prof)
+        m.profile(prof)
         profiles.append(list(prof))
     return {{'cycles': runs, 'profiles': profiles, 'arena_bytes': m.arena_size}}
 
@@ -88,10 +95,12 @@ _emit(_main())
     )
 
 
-def frontend_snippet(model: str, hop: int, repeat: int, hops: int) -> str:
-    """Cycles of `hops` front-end hops on noise, `repeat` times."""
+def frontend_snippet(model: str, hop: int, repeat: int, hops: int, setup: str = "") -> str:
+    """Cycles of `hops` front-end hops on noise, `repeat` times. `setup` runs first
+    (extra_ram.arena_prelude)."""
     return (
         _PRELUDE
+        + setup
         + f"""
 def _main():
     from earshot.frontend import Frontend
@@ -140,11 +149,11 @@ from earshot.stream import Listener
 class _Quiet:
     # A console that prints nothing (UART output is not part of the figure) and allocates
     # nothing (no *args tuples).
-    def hello(self, model, labels, hop_ms, sample_rate):
+    def hello(self, model, labels, hop_ms, sample_rate, source=None, settings=None):
         pass
-    def detection(self, t_ms, label, score_256):
+    def detection(self, counts, label, score_256):
         pass
-    def stats(self, t_ms, hops, inferences, gated, overruns, dropped, malformed, heap_free):
+    def stats(self, counts, overruns, dropped, malformed, heap_free):
         pass
     def end(self, t_ms):
         pass
@@ -167,7 +176,7 @@ _lis = _main = _err = _made = err = None  # every global exists before the idle 
 gc.collect()
 _idle = gc.mem_alloc()
 try:
-    _lis = Listener(Model.frozen({model!r}), console=_Quiet(), gate_dbfs={gate!r}, stats_ms=0)
+    _lis = Listener(Model.frozen({model!r}), _Quiet(), {{'gate': {gate!r}}}, stats_ms=0)
     _err = None
 except (ValueError, MemoryError) as err:
     _err = str(err)
@@ -199,8 +208,8 @@ def _main(lis):
         _runs[r] = time.ticks_diff(time.ticks_cpu(), s) - o
         peak = max(peak, gc.mem_alloc())
         r += 1
-    return {{'cycles': _runs, 'heap_bytes': _made - _idle + peak - base, 'hops': lis.hops,
-            'inferences': lis.inferences, 'gated': lis.gated}}
+    return {{'cycles': _runs, 'heap_bytes': _made - _idle + peak - base, 'hops': lis.total('hops'),
+            'inferences': lis.total('inferences'), 'gated': lis.total('gated')}}
 print('{MARK}' + json.dumps({{'error': _err}} if _err else _main(_lis)))
 """
     return [definitions, pipeline, measure]

@@ -8,13 +8,18 @@ import argparse
 
 from . import (
     boards,
+    bridge,
+    calibrate,
     convert,
+    evaluate,
     features,
     flash_firmware,
     flash_model,
     infer,
+    install,
     listen,
     profile,
+    record,
     stream,
     watch,
 )
@@ -27,9 +32,14 @@ COMMANDS = (
     boards,
     flash_firmware,
     flash_model,
+    install,
     stream,
     watch,
     profile,
+    bridge,
+    evaluate,
+    calibrate,
+    record,
 )
 
 

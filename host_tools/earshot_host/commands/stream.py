@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             progress=None if watcher else progress,
             stats_ms=args.stats_ms,
             on_hello=on_hello,
-            device_args=device_args(args),
+            device_args=device_args(args, exclude=("--stats-ms",)),
         )
     finally:
         target.close()

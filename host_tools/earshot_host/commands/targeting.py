@@ -1,24 +1,19 @@
 """The options every command that reaches a device shares: --target (a target of
-boards.toml that runs here, or a serial port), and the detector settings of the device
-command line, passed through to it unchanged."""
+boards.toml that runs here, or a serial port), and the device command line's detector
+settings (checked here as the device checks them) and other options."""
 
 from __future__ import annotations
 
 import argparse
 
+from .. import detector_settings
+from ..errors import EarshotError
 from ..targets import target_names
 
-# Detector settings of the device command line (`micropython -m earshot`): NAME, METAVAR.
+# Device command-line options that are not detector settings: NAME, METAVAR, help.
 DEVICE_OPTIONS = (
-    ("--threshold", "P"),
-    ("--average-ms", "N"),
-    ("--min-count", "N"),
-    ("--suppress-ms", "N"),
-    ("--every", "N"),
-    ("--gate", "DBFS"),
-    ("--settings", "FILE"),
-    ("--t0-ms", "N"),
-    ("--stats-ms", "N"),
+    ("--t0-ms", "N", "start the device's audio clock at N ms (every t_ms is then N later)"),
+    ("--stats-ms", "N", "a stats line every N ms of audio (0: none)"),
 )
 
 
@@ -35,14 +30,14 @@ def add_target(
 
 
 def add_device_options(parser: argparse.ArgumentParser, exclude: tuple[str, ...] = ()) -> None:
-    """The detector settings as options (but those in exclude, which the command has)."""
-    group = parser.add_argument_group(
-        "detector settings", "passed unchanged to the device's command line (earshot.cli)"
-    )
-    for name, metavar in DEVICE_OPTIONS:
+    """The detector settings (options and a host --settings FILE, checked as the device
+    checks them: detector_settings), --t0-ms, --stats-ms and any other device argument."""
+    detector_settings.add_arguments(parser)
+    group = parser.add_argument_group("device command line (earshot.cli)")
+    for name, metavar, text in DEVICE_OPTIONS:
         if name in exclude:
             continue
-        group.add_argument(name, metavar=metavar, dest="device_" + name[2:].replace("-", "_"))
+        group.add_argument(name, metavar=metavar, type=int, help=text)
     group.add_argument(
         "--device-arg",
         action="append",
@@ -52,11 +47,15 @@ def add_device_options(parser: argparse.ArgumentParser, exclude: tuple[str, ...]
     )
 
 
-def device_args(args: argparse.Namespace) -> list[str]:
-    """The detector settings given, as device command-line arguments, in table order."""
-    out: list[str] = []
-    for name, _ in DEVICE_OPTIONS:
-        value = getattr(args, "device_" + name[2:].replace("-", "_"), None)
-        if value is not None:
-            out += [name, value]
+def device_args(args: argparse.Namespace, exclude: tuple[str, ...] = ()) -> list[str]:
+    """The device command-line arguments of the parsed options: the detector settings
+    (the settings file's, then the options over them), then the others in table order
+    (but those the command has itself: exclude)."""
+    out = detector_settings.device_args(detector_settings.from_args(args))
+    for name, _, _ in DEVICE_OPTIONS:
+        value = getattr(args, name[2:].replace("-", "_"), None)
+        if value is not None and name not in exclude:
+            if value < 0:
+                raise EarshotError(f"{name} must be 0 or more")
+            out += [name, str(value)]
     return out + list(args.device_arg)

@@ -32,10 +32,13 @@ from ..modelfile import (
     activation_buffers,
 )
 from ..modelfile.layout import TENSOR_FLAG_ALIAS, TENSOR_FLAG_INPUT, TENSOR_FLAG_OUTPUT
+from ..modelfile.output_stage import prepared_stage, windows_inside
 from ..modelfile.validate import broadcasts
 from . import quant_params as qp
 from .memory_plan import plan_arena
+from .mixconv import find_mixconvs, merged_op
 from .slicing import split_slices, strided_slice
+from .state_rings import Ring, find_rings
 from .tflite_graph import ACTIVATION_NAMES, PADDING_NAMES, Graph, GraphOp, GraphTensor
 from .variables import reads_needing_copy, resolve_variables
 
@@ -109,6 +112,22 @@ class _Lowering:
         self.copied_reads = reads_needing_copy(graph, self.variables)
         self.states: dict[str, int] = {}  # variable name -> earshot STATE tensor
         self.state_alias: dict[int, int] = {}  # folded READ_VARIABLE output -> STATE tensor
+        # Mixed depthwise convolutions lowered as one op at their concatenation (mixconv.py).
+        groups = find_mixconvs(graph)
+        self.mixconvs = {group.concat.index: group for group in groups}
+        self.absorbed = {i for group in groups for i in group.absorbed}
+        # Variables kept as rings of [state | new frames] (state_rings.py): their
+        # concatenation and slice disappear, the assignment runs after the ring's readers.
+        rings = find_rings(graph, self.variables, groups)
+        self.rings = {ring.variable: ring for ring in rings}
+        self.ring_views = {t: (r.variable, at) for r in rings for t, at in r.views().items()}
+        self.ring_copies = {r.concat.index: r for r in rings if r.copied}
+        self.absorbed |= {i for r in rings for i in (r.concat.index, r.slice.index)}
+        self.deferred: dict[int, list[Ring]] = {}
+        for ring in rings:
+            self.absorbed.add(ring.assign.index)
+            self.deferred.setdefault(ring.after, []).append(ring)
+        self.view_at: dict[int, int] = {}  # earshot view tensor -> byte offset in its ring
 
     # -- tensors ---------------------------------------------------------------------------
     def _fail(self, op: GraphOp, message: str) -> EarshotError:
@@ -125,7 +144,9 @@ class _Lowering:
             return self.index[tfl]
         g = self.graph.tensors[tfl]
         root = self.root(tfl)
-        if root != tfl or root in self.state_alias:
+        if root in self.ring_views:
+            record = self._view_record(g, *self.ring_views[root])
+        elif root != tfl or root in self.state_alias:
             base_index = self.state_alias[root] if root in self.state_alias else self.tensor(root)
             base = self.writer.tensors[base_index]
             record = dataclasses.replace(
@@ -141,6 +162,25 @@ class _Lowering:
         self.index[tfl] = self.writer.add_tensor(record)
         self.names[self.index[tfl]] = g.name
         return self.index[tfl]
+
+    def _view_record(self, g: GraphTensor, variable: str, at: int) -> TensorRecord:
+        """A view of a ring's STATE tensor at byte `at` (FORMAT.md §1.2)."""
+        ring = self.rings[variable]
+        state = self._state(ring.read, ring.read.inputs[0])
+        dtype = DTYPES[g.type_name]
+        count = int(np.prod(g.shape)) if g.shape else 1
+        record = TensorRecord(
+            dtype=dtype,
+            kind=TensorKind.STATE,
+            shape=g.shape,
+            byte_size=count * dtype.itemsize,
+            offset=0,
+            flags=TENSOR_FLAG_ALIAS,
+            alias_of=state,
+            **self._quant_fields(g),
+        )
+        self.view_at[len(self.writer.tensors)] = at
+        return record
 
     def _quant_fields(self, g: GraphTensor) -> dict[str, Any]:
         if len(g.scales) == 0:
@@ -236,12 +276,18 @@ class _Lowering:
             expected = outputs.get(op.name, 1)
             if expected is not None and len(op.outputs) != expected:
                 raise self._fail(op, f"has {len(op.outputs)} outputs, expected {expected}")
-            if op.name in HOST_OPS:
-                continue
-            if op.name in FOLDED_OPS:
+            if op.index in self.mixconvs:
+                self._conv(merged_op(self.graph, self.mixconvs[op.index]))
+            elif op.index in self.ring_copies:
+                self._copy_into_ring(self.ring_copies[op.index])
+            elif op.name in HOST_OPS or op.index in self.absorbed:
+                pass
+            elif op.name in FOLDED_OPS:
                 self._fold(op)
             else:
                 self._compute(op)
+            for ring in self.deferred.get(op.index, []):
+                self._assign_ring(ring)
         for index in self.graph.outputs:
             g = self.graph.tensors[index]
             if g.type_name not in BYTE_TYPES:
@@ -296,10 +342,13 @@ class _Lowering:
         before = {i for i in self.index}
         earshot_inputs = tuple(None if i is None else self.tensor(i) for i in inputs)
         output = self.tensor(op.outputs[0] if output_tfl is None else output_tfl)
-        if self.writer.tensors[output].kind != TensorKind.ACTIVATION or output in earshot_inputs:
+        if output in earshot_inputs:
             raise self._fail(op, "output must be a fresh activation tensor")
-        if self.writer.tensors[output].alias_of is not None:
-            raise self._fail(op, "output is already produced by another op")
+        if output not in self.view_at:  # a ring's new frames: written into the ring
+            if self.writer.tensors[output].kind != TensorKind.ACTIVATION:
+                raise self._fail(op, "output must be a fresh activation tensor")
+            if self.writer.tensors[output].alias_of is not None:
+                raise self._fail(op, "output is already produced by another op")
         param_bytes = extra_bytes + sum(
             self.writer.tensors[self.index[i]].byte_size
             for i in inputs
@@ -431,6 +480,24 @@ class _Lowering:
         )
         bias = self._bias(op, op.inputs[2] if len(op.inputs) > 2 else -1, channels)
         mult_offset, shift_offset = self._multiplier_arrays(multipliers, shifts)
+        # A prepared output stage where it pays: one output pixel, so every channel's
+        # stage runs once per invocation (a multi-pixel kernel amortises its own table).
+        stage = None
+        one_pixel = int(np.prod(out.shape[:3])) == 1
+        if one_pixel and windows_inside(
+            x.shape[1:3], out.shape[1:3], (kh, kw), stride, dilation, (pad_top, pad_left)
+        ):
+            assert filt.data is not None
+            bias_data = None if bias is None else self.graph.tensors[self.root(bias)].data
+            stage = prepared_stage(
+                filt.data,
+                bias_data,
+                multipliers,
+                shifts,
+                int(x.zero_points[0]),
+                int(out.zero_points[0]),
+                depthwise,
+            )
         params = WeightedParams(
             stride_h=stride[0],
             stride_w=stride[1],
@@ -449,11 +516,13 @@ class _Lowering:
             multipliers_offset=mult_offset,
             shifts_offset=shift_offset,
             requant_count=count,
+            stage_offset=0 if stage is None else self.writer.add_blob(stage),
         )
         taps = kh * kw * (1 if depthwise else in_channels)
         macs = int(np.prod(out.shape)) * taps
         code = OpCode.DEPTHWISE_CONV_2D if depthwise else OpCode.CONV_2D
-        self._emit(op, code, [op.inputs[0], op.inputs[1], bias], params, macs, 8 * count)
+        extra = 8 * count + (0 if stage is None else stage.nbytes)
+        self._emit(op, code, [op.inputs[0], op.inputs[1], bias], params, macs, extra)
 
     def _fully_connected(self, op: GraphOp) -> None:
         o = op.options
@@ -685,10 +754,18 @@ class _Lowering:
                 f"variable '{name}' holds {value.type_name} {list(value.shape)}; only per-tensor "
                 "quantized int8/uint8 variables are supported",
             )
-        record = self._new_record(dataclasses.replace(value, data=None))
         assert value.data is not None
+        initial = value.data.astype(DTYPES[value.type_name].numpy_name).reshape(-1)
+        if name in self.rings:  # the whole ring; the new frames start as the zero point
+            ring = self.rings[name]
+            self._check_ring_value(op, self.graph.tensors[ring.state], value)
+            window = self.graph.tensors[ring.window]
+            value = dataclasses.replace(window, scales=value.scales, zero_points=value.zero_points)
+            fill = np.full(ring.frame_bytes, int(value.zero_points[0]), initial.dtype)
+            initial = np.concatenate([initial, fill])
+        record = self._new_record(dataclasses.replace(value, data=None))
         record.kind = TensorKind.STATE
-        record.init_offset = self.writer.add_blob(value.data.astype(record.dtype.numpy_name))
+        record.init_offset = self.writer.add_blob(initial)
         self.param_count += record.element_count
         index = self.writer.add_tensor(record)
         self.names[index] = name
@@ -697,16 +774,35 @@ class _Lowering:
 
     def _check_variable_value(self, op: GraphOp, state: int, value: GraphTensor) -> None:
         record = self.writer.tensors[state]
+        self._check_fits(op, value, record.dtype, record.shape, self.names[state])
+
+    def _check_fits(
+        self,
+        op: GraphOp,
+        value: GraphTensor,
+        dtype: DType | None,
+        shape: tuple[int, ...],
+        name: str,
+    ) -> None:
+        """value must have the variable's type and element count."""
         count = int(np.prod(value.shape)) if value.shape else 1
-        if DTYPES.get(value.type_name) != record.dtype or count != record.element_count:
+        elements = int(np.prod(shape)) if shape else 1
+        if dtype is None or DTYPES.get(value.type_name) != dtype or count != elements:
+            size = elements * dtype.itemsize if dtype else 0
             raise self._fail(
                 op,
-                f"{value.describe()} does not fit variable '{self.names[state]}' "
-                f"({record.dtype.name}{list(record.shape)}, {record.byte_size} bytes)",
+                f"{value.describe()} does not fit variable '{name}' "
+                f"({dtype.name if dtype else '?'}{list(shape)}, {size} bytes)",
             )
+
+    def _check_ring_value(self, op: GraphOp, value: GraphTensor, held: GraphTensor) -> None:
+        """value must fit the part of a ring that holds the variable's value."""
+        self._check_fits(op, value, DTYPES.get(held.type_name), held.shape, held.name)
 
     def _read_variable(self, op: GraphOp) -> None:
         state = self._state(op, op.inputs[0])
+        if self.variables.name_of(op, op.inputs[0]) in self.rings:
+            return  # the value read is a view of the ring
         out = self.graph.tensors[op.outputs[0]]
         self._check_variable_value(op, state, out)
         if op.index not in self.copied_reads:
@@ -722,6 +818,28 @@ class _Lowering:
         self._check_variable_value(op, state, value)
         value_index = self.tensor(op.inputs[1])
         self._add_record(op, OpCode.ASSIGN_VARIABLE, [value_index], state, CopyParams())
+
+    def _copy_into_ring(self, ring: Ring) -> None:
+        """A model input's frames copied into their place in the ring (ASSIGN_VARIABLE to
+        a view), where the concatenation was."""
+        g = self.graph.tensors[ring.frames]
+        slot = self.writer.add_tensor(self._view_record(g, ring.variable, ring.state_bytes))
+        self.names[slot] = f"{g.name} (in {ring.variable})"
+        inputs = [self.tensor(ring.frames)]
+        self._add_record(ring.concat, OpCode.ASSIGN_VARIABLE, inputs, slot, CopyParams())
+
+    def _assign_ring(self, ring: Ring) -> None:
+        """A ring's assignment: its tail view copied to its state view (one memmove)."""
+        op = ring.assign
+        tensors = self.graph.tensors
+        self._check_ring_value(op, tensors[ring.tail], tensors[ring.state])
+        self._add_record(
+            op,
+            OpCode.ASSIGN_VARIABLE,
+            [self.tensor(ring.tail)],
+            self.tensor(ring.state),
+            CopyParams(),
+        )
 
     def _byte_activation(self, op: GraphOp, tfl: int, role: str) -> GraphTensor:
         g = self.graph.tensors[tfl]
@@ -776,10 +894,12 @@ class _Lowering:
     def _add_record(
         self, op: GraphOp, code: OpCode, inputs: list[int], output: int, params: Any
     ) -> None:
-        """Emit an op on earshot tensors (no constant inputs, no MACs)."""
+        """Emit an op on earshot tensors (no constant inputs, no MACs); the report names it
+        after the TFLite op it comes from, or after itself where it stands for another."""
         record = OpRecord(opcode=code, inputs=tuple(inputs), output=output, params=params)
         self.writer.add_op(record)
-        self.ops.append(LoweredOp(record, op.index, op.name, 0, 0))
+        name = op.name if op.name in (code.name, "SPLIT", "SPLIT_V") else code.name
+        self.ops.append(LoweredOp(record, op.index, name, 0, 0))
 
     def _strided_slice(self, op: GraphOp) -> None:
         x = self._byte_activation(op, op.inputs[0], "input")
@@ -895,7 +1015,7 @@ class _Lowering:
         offsets, arena_size = plan_arena(buffers)
         for buffer in buffers:
             for member in buffer.members:
-                tensors[member].offset = offsets[buffer.root]
+                tensors[member].offset = offsets[buffer.root] + self.view_at.get(member, 0)
         return Lowered(
             writer=self.writer,
             ops=self.ops,

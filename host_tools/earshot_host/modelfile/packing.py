@@ -154,7 +154,7 @@ def _pack_params(opcode: OpCode, p: OpParams) -> bytes:
             p.requant_count,
             p.multipliers_offset,
             p.shifts_offset,
-            p.scale_mantissas_offset,
+            p.scale_mantissas_offset if opcode == OpCode.FULLY_CONNECTED else p.stage_offset,
             p.scale_exponents_offset,
         )
     if opcode in POOL_OPS and isinstance(p, PoolParams):
@@ -264,8 +264,9 @@ def unpack_op(index: int, raw: bytes) -> OpRecord:
             *v[:9],
             *v[10:18],
             requant_mode=mode,
-            scale_mantissas_offset=v[18],
+            scale_mantissas_offset=v[18] if code == OpCode.FULLY_CONNECTED else 0,
             scale_exponents_offset=v[19],
+            stage_offset=0 if code == OpCode.FULLY_CONNECTED else v[18],
         )
         used = WEIGHTED_PARAMS.size
     elif code in POOL_OPS:

@@ -62,6 +62,10 @@ class WeightedParams:
     requant_mode: RequantMode = RequantMode.FIXED_POINT
     scale_mantissas_offset: int = 0  # DOUBLE_ROUND: file offset of int64[requant_count]
     scale_exponents_offset: int = 0  # DOUBLE_ROUND: file offset of int32[requant_count]
+    # CONV_2D / DEPTHWISE_CONV_2D: file offset of the prepared output stage (16 bytes per
+    # output channel, output_stage.py), 0 when there is none. Stored where FC keeps its
+    # mantissas' offset.
+    stage_offset: int = 0
 
 
 @dataclass

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .format_error import ModelFormatError
 from .layout import (
     ADD_LEFT_SHIFT,
     ARENA_ALIGN,
     CONST_ALIGN,
+    COPY_OPS,
     INT8_MAX,
     INT8_MIN,
     LOGISTIC_TABLE_SIZE,
@@ -23,6 +26,7 @@ from .layout import (
     TensorKind,
 )
 from .lifetimes import alias_root, find_arena_conflicts
+from .output_stage import STAGE_RECORD_BYTES, prepared_stage, windows_inside
 from .records import (
     AddParams,
     ConcatParams,
@@ -103,7 +107,9 @@ def _check_tensor(model: ModelFile, index: int, t: TensorRecord) -> None:
                 "or outside the constant blob"
             )
     else:
-        if t.offset % ARENA_ALIGN or t.offset + t.byte_size > model.arena_size:
+        # A view (an alias of a STATE tensor) may start anywhere inside it (T8).
+        aligned = t.offset % ARENA_ALIGN == 0 or _is_view(t)
+        if not aligned or t.offset + t.byte_size > model.arena_size:
             raise ModelFormatError(
                 f"T6 {where}: arena range [{t.offset}, {t.offset + t.byte_size}) is unaligned "
                 f"or outside the {model.arena_size}-byte arena"
@@ -128,15 +134,27 @@ def _check_tensor(model: ModelFile, index: int, t: TensorRecord) -> None:
         base = model.tensors[t.alias_of]
         if base.alias_of is not None:
             raise ModelFormatError(f"T8 {where}: aliases tensor {t.alias_of}, itself an alias")
-        if (base.kind, base.dtype, base.offset, base.byte_size) != (
-            t.kind,
-            t.dtype,
-            t.offset,
-            t.byte_size,
-        ):
+        if t.kind == TensorKind.STATE:  # a view: any part of the variable's memory
+            inside = base.offset <= t.offset and (
+                t.offset + t.byte_size <= base.offset + base.byte_size
+            )
+            same = base.kind == t.kind and base.dtype == t.dtype and inside
+        else:
+            same = (base.kind, base.dtype, base.offset, base.byte_size) == (
+                t.kind,
+                t.dtype,
+                t.offset,
+                t.byte_size,
+            )
+        if not same:
             raise ModelFormatError(
                 f"T8 {where}: kind, dtype, offset or size differ from aliased tensor {t.alias_of}"
             )
+
+
+def _is_view(t: TensorRecord) -> bool:
+    """A view: an alias of a STATE tensor, covering any part of its memory."""
+    return t.kind == TensorKind.STATE and t.alias_of is not None
 
 
 def _check_quantization(model: ModelFile, where: str, t: TensorRecord) -> None:
@@ -248,16 +266,19 @@ def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> 
     check(where, out, "output")
     out_root = alias_root(model.tensors, op.output)
     if op.opcode == OpCode.ASSIGN_VARIABLE:
+        _require(out.kind == TensorKind.STATE, "O4", where, "output must be a variable")
+    else:
         _require(
-            out.kind == TensorKind.STATE and out.alias_of is None,
+            out.kind == TensorKind.ACTIVATION or _is_view(out),
             "O4",
             where,
-            "output must be a variable (a STATE tensor that is no alias)",
+            "output must be an activation or a view of a variable",
         )
-    else:
-        _require(out.kind == TensorKind.ACTIVATION, "O4", where, "output must be an activation")
-        _require(out_root not in written, "O5", where, f"tensor {op.output} is written twice")
-        written.add(out_root)
+        if out.kind == TensorKind.ACTIVATION:
+            _require(out_root not in written, "O5", where, f"tensor {op.output} is written twice")
+            written.add(out_root)
+    if op.opcode not in COPY_OPS:
+        _check_operand_memory(model, where, op, out)
     inp = model.tensors[op.inputs[0]]  # type: ignore[index]
     p = op.params
     if isinstance(p, WeightedParams):
@@ -284,6 +305,21 @@ def _check_op(model: ModelFile, index: int, op: OpRecord, written: set[int]) -> 
         _check_pad(where, p, inp, out)
     elif isinstance(p, MeanParams):
         _check_mean(where, p, inp, out)
+
+
+def _check_operand_memory(model: ModelFile, where: str, op: OpRecord, out: TensorRecord) -> None:
+    """A kernel's arena operands are 16-byte aligned (O4) and its output shares no byte
+    with its inputs (P2); ASSIGN/READ_VARIABLE copies (memmove) are exempt."""
+    operands = [model.tensors[i] for i in _data_inputs(op) if i is not None]
+    for t in [*operands, out]:
+        if t.kind != TensorKind.CONST:
+            _require(t.offset % ARENA_ALIGN == 0, "O4", where, "operand is not 16-byte aligned")
+    for t in operands:
+        # (Two activations cannot overlap at the op that reads one and writes the other: P1
+        # says so with its own code.)
+        if t.kind != TensorKind.CONST and TensorKind.STATE in (t.kind, out.kind):
+            overlap = t.offset < out.offset + out.byte_size and out.offset < t.offset + t.byte_size
+            _require(not overlap, "P2", where, "output overlaps an input in the arena")
 
 
 def _check_mean(where: str, p: MeanParams, inp: TensorRecord, out: TensorRecord) -> None:
@@ -578,6 +614,54 @@ def _check_weighted(
     _check_double_round(model, where, op, p, count)
     _check_zero_points(where, (p.input_zero_point, inp), (p.output_zero_point, out))
     _check_activation_range(where, p.act_min, p.act_max)
+    _check_stage(model, where, op, p, inp, out, filt)
+
+
+def _check_stage(
+    model: ModelFile,
+    where: str,
+    op: OpRecord,
+    p: WeightedParams,
+    inp: TensorRecord,
+    out: TensorRecord,
+    filt: TensorRecord,
+) -> None:
+    """O9: a prepared output stage is exactly what output_stage.py derives from the op."""
+    if p.stage_offset == 0:
+        return
+    channels = out.shape[-1]
+    size = STAGE_RECORD_BYTES * channels
+    _require(
+        p.stage_offset % CONST_ALIGN == 0 and _in_blob(model, p.stage_offset, size),
+        "O9",
+        where,
+        "prepared output stage is unaligned or outside the blob",
+    )
+    inside = windows_inside(
+        inp.shape[1:3],
+        out.shape[1:3],
+        (p.filter_h, p.filter_w),
+        (p.stride_h, p.stride_w),
+        (p.dilation_h, p.dilation_w),
+        (p.pad_top, p.pad_left),
+    )
+    bias = None if op.inputs[2] is None else model.const_array(op.inputs[2])
+    expected = prepared_stage(
+        model.const_array(op.inputs[1]),  # type: ignore[arg-type]
+        bias,
+        model.int32_array(p.multipliers_offset, p.requant_count),
+        model.int32_array(p.shifts_offset, p.requant_count),
+        p.input_zero_point,
+        p.output_zero_point,
+        op.opcode == OpCode.DEPTHWISE_CONV_2D,
+    )
+    stored = model.int32_array(p.stage_offset, 4 * channels).reshape(channels, 4)
+    _require(
+        inside and expected is not None and np.array_equal(stored, expected),
+        "O9",
+        where,
+        "prepared output stage differs from the op's bias, filter and requantization",
+    )
 
 
 def _check_double_round(

@@ -139,6 +139,8 @@ def _rebase_op(op: OpRecord, blob_offset: int) -> OpRecord:
             multipliers_offset=op.params.multipliers_offset + blob_offset,
             shifts_offset=op.params.shifts_offset + blob_offset,
         )
+        if op.params.stage_offset:
+            params = dataclasses.replace(params, stage_offset=op.params.stage_offset + blob_offset)
         if op.params.requant_mode == RequantMode.DOUBLE_ROUND:
             params = dataclasses.replace(
                 params,

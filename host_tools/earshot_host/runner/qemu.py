@@ -7,16 +7,20 @@ import re
 import select
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..boards import Board
 from ..errors import EarshotError
+from ..natmod import qemu_romfs
 from .serial import SerialRunner, stop_process
 
 PTY_LINE = re.compile(rb"char device redirected to (/dev/\S+)")
 
 
-def qemu_command(board: Board, firmware: Path, serial: str = "pty") -> list[str]:
+def qemu_command(
+    board: Board, firmware: Path, serial: str = "pty", extra: Sequence[str] = ()
+) -> list[str]:
     """The qemu-system-arm command line of a board (deterministic time with -icount)."""
     return [
         "qemu-system-arm",
@@ -24,6 +28,7 @@ def qemu_command(board: Board, firmware: Path, serial: str = "pty") -> list[str]
         "-nographic", "-monitor", "null", "-semihosting",
         "-icount", "shift=0",
         *board.qemu_args,
+        *extra,
         "-serial", serial,
         "-kernel", str(firmware),
     ]  # fmt: skip
@@ -39,8 +44,10 @@ class QemuBoard:
             )
         self.board = board
         self.firmware = firmware
+        # Stock MicroPython (a `natmod` row): earshot on a ROMFS image, mounted after resets.
+        romfs_args, self.boot_code = qemu_romfs(board)
         self.proc = subprocess.Popen(
-            qemu_command(board, firmware),
+            qemu_command(board, firmware, extra=romfs_args),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -84,6 +91,9 @@ class QemuRunner(SerialRunner):
         if self.qemu is None:
             self.qemu = QemuBoard(self.board, self.firmware)  # type: ignore[arg-type]
         return self.qemu.port
+
+    def boot_code(self) -> str:
+        return self.qemu.boot_code if self.qemu is not None else ""
 
     def stop(self) -> None:
         if self.qemu is not None:

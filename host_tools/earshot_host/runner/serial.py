@@ -61,6 +61,19 @@ class SerialRunner:
     def stop(self) -> None:
         """Stop what open_port started (nothing for a real board)."""
 
+    def boot_code(self) -> str:
+        """Code every fresh session runs first (a stock QEMU board mounts its ROMFS)."""
+        return ""
+
+    def _enter(self, transport: SerialTransport, soft_reset: bool) -> None:
+        """Raw REPL (after a soft reset if asked), then the board's boot code, if any."""
+        transport.enter_raw_repl(soft_reset=soft_reset)
+        code = self.boot_code()
+        if code:
+            _, err = transport.exec_raw(code, timeout=20)
+            if err:
+                raise TransportError(f"boot code failed: {err.decode(errors='replace')}")
+
     # ------------------------------------------------------------------ the runner
     @property
     def port(self) -> str:
@@ -83,7 +96,7 @@ class SerialRunner:
         directly (streaming audio in while reading output)."""
         transport = self.transport_for()
         try:
-            transport.enter_raw_repl(soft_reset=True)
+            self._enter(transport, soft_reset=True)
         except (TransportError, OSError) as err:
             self.close()
             raise EarshotError(
@@ -95,7 +108,7 @@ class SerialRunner:
         try:
             transport = self.transport_for()
             if soft_reset or not transport.in_raw_repl:
-                transport.enter_raw_repl(soft_reset=soft_reset)
+                self._enter(transport, soft_reset)
             out, err = transport.exec_raw(code, timeout=timeout)
         except (TransportError, OSError, serial.SerialException) as exc:
             # A board that stopped answering is reopened (an emulator restarted) next run.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from pathlib import Path
 
 from ..boards import Board
 from ..errors import EarshotError
+from ..natmod import unix_env
 from .result import Progress, RunResult
 
 
@@ -28,6 +30,9 @@ class UnixRunner:
         self.firmware = firmware
         self._workdir = tempfile.TemporaryDirectory(prefix="earshot-unix-")
         self.workdir = Path(self._workdir.name)
+        # Stock MicroPython (a `natmod` row) finds earshot on MICROPYPATH.
+        env = unix_env(board)
+        self.env = {**os.environ, **env} if env else None
 
     def upload(self, name: str, data: bytes, progress: Progress | None = None) -> str:
         """Make data available to later runs; returns the expression that reads it there."""
@@ -47,6 +52,7 @@ class UnixRunner:
                 timeout=timeout,
                 cwd=self.workdir,
                 stdin=subprocess.DEVNULL,
+                env=self.env,
                 check=False,
             )
         except subprocess.TimeoutExpired as err:

@@ -10,11 +10,14 @@ all −128, all 127). Needs tensorflow-cpu and ai-edge-litert (build/oracle-venv
 
     tests/data/conformance/make_oracle_venv.sh
     PYTHONPATH=host_tools:tests/firmware build/oracle-venv/bin/python \\
-        tests/data/kernels/make_kernel_goldens.py
+        tests/data/kernels/make_kernel_goldens.py [CASE ...]
+
+(only the cases named, when given).
 """
 
 from __future__ import annotations
 
+import sys
 import zlib
 from pathlib import Path
 
@@ -206,7 +209,9 @@ def main() -> None:
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
     from tensorflow.lite.python import schema_py_generated as schema
 
-    for name, case in sorted(CASES.items()):
+    names = sys.argv[1:] or sorted(CASES)
+    for name in names:
+        case = CASES[name]
         rng = np.random.default_rng(zlib.crc32(name.encode()) + 1)
         if isinstance(case, ConvCase):
             data = conv_tflite(schema, case, rng)

@@ -23,11 +23,8 @@ int16_t es_audio_peak(const int16_t *x, size_t n) {
     return peak;
 }
 
-uint32_t es_audio_mean_square(const int16_t *x, size_t n) {
-    if (n == 0) {
-        return 0;
-    }
-    // Squares of int16 fit 31 bits; the sum of up to 65535 of them fits 47 bits.
+uint64_t es_audio_sum_squares(const int16_t *x, size_t n) {
+    // Squares of int16 fit 31 bits; the sum of up to 2**33 of them fits 64 bits.
     uint64_t sum = 0;
     size_t i = 0;
     #if AUDIO_OPS_DSP
@@ -42,12 +39,23 @@ uint32_t es_audio_mean_square(const int16_t *x, size_t n) {
         int32_t v = x[i];
         sum += (uint32_t)(v * v);
     }
+    return sum;
+}
+
+uint32_t es_audio_mean_of(uint64_t sum, size_t n) {
+    if (n == 0) {
+        return 0;
+    }
     // sum / n with 32-bit divisions only (libgcc's 64-bit one is not linked): split sum at
     // bit 16; (hi % n) << 16 fits 32 bits because n < 65536.
     uint32_t hi = (uint32_t)(sum >> 16);
     uint32_t q_hi = hi / (uint32_t)n;
     uint32_t rem = ((hi - q_hi * (uint32_t)n) << 16) | (uint32_t)(sum & 0xffff);
     return (q_hi << 16) + rem / (uint32_t)n;
+}
+
+uint32_t es_audio_mean_square(const int16_t *x, size_t n) {
+    return es_audio_mean_of(es_audio_sum_squares(x, n), n);
 }
 
 void es_audio_mix_stereo(int16_t *dst, const int16_t *src, size_t n) {

@@ -7,6 +7,10 @@
 
 // Mean of x[i]^2 over n < 65536 samples (0 for n == 0): the energy the VAD gate compares.
 uint32_t es_audio_mean_square(const int16_t *x, size_t n);
+// Its two steps, for samples taken in pieces: the sum of x[i]^2, and sum / n (n < 65536,
+// sum of n squares; 0 for n == 0).
+uint64_t es_audio_sum_squares(const int16_t *x, size_t n);
+uint32_t es_audio_mean_of(uint64_t sum, size_t n);
 
 // The largest sample of x (its signed maximum, as MLPerf KWS training's max(x)); -32768
 // for n == 0.

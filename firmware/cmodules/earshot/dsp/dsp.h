@@ -59,6 +59,7 @@ typedef struct _es_rfft_t {
     es_tab_t factors; // int16 [stages][2]: (radix, m), outermost first
     es_tab_t perm; // int16 [n]
     uint32_t unit_twiddle0; // 1 if twiddle 0 is (MAX, 0): its products are skipped (es_fe_attach)
+    uint32_t perm_involution; // 1 if perm[perm[j]] == j for all j (es_fe_attach)
 } es_rfft_t;
 
 void es_rfft16_run(const es_rfft_t *f, int16_t *buf);
@@ -67,17 +68,35 @@ void es_rfft32_run(const es_rfft_t *f, int32_t *buf);
 void es_rfft32_real_split(const es_rfft_t *f, int32_t *buf);
 
 // The optimized FFTs (dsp/optimized/), selected at build time like the kernels
-// (EARSHOT_KERNELS_REFERENCE=1 keeps the reference): the 16-bit one with ARMv7E-M SIMD
+// (EARSHOT_KERNELS_REFERENCE=1 keeps the reference). The 16-bit ones take the input
+// before a block shift: es_rfft16_pre(f, buf, s) is es_rfft16_run on the values of buf
+// each shifted left by s and truncated to int16 (the TFLM window's last step, done by the
+// FFT's first stage); es_rfft16(f, buf) is s = 0. The 16-bit one with ARMv7E-M SIMD
 // (Cortex-M4/M7), identical results;
 #if !EARSHOT_KERNELS_REFERENCE && defined(__ARM_FEATURE_SIMD32) && __ARM_FEATURE_SIMD32 \
     && EARSHOT_LE_UNALIGNED_OK
 #define ES_RFFT16_SIMD (1)
-void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf);
-#define es_rfft16 es_rfft16_run_simd
+void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf, int pre_shift);
+#define es_rfft16_pre es_rfft16_run_simd
 #else
 #define ES_RFFT16_SIMD (0)
-#define es_rfft16 es_rfft16_run
 #endif
+// the 16-bit one for ARMv6-M (Cortex-M0/M0+), identical results;
+#if !EARSHOT_KERNELS_REFERENCE && defined(__ARM_ARCH_6M__)
+#define ES_RFFT16_V6M (1)
+void es_rfft16_run_v6m(const es_rfft_t *f, int16_t *buf, int pre_shift);
+#define es_rfft16_pre es_rfft16_run_v6m
+#else
+#define ES_RFFT16_V6M (0)
+#endif
+#if !ES_RFFT16_SIMD && !ES_RFFT16_V6M
+// elsewhere the reference (with the shift as a pass of its own).
+void es_rfft16_run_pre(const es_rfft_t *f, int16_t *buf, int pre_shift);
+#define es_rfft16_pre es_rfft16_run_pre
+#endif
+#define es_rfft16(f, buf) es_rfft16_pre((f), (buf), 0)
+// Shifts the n + 1 complex values of buf left by s, each truncated to int16.
+void es_rfft16_shift(const es_rfft_t *f, int16_t *buf, int s);
 // The 32-bit one restructured for cores with a 32x32->64 multiply-accumulate.
 #if !EARSHOT_KERNELS_REFERENCE && (defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) \
     || !defined(__arm__))
@@ -100,6 +119,12 @@ uint32_t es_tflm_sqrt64(uint64_t v);
 int64_t es_log2_q16(uint64_t v, const es_tab_t *lut);
 
 // ---------------------------------------------------------------- front end
+// An accumulation slot of the TFLM filterbank as the optimized stage runs it: `count`
+// entries from FFT bin `bin` and weight index `weight` (es_tflm_filterbank_prepare).
+typedef struct _es_fb_slot_t {
+    uint16_t bin, weight, count;
+} es_fb_slot_t;
+
 typedef struct _es_fe_t {
     es_fe_kind_t kind;
     uint32_t sample_rate;
@@ -128,6 +153,7 @@ typedef struct _es_fe_t {
     int32_t preemph_num, preemph_shift, power_shift, frame_shift_mult;
     int64_t db_mult_q16, db_bias_q32;
     int32_t zero_point, out_min, out_max;
+    uint32_t win_q12; // TFLM: every window value within +-4096 (es_fe_attach)
 
     // State (es_fe_attach): frame[0] is the sample before the window (pre-emphasis),
     // frame[1..W] the window (8-byte aligned); `used` counts the samples of frame[1..]
@@ -138,6 +164,8 @@ typedef struct _es_fe_t {
     uint32_t *noise; // TFLM: noise estimates [C]
     uint32_t *signal; // TFLM: per-channel values [C]
     int64_t *logs; // MFCC: log-mel values [C]
+    es_fb_slot_t *fb_plan; // TFLM: the filterbank's slots as the optimized stage runs them [C + 1]
+    uint32_t fb_narrow; // TFLM: the plan allows 32-bit partial sums (optimized/filterbank.c)
 } es_fe_t;
 
 // Checks the sizes, scalars and tables of a filled-in es_fe_t (pointers and counts set,
@@ -149,7 +177,8 @@ const char *es_fe_check(const es_fe_t *fe, const es_tab_t **table);
 // Checks a gain-dependent pair (es_fe_t.log_offset_q16, eps_q): NULL or a message.
 const char *es_fe_check_gain(const es_fe_t *fe, int64_t log_offset_q16, int64_t eps_q);
 
-// Bytes of state memory the front end needs (8-byte aligned block).
+// Bytes of state memory the front end needs (8-byte aligned block), before es_fe_attach
+// (on ARMv6-M it includes copies of tables the model buffer holds misaligned).
 size_t es_fe_state_bytes(const es_fe_t *fe);
 // Points the state into mem (es_fe_state_bytes bytes, 8-byte aligned) and resets it.
 void es_fe_attach(es_fe_t *fe, void *mem);
@@ -181,6 +210,26 @@ void es_tflm_filterbank(const es_fe_t *fe, const int16_t *spectrum, int shift, u
 void es_tflm_noise_reduction(es_fe_t *fe, uint32_t *signal);
 void es_tflm_pcan(const es_fe_t *fe, uint32_t *signal);
 uint32_t es_tflm_log_scale(const es_fe_t *fe, uint32_t value);
+// The log scale of every channel's signal, and its int8 value to out (and raw, if not NULL).
+void es_tflm_log_out(const es_fe_t *fe, const uint32_t *signal, int8_t *out, uint8_t *raw);
+
+// Optimized TFLM stages (dsp/optimized/), chosen at build time; identical results.
+#if !EARSHOT_KERNELS_REFERENCE
+#define ES_TFLM_WINDOW_OPT (1)
+// es_tflm_window, but the buffer is left unshifted when *pending (the shift) is set:
+// es_rfft16_pre applies it.
+int es_tflm_window_opt(const es_fe_t *fe, int16_t *buf, int *pending);
+#define ES_TFLM_FILTERBANK_OPT (1)
+// Fills fe->fb_plan and fe->fb_narrow from the tables (es_fe_attach).
+void es_tflm_filterbank_prepare(es_fe_t *fe);
+// From the FFT's output (not overwritten) to the frame's outputs: the filterbank (by the
+// plan), then noise reduction, PCAN, log scale and int8 mapping channel by channel.
+void es_tflm_channels_opt(es_fe_t *fe, const int16_t *spectrum, int shift, int8_t *out,
+    uint8_t *raw);
+#else
+#define ES_TFLM_WINDOW_OPT (0)
+#define ES_TFLM_FILTERBANK_OPT (0)
+#endif
 
 // MFCC / log-mel stages (spectral.c): window + block normalization into the permuted FFT
 // input (returns the shift s), band sums of bins.

@@ -2,6 +2,7 @@
 // square roots, the table base-2 logarithm. No division, no floating point.
 
 #include "dsp/dsp.h"
+#include "dsp/isqrt.h"
 
 EARSHOT_OPT_SPEED
 
@@ -14,52 +15,19 @@ int es_bit_length64(uint64_t v) {
     return hi ? 64 - __builtin_clz(hi) : es_bit_length32((uint32_t)v);
 }
 
-#if defined(__ARM_FEATURE_IDIV) || !defined(__arm__)
-// With a hardware divide (Cortex-M3 and up, the Unix port): Newton's iteration from above,
-// y = (x + v / x) / 2 from x = 2**ceil(bits / 2) >= sqrt(v), decreases strictly until
-// x = floor(sqrt(v)) (at most 6 steps for 32 bits).
-static uint32_t isqrt32(uint32_t v) {
-    #if defined(__ARM_FP) && (__ARM_FP & 4) && !defined(__SOFTFP__)
-    // With a single-precision FPU: VSQRT of the nearest float (v loses at most 128 in the
-    // conversion, the root then less than 0.003), truncated, then made exact: the
-    // estimate is within 1 of floor(sqrt(v)).
-    float f = (float)v;
-    __asm__ ("vsqrt.f32 %0, %0" : "+t" (f));
-    uint32_t r = (uint32_t)f;
-    if (r > 0xffff) {
-        r = 0xffff;
-    }
-    if (r * r > v) {
-        return r - 1;
-    }
-    return (v - r * r > 2 * r) ? r + 1 : r;
-    #else
-    if (v < 2) {
-        return v;
-    }
-    uint32_t x = (uint32_t)1 << ((es_bit_length32(v) + 1) >> 1);
-    for (;;) {
-        uint32_t y = (x + v / x) >> 1;
-        if (y >= x) {
-            return x;
-        }
-        x = y;
-    }
-    #endif
-}
-
+#if ES_ISQRT32
 // Above 2**32: y = floor(sqrt(v >> 2t)) for the shift t that leaves 31 or 32 bits, so
 // x = y << t <= R = floor(sqrt(v)) < x + 2**t, and with rem = v - x*x,
 // floor(rem / 2x) lies in [R - x, R - x + 2] (2x >= 2**(16 + t) > (R - x + 1)**2 / 2);
 // the estimate is brought down to R with exact 64-bit squares.
 static uint32_t isqrt64(uint64_t v, uint64_t *rem) {
     if ((v >> 32) == 0) {
-        uint32_t r = isqrt32((uint32_t)v);
+        uint32_t r = es_isqrt32((uint32_t)v);
         *rem = (uint32_t)v - r * r;
         return r;
     }
     int t = (es_bit_length64(v) - 31) >> 1;
-    uint32_t y = isqrt32((uint32_t)(v >> (2 * t)));
+    uint32_t y = es_isqrt32((uint32_t)(v >> (2 * t)));
     uint64_t rest = v - ((uint64_t)(y * y) << (2 * t));
     uint64_t r = ((uint64_t)y << t) + (uint32_t)(rest >> (t + 1)) / y;
     if (r > 0xFFFFFFFF) {
@@ -142,8 +110,12 @@ int64_t es_log2_q16(uint64_t v, const es_tab_t *lut) {
     uint32_t f16 = norm - 65536;
     uint32_t idx = f16 >> 8;
     int32_t rem = (int32_t)(f16 & 255);
-    int32_t c0 = es_tab_i32(lut, idx);
-    int32_t c1 = es_tab_i32(lut, idx + 1);
-    int32_t frac = c0 + ((int32_t)((c1 - c0) * rem) >> 8);
+    int64_t c0 = es_tab_i32(lut, idx);
+    int64_t c1 = es_tab_i32(lut, idx + 1);
+    int64_t frac = c0 + (((c1 - c0) * rem) >> 8);
+    // A LUT of log2 fractions (Q16, in [0, 65536]) interpolates inside that range; one read
+    // in place from a model buffer that changed since it was made may hold anything: keep
+    // the fraction there, so that what callers compute from it cannot overflow.
+    frac = frac < 0 ? 0 : frac > 65536 ? 65536 : frac;
     return ((int64_t)e << 16) + frac;
 }

@@ -2,6 +2,7 @@
 // TF framing of a hop stream (host: TflmMicroFrontend.feed, spectral_fixed.Framer) and the
 // TFLM frame (the MFCC and log-mel frames are in mfcc.c / logmel.c).
 
+#include <stddef.h>
 #include <string.h>
 
 #include "dsp/dsp.h"
@@ -217,9 +218,68 @@ static size_t frame_bytes(const es_fe_t *fe) {
     return round8((fe->window + 4) * sizeof(int16_t));
 }
 
+// TFLM: the filterbank's plan (both builds, so that the state has one size).
+static size_t plan_bytes(const es_fe_t *fe) {
+    return fe->kind == ES_FE_TFLM ? round8((fe->channels + 1) * sizeof(es_fb_slot_t)) : 0;
+}
+
+// ARMv6-M faults on unaligned halfword and word loads, and its optimized TFLM stages read
+// their tables with them; a model buffer may sit at any address (a frozen `bytes` often
+// does: MicroPython freezes it as a string literal). So there, a table not aligned as its
+// stage reads it is copied into the state (as TensorFlow's front end keeps its tables in
+// RAM; up to 4.8 KB for a 512-point FFT, 40 channels) and read from the copy. Parts with
+// a small heap (MICROPY_HEAP_SIZE below 64 KiB, where the port defines it) keep the
+// tables where they are: a stage whose table is misaligned runs the reference there.
+#if ES_TFLM_WINDOW_OPT && defined(__ARM_ARCH_6M__) \
+    && !(defined(MICROPY_HEAP_SIZE) && MICROPY_HEAP_SIZE < 65536)
+#define RELOCATE (1)
+#else
+#define RELOCATE (0)
+#endif
+
+#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+#if RELOCATE
+// The TFLM tables the optimized stages load aligned (int16 elements), and the alignment
+// each needs: words of two elements (window pairs, complex twiddles), or halfwords.
+static const struct {
+    uint8_t offset; // of the es_tab_t in es_fe_t, in words
+    uint8_t align;
+} hot_tables[] = {
+    {offsetof(es_fe_t, win) / 4, 4},
+    {offsetof(es_fe_t, fft.twiddles) / 4, 4},
+    {offsetof(es_fe_t, fft.super_twiddles) / 4, 4},
+    {offsetof(es_fe_t, fft.perm) / 4, 2},
+    {offsetof(es_fe_t, fb_weights) / 4, 2},
+    {offsetof(es_fe_t, fb_unweights) / 4, 2},
+    {offsetof(es_fe_t, pcan_gain_lut) / 4, 2},
+    {offsetof(es_fe_t, log_lut) / 4, 2},
+};
+
+// Table i of hot_tables if it is not aligned as read, else NULL.
+static es_tab_t *misaligned(const es_fe_t *fe, size_t i) {
+    es_tab_t *t = (es_tab_t *)((uint32_t *)(void *)fe + hot_tables[i].offset);
+    return ((uintptr_t)t->p & (hot_tables[i].align - 1)) ? t : NULL;
+}
+#endif
+
+static size_t relocated_bytes(const es_fe_t *fe) {
+    size_t bytes = 0;
+    #if RELOCATE
+    for (size_t i = 0; fe->kind == ES_FE_TFLM && i < COUNT_OF(hot_tables); ++i) {
+        const es_tab_t *t = misaligned(fe, i);
+        bytes += t ? round8(t->count * sizeof(int16_t)) : 0;
+    }
+    #else
+    (void)fe;
+    #endif
+    return bytes;
+}
+
 size_t es_fe_state_bytes(const es_fe_t *fe) {
     size_t per_channel = fe->kind == ES_FE_TFLM ? 2 * sizeof(uint32_t) : sizeof(int64_t);
-    return frame_bytes(fe) + work_bytes(fe) + round8(fe->channels * per_channel);
+    return frame_bytes(fe) + work_bytes(fe) + round8(fe->channels * per_channel) + plan_bytes(fe)
+           + relocated_bytes(fe);
 }
 
 void es_fe_attach(es_fe_t *fe, void *mem) {
@@ -231,9 +291,27 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     fe->noise = NULL;
     fe->signal = NULL;
     fe->logs = NULL;
+    fe->fb_plan = NULL;
+    fe->fb_narrow = 0;
     if (fe->kind == ES_FE_TFLM) {
         fe->noise = (uint32_t *)(void *)p;
         fe->signal = fe->noise + fe->channels;
+        p += round8(fe->channels * 2 * sizeof(uint32_t));
+        fe->fb_plan = (es_fb_slot_t *)(void *)p;
+        p += plan_bytes(fe);
+        #if RELOCATE
+        for (size_t i = 0; i < COUNT_OF(hot_tables); ++i) {
+            es_tab_t *t = misaligned(fe, i);
+            if (t) {
+                memcpy(p, t->p, t->count * sizeof(int16_t));
+                t->p = p;
+                p += round8(t->count * sizeof(int16_t));
+            }
+        }
+        #endif
+        #if ES_TFLM_FILTERBANK_OPT
+        es_tflm_filterbank_prepare(fe);
+        #endif
     } else {
         fe->logs = (int64_t *)(void *)p;
     }
@@ -243,6 +321,19 @@ void es_fe_attach(es_fe_t *fe, void *mem) {
     fe->fft.unit_twiddle0 = fe->kind == ES_FE_TFLM
         ? es_rd_u16(w0) == 32767 && es_rd_u16(w0 + 2) == 0
         : es_rd_i32(w0) == 0x7fffffff && es_rd_i32(w0 + 4) == 0;
+    fe->fft.perm_involution = 1;
+    for (uint32_t j = 0; j < fe->fft.n; ++j) {
+        uint32_t p = (uint16_t)es_tab_i16(&fe->fft.perm, j);
+        if ((uint16_t)es_tab_i16(&fe->fft.perm, p) != j) {
+            fe->fft.perm_involution = 0;
+            break;
+        }
+    }
+    fe->win_q12 = fe->kind == ES_FE_TFLM;
+    for (uint32_t i = 0; fe->win_q12 && i < fe->window; ++i) {
+        int32_t w = es_tab_i16(&fe->win, i);
+        fe->win_q12 = w >= -4096 && w <= 4096;
+    }
     fe->dct_row0_sum = 0;
     if (fe->kind == ES_FE_MFCC) {
         for (uint32_t j = 0; j < fe->channels; ++j) {
@@ -262,6 +353,27 @@ void es_fe_reset(es_fe_t *fe) {
 
 // ---------------------------------------------------------------- streaming
 
+// Copies n int16 samples (memmove's semantics for dst < src); whole aligned words four at
+// a time where both ends allow it (the library's copy goes byte by byte on some cores).
+static void copy_samples(int16_t *dst, const void *src, uint32_t n) {
+    if (((uintptr_t)dst | (uintptr_t)src) & 3 || (n & 1)) {
+        memmove(dst, src, n * sizeof(int16_t));
+        return;
+    }
+    uint32_t *d = (uint32_t *)(void *)dst;
+    const uint32_t *s = (const uint32_t *)src;
+    uint32_t words = n / 2;
+    #if defined(__arm__) && defined(__thumb__)
+    for (; words >= 4; words -= 4) {
+        __asm__ volatile ("ldmia %0!, {r4-r7}\n\tstmia %1!, {r4-r7}"
+            : "+l" (s), "+l" (d) : : "r4", "r5", "r6", "r7", "memory");
+    }
+    #endif
+    while (words--) {
+        *d++ = *s++;
+    }
+}
+
 bool es_fe_push_hop(es_fe_t *fe, const uint8_t *samples, int8_t *out, uint8_t *raw) {
     const uint32_t window = fe->window, hop = fe->hop;
     bool produced = false;
@@ -271,7 +383,7 @@ bool es_fe_push_hop(es_fe_t *fe, const uint8_t *samples, int8_t *out, uint8_t *r
         if (take > hop - pos) {
             take = hop - pos;
         }
-        memcpy(fe->frame + 1 + fe->used, samples + 2 * pos, take * sizeof(int16_t));
+        copy_samples(fe->frame + 1 + fe->used, samples + 2 * pos, take);
         fe->used += take;
         pos += take;
         if (fe->used == window) {
@@ -285,7 +397,7 @@ bool es_fe_push_hop(es_fe_t *fe, const uint8_t *samples, int8_t *out, uint8_t *r
             produced = true;
             // Keep the last window - hop samples and the one before them.
             fe->frame[0] = fe->frame[hop];
-            memmove(fe->frame + 1, fe->frame + 1 + hop, (window - hop) * sizeof(int16_t));
+            copy_samples(fe->frame + 1, fe->frame + 1 + hop, window - hop);
             fe->used = window - hop;
         }
     }
@@ -297,6 +409,7 @@ void es_fe_fft(es_fe_t *fe, void *inout) {
     uint8_t *io = inout, *work = fe->work;
     for (uint32_t j = 0; j < fe->fft.n; ++j) {
         uint32_t m = 2 * (uint32_t)(uint16_t)es_tab_i16(&fe->fft.perm, j);
+        m = m < fe->fft.size ? m : 0; // (checked when made; the table may change in place)
         memcpy(work + 2 * j * width, io + m * width, 2 * width);
     }
     if (fe->kind == ES_FE_TFLM) {
@@ -311,19 +424,20 @@ void es_fe_fft(es_fe_t *fe, void *inout) {
 
 void es_tflm_frame(es_fe_t *fe, int8_t *out, uint8_t *raw) {
     int16_t *buf = fe->work;
+    #if ES_TFLM_WINDOW_OPT
+    int pending;
+    int shift = es_tflm_window_opt(fe, buf, &pending);
+    es_rfft16_pre(&fe->fft, buf, pending);
+    #else
     int shift = es_tflm_window(fe, buf);
     es_rfft16(&fe->fft, buf);
+    #endif
+    #if ES_TFLM_FILTERBANK_OPT
+    es_tflm_channels_opt(fe, buf, shift, out, raw);
+    #else
     es_tflm_filterbank(fe, buf, shift, fe->signal);
     es_tflm_noise_reduction(fe, fe->signal);
     es_tflm_pcan(fe, fe->signal);
-    const uint32_t scale = (uint32_t)fe->out_scale, div = (uint32_t)fe->out_div;
-    for (uint32_t i = 0; i < fe->channels; ++i) {
-        uint32_t value = es_tflm_log_scale(fe, fe->signal[i] << fe->log_correction_bits);
-        if (raw) {
-            raw[2 * i] = (uint8_t)value;
-            raw[2 * i + 1] = (uint8_t)(value >> 8);
-        }
-        int32_t q = (int32_t)((value * scale + div / 2) / div) + fe->out_offset;
-        out[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-    }
+    es_tflm_log_out(fe, fe->signal, out, raw);
+    #endif
 }

@@ -39,7 +39,8 @@ void es_mfcc_frame(es_fe_t *fe, int8_t *out) {
             int64_t d = es_tab_i32(&fe->dct, (uint32_t)i * fe->channels + j);
             acc += (uint64_t)logs[j] * (uint64_t)d;
         }
-        int64_t q = (((int64_t)acc + ((int64_t)1 << (frac - 1))) >> frac) + fe->zero_point;
+        // (the rounding add wraps like the sum: DCT rows read in place may hold anything)
+        int64_t q = ((int64_t)(acc + ((uint64_t)1 << (frac - 1))) >> frac) + fe->zero_point;
         q = q < fe->out_min ? fe->out_min : q > fe->out_max ? fe->out_max : q;
         out[i] = (int8_t)q;
     }

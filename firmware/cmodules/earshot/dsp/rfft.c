@@ -86,6 +86,21 @@ static void stages16(const es_rfft_t *f, int16_t *buf) {
     }
 }
 
+void es_rfft16_shift(const es_rfft_t *f, int16_t *buf, int s) {
+    for (uint32_t i = 0; i < 2 * f->n; ++i) {
+        buf[i] = (int16_t)((uint32_t)buf[i] << s);
+    }
+}
+
+#if !ES_RFFT16_SIMD && !ES_RFFT16_V6M
+void es_rfft16_run_pre(const es_rfft_t *f, int16_t *buf, int pre_shift) {
+    if (pre_shift) {
+        es_rfft16_shift(f, buf, pre_shift);
+    }
+    es_rfft16_run(f, buf);
+}
+#endif
+
 void es_rfft16_run(const es_rfft_t *f, int16_t *buf) {
     const uint32_t n = f->n;
     stages16(f, buf);

@@ -29,6 +29,9 @@ typedef struct _es_requant_t {
     const uint8_t *mantissas;    // DOUBLE_ROUND: i64[count], else NULL
     const uint8_t *exponents;    // DOUBLE_ROUND: i32[count], else NULL
     const uint8_t *bias;         // i32[channels] or NULL
+    // CONV_2D / DEPTHWISE_CONV_2D: the prepared output stage (16 bytes per channel, FORMAT.md
+    // §3.1) or NULL. Reference kernels do not read it.
+    const uint8_t *stage;
     int32_t output_offset;       // output zero point
     int32_t act_min, act_max;
 } es_requant_t;
@@ -179,6 +182,12 @@ void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t
 void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output);
 void es_fully_connected_s8_opt(const es_fc_params_t *p, const int8_t *input,
+    const int8_t *filter, int8_t *output);
+// One output pixel (a streaming model's window of the filter's size): false when the
+// shape is not one the kernel takes (nothing written), then the kernels above run.
+bool es_conv_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
+    int8_t *output);
+bool es_depthwise_pixel_s8_opt(const es_conv_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output);
 #define es_run_conv_s8 es_conv_s8_opt
 #define es_run_depthwise_conv_s8 es_depthwise_conv_s8_opt

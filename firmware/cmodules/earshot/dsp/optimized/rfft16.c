@@ -86,9 +86,45 @@ static inline __attribute__((always_inline)) void bfly4(int16_t *f0, uint32_t m,
     store4(f0, f1, f2, f3, a0, s0, s1, s2);
 }
 
-static void stages(const es_rfft_t *f, int16_t *buf) {
+// fixdiv of both halves of x each shifted left by pre first (truncated to int16: the
+// bottom halves SMLABB reads).
+static inline uint32_t fixdiv_shifted(uint32_t x, int32_t k, int32_t pow2) {
+    uint32_t r;
+    int32_t hi2 = __smlabb(((int32_t)x >> 16) * pow2, 2 * k, 2 * RND);
+    int32_t lo = __smlabb((int16_t)x * pow2, k, RND);
+    __asm__ ("pkhtb %0, %1, %2, asr #15" : "=r" (r) : "r" (hi2), "r" (lo));
+    return r;
+}
+
+// The radix-4 butterflies of one block from twiddle k on (rfft16_bfly_dsp.S: bfly4 in
+// assembly, twiddles read per butterfly, any alignment).
+typedef struct {
+    const uint8_t *tw; // twiddle table
+    uint32_t o, step; // byte offset of w1 in it; its growth per butterfly
+    uint32_t q; // bytes from f0 to f1
+} es_r4_row_t;
+void es_rfft16_r4_row_dsp(int16_t *f0, int16_t *end, const es_r4_row_t *row);
+// The first stage's butterflies when they are radix 4 with m = 1 and unit twiddles, on
+// inputs each shifted left by log2(pow2) first (rfft16_bfly_dsp.S: bfly4 of
+// fixdiv_shifted values, in assembly).
+void es_rfft16_first_dsp(int16_t *buf, uint32_t blocks, int32_t pow2);
+// The real split's pairs k = 1 .. n/2 (rfft16_bfly_dsp.S: the loop of es_rfft16_run_simd
+// in assembly).
+void es_rfft16_split_dsp(int16_t *buf, uint32_t n, const uint8_t *super);
+
+static void stages(const es_rfft_t *f, int16_t *buf, int pre) {
     const uint32_t n = f->n;
-    for (int32_t s = (int32_t)f->stages - 1; s >= 0; --s) {
+    int32_t s = (int32_t)f->stages - 1;
+    // The first stage, when it has blocks of 4 values (radix 4, m = 1) and twiddle 0 is
+    // (MAX, 0), shifts its inputs as it loads them; otherwise a pass of its own does.
+    if ((uint16_t)es_tab_i16(&f->factors, 2 * s) == 4
+        && (uint16_t)es_tab_i16(&f->factors, 2 * s + 1) == 1 && f->unit_twiddle0) {
+            es_rfft16_first_dsp(buf, n / 4, 1 << pre);
+        --s;
+    } else if (pre) {
+        es_rfft16_shift(f, buf, pre);
+    }
+    for (; s >= 0; --s) {
         const uint32_t p = (uint16_t)es_tab_i16(&f->factors, 2 * s);
         const uint32_t m = (uint16_t)es_tab_i16(&f->factors, 2 * s + 1);
         const uint32_t fstride = n / (p * m);
@@ -129,52 +165,28 @@ static void stages(const es_rfft_t *f, int16_t *buf) {
             }
             continue;
         }
-        if (fstride == 1) {
-            // The last stage: one butterfly per twiddle.
-            const uint8_t *w = f->twiddles.p;
-            for (uint32_t k = k0; k < m; ++k) {
-                bfly4(buf + 2 * k, m, es_rd_u32(w + 4 * k), es_rd_u32(w + 8 * k),
-                    es_rd_u32(w + 12 * k));
-            }
-            continue;
-        }
-        for (uint32_t k = k0; k < m; ++k) {
-            const uint32_t w1 = tw(&f->twiddles, k * fstride);
-            const uint32_t w2 = tw(&f->twiddles, 2 * k * fstride);
-            const uint32_t w3 = tw(&f->twiddles, 3 * k * fstride);
-            int16_t *f0 = buf + 2 * k;
-            for (uint32_t b = 0; b < fstride; ++b, f0 += step) {
-                bfly4(f0, m, w1, w2, w3);
+        // The other radix-4 butterflies, block by block (rfft16_bfly_dsp.S: bfly4 in
+        // assembly).
+        if (k0 < m) {
+            const es_r4_row_t row = {f->twiddles.p, 4 * k0 * fstride, 4 * fstride, 4 * m};
+            int16_t *blk = buf;
+            for (uint32_t b = 0; b < fstride; ++b, blk += step) {
+                es_rfft16_r4_row_dsp(blk + 2 * k0, blk + 2 * m, &row);
             }
         }
     }
 }
 
-void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf) {
+void es_rfft16_run_simd(const es_rfft_t *f, int16_t *buf, int pre_shift) {
     const uint32_t n = f->n;
-    stages(f, buf);
+    stages(f, buf, pre_shift);
     uint32_t d = fixdiv(ld(buf), K2);
     int16_t dr = (int16_t)d, di = (int16_t)(d >> 16);
     buf[0] = (int16_t)(dr + di);
     buf[1] = 0;
     buf[2 * n] = (int16_t)(dr - di);
     buf[2 * n + 1] = 0;
-    for (uint32_t k = 1; k <= n / 2; ++k) {
-        int16_t *zk = buf + 2 * k;
-        int16_t *zn = buf + 2 * (n - k);
-        uint32_t vn = ld(zn);
-        // (zn.re, -zn.im), the negation wrapping as in int16
-        uint32_t conj = (vn & 0xFFFFu) | ((uint32_t)__ssub16(0, (int32_t)vn) & 0xFFFF0000u);
-        int32_t a = (int32_t)fixdiv(ld(zk), K2);
-        int32_t b = (int32_t)fixdiv(conj, K2);
-        int32_t f1 = __sadd16(a, b);
-        int32_t t = (int32_t)cmul((uint32_t)__ssub16(a, b), tw(&f->super_twiddles, k - 1));
-        // zk = (f1 + t) >> 1; zn = ((f1.re - t.re) >> 1, (t.im - f1.im) >> 1)
-        uint32_t x = ((uint32_t)f1 & 0xFFFFu) | ((uint32_t)t & 0xFFFF0000u);
-        uint32_t y = ((uint32_t)t & 0xFFFFu) | ((uint32_t)f1 & 0xFFFF0000u);
-        st(zk, (uint32_t)__shadd16(f1, t));
-        st(zn, (uint32_t)__shsub16((int32_t)x, (int32_t)y));
-    }
+    es_rfft16_split_dsp(buf, n, f->super_twiddles.p);
 }
 
 #endif // ES_RFFT16_SIMD

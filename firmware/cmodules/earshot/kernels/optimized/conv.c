@@ -15,6 +15,7 @@
 EARSHOT_OPT_SPEED
 
 #include "kernels/optimized/opt_conv.h"
+#include "kernels/optimized/opt_m0.h"
 
 // Longest window row (bytes) that the DSP column fill copies by words.
 #define ES_OPT_ROW_BYTES (64)
@@ -119,14 +120,8 @@ static void column_fill(const es_conv_params_t *p, const int8_t *in_b, int32_t y
     const int32_t offset = p->input_offset;
     const int32_t dw = p->dilation_w;
     // The filter columns [kx_begin, kx_end) that fall inside the input.
-    int32_t kx_begin = 0;
-    while (kx_begin < p->filter_w && x0 + kx_begin * dw < 0) {
-        ++kx_begin;
-    }
-    int32_t kx_end = p->filter_w;
-    while (kx_end > kx_begin && x0 + (kx_end - 1) * dw >= p->in_w) {
-        --kx_end;
-    }
+    int32_t kx_begin, kx_end;
+    es_opt_inside_cols(p, x0, &kx_begin, &kx_end);
     #if EARSHOT_OPT_DSP
     const bool cols_inside = kx_begin == 0 && kx_end == p->filter_w;
     if (dw == 1 && (row_len & 3) == 0 && (cols_inside || row_len <= ES_OPT_ROW_BYTES)
@@ -568,6 +563,11 @@ bool es_opt_conv_im2col(const es_conv_params_t *p, const int8_t *input, const in
 
 void es_conv_s8_opt(const es_conv_params_t *p, const int8_t *input, const int8_t *filter,
     int8_t *output) {
+    #if EARSHOT_OPT_M0
+    if (es_m0_conv(p, input, filter, output)) {
+        return;
+    }
+    #endif
     if (!es_opt_conv_supported(p) || !es_opt_conv_im2col(p, input, filter, NULL, output)) {
         es_conv_s8(p, input, filter, output);
     }

@@ -20,6 +20,7 @@
 EARSHOT_OPT_SPEED
 
 #include "kernels/optimized/opt_conv.h"
+#include "kernels/optimized/opt_m0.h"
 
 // Windows of up to this many taps (larger: the reference kernel).
 #define ES_OPT_DW_TAPS (ES_DW_PATCH_BYTES / 4)
@@ -433,6 +434,12 @@ __attribute__((noinline)) static bool depthwise_as_conv(const es_conv_params_t *
 void es_depthwise_conv_s8_opt(const es_conv_params_t *p, const int8_t *input,
     const int8_t *filter, int8_t *output) {
     const int32_t taps = p->filter_h * p->filter_w;
+    #if EARSHOT_OPT_M0
+    if (es_m0_depthwise_in1(p, input, filter, output)
+        || es_m0_depthwise(p, input, filter, output)) {
+        return;
+    }
+    #endif
     if (p->in_ch == 1 && es_opt_conv_supported(p)
         && taps * p->out_ch <= ES_OPT_FILTER_BYTES) {
         if (depthwise_as_conv(p, input, filter, output)) {

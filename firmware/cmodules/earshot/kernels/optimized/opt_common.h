@@ -28,6 +28,13 @@ static inline int32_t es_sxtb16_ror8(uint32_t x) {
 #endif
 #endif
 
+// ARMv6-M (Cortex-M0/M0+, Thumb-1 only): the paths of opt_m0.h.
+#if defined(__ARM_ARCH_6M__) && defined(__thumb__) && !defined(__thumb2__)
+#define EARSHOT_OPT_M0 (1)
+#else
+#define EARSHOT_OPT_M0 (0)
+#endif
+
 // Stack scratch of the im2col kernels: int16 entries of each of the two columns.
 // Convolutions whose receptive field needs more fall back to the reference kernel.
 #define ES_OPT_COLUMN_ENTRIES (256)

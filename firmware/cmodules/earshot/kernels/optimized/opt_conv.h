@@ -5,6 +5,22 @@
 
 #include "kernels/kernels.h"
 
+// The filter columns [*begin, *end) of a window starting at input column x0 that fall
+// inside the input.
+static inline void es_opt_inside_cols(const es_conv_params_t *p, int32_t x0, int32_t *begin,
+    int32_t *end) {
+    int32_t b = 0;
+    while (b < p->filter_w && x0 + b * p->dilation_w < 0) {
+        ++b;
+    }
+    int32_t e = p->filter_w;
+    while (e > b && x0 + (e - 1) * p->dilation_w >= p->in_w) {
+        --e;
+    }
+    *begin = b;
+    *end = e;
+}
+
 // Whether the receptive field of p fits the stack scratch of es_opt_conv_im2col.
 bool es_opt_conv_supported(const es_conv_params_t *p);
 

@@ -11,3 +11,6 @@ include $(EARSHOT_DIR)/firmware/config/earshot.mk
 
 FROZEN_MANIFEST = $(BOARD_DIR)/manifest.py
 MICROPY_PY_BTREE = 0
+# No FAT filesystem anywhere on this board (its flash sectors hold the model slots): the
+# FAT driver is left out (flash for earshot instead).
+MICROPY_VFS_FAT = 0

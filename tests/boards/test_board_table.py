@@ -67,6 +67,7 @@ def manifest_models(root: Path, board: Board, boards_root: Path | None = None) -
             chosen.append(options)
 
     manifest = (boards_root or root) / "boards" / board.name / "manifest.py"
+
     def other(*args: object, **kwargs: object) -> None:
         """package(), module(), freeze(): not models."""
 

@@ -11,6 +11,21 @@
 #undef MICROPY_HW_SPI2_MOSI
 #define MICROPY_HW_I2S2 (1)
 
+// Model slots (earshot.store, docs/MODEL_STORE.md): the F411 has no flash to spare beside
+// its 384 KiB firmware region (sectors 5-7) but the FAT filesystem's sectors 1-4, so they
+// become two ROMFS partitions in internal flash (stm32f411_model_slots.ld): slot A = sectors
+// 1-3 (48 KiB), slot B = sector 4 (64 KiB), written through vfs.rom_ioctl. The board has no
+// filesystem; the filesystem's 16 KiB RAM cache goes to the heap. Only vfs.rom_ioctl is
+// needed, not the ROMFS filesystem (VfsRom): the slots hold models, not ROMFS images.
+#define MICROPY_HW_ENABLE_INTERNAL_FLASH_STORAGE (0)
+#undef MICROPY_HW_HAS_FLASH
+#define MICROPY_HW_HAS_FLASH (0) // pyb.Flash: the filesystem's block device, gone with it
+#define MICROPY_HW_ROMFS_ENABLE_INTERNAL_FLASH (1)
+#define MICROPY_HW_ROMFS_ENABLE_PART0 (1)
+#define MICROPY_HW_ROMFS_ENABLE_PART1 (1)
+#define MICROPY_VFS_ROM (0)
+#define MICROPY_VFS_ROM_IOCTL (1)
+
 // C stack (firmware/config/earshot_stack.h): the port's 16 KiB (stm32f411.ld), less the
 // 1 KiB main.c keeps below its limit, less 7.5 KiB for the DSP kernels (deepest chain 7,240).
 #define EARSHOT_C_STACK_BYTES (16384)

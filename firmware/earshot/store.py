@@ -7,7 +7,9 @@
 # vfs.rom_ioctl: (1) number of segments, (2, id) memoryview of a segment, (3, id, length)
 # erase for writing (returns the write granularity), (4, id, offset, data) program,
 # (5, id) end of writing. Real boards have vfs.rom_ioctl; earshot's QEMU boards have
-# qemu_board.rom_ioctl; tests pass one of their own.
+# qemu_board.rom_ioctl; tests pass one of their own. The two slots may differ in size
+# (stm32: whole flash sectors of uneven sizes); Store.writer() handles a model that only the
+# larger slot holds.
 #
 # Updating: the new model goes to the slot that is not active; its header goes last,
 # after the payload has been read back and checked. Until then that slot is not valid, so
@@ -40,15 +42,38 @@ def board_ioctl():
     try:
         import vfs
 
-        rom = vfs.rom_ioctl
+        return port_ioctl(vfs.rom_ioctl)
     except (ImportError, AttributeError):
         return None
-    if rom(1) == 1:
+
+
+def port_ioctl(rom):
+    # The store's rom_ioctl over a port's vfs.rom_ioctl: one ROMFS partition (rp2) is split
+    # in two (SplitRom); two partitions (stm32) are the two slots, as they are. None if the
+    # port has no partition the store can use.
+    count = rom(1)
+    if count == 1:
         try:
             return SplitRom(rom(2, 0))
         except (OSError, TypeError, AttributeError):
             return None
-    return rom
+    if count >= 2:
+        return _WriteComplete(rom)
+    return None
+
+
+class _WriteComplete:
+    # A vfs.rom_ioctl whose write-complete command may be missing: MicroPython 1.25's stm32
+    # port answers rom_ioctl(5, id) with -EINVAL (its writes are complete when rom_ioctl(4)
+    # returns; mpremote romfs ignores that answer too).
+    def __init__(self, rom):
+        self.rom = rom
+
+    def __call__(self, cmd, *args):
+        ret = self.rom(cmd, *args)
+        if cmd == 5 and ret == -22:
+            return 0
+        return ret
 
 
 class SplitRom:
@@ -188,8 +213,12 @@ class Store:
             raise OSError("this board has no model slots ({} ROM segments, 2 needed)".format(count))
         self.ioctl = ioctl
         self.views = [ioctl(2, i) for i in range(2)]
-        self.slot_bytes = min(len(v) for v in self.views)
+        # The larger slot (header included) and the largest model it holds.
+        self.slot_bytes = max(len(v) for v in self.views)
         self.capacity = self.slot_bytes - HEADER_SIZE
+
+    def fits(self, index, length):
+        return length <= len(self.views[index]) - HEADER_SIZE
 
     def slots(self):
         return [Slot(i, v) for i, v in enumerate(self.views)]
@@ -204,22 +233,42 @@ class Store:
         return best, slots
 
     def writer(self, length):
-        return Writer(self, length)
+        # The Writer of a new model of length bytes, into the slot that is not active. A
+        # model only the active slot holds (slots of unequal size) goes into the active slot
+        # after its model moved to the other one, so that a cut still leaves that model; if
+        # it is too large to move, the active slot is written over and a cut leaves the
+        # other slot's model, or the frozen default (docs/MODEL_STORE.md).
+        if length <= 0:
+            raise ValueError("empty model")
+        if length > self.capacity:
+            raise ValueError("model is {} bytes, a slot holds {}".format(length, self.capacity))
+        active = self.active()[0]
+        index = 0 if active is None else 1 - active.index
+        if not self.fits(index, length):
+            if active is not None and self.fits(index, active.length):
+                self.move(active, index)
+            index = 1 - index
+        return Writer(self, length, index)
+
+    def move(self, slot, index, chunk=1024):
+        # Copies the model of a valid slot into slot index with the next sequence number:
+        # the same model, active from the other slot. Returns that sequence number.
+        writer = Writer(self, slot.length, index)
+        payload = slot.payload()
+        for offset in range(0, slot.length, chunk):
+            writer.write(offset, payload[offset : offset + chunk])
+        return writer.commit(slot.crc)
 
 
 class Writer:
-    # Writes one model into the inactive slot: write(offset, data) for each chunk in
-    # order, verify() -> (length, CRC-32) read back from the slot, commit(crc) writes the
-    # header that makes the slot valid (and, with the highest sequence, active).
-    def __init__(self, store, length):
-        if length <= 0:
-            raise ValueError("empty model")
-        if length > store.capacity:
-            raise ValueError("model is {} bytes, a slot holds {}".format(length, store.capacity))
-        active, slots = store.active()
+    # Writes one model into slot index (Store.writer() chooses it): write(offset, data)
+    # for each chunk in order, verify() -> (length, CRC-32) read back from the slot,
+    # commit(crc) writes the header that makes the slot valid (and, with the highest
+    # sequence, active).
+    def __init__(self, store, length, index):
         self.store = store
-        self.index = 0 if active is None else 1 - active.index
-        self.seq = max([s.seq for s in slots if s.valid] + [0]) + 1
+        self.index = index
+        self.seq = max([s.seq for s in store.slots() if s.valid] + [0]) + 1
         self.length = length
         self.written = 0
         ioctl = store.ioctl

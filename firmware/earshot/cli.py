@@ -21,6 +21,10 @@
 # output as a "scores" line).
 # Fleet: --mqtt HOST:PORT publishes detections and stats to a broker as well (earshot.mqtt;
 # --mqtt-queue N: detections kept while the broker is away, default 16).
+# Cores: --cores 2 runs the model on the second core (_thread: the RP2040's core 1; this
+# core keeps the audio, the front end and the detector), --alternate with it gives every
+# other inference to each core (a second arena: when one inference takes longer than its
+# period); --cores 2 where _thread is missing is an error.
 # Cascade: --vad NAME|PATH|DBFS (a first stage in front of a streaming model, earshot.cascade:
 # a frozen VAD model, a VAD model file, or an energy level in dBFS such as -30).
 # With no arguments it prints the banner. main() returns the exit status: 0, 1 (an error,
@@ -113,6 +117,8 @@ def main(argv):
             stats_ms=opts["stats"],
             t0_ms=opts["t0"],
             cascade=cascade,
+            cores=opts["cores"],
+            alternate="--alternate" in opts,
             # The source's buffers go with the pipeline's (the bottom of the heap).
             open_source=lambda rate, hop: open_source(opts, rate, hop),
         )

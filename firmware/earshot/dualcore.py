@@ -14,6 +14,7 @@
 #     cores = InferenceCore(model, on_output)  # starts the second core
 #     ...each hop:
 #     cores.poll()                             # on_output(output) if an inference finished
+#     cores.wait()                             # the same, waiting for it (if one runs)
 #     if inference_due:
 #         cores.handover(fill)                 # fill(model.input): the window, copied in
 #     ...at the end:
@@ -27,10 +28,12 @@
 # the model's input (the model reads nothing else while idle).
 
 import _thread
+import sys
 
 # Bytes of the second core's stack: the kernels' deepest frames (about 3 KB on the M0)
-# plus the interpreter's calls into them.
-STACK_BYTES = 8192
+# plus the interpreter's calls into them. A host's (the Unix port: x64 frames, and its
+# GC's signal handler on top) needs more: mlperf_kws overran 16 KB there, now and then.
+STACK_BYTES = 65536 if sys.platform in ("linux", "darwin") else 8192
 
 
 class InferenceCore:
@@ -108,6 +111,10 @@ class InferenceCore:
     def poll(self):
         # Pass a finished inference's output to on_output; True if there was one.
         return self.busy and self._finish(False)
+
+    def wait(self):
+        # Wait for the running inference: its output to on_output; True if there was one.
+        return self.busy and self._finish(True)
 
     def _finish(self, wait):
         if not self._done.acquire(1 if wait else 0):

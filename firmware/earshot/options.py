@@ -11,14 +11,14 @@ USAGE = (
     " [--threshold P] [--average-ms N] [--min-count N] [--suppress-ms N] [--every N]"
     " [--gate DBFS] [--settings FILE] [--t0-ms N] [--stats-ms N] [--device ID] [--human]"
     " [--realtime] [--record | --record-on-detection] [--scores] [--mic-gain-bits N]"
-    " [--vad NAME|PATH|DBFS] [--mqtt HOST:PORT [--mqtt-queue N]]"
+    " [--vad NAME|PATH|DBFS] [--mqtt HOST:PORT [--mqtt-queue N]] [--cores N [--alternate]]"
 )
 SOURCES = ("--wav", "--stdin", "--mic", "--uart")
 FLAGS = ("--stdin", "--mic", "--uart", "--human", "--realtime", "--record",
-         "--record-on-detection", "--scores")  # fmt: skip
+         "--record-on-detection", "--scores", "--alternate")  # fmt: skip
 VALUES = ("--model", "--model-file", "--wav", "--settings", "--t0-ms", "--stats-ms",
           "--device", "--mic-gain-bits", "--vad", "--mqtt",
-          "--mqtt-queue")  # fmt: skip
+          "--mqtt-queue", "--cores")  # fmt: skip
 # The detector settings' options (earshot.settings.OPTIONS, not imported unless used).
 SETTINGS = ("--threshold", "--average-ms", "--min-count", "--suppress-ms", "--every", "--gate")
 
@@ -64,6 +64,11 @@ def parse(argv):
     opts["stats"] = _int(opts, "--stats-ms", 10000)
     opts["gain_bits"] = _int(opts, "--mic-gain-bits", 0)
     opts["mqtt_queue"] = _int(opts, "--mqtt-queue", 16, low=1)
+    opts["cores"] = _int(opts, "--cores", 1, low=1)
+    if opts["cores"] > 2:
+        raise ValueError("--cores must be 1 or 2, not {}".format(opts["cores"]))
+    if "--alternate" in opts and opts["cores"] != 2:
+        raise ValueError("--alternate needs --cores 2")
     return opts
 
 

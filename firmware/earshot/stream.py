@@ -15,6 +15,17 @@
 # stats every M hops) runs on countdowns, and the detector gets the hops elapsed between
 # its updates, so no counter grows without bound. t0_ms starts the audio clock at any
 # value (a field log's time): every t_ms is then t0_ms plus what it would be without it.
+#
+# Two cores (cores=2, where _thread runs: the RP2040's core 1; earshot.dualcore): this
+# core keeps the audio, the front end and the window and hands each inference to the other
+# core ("split"), or, with alternate=True, every other inference to the other core and
+# runs the rest itself on a second Model over the same bytes (a second arena: when one
+# core alone cannot run an inference within its period). The detector then runs behind
+# the audio: every hop's kind (no inference, gated, handed over) waits in a small ring
+# until the outputs before it have come back, and the detector takes the hops in order
+# with the same elapsed-hop accounting and audio times as on one core (so the same
+# detections, each at the same t_ms; a stats line may precede a detection of up to an
+# inference earlier). A live source's ring then holds an inference's worth of hops.
 
 import gc
 from array import array
@@ -25,6 +36,11 @@ from . import clock
 from .detect import make_detector, resolve
 from .protocol import Console
 from .ring import AudioRing
+
+# Kinds of hop for the detector behind a second core.
+_NONE = 0  # no inference due
+_GATED = 1  # inference due, the gate closed
+_HANDED = 2  # inference handed over: its output comes back in order
 
 
 def gate_level(dbfs):
@@ -44,12 +60,16 @@ class Listener:
     # known and before the pipeline's other buffers, so that the source's own (a line
     # buffer, DMA slots) lie with them at the bottom of the heap (self.source); run()
     # then takes no source.
+    # cores: 1, or 2 (inference on the second core, earshot.dualcore; alternate: every
+    # other inference on this core, on a second Model of the same bytes).
     tap = None
     trace = False
     source = None
+    cores = None  # the InferenceCore with cores=2
 
     def __init__(self, model, console=None, settings=None, stats_ms=10000, ring_slots=2,
-                 t0_ms=0, cascade=None, open_source=None):  # fmt: skip
+                 t0_ms=0, cascade=None, open_source=None, cores=1,
+                 alternate=False):  # fmt: skip
         gc.collect()  # long-lived buffers follow: keep them together at the bottom
         # The name is read first: with the heap full, reading it (JSON metadata) in the
         # except clause would raise a second MemoryError instead of the reason.
@@ -57,8 +77,11 @@ class Listener:
         try:
             name = model.name
             self._setup(model, console, settings, stats_ms, ring_slots, t0_ms, cascade,
-                        open_source)  # fmt: skip
+                        open_source, cores, alternate)  # fmt: skip
         except MemoryError:
+            if self.cores is not None:
+                self.cores.close()
+            self.cores = None
             if self.source is not None:
                 self.source.close()
             self.source = None
@@ -70,7 +93,7 @@ class Listener:
             ) from None
 
     def _setup(self, model, console, settings, stats_ms, ring_slots, t0_ms, cascade,
-               open_source):  # fmt: skip
+               open_source, cores, alternate):  # fmt: skip
         # (Few attributes: on a 20 KiB heap the instance's dict is felt.) What needs the
         # parsed metadata comes first; the metadata is then released and the long-lived
         # buffers are allocated together, not around its holes.
@@ -80,6 +103,19 @@ class Listener:
         if not fe_meta:
             raise ValueError("model {} has no audio front end".format(meta.get("name")))
         self.settings = resolve(meta, fe_meta.get("hop_ms", 1), settings)
+        if cores == 2:
+            try:
+                from .dualcore import InferenceCore
+            except ImportError:
+                raise ValueError(
+                    "2 cores need _thread (the second core runs the model): this port has none"
+                ) from None
+            if cascade is not None:
+                raise ValueError("a cascade (--vad) runs on one core only")
+        elif cores != 1:
+            raise ValueError("cores must be 1 or 2, not {}".format(cores))
+        elif alternate:
+            raise ValueError("alternating inferences needs 2 cores")
         self.model = model
         self.name = model.name
         self.model_source = getattr(model, "source", None)
@@ -126,18 +162,46 @@ class Listener:
             self.silence = array("b", [zp] * n) if zp < 0 else bytearray([zp] * n)
         self.stats_hops = max(1, stats_ms // self.hop_ms) if stats_ms else 0
         # A source the listener pulls from (file, stdin, host stream) needs two slots; a
-        # live one (I2S) wants a few more of slack: ring_slots.
+        # live one (I2S) wants a few more of slack: ring_slots. With the model on the
+        # other core, this core may wait up to an inference for it: a live source's ring
+        # then holds an inference's worth of hops (6 slots of 20 ms for mlperf_kws).
+        every = self.settings["every"]
+        if cores == 2 and ring_slots > 2:
+            ring_slots = max(ring_slots, every + 1)
         self.ring = AudioRing(fe.hop, ring_slots)
         self.frame = bytearray(fe.features)
         # The feature window slides inside the model's input when the arena plan keeps
         # the input's bytes untouched (and nothing rewrites them before inference);
-        # otherwise it is a buffer of its own, copied in before each inference.
-        in_place = model.input_persists and self.peaks is None
+        # otherwise it is a buffer of its own, copied in before each inference (always
+        # with 2 cores: the other core reads the input while this one shifts frames in).
+        in_place = model.input_persists and self.peaks is None and cores == 1
         self.window = model.input if in_place else bytearray(len(model.input))
+        if cores == 2:
+            second = None
+            if alternate:
+                if self.detector.every_hop:
+                    raise ValueError(
+                        "alternating cores needs a model without streaming state "
+                        "(each core's arena would keep its own)"
+                    )
+                second = type(model)(model._buffer, False)  # a second arena
+            # The hops the detector is behind (kinds), its audio time (lane) and the
+            # bound methods the core calls (made once: a bound method allocates).
+            self.kinds = bytearray(2 * every + 2)
+            self.lane = clock.counts(t0_ms)
+            self.fill = self.fill
+            self.cores = InferenceCore(model, self.output, second)
         self.reset()
 
     def reset(self):
         clock.reset(self.counts)
+        cores = self.cores
+        if cores is not None:
+            if cores.busy:
+                cores.wait()  # its output to the detector, reset below
+            clock.reset(self.lane)
+            self.head = 0
+            self.behind = 0  # hops in kinds
         # Frames until the first inference (the window full), then every N frames (ESPHome's
         # stride for a streaming model). A hop may produce no frame (a front end whose
         # window is longer than its hop, at the start).
@@ -186,6 +250,7 @@ class Listener:
             elif self.loud:
                 self.loud -= 1
         output = None
+        cores = self.cores
         if produced:
             cascade = self.cascade
             awake = True
@@ -195,7 +260,26 @@ class Listener:
             self.due -= 1
             if self.due == 0:
                 self.due = self.settings["every"]
-                output = self.infer(awake)
+                if cores is None:
+                    output = self.infer(awake)
+                else:
+                    self.hand_over()  # the hop's kind goes behind the detector
+                    cores = None
+        if self.cores is None:
+            self.feed(counts, output)
+        else:
+            if cores is not None:
+                self.push(_NONE)
+            self.cores.poll()
+        if self.stats_hops:
+            self.stats_due -= 1
+            if self.stats_due == 0:
+                self.stats_due = self.stats_hops
+                self.stats()
+
+    def feed(self, counts, output):
+        # The detector on one hop at the audio time counts: output, the model's output if
+        # an inference ran on it (None: none, or gated).
         detector = self.detector
         if output is not None:
             if self.trace:
@@ -210,11 +294,6 @@ class Listener:
             self.console.detection(counts, detector.labels[found], detector.score)
             if self.tap is not None:
                 self.tap.detection(counts)
-        if self.stats_hops:
-            self.stats_due -= 1
-            if self.stats_due == 0:
-                self.stats_due = self.stats_hops
-                self.stats()
 
     def infer(self, awake=True):
         # The model on the window (the model's output), or None when the gate is closed;
@@ -239,6 +318,59 @@ class Listener:
         model.invoke()
         clock.add(self.counts, clock.INFERENCES, 1)
         return model.output
+
+    # With 2 cores: the detector behind the audio.
+
+    def hand_over(self):
+        # The inference due now: to the other core (or, alternating, to this one), its
+        # output back to output() in order; gated: no inference, as infer() counts it.
+        if self.gate and not self.loud:
+            clock.add(self.counts, clock.GATED, 1)
+            self.push(_GATED)
+            return
+        clock.add(self.counts, clock.INFERENCES, 1)
+        self.push(_HANDED)  # first: its output may come back within handover()
+        self.cores.handover(self.fill)
+
+    def fill(self, inp):
+        # The window into a model's input (the core's own), peak-normalized if so trained.
+        _earshot.copy(inp, self.window)
+        if self.peaks is not None:
+            self.frontend.normalize(inp, self.peaks)
+
+    def push(self, kind):
+        # One more hop behind the detector; the detector then takes every hop it can.
+        kinds = self.kinds
+        if self.behind == len(kinds):
+            self.cores.wait()  # full: the oldest, handed over, comes back first
+        kinds[(self.head + self.behind) % len(kinds)] = kind
+        self.behind += 1
+        self.catch_up()
+
+    def catch_up(self):
+        # The detector on the waiting hops up to the oldest whose output is still out.
+        kinds = self.kinds
+        while self.behind and kinds[self.head] != _HANDED:
+            self.step(kinds[self.head], None)
+
+    def output(self, output):
+        # InferenceCore's on_output: the output of the oldest hop handed over.
+        self.step(_HANDED, output)
+        self.catch_up()
+
+    def step(self, kind, output):
+        # The detector on the oldest waiting hop, at its audio time (lane), as infer() and
+        # hop() would have run it on one core.
+        lane = self.lane
+        clock.add(lane, clock.HOPS, 1)
+        clock.add(lane, clock.MS, self.hop_ms)
+        self.head = (self.head + 1) % len(self.kinds)
+        self.behind -= 1
+        if kind != _NONE:
+            self.since += self.settings["every"]
+            if kind == _GATED and self.since > 0x10000000:
+                self.since = 0x10000000
+        self.feed(lane, output)
 
     def drain(self):
         # Process every block waiting in the ring.
@@ -273,11 +405,18 @@ class Listener:
             raise ValueError("source is {} Hz, the model needs {} Hz".format(
                 source.sample_rate, self.frontend.sample_rate))  # fmt: skip
         self.source = source
+        cores = self.cores
+        if cores is not None and cores._stop:  # stopped by an earlier run: start it again
+            from .dualcore import InferenceCore
+
+            self.cores = InferenceCore(self.model, self.output, cores.second)
         self.hello()
         while source.fill(self.ring):
             if pace is not None:
                 pace()
             self.drain()
         self.drain()
+        if self.cores is not None:
+            self.cores.close()  # the last output to the detector, then the core stops
         self.stats()
         self.console.end(self.counts)

@@ -25,6 +25,7 @@ class Board:
     description: str
     firmware: str = ""
     clock_hz: int = 0
+    cores: int = 1
     ram_bytes: int = 0
     flash_bytes: int = 0
     heap_bytes: int = 0

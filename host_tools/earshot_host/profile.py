@@ -15,6 +15,13 @@ RAM is the MicroPython heap the detector needs: the model's arena and the pipeli
 buffers, computed as firmware/earshot/stream.py allocates them (audio ring, front-end
 state, feature frame and window, detector, UART line buffer), plus the interpreter's
 own objects (PYTHON_OBJECTS_BYTES, measured).
+
+A board with two cores (boards.toml `cores`) takes the first arrangement of
+earshot_host.bench.cores that keeps up: one core, the model on the second core ("split",
+`--cores 2`: the window then gets a buffer of its own and a microphone's ring an
+inference's worth of hops), or the inferences alternating between the cores ("alternate",
+`--cores 2 --alternate`: a second arena as well); the busier core's share and the
+headroom are then the verdict's.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .bench.cores import CoreLoad, arrangements, choose
 from .boards import Board, load_boards
 from .catalog import load_catalog
 from .errors import EarshotError
@@ -51,6 +59,13 @@ FIRMWARE_FLASH_ESTIMATE = {"qemu": 232 * 1024, "rp2": 420 * 1024, "stm32": 400 *
 # A board whose heap size is not in the table is assumed to give this share of its RAM.
 HEAP_SHARE = 0.75
 SAME_INSTRUCTIONS = {"cortex-m0+": "cortex-m0"}
+# The device options of each arrangement of the cores (earshot.cli), and its words.
+CORE_OPTIONS = {"one core": "--cores 1", "split": "--cores 2", "alternate": "--cores 2 --alternate"}
+CORE_WORDS = {
+    "one core": "on one core",
+    "split": "with the model on the second core",
+    "alternate": "by alternating inferences between the 2 cores",
+}
 
 
 @dataclass
@@ -77,6 +92,7 @@ class PipelineRam:
     detector: int
     line_buffer: int
     python_objects: int
+    second_arena: int = 0  # alternating cores: the second core's Model
 
     @property
     def total(self) -> int:
@@ -104,8 +120,12 @@ class Profile:
     frontend_hop_ms: float | None
     hop_ms: int | None
     hops_per_inference: int | None
-    duty_cycle: float | None  # fraction of the CPU, always-on
+    duty_cycle: float | None  # fraction of the CPU, always-on (one core)
     verdict: str
+    cores: int = 1
+    arrangement: str = "one core"  # "one core", "split" or "alternate" (bench.cores)
+    core_loads: list[float] = field(default_factory=list)  # each core's share, always-on
+    headroom: float | None = None  # 1 - the busiest core's share
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -132,7 +152,8 @@ class Profile:
             f"          arena {ram.arena:,} B, ring {ram.ring:,} B, front end "
             f"{ram.frontend_state:,} B, features {ram.feature_frame + ram.feature_window:,} B, "
             f"detector {ram.detector:,} B, line buffer {ram.line_buffer:,} B, interpreter "
-            f"{ram.python_objects:,} B",
+            f"{ram.python_objects:,} B"
+            + (f", second arena {ram.second_arena:,} B" if ram.second_arena else ""),
             f"MACs    {self.macs:,} per inference; {self.bench.instructions_per_mac:.2f} "
             f"{self.bench.unit}/MAC on {self.bench.core} ({self.bench.ipm_source}; "
             f"{self.bench.path})",
@@ -151,6 +172,12 @@ class Profile:
             )
         else:
             lines.append("duty         - (no audio front end: not an always-on audio model)")
+        if self.cores > 1 and self.core_loads and self.headroom is not None:
+            shares = ", ".join(f"core {i} {s * 100:.1f} %" for i, s in enumerate(self.core_loads))
+            lines.append(
+                f"cores   {self.arrangement} ({CORE_OPTIONS[self.arrangement]}): {shares}; "
+                f"headroom {self.headroom * 100:.1f} %"
+            )
         lines.append(self.verdict)
         return "\n".join(lines)
 
@@ -194,11 +221,16 @@ def frontend_state_bytes(frontend: dict[str, Any]) -> int:
 
 
 def pipeline_ram(
-    model: ModelFile, hops_per_inference: int | None = None, microphone: bool = False
+    model: ModelFile,
+    hops_per_inference: int | None = None,
+    microphone: bool = False,
+    arrangement: str = "one core",
 ) -> tuple[PipelineRam, int | None, int | None]:
     """Heap the always-on detector needs for a model; also (hop_ms, hops per inference).
     The rate is the model's own (its metadata) unless given. microphone: audio from an I2S
-    microphone (else from the host's line stream)."""
+    microphone (else from the host's line stream). arrangement: of the cores (bench.cores):
+    with the model on a second core the window is a buffer of its own and a microphone's
+    ring holds an inference's worth of hops; alternating adds a second arena."""
     meta = model.metadata
     frontend = meta.get("frontend")
     arena = model.arena_size
@@ -222,15 +254,22 @@ def pipeline_ram(
     # peak normalization keeps its own window and the per-hop peaks.
     normalize = bool(meta.get("streaming", {}).get("normalize"))
     frames = int(frontend.get("frames", 0)) or inputs // max(1, features)
+    two = arrangement != "one core"
+    slots = MIC_RING_SLOTS if microphone else STREAM_RING_SLOTS
+    if two and microphone:
+        slots = max(slots, every + 1)
+    # (Two cores: the other core reads the input while this one shifts frames in.)
+    window = inputs + 2 * frames if normalize else (inputs if two else 0)
     ram = PipelineRam(
         arena=arena,
-        ring=2 * hop * (MIC_RING_SLOTS if microphone else STREAM_RING_SLOTS),
+        ring=2 * hop * slots,
         frontend_state=frontend_state_bytes(frontend),
         feature_frame=features,
-        feature_window=inputs + 2 * frames if normalize else 0,
+        feature_window=window,
         detector=capacity * classes + 4 * capacity + 4 * classes + classes,
         line_buffer=0 if microphone else 4 * ((2 * hop + 2) // 3) + 32,
         python_objects=PYTHON_OBJECTS_BYTES,
+        second_arena=arena if arrangement == "alternate" else 0,
     )
     return ram, hop_ms, every
 
@@ -372,11 +411,9 @@ def profile(
     source = resolve_model(model_spec)
     model = read_model(source.blob)
     macs = model_macs(model)
-    ram, hop_ms, every = pipeline_ram(
-        model,
-        default_rate(source.name) if source.frozen else None,
-        microphone="i2s_id" in board.extra,
-    )
+    rate = default_rate(source.name) if source.frozen else None
+    microphone = "i2s_id" in board.extra
+    ram, hop_ms, every = pipeline_ram(model, rate, microphone)
     fe_type = (model.metadata.get("frontend") or {}).get("type")
     cycles = None
     if board.extra.get("emulator"):
@@ -393,16 +430,37 @@ def profile(
     inference_s = instructions / board.clock_hz
     fe_s = None if bench.frontend_per_hop is None else bench.frontend_per_hop / board.clock_hz
     duty = None
+    load: CoreLoad | None = None
     if hop_ms and every:
         duty = (inference_s + (fe_s or 0.0) * every) / (hop_ms * every / 1000)
+        if board.cores > 1:
+            fe_cycles = bench.frontend_per_hop or 0.0  # (cycles: one instruction each)
+            load = choose(
+                arrangements(
+                    instructions, fe_cycles, every, hop_ms / 1000, board.clock_hz, board.cores
+                )
+            )
+            if load.arrangement != "one core":
+                ram, _, _ = pipeline_ram(model, rate, microphone, load.arrangement)
     reasons = []
     if ram.total > heap:
         reasons.append(f"RAM: needs {ram.total:,} B of heap, {heap:,} B available")
     if flash > board.flash_bytes:
         reasons.append(f"flash: needs {flash:,} B, the part has {board.flash_bytes:,} B")
-    if duty is not None and duty > 1.0:
+    if load is not None and not load.fits:
+        reasons.append(
+            f"duty cycle {load.busiest * 100:.0f}% > 100% on the busier of {board.cores} cores "
+            f"at best ({load.arrangement}): it cannot keep up with the audio"
+        )
+    elif load is None and duty is not None and duty > 1.0:
         reasons.append(f"duty cycle {duty * 100:.0f}% > 100%: it cannot keep up with the audio")
     verdict = "fits" if not reasons else "does not fit, because " + "; ".join(reasons)
+    if not reasons and load is not None and load.arrangement != "one core":
+        verdict = (
+            f"fits always-on {CORE_WORDS[load.arrangement]} "
+            f"({CORE_OPTIONS[load.arrangement]}): the busier core {load.busiest * 100:.1f} % "
+            f"busy, {load.headroom * 100:.1f} % headroom"
+        )
     return Profile(
         board=board.name,
         core=board.core,
@@ -426,4 +484,8 @@ def profile(
         duty_cycle=duty,
         verdict=verdict,
         reasons=reasons,
+        cores=board.cores,
+        arrangement=load.arrangement if load is not None else "one core",
+        core_loads=list(load.shares) if load is not None else [],
+        headroom=load.headroom if load is not None else None,
     )

@@ -27,8 +27,8 @@ void es_max_pool_s8(const es_pool_kernel_params_t *p, const int8_t *input, int8_
 #endif
 
 #if ES_ABSENT_add
-void es_add_s8(const es_add_kernel_params_t *p, const int8_t *input1, const int8_t *input2,
-    int8_t *output) {
+void es_add_s8(const es_add_kernel_params_t *p, const es_broadcast_t *broadcast,
+    const int8_t *input1, const int8_t *input2, int8_t *output) {
     ABSENT("ADD");
 }
 #endif

@@ -203,8 +203,13 @@ def judge(session: Session, audio: SoakAudio, seconds: float) -> dict[str, Any]:
         heap = heap or [{"alloc": 0, "free_raw": 0, "free": 0, "t_ms": 0, "busy_ms": 0}]
     warm, last = heap[0], heap[-1]
     minutes = heap[:-1] or heap
-    if {h["alloc"] for h in minutes} != {warm["alloc"]}:
-        problems.append(f"heap in use by minute {[h['alloc'] for h in minutes]}")
+    # Flat: no minute holds more than the first (warm-up done: every buffer allocated),
+    # and from the second minute on every minute holds the same. (A first minute a few
+    # bytes above the rest is a block the conservative collector still saw referenced then
+    # — measured: 32 bytes on the Unix port —, not growth.)
+    allocs = [h["alloc"] for h in minutes]
+    if max(allocs) > warm["alloc"] or len(set(allocs[1:])) > 1:
+        problems.append(f"heap in use by minute {allocs}")
     if last["alloc"] > warm["alloc"]:
         problems.append(f"heap in use {warm['alloc']} after warm-up, {last['alloc']} at the end")
     final = stats[-1] if stats else {}

@@ -40,6 +40,8 @@ def test_short_soak_keeps_the_heap_flat_and_hears_every_word(target):
     assert [(label, t // 1000) for label, t in figures["false"]] == [("yes", 150)]
     heap = session.of_type("heap")
     assert len(heap) == MINUTES + 1  # every minute, and at the end
-    assert {h["alloc"] for h in heap[:-1]} == {heap[0]["alloc"]}
-    assert heap[-1]["alloc"] <= heap[0]["alloc"]
+    # No growth: no minute above the first, every later minute the same (the first may
+    # hold a few bytes more: see soak.judge).
+    allocs = [h["alloc"] for h in heap]
+    assert max(allocs) <= allocs[0] and len(set(allocs[1:-1])) == 1, allocs
     assert figures["overruns"] == 0 and figures["malformed"] == 0

@@ -41,7 +41,7 @@ class Marked(WavSource):
 l = Listener({model}, Quiet(), stats_ms=0)
 src = Marked({wav!r}, (100, 1100))
 l.run(src)
-print(src.marks[1] - src.marks[0], l.hops, l.inferences, Quiet.detections)
+print(src.marks[1] - src.marks[0], l.total('hops'), l.total('inferences'), Quiet.detections)
 """
 
 RUN_ONCE = """

@@ -77,6 +77,9 @@ class Measurer:
                 # cannot give, not a failure of the benchmark.
                 last = result.error.strip().splitlines()[-1]
                 return {"error": f"out of memory beside the benchmark's own code: {last}"}
+            if "ImportError: no module named 'earshot_models." in result.error:
+                # A model this board's image does not freeze (models/manifest.py chose).
+                return {"error": "not frozen in this board's image"}
             if not result.ok:
                 raise EarshotError(f"{self.board.name} ({self.kernels}) {what}: {result.error}")
         assert result is not None

@@ -248,7 +248,8 @@ def _natmod(data: dict[str, Any]) -> list[str]:
         "Files of each install folder, and the heap it takes once imported on the stock QEMU "
         "board of its architecture (gc.mem_free() before and after, after a soft reset): "
         "`import earshot`, the detector's modules (`-m earshot --wav`), every module of the "
-        "package; from a filesystem (bytecode "
+        "package the board can import (not earshot.dualcore without _thread, nor earshot.mqtt "
+        "without umqtt); from a filesystem (bytecode "
         "read into RAM) and from ROMFS (bytecode in place; full build only).",
         "",
     ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from .device_code import device_module
 from .errors import EarshotError
+from .model_spec import ModelSource
 
 Settings = dict[str, Any]
 
@@ -99,6 +100,11 @@ def device_args(settings: Settings) -> list[str]:
 
 # The model file's header fields that placing new metadata changes (models/FORMAT.md 1.1).
 _PAYLOAD_LENGTH, _PAYLOAD_CRC, _META_OFFSET, _META_SIZE, _HEADER_SIZE = 8, 12, 52, 56, 64
+
+
+def source_with_settings(source: ModelSource, settings: Settings) -> ModelSource:
+    """The model to flash with settings in its metadata (`flash-model --settings`)."""
+    return ModelSource(source.name, False, with_settings(source.blob, settings))
 
 
 def with_settings(model: bytes, settings: Settings) -> bytes:

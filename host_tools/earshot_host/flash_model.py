@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from .errors import EarshotError
 from .model_spec import ModelSource, resolve_model
@@ -154,18 +154,12 @@ def flash_model(
     *,
     tamper: Tamper | None = None,
     checkpoint: Checkpoint | None = None,
-    settings: dict[str, Any] | None = None,
 ) -> FlashResult:
     """Put a model (.esm, .tflite, a name of models/, or a ModelSource) into the board's
     inactive model slot and make it the active model; progress(bytes sent, total) after
-    each chunk. settings: detector settings the board then uses with it (carried in
-    the model's metadata)."""
+    each chunk."""
     source = model if isinstance(model, ModelSource) else resolve_model(model)
     name, blob = source.name, source.blob
-    if settings:
-        from .detector_settings import with_settings
-
-        blob = with_settings(blob, settings)
     crc = zlib.crc32(blob)
     step = checkpoint or (lambda _: None)
     board = _Board(runner)

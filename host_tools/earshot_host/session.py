@@ -8,8 +8,7 @@ protocol lines while reading what it prints (listen_serial).
 The detector is started through the device command line: the same argv that
 `micropython -m earshot ARGS` takes, run on a board as `from earshot.cli import main;
 main([..., '--uart'])`, the audio then coming as protocol lines on its console
-(uart_stream). Firmware without earshot.cli (built before the detector moved its command
-line there) runs the equivalent Listener snippet; it takes no detector settings.
+(uart_stream).
 """
 
 from __future__ import annotations
@@ -159,30 +158,9 @@ def device_argv(
 
 
 LISTEN_CODE = """
-try:
-    from earshot.cli import main as _main
-except ImportError:
-    _main = None
-if _main is not None:
-    _main({argv!r})
-else:
-    import earshot
-    from earshot.stream import Listener
-    from earshot.sources.uart import LineSource
-    _a = {argv!r}
-    _m = {{'--model': earshot.Model.frozen, '--model-file': earshot.Model.from_file}}
-    _l = Listener(
-        _m[_a[0]](_a[1]) if _a[0] in _m else earshot.active_model(),
-        stats_ms=int(_a[_a.index('--stats-ms') + 1]) if '--stats-ms' in _a else 10000)
-    _s = LineSource(_l.frontend.sample_rate, _l.frontend.hop)
-    try:
-        _l.run(_s)
-    finally:
-        _s.close()
+from earshot.cli import main as _main
+_main({argv!r})
 """
-
-# What the fallback (firmware without earshot.cli) understands of the device arguments.
-_LEGACY_ARGS = ("--stats-ms",)
 
 
 def listen_code(
@@ -192,17 +170,7 @@ def listen_code(
     (model: a frozen name, device arguments naming it, or None for the active model)."""
     if stats_ms is not None:
         device_args = ["--stats-ms", str(stats_ms), *device_args]
-    argv = device_argv(model, device_args)
-    legacy = [a for a in device_args if a.startswith("--") and a not in _LEGACY_ARGS]
-    code = LISTEN_CODE.format(argv=argv)
-    if legacy:
-        # Firmware without the device command line cannot honour these: say so there.
-        code = code.replace(
-            "    import earshot\n",
-            f"    raise ValueError('this firmware has no earshot.cli for {' '.join(legacy)}')\n",
-            1,
-        )
-    return code
+    return LISTEN_CODE.format(argv=device_argv(model, device_args))
 
 
 # -------------------------------------------------------------- a board in raw REPL

@@ -12,9 +12,10 @@ import pytest
 
 from earshot_host.boards import load_boards
 from earshot_host.cli import main
-from earshot_host.detector_settings import load
+from earshot_host.detector_settings import load, source_with_settings
 from earshot_host.flash_model import flash_model
 from earshot_host.listen import listen_unix
+from earshot_host.model_spec import resolve_model
 from earshot_host.paths import project_root
 from earshot_host.replay import ScoreTrace, model_metadata, replay
 from earshot_host.runner.qemu import QemuBoard
@@ -156,7 +157,7 @@ def test_flash_model_carries_the_settings_to_the_board(request, tmp_path):
     try:
         runner = PortRunner(qemu.port, board)
         try:
-            flash_model(runner, "micro_speech", settings=load(path))
+            flash_model(runner, source_with_settings(resolve_model("micro_speech"), load(path)))
         finally:
             runner.close()
         transport = SerialTransport(qemu.port, baudrate=115200)

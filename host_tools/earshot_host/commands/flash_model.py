@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import detector_settings
 from ..errors import EarshotError
-from ..model_spec import ModelSource, resolve_model
+from ..model_spec import resolve_model
 from ..stock import connect, runs_stock_firmware
 from ..stock import flash_model as flash_stock_model
 from ..targets import open_target, target_names
@@ -99,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
     if source is not None and args.settings:
         # Detector settings travel in the model's metadata; the board uses them over the
         # model's defaults.
-        blob = detector_settings.with_settings(source.blob, detector_settings.load(args.settings))
-        source = ModelSource(source.name, False, blob)
+        source = detector_settings.source_with_settings(
+            source, detector_settings.load(args.settings)
+        )
     with open_target(args.target) as target:
         if source is None:
             print(target.model_status().source)
